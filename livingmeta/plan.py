@@ -1,0 +1,133 @@
+"""Parse-time scan of a review folder: which export files, studies and analyses there are.
+
+The Snakefile calls this to decide the job graph, so it only does cheap reads (directory listings and a
+plain YAML read of each study file). It never raises on a malformed study file: that file's own
+validation job reports it with a clear message, and the file contributes no analyses meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+EXPORT_EXTENSIONS = ("ris", "nbib", "txt", "xml", "bib", "csv")
+STUDY_EXTENSIONS = ("yaml", "yml")
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    return _SLUG.sub("_", str(text).strip().lower()).strip("_")
+
+
+def analysis_id(outcome: str, timepoint: str) -> str:
+    """The id of an outcome x timepoint analysis, e.g. ``dhi__4_weeks``."""
+    return f"{slug(outcome)}__{slug(timepoint)}"
+
+
+@dataclass
+class ExportFile:
+    source: str
+    name: str
+    ext: str
+    path: str
+
+
+@dataclass
+class Analysis:
+    id: str
+    outcome: str
+    timepoint: str
+    label: str
+    higher_is_better: bool | None = None
+    studies: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReviewPlan:
+    exports: list[ExportFile]
+    studies: dict[str, str]           # study id -> study file path
+    rob_files: dict[str, str]         # study id -> risk-of-bias file path
+    analyses: dict[str, Analysis]     # analysis id -> Analysis (only those with >= 1 study)
+    screening_files: list[str]
+
+    def export(self, source: str, name: str) -> ExportFile:
+        for item in self.exports:
+            if item.source == source and item.name == name:
+                return item
+        raise KeyError(f"{source}/{name}")
+
+
+def _safe_yaml(path: Path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def scan_exports(searches_dir: Path) -> list[ExportFile]:
+    found = []
+    if not searches_dir.is_dir():
+        return found
+    for source_dir in sorted(p for p in searches_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for path in sorted(source_dir.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                stem, dot, ext = path.name.rpartition(".")
+                if dot and ext.lower() in EXPORT_EXTENSIONS:
+                    found.append(ExportFile(source_dir.name, stem, ext, str(path)))
+    return found
+
+
+def _files_by_stem(folder: Path, extensions) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            stem, dot, ext = path.name.rpartition(".")
+            if path.is_file() and dot and ext.lower() in extensions and not path.name.startswith((".", "_")):
+                out.setdefault(stem, str(path))
+    return out
+
+
+def outcome_definitions(outcomes_yaml) -> dict[str, dict]:
+    """Outcome definitions from ``outcomes.yaml`` (a list, or a mapping with an ``outcomes`` list)."""
+    if isinstance(outcomes_yaml, dict):
+        outcomes_yaml = outcomes_yaml.get("outcomes")
+    outcomes = {}
+    for item in outcomes_yaml or []:
+        if isinstance(item, dict) and item.get("id"):
+            outcomes[str(item["id"])] = item
+    return outcomes
+
+
+def scan_review(review_dir: str | os.PathLike) -> ReviewPlan:
+    review_dir = Path(review_dir)
+    outcomes = outcome_definitions(_safe_yaml(review_dir / "outcomes.yaml"))
+    studies = _files_by_stem(review_dir / "studies", STUDY_EXTENSIONS)
+    rob_files = _files_by_stem(review_dir / "risk_of_bias", STUDY_EXTENSIONS)
+
+    analyses: dict[str, Analysis] = {}
+    # declared order first, so the report lists analyses as the protocol does
+    for oid, definition in outcomes.items():
+        for timepoint in definition.get("timepoints") or []:
+            aid = analysis_id(oid, timepoint)
+            analyses[aid] = Analysis(aid, oid, str(timepoint), str(definition.get("label", oid)),
+                                     definition.get("higher_is_better"))
+    for study, path in studies.items():
+        data = _safe_yaml(Path(path))
+        if not isinstance(data, dict):
+            continue
+        for entry in data.get("outcomes") or []:
+            if not isinstance(entry, dict):
+                continue
+            aid = analysis_id(entry.get("outcome", ""), entry.get("timepoint", ""))
+            if aid in analyses and study not in analyses[aid].studies:
+                analyses[aid].studies.append(study)
+    analyses = {aid: a for aid, a in analyses.items() if a.studies}
+
+    screening_dir = review_dir / "screening"
+    screening_files = sorted(str(p) for p in screening_dir.glob("*.csv")) if screening_dir.is_dir() else []
+    return ReviewPlan(scan_exports(review_dir / "searches"), studies, rob_files, analyses, screening_files)

@@ -1,0 +1,61 @@
+# Data branch, per analysis (outcome x timepoint): inputs are only the studies that report it.
+
+
+def analysis_params(wc):
+    a = PLAN.analyses[wc.analysis]
+    return {
+        "analysis": a.id,
+        "outcome": a.outcome,
+        "timepoint": a.timepoint,
+        "label": a.label,
+        "higher_is_better": a.higher_is_better,
+    }
+
+
+def model_params():
+    return {k: ANALYSIS[k] for k in ("measure", "method", "test", "level", "prediction_interval")}
+
+
+rule pool:
+    input:
+        lambda wc: study_jsons(PLAN.analyses[wc.analysis].studies),
+    output:
+        res("analyses/{analysis}/pooled.json"),
+    log:
+        res("logs/analyses/{analysis}/pool.log"),
+    params:
+        analysis=analysis_params,
+        model=model_params(),
+    script:
+        "../../scripts/pool.py"
+
+
+rule subgroups:
+    input:
+        lambda wc: study_jsons(PLAN.analyses[wc.analysis].studies),
+    output:
+        res("analyses/{analysis}/subgroups.json"),
+    log:
+        res("logs/analyses/{analysis}/subgroups.log"),
+    params:
+        analysis=analysis_params,
+        model=model_params(),
+        subgroups=ANALYSIS["subgroups"],
+        tau2=ANALYSIS["subgroup_tau2"],
+    script:
+        "../../scripts/subgroups.py"
+
+
+rule leave_one_out:
+    input:
+        lambda wc: study_jsons(PLAN.analyses[wc.analysis].studies),
+    output:
+        res("analyses/{analysis}/leave_one_out.json"),
+    log:
+        res("logs/analyses/{analysis}/leave_one_out.log"),
+    params:
+        analysis=analysis_params,
+        model=model_params(),
+        enabled=ANALYSIS["leave_one_out"],
+    script:
+        "../../scripts/leave_one_out.py"

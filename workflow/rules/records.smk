@@ -1,0 +1,59 @@
+# Records branch: search exports -> parsed records -> deduplicated library -> screening -> PRISMA counts.
+# Nothing here feeds the pooling branch; the two meet only at the report.
+
+
+rule parse_export:
+    input:
+        lambda wc: PLAN.export(wc.source, wc.name).path,
+    output:
+        res("records/parsed/{source}/{name}.json"),
+    log:
+        res("logs/records/parse/{source}/{name}.log"),
+    params:
+        source=lambda wc: wc.source,
+        review_dir=REVIEW,
+    script:
+        "../../scripts/parse_export.py"
+
+
+rule deduplicate:
+    input:
+        parsed=[res(f"records/parsed/{e.source}/{e.name}.json") for e in PLAN.exports],
+        decisions=[p for p in [review_file("screening/duplicates.csv")] if os.path.exists(p)],
+    output:
+        library=res("records/dedup.json"),
+        review=res("records/dedup_review.csv"),
+    log:
+        res("logs/records/deduplicate.log"),
+    params:
+        settings=CFG["records"],
+    script:
+        "../../scripts/deduplicate.py"
+
+
+rule screening:
+    input:
+        library=res("records/dedup.json"),
+        decisions=[p for p in PLAN.screening_files if os.path.basename(p) != "duplicates.csv"],
+    output:
+        screening=res("records/screening.json"),
+        queue=res("records/screening_queue.csv"),
+    log:
+        res("logs/records/screening.log"),
+    params:
+        settings=CFG["records"],
+    script:
+        "../../scripts/screening.py"
+
+
+rule prisma:
+    input:
+        library=res("records/dedup.json"),
+        screening=res("records/screening.json"),
+        previous=[p for p in [review_file("previous_version.yaml")] if os.path.exists(p)],
+    output:
+        res("records/prisma.json"),
+    log:
+        res("logs/records/prisma.log"),
+    script:
+        "../../scripts/prisma.py"

@@ -1,0 +1,42 @@
+# Data branch, per study: validate the extraction file and compute its effect sizes; risk of bias.
+
+
+rule study_effects:
+    input:
+        study=lambda wc: PLAN.studies[wc.study],
+        outcomes=review_file("outcomes.yaml"),
+    output:
+        res("studies/{study}.json"),
+    log:
+        res("logs/studies/{study}.log"),
+    params:
+        measure=ANALYSIS["measure"],
+        smd_variance=ANALYSIS["smd_variance"],
+    priority: 10
+    script:
+        "../../scripts/study_effects.py"
+
+
+rule rob_study:
+    input:
+        lambda wc: PLAN.rob_files[wc.study],
+    output:
+        res("rob/{study}.json"),
+    log:
+        res("logs/rob/{study}.log"),
+    priority: 10
+    script:
+        "../../scripts/rob_study.py"
+
+
+rule rob_summary:
+    input:
+        [res(f"rob/{s}.json") for s in PLAN.rob_files],
+    output:
+        res("rob/summary.json"),
+    log:
+        res("logs/rob/summary.log"),
+    params:
+        studies=sorted(PLAN.studies),
+    script:
+        "../../scripts/rob_summary.py"
