@@ -1,0 +1,129 @@
+"""One analysis (outcome x timepoint) from the per-study effect files: pooling, subgroups, leave-one-out.
+
+The workflow's per-analysis jobs call these functions; the statistics come from ``livingmeta.stats``
+(validated against R metafor). Inputs are the ``results/studies/<study>.json`` documents of only the
+studies that report the analysis.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from livingmeta.errors import ReviewInputError
+
+
+def collect_effects(study_docs: Iterable[dict], analysis: str) -> list[dict]:
+    """The effect rows of ``analysis`` from the study documents, one per study, in study-id order."""
+    rows = []
+    for doc in study_docs:
+        matches = [e for e in doc.get("effects", []) if e.get("analysis") == analysis]
+        if len(matches) > 1:
+            raise ReviewInputError(
+                f"reports {analysis} {len(matches)} times", file=doc.get("file"), field="outcomes",
+                hint="Keep one entry per outcome and timepoint (combine arms first if the study has several).")
+        if matches:
+            row = dict(matches[0])
+            row["study"] = doc["study"]
+            row["label"] = study_label(doc)
+            rows.append(row)
+    return sorted(rows, key=lambda r: r["study"])
+
+
+def study_label(doc: dict) -> str:
+    cit = doc.get("citation") or {}
+    author, year = cit.get("first_author"), cit.get("year")
+    if author and year:
+        return f"{author} {year}"
+    return doc["study"]
+
+
+def _model_kwargs(model: dict) -> dict:
+    return {"method": model["method"], "test": model["test"], "level": model["level"]}
+
+
+def pool_analysis(rows: list[dict], meta: dict, model: dict) -> dict[str, Any]:
+    """Pool the rows of one analysis; returns the ``pooled.json`` document (docs/architecture.md)."""
+    from livingmeta.stats import rma
+
+    yi = [r["yi"] for r in rows]
+    vi = [r["vi"] for r in rows]
+    fit = rma(yi, vi, labels=[r["study"] for r in rows], **_model_kwargs(model)).to_dict()
+    if not model.get("prediction_interval", True):
+        fit["pi_lb"] = fit["pi_ub"] = None
+    crit = _z_crit(model["level"])
+    studies = []
+    for row, weight in zip(rows, fit.get("weights") or [None] * len(rows)):
+        se = row["vi"] ** 0.5
+        studies.append({
+            "study": row["study"], "label": row["label"], "yi": row["yi"], "vi": row["vi"],
+            "ci_lb": row["yi"] - crit * se, "ci_ub": row["yi"] + crit * se, "weight": weight,
+            "n1i": row.get("n1i"), "n2i": row.get("n2i"), "provenance": row.get("provenance"),
+        })
+    doc = {k: v for k, v in fit.items() if k != "weights"}
+    doc.update(meta)
+    doc.update({
+        "measure": model["measure"],
+        "studies": studies,
+        "illustrative": any(r.get("provenance") == "illustrative" for r in rows),
+    })
+    return doc
+
+
+def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta: dict, model: dict,
+                           variables: list[dict], tau2: str) -> dict[str, Any]:
+    """Per-variable subgroup analyses; variables whose studies fall into fewer than 2 levels are skipped
+    with a note (no test for differences is possible)."""
+    from livingmeta.stats import subgroup_analysis
+
+    out = []
+    for var in variables:
+        name = var["variable"]
+        label = var.get("label") or name
+        levels = [(study_groups.get(r["study"]) or {}).get(name) for r in rows]
+        known = [(r, str(level)) for r, level in zip(rows, levels) if level not in (None, "", "NA")]
+        missing = [r["study"] for r, level in zip(rows, levels) if level in (None, "", "NA")]
+        distinct = sorted({level for _, level in known})
+        entry: dict[str, Any] = {"variable": name, "label": label, "levels": [], "Q_between": None,
+                                 "Q_between_df": None, "Q_between_pval": None, "note": None,
+                                 "studies_without_level": missing}
+        if len(distinct) < 2:
+            entry["note"] = "fewer than 2 subgroups with data: no subgroup analysis"
+            out.append(entry)
+            continue
+        res = subgroup_analysis([r["yi"] for r, _ in known], [r["vi"] for r, _ in known],
+                                [level for _, level in known], tau2=tau2, **_model_kwargs(model))
+        by_level: dict[str, list[str]] = {}
+        for r, level in known:
+            by_level.setdefault(level, []).append(r["study"])
+        for lev in res["levels"]:
+            lev = dict(lev)
+            lev["studies"] = by_level.get(str(lev["level"]), [])
+            entry["levels"].append(lev)
+        entry.update({k: res.get(k) for k in ("Q_between", "Q_between_df", "Q_between_pval")})
+        notes = list(res.get("warnings") or [])
+        if missing:
+            notes.append(f"not classified on {label}: {', '.join(missing)}")
+        entry["note"] = "; ".join(notes) or None
+        out.append(entry)
+    return {**meta, "tau2_model": tau2, "subgroups": out}
+
+
+def leave_one_out_for_analysis(rows: list[dict], meta: dict, model: dict) -> dict[str, Any]:
+    from livingmeta.stats import leave_one_out
+
+    if len(rows) < 3:
+        return {**meta, "leave_one_out": [],
+                "note": "leave-one-out needs at least 3 studies" if rows else None}
+    results = leave_one_out([r["yi"] for r in rows], [r["vi"] for r in rows], **_model_kwargs(model))
+    out = []
+    for item in results:
+        item = dict(item)
+        item["omitted"] = rows[item["omitted"]]["study"]
+        out.append(item)
+    return {**meta, "leave_one_out": out}
+
+
+def _z_crit(level: float) -> float:
+    from scipy.special import ndtri
+
+    return float(ndtri(1 - (1 - level / 100) / 2))

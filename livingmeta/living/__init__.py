@@ -1,0 +1,1 @@
+"""Living operations: publishing versions, fetching records, unattended updates."""

@@ -1,0 +1,14 @@
+"""Rule publish: copy the rendered report into reports/<version>/ and switch reports/latest."""
+from livingmeta.jsonio import write_json
+from livingmeta.living.publish import publish
+from livingmeta.scripting import run_job
+
+
+def main(smk):
+    files = {"results.json": smk.input.results, "report.html": smk.input.html}
+    if smk.input.pdf:
+        files["report.pdf"] = smk.input.pdf
+    write_json(smk.output[0], publish(files, smk.params.reports_dir))
+
+
+run_job(snakemake, main)  # noqa: F821 (injected by Snakemake)

@@ -1,0 +1,54 @@
+from pathlib import Path
+
+from livingmeta.plan import analysis_id, scan_review
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def make_review(root: Path) -> Path:
+    write(root / "outcomes.yaml", """
+outcomes:
+  - {id: dhi, label: Disc height index, higher_is_better: true, timepoints: [4 weeks, 8 weeks]}
+  - {id: mri, label: MRI grade, higher_is_better: false, timepoints: [8 weeks]}
+""")
+    write(root / "studies" / "a2020.yaml", """
+study: a2020
+outcomes:
+  - {outcome: dhi, timepoint: 4 weeks}
+  - {outcome: mri, timepoint: 8 weeks}
+""")
+    write(root / "studies" / "b2021.yaml", "study: b2021\noutcomes:\n  - {outcome: dhi, timepoint: 4 weeks}\n")
+    write(root / "studies" / "broken.yaml", "study: [unclosed\n")
+    write(root / "studies" / "unknown.yaml", "outcomes:\n  - {outcome: pain, timepoint: 4 weeks}\n")
+    write(root / "risk_of_bias" / "a2020.yaml", "study: a2020\n")
+    write(root / "searches" / "pubmed" / "2025-06-30.nbib", "PMID- 1\n")
+    write(root / "searches" / "embase" / "2025-06-30.ris", "TY  - JOUR\nER  - \n")
+    write(root / "searches" / "embase" / "2025-06-30.search.yaml", "query: x\n")
+    write(root / "screening" / "title_abstract.csv", "record_id,reviewer,decision\n")
+    return root
+
+
+def test_analysis_id():
+    assert analysis_id("dhi", "4 weeks") == "dhi__4_weeks"
+    assert analysis_id("Histological grade", "End of study") == "histological_grade__end_of_study"
+
+
+def test_scan_review_builds_the_job_graph_from_cheap_reads(tmp_path):
+    plan = scan_review(make_review(tmp_path / "review"))
+    assert [(e.source, e.name, e.ext) for e in plan.exports] == [
+        ("embase", "2025-06-30", "ris"), ("pubmed", "2025-06-30", "nbib")]
+    assert sorted(plan.studies) == ["a2020", "b2021", "broken", "unknown"]
+    assert list(plan.analyses) == ["dhi__4_weeks", "mri__8_weeks"]  # protocol order; dhi 8 weeks has no study
+    assert plan.analyses["dhi__4_weeks"].studies == ["a2020", "b2021"]
+    assert plan.analyses["mri__8_weeks"].studies == ["a2020"]
+    assert plan.analyses["mri__8_weeks"].higher_is_better is False
+    assert list(plan.rob_files) == ["a2020"]
+    assert [Path(p).name for p in plan.screening_files] == ["title_abstract.csv"]
+
+
+def test_scan_of_an_empty_folder(tmp_path):
+    plan = scan_review(tmp_path)
+    assert plan.exports == [] and plan.studies == {} and plan.analyses == {}
