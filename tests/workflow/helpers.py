@@ -69,3 +69,25 @@ def tree_digest(folder: Path) -> str:
         h.update(str(path.relative_to(folder)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def add_study_copy(review: Path, template: str, new_id: str, keep_outcome: int = 0) -> str:
+    """Add a new study to a review by copying ``template``'s study and risk-of-bias files under a new id,
+    keeping only its ``keep_outcome``-th outcome entry. Returns that entry's analysis id."""
+    import yaml
+
+    from livingmeta.plan import analysis_id
+
+    study = yaml.safe_load((review / "studies" / f"{template}.yaml").read_text(encoding="utf-8"))
+    study["study"] = new_id
+    entry = study["outcomes"][keep_outcome]
+    study["outcomes"] = [entry]
+    (review / "studies" / f"{new_id}.yaml").write_text(yaml.safe_dump(study, sort_keys=False, allow_unicode=True),
+                                                       encoding="utf-8")
+    rob_file = review / "risk_of_bias" / f"{template}.yaml"
+    if rob_file.exists():
+        rob = yaml.safe_load(rob_file.read_text(encoding="utf-8"))
+        rob["study"] = new_id
+        (review / "risk_of_bias" / f"{new_id}.yaml").write_text(yaml.safe_dump(rob, sort_keys=False, allow_unicode=True),
+                                                               encoding="utf-8")
+    return analysis_id(entry["outcome"], entry["timepoint"])
