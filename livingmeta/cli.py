@@ -12,6 +12,8 @@ COMMANDS = {
     "pool": "pool one table of effect sizes (or per-arm data) and print JSON",
     "dedup": "deduplicate search exports and write record_id,cluster_id",
     "fetch": "fetch new records for the review's saved searches (PubMed)",
+    "update": "the unattended update cron calls: lock, recover, fetch, run, publish, one-line summary",
+    "status": "what the review looks like now: versions, searches, screening queue, new studies, runs",
 }
 
 

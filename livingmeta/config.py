@@ -73,3 +73,16 @@ def resolve_paths(config: dict, base_dir: str | os.PathLike, cwd: str | os.PathL
         except ValueError:
             out[key] = str(absolute)
     return out
+
+
+def load(configfile: str | os.PathLike, cwd: str | os.PathLike | None = None) -> dict:
+    """Read, validate and resolve a config file the way the workflow does (outside Snakemake)."""
+    path = Path(configfile)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+    except FileNotFoundError:
+        raise ReviewInputError("the config file does not exist", file=str(path)) from None
+    except yaml.YAMLError as err:
+        raise ReviewInputError(f"not valid YAML ({err})", file=str(path)) from None
+    return resolve_paths(validate_config(data, source=str(path)), path.resolve().parent, cwd)

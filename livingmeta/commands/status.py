@@ -1,0 +1,69 @@
+"""``livingmeta status``: what the review looks like now."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+from livingmeta.config import load
+from livingmeta.errors import ReviewInputError
+from livingmeta.jsonio import read_json
+from livingmeta.living.lock import UpdateLock
+from livingmeta.living.update import read_status, state_dir
+from livingmeta.living.versions import published_versions
+from livingmeta.plan import scan_review
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--config", "--configfile", dest="configfile", default="config.yaml")
+
+
+def collect(cfg: dict) -> dict:
+    reports_dir, results_dir = Path(cfg["reports_dir"]), Path(cfg["results_dir"])
+    plan = scan_review(cfg["review_dir"])
+    versions = published_versions(reports_dir)
+    last = read_json(reports_dir / versions[-1] / "results.json") if versions else {}
+    published_studies = {s.get("study") for s in last.get("studies") or []}
+    searches: dict[str, str] = {}
+    for export in plan.exports:
+        searches[export.source] = max(searches.get(export.source, ""), export.name)
+    queue = results_dir / "records" / "screening_queue.csv"
+    waiting = None
+    if queue.is_file():
+        with open(queue, newline="", encoding="utf-8") as handle:
+            waiting = max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+    return {
+        "last_version": versions[-1] if versions else None,
+        "versions": len(versions),
+        "last_search": searches,
+        "records_waiting_for_screening": waiting,
+        "studies": len(plan.studies),
+        "studies_since_last_version": sorted(set(plan.studies) - published_studies) if versions else sorted(plan.studies),
+        "running": UpdateLock(state_dir(cfg) / "update.lock").held_by_other(),
+        "last_update": read_status(cfg),
+    }
+
+
+def run(args) -> int:
+    try:
+        cfg = load(args.configfile)
+    except ReviewInputError as err:
+        print(f"livingmeta: error: {err.format()}")
+        return 1
+    info = collect(cfg)
+    last = info["last_update"]
+    print(f"review:            {os.path.abspath(cfg['review_dir'])}")
+    print(f"last version:      {info['last_version'] or 'none published yet'} ({info['versions']} published)")
+    for source, name in sorted(info["last_search"].items()):
+        print(f"last search:       {source}: {name}")
+    waiting = info["records_waiting_for_screening"]
+    print(f"to screen:         {'unknown (run the workflow)' if waiting is None else waiting} record(s)")
+    new = info["studies_since_last_version"]
+    print(f"studies:           {info['studies']} ({len(new)} since the last version{': ' + ', '.join(new) if new else ''})")
+    if info["running"]:
+        print("update:            running now")
+    elif last:
+        print(f"last update:       {last.get('state')} at {last.get('finished') or last.get('started')}"
+              + (f" — {'; '.join(last.get('problems') or [])}" if last.get("state") == "failed" else ""))
+    return 1 if last.get("state") == "failed" and not info["running"] else 0
