@@ -1,0 +1,19 @@
+"""Statistics engine: effect sizes, meta-analysis, subgroups and sensitivity analyses at metafor parity.
+
+Importing this package loads numpy only; scipy.special is imported on first use (p-values,
+quantiles) and scipy.stats / pandas never are, so per-job imports stay light.
+
+Reference implementation: R metafor 3.8-1; see validation/metafor/ for the script that produced the
+recorded reference values and tests/stats/ for the comparisons.
+"""
+
+from .effects import (combine_arms, escalc, mean_sd_from_median, sd_from_ci, sd_from_se,
+                      split_shared_control)
+from .rma import RmaResult, rma, rma_batch
+from .sensitivity import cumulative, leave_one_out
+from .subgroups import subgroup_analysis
+
+__all__ = [
+    "escalc", "rma", "rma_batch", "RmaResult", "subgroup_analysis", "leave_one_out", "cumulative",
+    "sd_from_se", "sd_from_ci", "mean_sd_from_median", "combine_arms", "split_shared_control",
+]
