@@ -1,0 +1,142 @@
+"""CSV (or tab-separated) record lists with documented column names.
+
+One row per record, a header row first. Column names are matched case-insensitively, ignoring spaces,
+``_``, ``-`` and ``/``; the first column found in each list below is used. Authors and keywords are
+split at ``;`` (or at `` and `` for BibTeX-style author lists).
+
+=============  =======================================================================================
+field          accepted column names
+=============  =======================================================================================
+record_id      ``record_id``, ``ID`` (bib-dedupe / CoLRev files); used as the id only by
+               ``livingmeta dedup`` (ids kept as given); in the workflow ids are ``<source>:<name>:<row>``
+title          ``title``, ``TI``, ``article_title``, ``primary_title``
+authors        ``authors``, ``author``, ``AU``
+year           ``year``, ``publication_year``, ``PY``, ``date``, ``publication_date``
+journal        ``journal``, ``journal/book`` (PubMed CSV), ``source_title`` (Scopus), ``secondary_title``,
+               ``journal_name``, ``T2``, ``SO``
+volume         ``volume``, ``VL``
+issue          ``issue``, ``number``, ``IS``
+pages          ``pages``, ``page``, ``page_start`` + ``page_end`` (Scopus), ``start_page`` + ``end_page``
+abstract       ``abstract``, ``AB``
+keywords       ``keywords``, ``author_keywords``, ``KW``
+doi            ``doi``, ``DO``, ``DI``
+pmid           ``pmid``, ``pubmed_id``, ``PM``
+pmcid          ``pmcid``
+type           ``type``, ``document_type``, ``ENTRYTYPE``, ``publication_type``
+language       ``language``, ``language_of_original_document``, ``LA``
+database       ``database``, ``DB``
+=============  =======================================================================================
+
+A file is accepted as a record list if it has at least a title, DOI or PMID column; otherwise it is
+not an export and the run stops with a message that lists the columns above.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from livingmeta.errors import ReviewInputError
+from livingmeta.records.entry import Entry
+
+csv.field_size_limit(2**31 - 1)
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "record_id": ("record_id", "id"),
+    "title": ("title", "ti", "article_title", "primary_title"),
+    "authors": ("authors", "author", "au"),
+    "year": ("year", "publication_year", "py", "date", "publication_date"),
+    "journal": ("journal", "journal/book", "source_title", "secondary_title", "journal_name", "t2",
+                "so"),
+    "volume": ("volume", "vl"),
+    "issue": ("issue", "number", "is"),
+    "pages": ("pages", "page", "page_start", "start_page"),
+    "end_page": ("page_end", "end_page"),
+    "abstract": ("abstract", "ab"),
+    "keywords": ("keywords", "author_keywords", "kw"),
+    "doi": ("doi", "do", "di"),
+    "pmid": ("pmid", "pubmed_id", "pm"),
+    "pmcid": ("pmcid",),
+    "type": ("type", "document_type", "entrytype", "publication_type"),
+    "language": ("language", "language_of_original_document", "la"),
+    "database": ("database", "db"),
+}
+IDENTIFYING = ("title", "doi", "pmid")
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-/]+", "", name.strip().lstrip("\ufeff").lower())
+
+
+def column_map(header: list[str]) -> dict[str, int]:
+    """field -> column index for a header row."""
+    index = {}
+    for i, name in enumerate(header):
+        index.setdefault(_key(name), i)
+    out = {}
+    for fieldname, names in COLUMNS.items():
+        for name in names:
+            if _key(name) in index:
+                out[fieldname] = index[_key(name)]
+                break
+    return out
+
+
+def sniff_dialect(text: str):
+    head = text[:20000]
+    first_line = head.split("\n", 1)[0]
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    return delimiter
+
+
+def looks_like(text: str) -> bool:
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = sniff_dialect(text)
+    header = next(csv.reader([first_line], delimiter=delimiter), [])
+    cols = column_map(header)
+    return any(f in cols for f in IDENTIFYING)
+
+
+def _split_people(value: str) -> list[str]:
+    if not value:
+        return []
+    if ";" in value:
+        parts = value.split(";")
+    elif re.search(r"\s+and\s+", value):
+        parts = re.split(r"\s+and\s+", value)
+    else:
+        parts = [value]
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse(text: str, *, file: str = "") -> tuple[list[Entry], list[str | None]]:
+    """Entries and, per entry, the ``record_id``/``ID`` cell (or ``None``)."""
+    delimiter = sniff_dialect(text)
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    cols = column_map(header or [])
+    if not header or not any(f in cols for f in IDENTIFYING):
+        raise ReviewInputError(
+            f"a CSV file without a title, doi or pmid column (columns: {', '.join((header or [])[:8])})",
+            file=file, hint="Name the columns as documented in docs/records.md (title, authors, year, "
+            "journal, volume, issue, pages, abstract, keywords, doi, pmid, record_id)")
+    entries, ids = [], []
+    width = len(header)
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        problems = []
+        if len(row) != width:
+            problems.append(f"row has {len(row)} cells but the header has {width} (line {reader.line_num})")
+
+        def cell(fieldname):
+            i = cols.get(fieldname)
+            return row[i].strip() if i is not None and i < len(row) and row[i].strip() else None
+
+        values = {f: cell(f) for f in COLUMNS if f not in ("authors", "keywords", "record_id")}
+        values["authors"] = _split_people(cell("authors") or "")
+        values["keywords"] = [k.strip() for k in re.split(r";", cell("keywords") or "") if k.strip()]
+        entries.append(Entry(len(entries) + 1, values, problems))
+        ids.append(cell("record_id"))
+    return entries, ids

@@ -1,0 +1,107 @@
+"""PubMed MEDLINE exports (``.nbib``, "Save > Format: PubMed", or ``efetch rettype=medline``).
+
+The MEDLINE tagged format is a tag of up to four letters padded to four columns, ``- `` and the value;
+continuation lines are indented by six spaces; records start at ``PMID-`` and are separated by blank
+lines. It is small and fully specified by the NLM, so it is read here with the standard library (the
+``nbib`` package on PyPI is a one-person project with no release since 2021 and would be a dependency
+for ~40 lines).
+
+Field choices: title ``TI`` (else ``BTI`` for books); authors ``FAU`` (full names) else ``AU``; year from
+``DP``; journal ``JT`` else ``TA``; volume ``VI``; issue ``IP``; pages ``PG``; DOI from ``LID``/``AID``
+values marked ``[doi]``; PMCID ``PMC``; keywords ``OT`` and ``MH``; type ``PT`` (first).
+"""
+
+from __future__ import annotations
+
+import re
+
+from livingmeta.records import normalise as nz
+from livingmeta.records.entry import Entry
+
+_TAG = re.compile(r"^([A-Z][A-Z0-9]{0,3})\s*- ?(.*)$")
+
+
+def split_records(text: str) -> list[tuple[list[tuple[str, str]], list[str], int]]:
+    records: list[tuple[list[tuple[str, str]], list[str], int]] = []
+    current: list[tuple[str, str]] | None = None
+    problems: list[str] = []
+    start = 0
+    blank_before = True
+    for lineno, raw in enumerate(nz.lines_of(text), start=1):
+        line = raw.lstrip("\ufeff").rstrip()
+        if not line.strip():
+            blank_before = True
+            continue
+        if raw.startswith("      ") or raw.startswith("\t"):
+            if current:
+                tag, value = current[-1]
+                current[-1] = (tag, f"{value} {line.strip()}")
+            elif current is not None:
+                problems.append(f"continuation line {lineno} before any tag")
+            blank_before = False
+            continue
+        match = _TAG.match(line) if len(line) > 4 and line[4] == "-" else None
+        if match is None:
+            if current is not None:
+                problems.append(f"line {lineno} is not a MEDLINE tag line: {line[:50]!r}")
+            blank_before = False
+            continue
+        tag, value = match.group(1), match.group(2).strip()
+        if tag == "PMID" or blank_before:  # records start at PMID- and are separated by blank lines
+            if current:
+                records.append((current, problems, start))
+            current, problems, start = [], [], lineno
+        current.append((tag, value))
+        blank_before = False
+    if current is not None:
+        records.append((current, problems, start))
+    return records
+
+
+def nbib_values(pairs: list[tuple[str, str]]) -> dict:
+    tags: dict[str, list[str]] = {}
+    for tag, value in pairs:
+        tags.setdefault(tag, []).append(value)
+
+    def get(*names):
+        for name in names:
+            if tags.get(name):
+                return tags[name]
+        return None
+
+    doi = [v for v in tags.get("LID", []) + tags.get("AID", []) if v.lower().endswith("[doi]")]
+    return {
+        "type": get("PT"),
+        "database": "PubMed",
+        "title": get("TI", "BTI"),
+        "authors": get("FAU", "AU") or [],
+        "year": get("DP", "DEP", "EDAT"),
+        "journal": get("JT", "TA"),
+        "volume": get("VI"),
+        "issue": get("IP"),
+        "pages": get("PG"),
+        "abstract": get("AB"),
+        "keywords": (tags.get("OT") or []) + (tags.get("MH") or []),
+        "doi": [d[: -len("[doi]")].strip() for d in doi] or None,
+        "pmid": get("PMID"),
+        "pmcid": get("PMC"),
+        "language": get("LA"),
+    }
+
+
+def parse(text: str) -> list[Entry]:
+    entries = []
+    for position, (pairs, problems, _start) in enumerate(split_records(text), start=1):
+        values = nbib_values(pairs)
+        if not any(tag == "PMID" for tag, _ in pairs):
+            problems = problems + ["no PMID- line"]
+        entries.append(Entry(position, values, problems))
+    return entries
+
+
+def looks_like(head: str) -> bool:
+    """MEDLINE has 4-letter tags (``PMID-``, ``FAU -``, ``STAT-``) that RIS never has (RIS's ``TI  -`` and
+    ``AU  -`` look the same in both formats)."""
+    lines = [line.lstrip("\ufeff") for line in head.splitlines()[:400]]
+    return any(line.startswith("PMID-") for line in lines) or \
+        sum(bool(re.match(r"^(FAU |OWN |STAT|DCOM|LID |EDAT|CRDT|PMC |PST )- ", line)) for line in lines) >= 2

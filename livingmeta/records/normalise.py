@@ -1,0 +1,203 @@
+"""Cleaning of exported field values (used by every parser) and comparison keys (used by dedup).
+
+Cleaning keeps what the export says but in one shape (a DOI without resolver prefix, an int year,
+``first-last`` pages); comparison keys throw away what differs between databases for the same article
+(case, accents, punctuation, HTML tags, language tags such as ``[Chinese]``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_WS = re.compile(r"\s+")
+_DOI = re.compile(r"10\.\d{4,9}/\S+", re.I)
+_DOI_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*|doi\s+)", re.I)
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+_PMCID = re.compile(r"\bPMC\d{3,}\b", re.I)
+_TAGS = re.compile(r"<[^<>]{1,40}>")
+
+
+def clean_text(value) -> str | None:
+    """Collapse whitespace; ``None`` for empty values."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        value = " ".join(str(v) for v in value if v is not None)
+    text = _WS.sub(" ", str(value)).strip()
+    return text or None
+
+
+def first(value):
+    """The first non-empty value of a str-or-list field."""
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            text = clean_text(item)
+            if text:
+                return text
+        return None
+    return clean_text(value)
+
+
+def as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [t for t in (clean_text(v) for v in value) if t]
+    text = clean_text(value)
+    return [text] if text else []
+
+
+def find_doi(value) -> str | None:
+    """A DOI found in a field value (resolver URLs and ``doi:`` prefixes removed), lower-cased."""
+    for item in as_list(value):
+        item = html.unescape(item)
+        item = _DOI_PREFIX.sub("", item.strip())
+        match = _DOI.search(item)
+        if match:
+            doi = match.group(0)
+            doi = re.sub(r"(\[doi\]|[.,;\])]+)$", "", doi, flags=re.I)
+            return doi.lower()
+    return None
+
+
+def find_pmid(value) -> str | None:
+    for item in as_list(value):
+        match = re.fullmatch(r"(?:PMID:?\s*)?(\d{1,9})(?:\s*\[pubmed\])?", item.strip(), flags=re.I)
+        if match:
+            return str(int(match.group(1)))
+    return None
+
+
+def find_pmcid(value) -> str | None:
+    for item in as_list(value):
+        match = _PMCID.search(item)
+        if match:
+            return match.group(0).upper()
+    return None
+
+
+def find_year(value) -> int | None:
+    """The first plausible 4-digit year in a date-like field (``2019//``, ``2018 Apr``, ``2019-05-03``)."""
+    for item in as_list(value):
+        match = _YEAR.search(item)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def join_pages(start, end=None) -> str | None:
+    """``first-last`` pages; an abbreviated last page is expanded (``349``, ``69`` -> ``349-369``).
+
+    Values without any digit (Ovid's ``No`` / ``Specified`` placeholders) are dropped.
+    """
+    start = clean_text(start)
+    end = clean_text(end)
+    if start and not end and re.search(r"\s*[-\u2010-\u2015]\s*", start):
+        start, _, end = re.split(r"\s*([-\u2010-\u2015]+)\s*", start, maxsplit=1)
+        start, end = clean_text(start), clean_text(end)
+    if start and not re.search(r"\d", start):
+        start = None
+    if end and not re.search(r"\d", end):
+        end = None
+    if not start:
+        return end
+    if not end or end == start:
+        return start
+    if start.isdigit() and end.isdigit() and len(end) < len(start):
+        end = start[: len(start) - len(end)] + end
+    return f"{start}-{end}"
+
+
+def clean_title(value) -> str | None:
+    text = clean_text(value)
+    if text is None:
+        return None
+    text = _TAGS.sub("", text)            # <i>, <sup> in PubMed XML / Scopus titles
+    return clean_text(text)
+
+
+# ---------------------------------------------------------------------------------- comparison keys
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_LANG_TAG = re.compile(r"\[(?:[a-z]+(?:\s+[a-z]+)?)\]\s*\.?\s*$", re.I)
+_BRACKETED = re.compile(r"^\s*\[(.*)\]\s*\.?\s*$")
+_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "μ": "mu", "ω": "omega",
+          "ß": "ss", "æ": "ae", "ø": "o", "ł": "l", "đ": "d"}
+
+
+def fold(text: str) -> str:
+    """Lower case ASCII: accents removed, Greek letters spelled out, HTML entities decoded."""
+    text = html.unescape(text).lower()
+    if not text.isascii():
+        text = "".join(_GREEK.get(ch, ch) for ch in text)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text
+
+
+def title_key(title: str | None) -> str:
+    """Lower-case alphanumeric words of a title, without trailing language tags (``[Chinese]``) or
+    the square brackets that MEDLINE puts around translated titles."""
+    if not title:
+        return ""
+    text = _TAGS.sub(" ", title)
+    match = _BRACKETED.match(text)
+    if match:
+        text = match.group(1)
+    for _ in range(2):
+        text = _LANG_TAG.sub("", text)
+    text = fold(text)
+    return _NON_ALNUM.sub(" ", text).strip()
+
+
+def surname(author: str | None) -> str:
+    """Folded surname of an author string in any of the usual export shapes.
+
+    ``Liu R.``, ``Adler D.G.``, ``Brinjikji W``, ``Parkes-Loach, PS``, ``Zhai, Q. J.``, ``Waleed Brinjikji``.
+    """
+    if not author:
+        return ""
+    text = author.strip()
+    if "," in text:
+        name = text.split(",", 1)[0]
+    else:
+        parts = text.split()
+        if len(parts) >= 2 and _INITIALS.fullmatch(parts[-1]):
+            while len(parts) > 1 and _INITIALS.fullmatch(parts[-1]):
+                parts.pop()
+            name = " ".join(parts)
+        elif len(parts) >= 2:
+            name = parts[-1]
+        else:
+            name = text
+    return _NON_ALNUM.sub("", fold(name))
+
+
+_INITIALS = re.compile(r"(?:[A-Z]\.?-?){1,4}")
+
+
+def journal_key(journal: str | None) -> str:
+    if not journal:
+        return ""
+    text = fold(journal).replace("&", " and ")
+    text = re.sub(r"\bthe\b|\band\b|\bof\b|\bjournal\b|\bj\b", " ", text)
+    return _NON_ALNUM.sub("", text)
+
+
+def page_start(pages: str | None) -> str:
+    """The first page as a comparable token (digits without leading zeros, or the raw e-page)."""
+    if not pages:
+        return ""
+    token = re.split(r"[-\u2010-\u2015\s,;]+", pages.strip(), maxsplit=1)[0].lower()
+    digits = re.sub(r"\D", "", token)
+    if digits and token.lstrip("e").isdigit():
+        return str(int(digits))
+    return token
+
+
+def lines_of(text: str) -> list[str]:
+    """Lines split at CR LF, CR or LF only (``str.splitlines`` also splits at U+2028 and friends, which
+    PubMed abstracts contain)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
