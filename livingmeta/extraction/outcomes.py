@@ -1,0 +1,128 @@
+"""Outcome definitions: ``review/outcomes.yaml``.
+
+::
+
+    outcomes:
+      - id: dhi                       # used by study files (`outcome: dhi`) and in analysis ids
+        label: Disc height index      # shown in the report
+        unit: "%"                     # optional: the usual unit (studies state their own)
+        higher_is_better: true        # direction: studies pointing the other way are flipped
+        timepoints: [4 weeks, 8 weeks]
+
+An analysis is one outcome x timepoint; its id is ``livingmeta.plan.analysis_id(outcome, timepoint)``.
+The parse-time plan (``livingmeta.plan``) reads the same file leniently; this module validates it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from livingmeta.extraction.yamlio import Problems, load_yaml, type_name
+from livingmeta.plan import analysis_id, slug
+
+_HINT = "Fix outcomes.yaml (see docs/study-file.md, section 'Outcome definitions')."
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+OUTCOME_KEYS = ("id", "label", "unit", "higher_is_better", "timepoints", "description")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    label: str
+    higher_is_better: bool
+    timepoints: tuple[str, ...]
+    unit: str | None = None
+    description: str | None = None
+
+    def timepoint(self, value: str) -> str | None:
+        """The declared spelling of ``value`` (matched as analysis ids are: case and punctuation
+        insensitive), or None."""
+        wanted = slug(value)
+        for tp in self.timepoints:
+            if slug(tp) == wanted:
+                return tp
+        return None
+
+    def analysis(self, timepoint: str) -> str:
+        return analysis_id(self.id, timepoint)
+
+
+@dataclass
+class OutcomeSet:
+    file: str
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+
+    def __contains__(self, outcome_id: str) -> bool:
+        return outcome_id in self.outcomes
+
+    def __getitem__(self, outcome_id: str) -> Outcome:
+        return self.outcomes[outcome_id]
+
+    def ids(self) -> list[str]:
+        return list(self.outcomes)
+
+    def analyses(self) -> list[tuple[str, str, str]]:
+        """(analysis id, outcome id, timepoint) in protocol order."""
+        return [(o.analysis(tp), o.id, tp) for o in self.outcomes.values() for tp in o.timepoints]
+
+
+def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSet:
+    """Validate the content of ``outcomes.yaml`` (a mapping with an ``outcomes`` list, or a bare list)."""
+    problems = Problems(file, _HINT)
+    items = data.get("outcomes") if isinstance(data, dict) else data
+    if isinstance(data, dict):
+        problems.unknown_keys(data, ("outcomes",), "")
+    result = OutcomeSet(str(file))
+    if not isinstance(items, list) or not items:
+        problems.add("outcomes", f"must be a non-empty list of outcome definitions (got {type_name(items)})",
+                     "Write `outcomes:` followed by one `- {id: ..., label: ..., higher_is_better: ..., "
+                     "timepoints: [...]}` per outcome.")
+        problems.raise_if_any()
+    seen_analyses: dict[str, str] = {}
+    for i, item in enumerate(items):
+        prefix = f"outcomes[{i}]"
+        if not isinstance(item, dict):
+            problems.add(prefix, f"must be a mapping (got {type_name(item)})")
+            continue
+        problems.unknown_keys(item, OUTCOME_KEYS, prefix)
+        oid = problems.text(item, "id", prefix)
+        label = problems.text(item, "label", prefix)
+        unit = problems.text(item, "unit", prefix, required=False)
+        description = problems.text(item, "description", prefix, required=False)
+        hib = problems.boolean(item, "higher_is_better", prefix)
+        tps = item.get("timepoints")
+        timepoints: list[str] = []
+        if not isinstance(tps, list) or not tps:
+            problems.add(f"{prefix}.timepoints", f"must be a non-empty list (got {type_name(tps)})",
+                         "List the timepoints, e.g. `timepoints: [4 weeks, 8 weeks]` or `[end of study]`.")
+        else:
+            for j, tp in enumerate(tps):
+                if isinstance(tp, bool) or not isinstance(tp, (str, int, float)) or not str(tp).strip():
+                    problems.add(f"{prefix}.timepoints[{j}]", f"must be text (got {type_name(tp)})")
+                    continue
+                timepoints.append(str(tp).strip())
+        if oid is not None and not _ID.match(oid):
+            problems.add(f"{prefix}.id", f"'{oid}' is not a valid outcome id",
+                         "Use lower-case letters, digits and underscores, starting with a letter (e.g. `col2`).")
+            oid = None
+        if oid is not None and oid in result.outcomes:
+            problems.add(f"{prefix}.id", f"duplicate outcome id '{oid}'", "Give each outcome its own id.")
+            oid = None
+        if oid is None or label is None or hib is None or not timepoints:
+            continue
+        for tp in timepoints:
+            aid = analysis_id(oid, tp)
+            if aid in seen_analyses:
+                problems.add(f"{prefix}.timepoints", f"timepoint '{tp}' repeats '{seen_analyses[aid]}' "
+                             f"(both are analysis {aid})", "List each timepoint once.")
+            seen_analyses[aid] = tp
+        result.outcomes[oid] = Outcome(oid, label, hib, tuple(dict.fromkeys(timepoints)), unit, description)
+    problems.raise_if_any()
+    return result
+
+
+def load_outcomes(path: str | os.PathLike) -> OutcomeSet:
+    """Load and validate ``outcomes.yaml``; raises ``ReviewInputError`` naming the file and field."""
+    return parse_outcomes(load_yaml(path, what="outcome definitions file"), path)

@@ -1,0 +1,330 @@
+"""Load and validate one study file (``review/studies/<study>.yaml``).
+
+The format is documented with a complete annotated example in ``docs/study-file.md``. In short::
+
+    study: liao2021                 # = the file name without .yaml
+    citation: {first_author: Liao, year: 2021}
+    country: China
+    characteristics: {species: SD rats, sex: male, n_animals: 20, ...}   # as the paper reports them
+    groups: {hydrogel_type: composite, exosome_source: MSC, ...}         # your subgroup classification
+    outcomes:
+      - outcome: dhi                # an id from outcomes.yaml
+        timepoint: 4 weeks          # one of that outcome's timepoints
+        unit: "%"
+        higher_is_better: true
+        provenance: figure          # text | table | figure | author | illustrative
+        source: Fig. 3A
+        treatment: {mean: 78.2, sd: 6.1, n: 6}
+        control: {mean: 61.0, se: 2.3, n: 6}    # exactly one of sd / se per arm: never guessed
+
+Every problem is reported as a ``ReviewInputError`` naming the file and the field (all problems of one
+file at once, as ``ReviewInputErrors``), before anything is pooled.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from livingmeta.errors import ReviewInputError
+from livingmeta.extraction.outcomes import OutcomeSet
+from livingmeta.extraction.yamlio import Problems, join_field, load_yaml, type_name
+
+PROVENANCE = ("text", "table", "figure", "author", "illustrative")
+PROVENANCE_HELP = {
+    "text": "stated in the paper's text",
+    "table": "read from a table of the paper",
+    "figure": "digitised from a figure (say which, and the tool, in `source`)",
+    "author": "obtained from the authors (say when in `source`)",
+    "illustrative": "made up to illustrate the workflow: not real data",
+}
+STUDY_KEYS = ("study", "citation", "country", "characteristics", "groups", "outcomes", "notes")
+CITATION_KEYS = ("first_author", "year", "title", "journal", "doi", "pmid", "label", "reference", "url", "note")
+# The characteristics a preclinical review usually extracts (Tables 1 and 2 of the example review).
+# Other keys are allowed; values are copied as the paper reports them ("NA" included).
+CHARACTERISTICS = {
+    "species": "species / strain, e.g. Sprague-Dawley rats",
+    "sex": "male | female | both | NA",
+    "age": "age of the animals, e.g. 8-week-old",
+    "weight": "body weight, e.g. 250-300 g",
+    "n_animals": "number of animals used (a number, or NA when not reported)",
+    "model": "how the disease was modelled",
+    "exosome_source": "cell source of the exosomes",
+    "exosome_diameter": "exosome size",
+    "hydrogel": "hydrogel composition",
+    "hydrogel_thickness": "hydrogel thickness / pore size as reported",
+    "route": "route of administration",
+    "dose": "dose per administration",
+    "frequency": "how often it was given",
+    "duration": "for how long",
+}
+ENTRY_KEYS = ("outcome", "timepoint", "unit", "higher_is_better", "provenance", "source", "treatment",
+              "control", "note")
+ARM_KEYS = ("mean", "sd", "se", "n", "label")
+STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+STUDY_EXTENSIONS = (".yaml", ".yml")
+_HINT = "Fix the study file (see docs/study-file.md)."
+
+
+@dataclass(frozen=True)
+class Arm:
+    mean: float
+    n: int
+    sd: float | None = None
+    se: float | None = None
+    label: str | None = None
+
+    @property
+    def stated(self) -> str:
+        """Which dispersion the file states: ``"sd"`` or ``"se"``."""
+        return "sd" if self.sd is not None else "se"
+
+    @property
+    def sd_value(self) -> float:
+        """The standard deviation (converted from the standard error as sd = se * sqrt(n) if needed)."""
+        return self.sd if self.sd is not None else self.se * math.sqrt(self.n)
+
+    def as_stated(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"mean": self.mean, self.stated: getattr(self, self.stated), "n": self.n}
+        if self.label:
+            out["label"] = self.label
+        return out
+
+
+@dataclass(frozen=True)
+class OutcomeEntry:
+    index: int
+    outcome: str
+    timepoint: str                  # the spelling declared in outcomes.yaml
+    analysis: str
+    unit: str
+    higher_is_better: bool
+    provenance: str
+    source: str
+    treatment: Arm
+    control: Arm
+    note: str | None = None
+
+
+@dataclass
+class Study:
+    id: str
+    file: str
+    citation: dict[str, Any]
+    country: str | None
+    characteristics: dict[str, Any]
+    groups: dict[str, Any]
+    outcomes: list[OutcomeEntry] = field(default_factory=list)
+    notes: str | None = None
+
+    @property
+    def illustrative(self) -> bool:
+        return any(e.provenance == "illustrative" for e in self.outcomes)
+
+    @property
+    def label(self) -> str:
+        return self.citation.get("label") or f"{self.citation['first_author']} {self.citation['year']}"
+
+    def analyses(self) -> list[str]:
+        return [e.analysis for e in self.outcomes]
+
+
+def study_id_of(path: str | os.PathLike) -> str:
+    """A study's id is its file name without the extension."""
+    return Path(path).stem
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _check_scalars(problems: Problems, block: dict, prefix: str) -> dict[str, Any]:
+    out = {}
+    for key, value in block.items():
+        if not _scalar(value):
+            problems.add(join_field(prefix, str(key)), f"must be a single value (got {type_name(value)})",
+                         "Write the value as text on one line, e.g. `age: 8-week-old` or `age: NA`.")
+            continue
+        out[str(key)] = value
+    return out
+
+
+def _arm(problems: Problems, entry: dict, key: str, prefix: str, context: str) -> Arm | None:
+    field_ = join_field(prefix, key)
+    arm = problems.mapping(entry, key, prefix)
+    if arm is None:
+        return None
+    problems.unknown_keys(arm, ARM_KEYS, field_,
+                          " (`se` is the standard error of the mean, SEM; `sd` the standard deviation.)")
+    n_errors = len(problems.errors)
+    mean = problems.number(arm, "mean", field_, context=context)
+    n = problems.integer(arm, "n", field_, minimum=2, context=context,
+                         hint_min="Each arm needs at least 2 animals for a standard deviation; check the "
+                                  "group size in the paper (or leave the outcome out).")
+    has_sd, has_se = arm.get("sd") is not None, arm.get("se") is not None
+    sd = se = None
+    if has_sd and has_se:
+        problems.add(f"{field_}.sd", f"both `sd` and `se` are given{context}",
+                     "State the one the paper reports (SD or SEM) and delete the other.")
+    elif not has_sd and not has_se:
+        problems.add(f"{field_}.sd", f"neither `sd` nor `se` is given{context}",
+                     "Add `sd:` (standard deviation) or `se:` (standard error, SEM) as the paper states it; "
+                     "check the figure legend or methods for which one error bars show, never guess.")
+    elif has_sd:
+        sd = problems.number(arm, "sd", field_, positive=True, context=context)
+    else:
+        se = problems.number(arm, "se", field_, positive=True, context=context)
+    label = problems.text(arm, "label", field_, required=False)
+    if len(problems.errors) > n_errors or mean is None or n is None or (sd is None and se is None):
+        return None
+    return Arm(mean=mean, n=n, sd=sd, se=se, label=label)
+
+
+def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet) -> Study:
+    """Validate the content of a study file; ``file`` names it in messages and gives the expected id."""
+    file = str(file)
+    problems = Problems(file, _HINT)
+    if not isinstance(data, dict):
+        problems.add(None, f"a study file must be a mapping of fields (got {type_name(data)})",
+                     "Start from the example in docs/study-file.md.")
+        problems.raise_if_any()
+    problems.unknown_keys(data, STUDY_KEYS, "")
+
+    expected = study_id_of(file)
+    sid = problems.text(data, "study", "", allow_number=False)
+    if sid is not None:
+        if not STUDY_ID.match(sid):
+            problems.add("study", f"'{sid}' is not a valid study id",
+                         "Use letters, digits, '-' and '_' only (e.g. liao2021, liu2023a), as in the file name.")
+        elif sid != expected:
+            problems.add("study", f"study id '{sid}' does not match the file name '{Path(file).name}'",
+                         f"A study's id is its file name: rename the file to {sid}{Path(file).suffix} "
+                         f"or set `study: {expected}` (each study id must be unique).")
+
+    citation: dict[str, Any] = {}
+    block = problems.mapping(data, "citation", "")
+    if block is not None:
+        problems.unknown_keys(block, CITATION_KEYS, "citation")
+        citation["first_author"] = problems.text(block, "first_author", "citation")
+        citation["year"] = problems.integer(block, "year", "citation")
+        if citation["year"] is not None and not 1800 <= citation["year"] <= 2200:
+            problems.add("citation.year", f"implausible year {citation['year']}")
+        for key in ("title", "journal", "label", "reference", "url", "note"):
+            citation[key] = problems.text(block, key, "citation", required=False)
+        citation["doi"] = problems.text(block, "doi", "citation", required=False)
+        if citation["doi"] is not None and not citation["doi"].startswith("10."):
+            problems.add("citation.doi", f"'{citation['doi']}' is not a DOI",
+                         "Give the bare DOI starting with '10.' (e.g. 10.31083/FBL38302), or leave it out "
+                         "when it cannot be verified.")
+        citation["pmid"] = problems.text(block, "pmid", "citation", required=False, allow_number=True)
+        if citation["pmid"] is not None and not citation["pmid"].isdigit():
+            problems.add("citation.pmid", f"'{citation['pmid']}' is not a PubMed id",
+                         "A PMID is digits only; leave it out when it cannot be verified.")
+
+    country = problems.text(data, "country", "", required=False)
+    notes = problems.text(data, "notes", "", required=False)
+    chars = problems.mapping(data, "characteristics", "")
+    characteristics = _check_scalars(problems, chars, "characteristics") if chars is not None else {}
+    grp = problems.mapping(data, "groups", "", required=False)
+    groups = _check_scalars(problems, grp, "groups") if grp is not None else {}
+
+    entries: list[OutcomeEntry] = []
+    raw = data.get("outcomes")
+    if raw is None:
+        problems.add("outcomes", "missing required field",
+                     "List the study's results under `outcomes:` (one entry per outcome and timepoint).")
+        raw = []
+    elif not isinstance(raw, list) or not raw:
+        problems.add("outcomes", f"must be a non-empty list of results (got {type_name(raw)})",
+                     "Write one `- outcome: ...` entry per outcome and timepoint (see docs/study-file.md).")
+        raw = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(raw):
+        prefix = f"outcomes[{i}]"
+        if not isinstance(entry, dict):
+            problems.add(prefix, f"must be a mapping (got {type_name(entry)})")
+            continue
+        problems.unknown_keys(entry, ENTRY_KEYS, prefix)
+        n_errors = len(problems.errors)
+        oid = problems.text(entry, "outcome", prefix)
+        tp_raw = problems.text(entry, "timepoint", prefix, allow_number=True)
+        definition = timepoint = None
+        if oid is not None:
+            if oid not in outcomes:
+                problems.add(f"{prefix}.outcome", f"unknown outcome '{oid}'",
+                             f"Use one of the outcomes defined in {outcomes.file}: {', '.join(outcomes.ids())} "
+                             "(or define the new outcome there first).")
+            else:
+                definition = outcomes[oid]
+        if definition is not None and tp_raw is not None:
+            timepoint = definition.timepoint(tp_raw)
+            if timepoint is None:
+                problems.add(f"{prefix}.timepoint", f"unknown timepoint '{tp_raw}' for outcome '{oid}'",
+                             f"Use one of the timepoints of '{oid}' in {outcomes.file}: "
+                             f"{', '.join(definition.timepoints)} (or add the timepoint there first).")
+        context = f" ({oid or '?'}, {timepoint or tp_raw or '?'})"
+        unit = problems.text(entry, "unit", prefix)
+        hib = problems.boolean(entry, "higher_is_better", prefix)
+        provenance = problems.text(entry, "provenance", prefix)
+        if provenance is not None and provenance not in PROVENANCE:
+            problems.add(f"{prefix}.provenance", f"unknown provenance '{provenance}'",
+                         f"Use one of: {', '.join(PROVENANCE)}.")
+            provenance = None
+        source = problems.text(entry, "source", prefix)
+        note = problems.text(entry, "note", prefix, required=False)
+        treatment = _arm(problems, entry, "treatment", prefix, context)
+        control = _arm(problems, entry, "control", prefix, context)
+        if definition is not None and timepoint is not None:
+            analysis = definition.analysis(timepoint)
+            if analysis in seen:
+                problems.add(prefix, f"{oid} at {timepoint} is already reported in outcomes[{seen[analysis]}]",
+                             "Keep one entry per outcome and timepoint (combine arms first if the study "
+                             "has several treatment or control groups).")
+                continue
+            seen[analysis] = i
+        if len(problems.errors) > n_errors:
+            continue
+        entries.append(OutcomeEntry(i, oid, timepoint, definition.analysis(timepoint), unit, hib,
+                                    provenance, source, treatment, control, note))
+    problems.raise_if_any()
+    return Study(sid, file, citation, country, characteristics, groups, entries, notes)
+
+
+def check_unique_id(path: str | os.PathLike) -> None:
+    """A study id is claimed by one file only: ``liao2021.yaml`` and ``liao2021.yml`` side by side
+    is an error."""
+    path = Path(path)
+    stem = path.stem
+    twins = sorted(p.name for p in path.parent.glob(f"{stem}.*")
+                   if p.suffix.lower() in STUDY_EXTENSIONS and p.name != path.name)
+    if twins:
+        raise ReviewInputError(f"duplicate study id '{stem}': also claimed by {', '.join(twins)}",
+                               file=str(path), field="study",
+                               hint="Each study id must be unique: merge the files or rename one of them.")
+
+
+def load_study(path: str | os.PathLike, outcomes: OutcomeSet) -> Study:
+    """Load and validate ``path`` against the outcome definitions."""
+    check_unique_id(path)
+    return parse_study(load_yaml(path, what="study file"), path, outcomes)
+
+
+def load_studies(folder: str | os.PathLike, outcomes: OutcomeSet) -> dict[str, Study]:
+    """Validate every study file of a folder (ids unique across files); for checks outside the workflow."""
+    folder = Path(folder)
+    studies: dict[str, Study] = {}
+    if not folder.is_dir():
+        return studies
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix.lower() in STUDY_EXTENSIONS and not path.name.startswith((".", "_")):
+            study = load_study(path, outcomes)
+            if study.id in studies:
+                raise ReviewInputError(f"duplicate study id '{study.id}' (also in {studies[study.id].file})",
+                                       file=str(path), field="study",
+                                       hint="Each study id must be unique: merge the files or rename one.")
+            studies[study.id] = study
+    return studies
