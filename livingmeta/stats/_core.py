@@ -472,6 +472,9 @@ def fit(y, v, mask, X=None, method="REML", test="knha", level=95, control=None, 
         pi_se = np.sqrt(se[:, 0] ** 2 + tau2)
         out["pi_lb"] = beta[:, 0] - crit * pi_se
         out["pi_ub"] = beta[:, 0] + crit * pi_se
+        if method == "FE":  # metafor's predict() gives no prediction interval for a common-effect model
+            out["pi_lb"] = np.full(m, np.nan)
+            out["pi_ub"] = np.full(m, np.nan)
     if tau2_ci:
         lb, ub = qprofile_ci(y0, vv, mask, X, p, tau2, alpha, con, warn, method)
         lb = np.where(k1, np.nan, lb)

@@ -33,7 +33,7 @@ def _cmi(mi):
 
 
 def escalc(measure, m1i=None, sd1i=None, n1i=None, m2i=None, sd2i=None, n2i=None, *, se1i=None,
-           se2i=None, vtype="LS", correct=False, labels=None, studies=None):
+           se2i=None, vtype="LS", correct=False, labels=None, studies=None, na="raise"):
     """Effect sizes ``yi`` and sampling variances ``vi`` from per-arm means, SDs (or SEs) and sizes.
 
     ``measure``:
@@ -47,8 +47,32 @@ def escalc(measure, m1i=None, sd1i=None, n1i=None, m2i=None, sd2i=None, n2i=None
     Give the spread as SDs (``sd1i``/``sd2i``) or as standard errors of the mean (``se1i``/``se2i``,
     converted with sd = se * sqrt(n)); never both for the same arm.  Inputs are scalars or
     sequences; returns ``(yi, vi)`` as numpy arrays.  Bad input raises ``ReviewInputError`` naming the
-    study (``labels=``/``studies=`` give the names).
+    study (``labels=``/``studies=`` give the names).  ``na="keep"`` returns NaN for studies with
+    missing (NaN/None) inputs instead of raising, as metafor's ``escalc()`` does; pass the result to
+    ``rma(..., na="omit")``.
     """
+    if na == "keep":
+        cols = {"m1i": m1i, "sd1i": sd1i, "n1i": n1i, "m2i": m2i, "sd2i": sd2i, "n2i": n2i,
+                "se1i": se1i, "se2i": se2i}
+        sizes = [np.size(x) for x in cols.values() if x is not None]
+        n = max(sizes) if sizes else 0
+        arrs = {key: (None if x is None else np.broadcast_to(
+            np.asarray([np.nan if e is None else e for e in np.atleast_1d(np.asarray(x, dtype=object))],
+                       dtype=float), (n,))) for key, x in cols.items()}
+        ok = np.ones(n, bool)
+        for x in arrs.values():
+            if x is not None:
+                ok &= np.isfinite(x)
+        lab = study_labels(n, labels, studies)
+        yi = np.full(n, np.nan)
+        vi = np.full(n, np.nan)
+        if ok.any():
+            sub = {key: (None if x is None else x[ok]) for key, x in arrs.items()}
+            yi[ok], vi[ok] = escalc(measure, vtype=vtype, correct=correct,
+                                    labels=[lab[i] for i in np.flatnonzero(ok)], **sub)
+        return yi, vi
+    if na != "raise":
+        raise ValueError("na must be 'raise' or 'keep'")
     measure = str(measure).upper()
     if measure not in MEASURES:
         raise ReviewInputError(f"unknown measure {measure!r}", field="measure",

@@ -1,0 +1,246 @@
+# Regenerates the pinned metafor reference values in validation/metafor/reference/*.json.
+#
+#   Rscript validation/metafor/make_reference.R      (from the repository root)
+#
+# Requires R 4 with metafor 3.8-1, metadat and jsonlite (Debian: r-cran-metafor, r-cran-metadat,
+# r-cran-jsonlite).  Every block of values is stored next to the exact R call that produced it
+# ("call"), so any number can be re-derived by pasting that call into R after the dataset's "setup".
+# The Python tests (tests/stats/test_metafor.py) read these files; CI needs no R.
+
+suppressPackageStartupMessages({ library(metafor); library(jsonlite) })
+stopifnot(as.character(packageVersion("metafor")) == "3.8.1")
+outdir <- file.path("validation", "metafor", "reference")
+dir.create(outdir, recursive = TRUE, showWarnings = FALSE)
+
+methods <- c("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
+tests <- c("z", "knha")
+num <- function(x) { x <- as.numeric(x); x }
+
+fit_block <- function(dat, method, test, mods = NULL) {
+  call <- sprintf('res <- rma(yi, vi, data=dat, method="%s", test="%s"%s); ci <- confint(res); pr <- predict(res)',
+                  method, test, if (is.null(mods)) "" else paste0(", mods=", mods))
+  res <- if (is.null(mods)) rma(yi, vi, data = dat, method = method, test = test)
+         else rma(yi, vi, data = dat, method = method, test = test, mods = as.formula(mods))
+  out <- list(call = call, method = method, test = test, k = res$k,
+              beta = num(res$beta), se = num(res$se), zval = num(res$zval), pval = num(res$pval),
+              ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub), tau2 = num(res$tau2), se_tau2 = num(res$se.tau2),
+              I2 = num(res$I2), H2 = num(res$H2), QE = num(res$QE), QEp = num(res$QEp),
+              weights = num(weights(res)), test_used = res$test)
+  if (!is.null(mods)) { out$QM <- num(res$QM); out$QMp <- num(res$QMp); out$QMdf <- num(res$QMdf) }
+  if (method != "FE" && res$k > 1) {
+    ci <- confint(res)
+    out$tau2_ci_lb <- num(ci$random["tau^2", "ci.lb"]); out$tau2_ci_ub <- num(ci$random["tau^2", "ci.ub"])
+    out$I2_ci_lb <- num(ci$random["I^2(%)", "ci.lb"]); out$I2_ci_ub <- num(ci$random["I^2(%)", "ci.ub"])
+  }
+  if (is.null(mods)) {
+    pr <- predict(res)
+    out$pi_lb <- num(pr$pi.lb); out$pi_ub <- num(pr$pi.ub)
+  }
+  out
+}
+
+l1o_block <- function(dat, method, test) {
+  res <- rma(yi, vi, data = dat, method = method, test = test)
+  l <- leave1out(res)
+  list(call = sprintf('leave1out(rma(yi, vi, data=dat, method="%s", test="%s"))', method, test),
+       method = method, test = test, estimate = num(l$estimate), se = num(l$se), pval = num(l$pval),
+       ci_lb = num(l$ci.lb), ci_ub = num(l$ci.ub), Q = num(l$Q), Qp = num(l$Qp), tau2 = num(l$tau2),
+       I2 = num(l$I2), H2 = num(l$H2))
+}
+
+cumul_block <- function(dat, method, test, order_col) {
+  res <- rma(yi, vi, data = dat, method = method, test = test)
+  l <- cumul(res, order = dat[[order_col]])
+  list(call = sprintf('cumul(rma(yi, vi, data=dat, method="%s", test="%s"), order=dat$%s)', method, test, order_col),
+       method = method, test = test, order_col = order_col, order = num(dat[[order_col]]), estimate = num(l$estimate), se = num(l$se),
+       pval = num(l$pval), ci_lb = num(l$ci.lb), ci_ub = num(l$ci.ub), Q = num(l$Q), tau2 = num(l$tau2),
+       I2 = num(l$I2))
+}
+
+subgroup_block <- function(dat, method, test, gcol) {
+  g <- dat[[gcol]]
+  lev <- sort(unique(as.character(g)))
+  fits <- lapply(lev, function(L) rma(yi, vi, data = dat, subset = (as.character(g) == L), method = method, test = test))
+  est <- sapply(fits, function(f) num(f$beta)); se <- sapply(fits, function(f) num(f$se))
+  sep <- list(levels = lev, k = sapply(fits, function(f) f$k), estimate = est, se = se,
+              ci_lb = sapply(fits, function(f) num(f$ci.lb)), ci_ub = sapply(fits, function(f) num(f$ci.ub)),
+              pval = sapply(fits, function(f) num(f$pval)), tau2 = sapply(fits, function(f) num(f$tau2)),
+              I2 = sapply(fits, function(f) num(f$I2)))
+  if (length(lev) > 1 && all(se > 0)) {
+    between <- rma(est, sei = se, mods = ~ factor(lev), method = "FE")
+    sep$Q_between <- num(between$QM); sep$Q_between_p <- num(between$QMp)
+  }
+  sep$call <- sprintf('per level L: rma(yi, vi, data=dat, subset=(%s==L), method="%s", test="%s"); between: rma(est, sei=se, mods=~factor(levels), method="FE")$QM',
+                      gcol, method, test)
+  f1 <- rma(yi, vi, data = dat, mods = ~ factor(g), method = method, test = test)
+  f0 <- rma(yi, vi, data = dat, mods = ~ factor(g) - 1, method = method, test = test)
+  com <- list(call = sprintf('rma(yi, vi, data=dat, mods=~factor(%s), method="%s", test="%s") and mods=~factor(%s)-1 for the level estimates',
+                             gcol, method, test, gcol),
+              levels = lev, estimate = num(f0$beta), se = num(f0$se), ci_lb = num(f0$ci.lb), ci_ub = num(f0$ci.ub),
+              tau2 = num(f1$tau2), QM = num(f1$QM), QMp = num(f1$QMp), QMdf = num(f1$QMdf))
+  list(group = gcol, method = method, test = test, separate = sep, common = com)
+}
+
+influence_block <- function(dat, method, test) {
+  res <- rma(yi, vi, data = dat, method = method, test = test)
+  inf <- influence(res)
+  list(call = sprintf('influence(rma(yi, vi, data=dat, method="%s", test="%s"))', method, test),
+       method = method, test = test, rstudent = num(inf$inf$rstudent), dffits = num(inf$inf$dffits),
+       cook_d = num(inf$inf$cook.d), cov_r = num(inf$inf$cov.r), tau2_del = num(inf$inf$tau2.del),
+       QE_del = num(inf$inf$QE.del), hat = num(inf$inf$hat), weight = num(inf$inf$weight),
+       dfbs = num(inf$dfbs$intrcpt), is_infl = as.logical(inf$is.infl))
+}
+
+smallstudy_block <- function(dat, method, test, ni = NULL) {
+  res <- rma(yi, vi, data = dat, method = method, test = test)
+  out <- list(method = method, test = test)
+  rt <- regtest(res)
+  out$regtest_rma_sei <- list(call = sprintf('regtest(rma(yi, vi, data=dat, method="%s", test="%s"))', method, test),
+                              zval = num(rt$zval), pval = num(rt$pval), dfs = num(rt$dfs), est = num(rt$est),
+                              ci_lb = num(rt$ci.lb), ci_ub = num(rt$ci.ub))
+  rt <- regtest(res, model = "lm")
+  out$regtest_lm_sei <- list(call = 'regtest(res, model="lm")', zval = num(rt$zval), pval = num(rt$pval),
+                             dfs = num(rt$dfs), est = num(rt$est))
+  if (!is.null(ni)) {
+    rt <- regtest(res, predictor = "sqrtninv", ni = ni)
+    out$regtest_rma_sqrtninv <- list(call = 'regtest(res, predictor="sqrtninv", ni=ni)', zval = num(rt$zval),
+                                     pval = num(rt$pval), dfs = num(rt$dfs), est = num(rt$est))
+    rt <- regtest(res, model = "lm", predictor = "sqrtninv", ni = ni)
+    out$regtest_lm_sqrtninv <- list(call = 'regtest(res, model="lm", predictor="sqrtninv", ni=ni)', zval = num(rt$zval),
+                                    pval = num(rt$pval), dfs = num(rt$dfs), est = num(rt$est))
+  }
+  rk <- ranktest(res)
+  out$ranktest <- list(call = "ranktest(res)", tau = num(rk$tau), pval = num(rk$pval))
+  for (est in c("L0", "R0")) {
+    tf <- trimfill(res, estimator = est)
+    out[[paste0("trimfill_", est)]] <- list(call = sprintf('trimfill(res, estimator="%s")', est),
+      k0 = num(tf$k0), side = tf$side, estimate = num(tf$beta), se = num(tf$se), ci_lb = num(tf$ci.lb),
+      ci_ub = num(tf$ci.ub), tau2 = num(tf$tau2), yi = num(tf$yi), vi = num(tf$vi), fill = as.logical(tf$fill))
+  }
+  out
+}
+
+write_case <- function(name, source, setup, dat, extra = list()) {
+  case <- list(dataset = name, source = source, setup = setup,
+               R = R.version.string, metafor = as.character(packageVersion("metafor")),
+               data = list(study = as.character(dat$study), yi = num(dat$yi), vi = num(dat$vi)))
+  case$rma <- list()
+  for (m in methods) for (t in tests) {
+    r <- try(fit_block(dat, m, t), silent = TRUE)
+    if (!inherits(r, "try-error")) case$rma[[length(case$rma) + 1]] <- r
+  }
+  case <- c(case, extra)
+  writeLines(toJSON(case, digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = TRUE),
+             file.path(outdir, paste0(name, ".json")))
+  cat("wrote", name, "\n")
+}
+
+# ---------------------------------------------------------------------------------------------------
+# 1. BCG vaccine (Colditz et al. 1994): log risk ratios, meta-regression on latitude, cumulative by year
+setup <- 'dat <- escalc(measure="RR", ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg); dat$study <- paste(dat$author, dat$year)'
+eval(parse(text = setup))
+write_case("bcg", "metadat::dat.bcg", setup, dat, list(
+  l1o = list(l1o_block(dat, "REML", "knha"), l1o_block(dat, "DL", "z"), l1o_block(dat, "PM", "knha")),
+  cumul = list(cumul_block(dat, "REML", "knha", "year"), cumul_block(dat, "DL", "z", "year")),
+  subgroups = list(subgroup_block(dat, "REML", "knha", "alloc"), subgroup_block(dat, "DL", "z", "alloc")),
+  metareg = list(fit_block(dat, "REML", "knha", "~ ablat"), fit_block(dat, "REML", "z", "~ ablat + year"),
+                 fit_block(dat, "DL", "z", "~ factor(alloc)"), fit_block(dat, "ML", "knha", "~ ablat + factor(alloc)")),
+  influence = list(influence_block(dat, "REML", "knha"), influence_block(dat, "DL", "z")),
+  smallstudy = list(smallstudy_block(dat, "REML", "knha", ni = dat$tpos + dat$tneg + dat$cpos + dat$cneg),
+                    smallstudy_block(dat, "DL", "z")),
+  ni = num(dat$tpos + dat$tneg + dat$cpos + dat$cneg),
+  groups = list(alloc = as.character(dat$alloc)), mods = list(ablat = num(dat$ablat), year = num(dat$year))))
+
+# 2. Normand (1999): length of hospital stay, per-arm means -> SMD (Hedges' g) and MD
+setup <- 'dat <- escalc(measure="SMD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat.normand1999); dat$study <- dat$source'
+eval(parse(text = setup))
+esc <- list()
+for (vt in c("LS", "UB", "AV")) {
+  e <- escalc(measure = "SMD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = dat.normand1999, vtype = vt)
+  esc[[length(esc) + 1]] <- list(call = sprintf('escalc(measure="SMD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat.normand1999, vtype="%s")', vt),
+                                 measure = "SMD", vtype = vt, yi = num(e$yi), vi = num(e$vi))
+}
+e <- escalc(measure = "MD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = dat.normand1999)
+esc[[length(esc) + 1]] <- list(call = 'escalc(measure="MD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat.normand1999)',
+                               measure = "MD", vtype = "LS", yi = num(e$yi), vi = num(e$vi))
+e <- escalc(measure = "ROM", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = dat.normand1999)
+esc[[length(esc) + 1]] <- list(call = 'escalc(measure="ROM", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat.normand1999)',
+                               measure = "ROM", vtype = "LS", yi = num(e$yi), vi = num(e$vi))
+arms <- with(dat.normand1999, list(m1i = num(m1i), sd1i = num(sd1i), n1i = num(n1i), m2i = num(m2i), sd2i = num(sd2i), n2i = num(n2i)))
+write_case("normand1999", "metadat::dat.normand1999", setup, dat, list(
+  escalc = esc, arms = arms,
+  l1o = list(l1o_block(dat, "REML", "knha"), l1o_block(dat, "DL", "z")),
+  influence = list(influence_block(dat, "REML", "knha")),
+  smallstudy = list(smallstudy_block(dat, "REML", "knha", ni = dat$n1i + dat$n2i)),
+  ni = num(dat$n1i + dat$n2i)))
+
+# 3. Gibson (2002): asthma self-management; studies without means/SDs give NA effect sizes (omitted)
+setup <- 'dat <- escalc(measure="SMD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat.gibson2002); dat$study <- paste(dat$author, dat$year); dat <- dat  # rma() drops the NA rows (na.action="na.omit")'
+eval(parse(text = setup))
+arms <- with(dat.gibson2002, list(m1i = num(m1i), sd1i = num(sd1i), n1i = num(n1i), m2i = num(m2i), sd2i = num(sd2i), n2i = num(n2i)))
+write_case("gibson2002", "metadat::dat.gibson2002 (missing values)", setup, dat, list(
+  arms = arms,
+  escalc = list(list(call = 'escalc(measure="SMD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat.gibson2002)',
+                     measure = "SMD", vtype = "LS", yi = num(dat$yi), vi = num(dat$vi)))))
+
+# 4. Raudenbush (1985): teacher expectancy; meta-regression on weeks of contact
+setup <- 'dat <- dat.raudenbush1985; dat$study <- paste(dat$author, dat$year); dat$weeks.c <- ifelse(dat$weeks > 3, 3, dat$weeks)'
+eval(parse(text = setup))
+write_case("raudenbush1985", "metadat::dat.raudenbush1985", setup, dat, list(
+  metareg = list(fit_block(dat, "REML", "z", "~ weeks.c"), fit_block(dat, "REML", "knha", "~ weeks.c"),
+                 fit_block(dat, "DL", "z", "~ factor(setting)"), fit_block(dat, "PM", "knha", "~ weeks.c + factor(tester)")),
+  subgroups = list(subgroup_block(dat, "REML", "knha", "tester"), subgroup_block(dat, "REML", "z", "setting")),
+  l1o = list(l1o_block(dat, "REML", "knha")),
+  cumul = list(cumul_block(dat, "REML", "knha", "year")),
+  influence = list(influence_block(dat, "REML", "knha")),
+  smallstudy = list(smallstudy_block(dat, "REML", "knha", ni = dat$n1i + dat$n2i)),
+  ni = num(dat$n1i + dat$n2i),
+  groups = list(tester = as.character(dat$tester), setting = as.character(dat$setting)),
+  mods = list(weeks.c = num(dat$weeks.c), year = num(dat$year))))
+
+# 5. Curtis et al. (1998): plant biomass under elevated CO2, log ratio of means (ROM)
+setup <- 'dat <- escalc(measure="ROM", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat.curtis1998); dat$study <- paste(dat$paper, dat$id)'
+eval(parse(text = setup))
+arms <- with(dat.curtis1998, list(m1i = num(m1i), sd1i = num(sd1i), n1i = num(n1i), m2i = num(m2i), sd2i = num(sd2i), n2i = num(n2i)))
+write_case("curtis1998", "metadat::dat.curtis1998", setup, dat, list(
+  arms = arms,
+  escalc = list(list(call = 'escalc(measure="ROM", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat.curtis1998)',
+                     measure = "ROM", vtype = "LS", yi = num(dat$yi), vi = num(dat$vi))),
+  subgroups = list(subgroup_block(dat, "REML", "knha", "fungrp")),
+  groups = list(fungrp = as.character(dat$fungrp))))
+
+# 6. Fleiss (1993) mental health data, R meta's Fleiss1993cont (meta is not packaged for Debian
+#    bookworm; the 5 rows are transcribed from meta's data set).  tau^2 = 0 under DL.
+setup <- paste0('dat <- data.frame(study=c("Davis","Florell","Gruen","Hart","Wilson"), year=c(1981,1971,1979,1975,1977), ',
+                'n1i=c(13,30,35,20,8), m1i=c(5,4.9,22.5,12.5,6.5), sd1i=c(4.7,1.71,3.44,1.47,0.76), ',
+                'n2i=c(16,50,35,20,8), m2i=c(6.5,6.1,24.9,12.3,7.38), sd2i=c(3.8,2.3,10.65,1.66,1.41)); ',
+                'dat <- escalc(measure="SMD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat)')
+eval(parse(text = setup))
+e <- escalc(measure = "MD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = dat)
+dmd <- dat; dmd$yi <- e$yi; dmd$vi <- e$vi
+arms <- list(m1i = num(dat$m1i), sd1i = num(dat$sd1i), n1i = num(dat$n1i), m2i = num(dat$m2i), sd2i = num(dat$sd2i), n2i = num(dat$n2i))
+write_case("fleiss1993cont", "meta::Fleiss1993cont (transcribed)", setup, dat, list(
+  arms = arms,
+  escalc = list(list(call = 'escalc(measure="MD", ...same arms...)', measure = "MD", vtype = "LS", yi = num(dmd$yi), vi = num(dmd$vi))),
+  l1o = list(l1o_block(dat, "REML", "knha"), l1o_block(dat, "DL", "z")),
+  cumul = list(cumul_block(dat, "REML", "knha", "year"))))
+setup_md <- paste0(setup, '; dat <- escalc(measure="MD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat)')
+write_case("fleiss1993cont_md", "meta::Fleiss1993cont (transcribed), mean differences", setup_md, dmd)
+
+# 7. Seeded random data sets: small k, k = 2, large heterogeneity, tau^2 on the boundary
+seeds <- list(list(k = 2, tau2 = 0.5), list(k = 3, tau2 = 0), list(k = 3, tau2 = 2), list(k = 5, tau2 = 0.05),
+              list(k = 7, tau2 = 4), list(k = 10, tau2 = 0.2), list(k = 30, tau2 = 1), list(k = 12, tau2 = 25))
+for (i in seq_along(seeds)) {
+  s <- seeds[[i]]
+  setup <- sprintf('set.seed(%d); k <- %d; vi <- runif(k, 0.01, 0.5); yi <- rnorm(k, 0.4, sqrt(vi + %s)); dat <- data.frame(study=paste0("s", 1:k), yi=yi, vi=vi, g=rep(c("a","b"), length.out=k), x=round(runif(k, 0, 10), 1), year=2000 + sample(k))',
+                   1000 + i, s$k, format(s$tau2))
+  eval(parse(text = setup))
+  extra <- list(l1o = list(l1o_block(dat, "REML", "knha")), groups = list(g = dat$g), mods = list(x = num(dat$x)))
+  if (s$k >= 5) {
+    extra$subgroups <- list(subgroup_block(dat, "REML", "knha", "g"), subgroup_block(dat, "DL", "z", "g"))
+    extra$metareg <- list(fit_block(dat, "REML", "knha", "~ x"), fit_block(dat, "PM", "z", "~ x"))
+    extra$cumul <- list(cumul_block(dat, "REML", "knha", "year"))
+    extra$influence <- list(influence_block(dat, "REML", "knha"))
+  }
+  write_case(sprintf("random_%02d_k%d", i, s$k), "seeded random data", setup, dat, extra)
+}
