@@ -1,0 +1,192 @@
+"""``livingmeta pool FILE.csv``: pool one table of studies and print the result as JSON.
+
+Columns (metafor's names): either ``study, yi, vi`` or per-arm ``study, m1i, sd1i, n1i, m2i, sd2i,
+n2i`` (arm 1 = treatment); per-arm SEs may be given as ``se1i``/``se2i`` instead of SDs.  A column
+named by ``--subgroup`` holds each study's subgroup.  Bad input gives one line
+``livingmeta: error: ...`` on stderr and exit status 1, never a traceback.
+
+Also runs standalone: ``python -m livingmeta.commands.pool FILE.csv [options]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+
+from livingmeta.errors import ReviewInputError
+
+ARM_COLUMNS = ("m1i", "n1i", "m2i", "n2i")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE.csv", help="table with study, yi, vi or per-arm columns")
+    parser.add_argument("--measure", choices=("SMD", "MD", "ROM"), type=str.upper, default=None,
+                        help="effect measure for per-arm input (default SMD: Hedges' g)")
+    parser.add_argument("--smd-variance", choices=("LS", "UB", "AV", "REVMAN5"), type=str.upper, default="LS",
+                        help="SMD sampling variance (default LS, as metafor)")
+    parser.add_argument("--method", choices=("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM"),
+                        type=str.upper, default="REML", help="tau^2 estimator (default REML)")
+    parser.add_argument("--test", choices=("z", "knha"), default="knha",
+                        help="z or Knapp-Hartung (knha, default)")
+    parser.add_argument("--level", type=float, default=95.0, help="confidence level in percent (default 95)")
+    parser.add_argument("--subgroup", metavar="COLUMN", help="column holding each study's subgroup")
+    parser.add_argument("--tau2", choices=("separate", "common"), default="separate",
+                        help="subgroup model: separate tau^2 per subgroup (default) or common tau^2")
+    parser.add_argument("--leave-one-out", action="store_true", help="add a leave-one-out sensitivity analysis")
+
+
+def _read_table(path):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            sample = fh.read(4096)
+            fh.seek(0)
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+            except csv.Error:
+                dialect = csv.excel
+            reader = csv.DictReader(fh, dialect=dialect)
+            if not reader.fieldnames:
+                raise ReviewInputError("the file is empty", file=path)
+            header = [(h or "").strip() for h in reader.fieldnames]
+            reader.fieldnames = header
+            rows = [row for row in reader if any((val or "").strip() for val in row.values() if isinstance(val, str))]
+    except FileNotFoundError:
+        raise ReviewInputError("file not found", file=path) from None
+    except IsADirectoryError:
+        raise ReviewInputError("is a directory, not a CSV file", file=path) from None
+    except UnicodeDecodeError:
+        raise ReviewInputError("not a UTF-8 text file", file=path, hint="Save the table as CSV (UTF-8).") from None
+    except csv.Error as exc:
+        raise ReviewInputError(f"cannot read the CSV table ({exc})", file=path) from None
+    if not rows:
+        raise ReviewInputError("the table has no rows", file=path, hint="Add one row per study.")
+    return header, rows
+
+
+def _number(rows, col, labels, path, required=True):
+    out = []
+    for row, lab in zip(rows, labels):
+        raw = (row.get(col) or "").strip()
+        if raw == "" or raw.upper() in ("NA", "NAN"):
+            if required:
+                raise ReviewInputError(f"study {lab!r}: {col} is missing", file=path, field=col,
+                                       hint="Fill in the value or remove the study from the table.")
+            out.append(math.nan)
+            continue
+        try:
+            out.append(float(raw.replace(",", ".") if raw.count(",") == 1 and "." not in raw else raw))
+        except ValueError:
+            raise ReviewInputError(f"study {lab!r}: {col} is not a number (got {raw!r})", file=path,
+                                   field=col) from None
+    return out
+
+
+def _num(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def pool_table(path, *, measure=None, smd_variance="LS", method="REML", test="knha", level=95.0,
+               subgroup=None, tau2="separate", leave_one_out=False):
+    """Read and pool one CSV table; returns the JSON-ready dict (raises ReviewInputError)."""
+    from livingmeta import stats
+
+    header, rows = _read_table(path)
+    cols = set(header)
+    if "study" not in cols:
+        raise ReviewInputError(f"no 'study' column (columns: {', '.join(header)})", file=path,
+                               hint="Name the column with the study names 'study'.")
+    labels = [(row.get("study") or "").strip() or f"row {i + 2}" for i, row in enumerate(rows)]
+    seen = set()
+    for lab in labels:
+        if lab in seen:
+            raise ReviewInputError(f"study {lab!r} appears twice", file=path, field="study",
+                                   hint="Give every row a distinct study name.")
+        seen.add(lab)
+    try:
+        if {"yi", "vi"} <= cols:
+            yi = _number(rows, "yi", labels, path)
+            vi = _number(rows, "vi", labels, path)
+        elif set(ARM_COLUMNS) <= cols:
+            measure = measure or "SMD"
+            arms = {c: _number(rows, c, labels, path) for c in ARM_COLUMNS}
+            for arm in ("1", "2"):
+                if f"sd{arm}i" in cols:
+                    arms[f"sd{arm}i"] = _number(rows, f"sd{arm}i", labels, path)
+                elif f"se{arm}i" in cols:
+                    arms[f"se{arm}i"] = _number(rows, f"se{arm}i", labels, path)
+                else:
+                    raise ReviewInputError(f"no sd{arm}i (or se{arm}i) column", file=path,
+                                           hint="Per-arm input needs study, m1i, sd1i, n1i, m2i, sd2i, n2i.")
+            yi, vi = stats.escalc(measure, vtype=smd_variance, labels=labels, **arms)
+        else:
+            raise ReviewInputError(
+                f"need columns study, yi, vi or study, m1i, sd1i, n1i, m2i, sd2i, n2i (got {', '.join(header)})",
+                file=path)
+        res = stats.rma(yi, vi, method=method, test=test, level=level, labels=labels)
+    except ReviewInputError as exc:
+        if exc.file is None:
+            exc.file = str(path)
+            exc.args = (exc.format(),)
+        raise
+    d = res.to_dict()
+    out = {"k": d["k"], "measure": measure, "method": d["method"], "test": d["test"], "level": level}
+    for key in ("estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "tau2_ci_lb", "tau2_ci_ub", "I2", "H2",
+                "Q", "Q_df", "Q_pval", "pi_lb", "pi_ub"):
+        out[key] = d[key]
+    out["studies"] = [{"study": lab, "yi": _num(y), "vi": _num(v), "weight": w}
+                      for lab, y, v, w in zip(labels, yi, vi, d["weights"])]
+    out["warnings"] = d["warnings"]
+    if subgroup:
+        if subgroup not in cols:
+            raise ReviewInputError(f"no column {subgroup!r} for --subgroup (columns: {', '.join(header)})",
+                                   file=path)
+        groups = [(row.get(subgroup) or "").strip() for row in rows]
+        try:
+            sg = stats.subgroup_analysis(yi, vi, groups, method=method, test=test, level=level, tau2=tau2,
+                                         labels=labels)
+        except ReviewInputError as exc:
+            exc.file = exc.file or str(path)
+            exc.args = (exc.format(),)
+            raise
+        out["subgroups"] = [{"level": r["level"], "k": r["k"], "estimate": r["estimate"], "ci_lb": r["ci_lb"],
+                             "ci_ub": r["ci_ub"], "tau2": r["tau2"], "I2": r["I2"]} for r in sg["levels"]]
+        out["tau2_model"] = tau2
+        for key in ("Q_between", "Q_between_df", "Q_between_pval"):
+            out[key] = sg[key]
+        if sg.get("Q_between_df2") is not None:
+            out["Q_between_df2"] = sg["Q_between_df2"]
+        out["Q_between_test"] = sg["Q_between_test"]
+        out["warnings"] = out["warnings"] + sg["warnings"]
+    if leave_one_out:
+        loo = stats.leave_one_out(yi, vi, method=method, test=test, level=level, labels=labels)
+        out["leave_one_out"] = [{"omitted": r["study"], "estimate": r["estimate"], "ci_lb": r["ci_lb"],
+                                 "ci_ub": r["ci_ub"], "tau2": r["tau2"], "I2": r["I2"]} for r in loo]
+    return out
+
+
+def run(args) -> int:
+    try:
+        out = pool_table(args.file, measure=args.measure, smd_variance=args.smd_variance, method=args.method,
+                         test=args.test, level=args.level, subgroup=args.subgroup, tau2=args.tau2,
+                         leave_one_out=args.leave_one_out)
+    except ReviewInputError as exc:
+        print(f"livingmeta: error: {exc.format()}", file=sys.stderr)
+        return 1
+    print(json.dumps(out, indent=2, allow_nan=False))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="livingmeta pool", description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
