@@ -260,27 +260,32 @@ def _fisher_scoring(method, tau2_he, ymc, y, vv, mask, X, p, k, kp, control, war
     m = ymc.shape[0]
     tmin = control["tau2_min"]
     thr = control["threshold"]
-    tau2 = np.maximum(np.maximum(0.0, tau2_he), tmin)
-    active = np.ones(m, bool)
+    tau2 = np.maximum(np.maximum(0.0, tau2_he), tmin).astype(float)
     conv = np.ones(m, bool)
     it = 0
-    while active.any():
+    idx = np.arange(m)                         # lanes still iterating (converged lanes are frozen)
+    sub = (ymc, vv, mask, X, k, kp)
+    while idx.size:
         it += 1
-        num, den = _fisher_numerator(method, tau2, ymc, vv, mask, X, k, kp)
+        ys, vs, ms, Xs, ks, kps = sub
+        t = tau2[idx]
+        num, den = _fisher_numerator(method, t, ys, vs, ms, Xs, ks, kps)
         adj = num / den * control["stepadj"]
         adj = np.where(np.isnan(adj), 0.0, adj)
-        adj = np.where(active, adj, 0.0)
-        neg = active & (tau2 + adj < tmin)
+        neg = t + adj < tmin
         while neg.any():                       # step-halving, as metafor
             adj = np.where(neg, adj / 2.0, adj)
-            neg = active & (tau2 + adj < tmin)
-        new = tau2 + adj
-        change = np.abs(tau2 - new)
-        tau2 = np.where(active, new, tau2)
+            neg = t + adj < tmin
+        new = t + adj
+        change = np.abs(t - new)
+        tau2[idx] = new
         if it > control["maxiter"]:
-            conv[active] = False
+            conv[idx] = False
             break
-        active &= change > thr
+        keep = change > thr
+        if not keep.all():
+            idx = idx[keep]
+            sub = tuple(None if a is None else a[keep] for a in sub)
     if not conv.all():
         bad = ~conv
         warn(bad, f"Fisher scoring for {method} did not converge in {control['maxiter']} iterations; "

@@ -1,0 +1,137 @@
+"""Benchmark: pool 10,000 meta-analyses of k = 10 with REML + Knapp-Hartung, CI, tau^2 CI and PI.
+
+    .venv/bin/python benchmarks/bench_pool.py [--m 10000] [--k 10] [--repeat 5] [--r-m M] [--no-r]
+
+Times ``livingmeta.stats.rma_batch`` (one vectorised call) and, for the same data sets in the same
+run, R metafor (``rma(yi, vi, test="knha")`` + ``confint()`` + ``predict()`` in an R loop, timed
+inside R so R's start-up is excluded) when ``Rscript`` is on the PATH, and PyMARE
+(``pymare.estimators.VarianceBasedLikelihoodEstimator(method="REML")`` on the stacked data sets, which
+fits REML by numerical optimisation and gives no Knapp-Hartung test, tau^2 CI or PI) when it can be
+imported.  Prints seconds and ratios.  A benchmark, not a test: nothing here asserts timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from livingmeta.stats import rma, rma_batch  # noqa: E402
+
+R_LOOP = r"""
+suppressPackageStartupMessages(library(metafor))
+args <- commandArgs(TRUE)
+y <- as.matrix(read.csv(args[1], header = FALSE)); v <- as.matrix(read.csv(args[2], header = FALSE))
+m <- nrow(y); est <- rep(NA_real_, m); fail <- 0L
+t0 <- proc.time()[["elapsed"]]
+for (i in seq_len(m)) {
+  r <- try(rma(y[i, ], v[i, ], method = "REML", test = "knha"), silent = TRUE)
+  if (inherits(r, "try-error")) { fail <- fail + 1L; next }
+  ci <- confint(r); pr <- predict(r); est[i] <- r$beta[1]
+}
+t1 <- proc.time()[["elapsed"]]
+cat(sprintf("%.6f %d\n", t1 - t0, fail))
+write.table(est, args[3], row.names = FALSE, col.names = FALSE)
+"""
+
+
+def make_data(m, k, seed=20240601):
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(0.01, 0.5, (m, k))
+    tau2 = rng.choice([0.0, 0.05, 0.2, 1.0], size=(m, 1))
+    y = rng.normal(0.4, np.sqrt(v + tau2))
+    return y, v
+
+
+def time_livingmeta(y, v, repeat):
+    rma_batch(y[:5], v[:5])  # warm-up: first use of scipy.special
+    best = float("inf")
+    res = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        res = rma_batch(y, v, method="REML", test="knha")
+        best = min(best, time.perf_counter() - t)
+    return best, res
+
+
+def time_loop(y, v, n):
+    t = time.perf_counter()
+    for i in range(n):
+        rma(y[i], v[i], method="REML", test="knha")
+    return (time.perf_counter() - t) * y.shape[0] / n
+
+
+def time_metafor(y, v):
+    with tempfile.TemporaryDirectory() as tmp:
+        fy, fv, fo, fs = (os.path.join(tmp, n) for n in ("y.csv", "v.csv", "est.txt", "loop.R"))
+        np.savetxt(fy, y, delimiter=",", fmt="%.17g")
+        np.savetxt(fv, v, delimiter=",", fmt="%.17g")
+        with open(fs, "w") as fh:
+            fh.write(R_LOOP)
+        out = subprocess.run(["Rscript", fs, fy, fv, fo], capture_output=True, text=True, check=True)
+        secs, fails = out.stdout.split()
+        est = np.array([float(x) if x != "NA" else np.nan for x in open(fo).read().split()])
+    return float(secs), int(fails), est
+
+
+def time_pymare(y, v):
+    from pymare import Dataset
+    from pymare.estimators import VarianceBasedLikelihoodEstimator
+    ds = Dataset(y=y.T, v=v.T)  # PyMARE stacks parallel data sets as columns
+    est = VarianceBasedLikelihoodEstimator(method="REML")
+    t = time.perf_counter()
+    est.fit_dataset(ds)
+    est.summary()
+    return time.perf_counter() - t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--m", type=int, default=10000, help="number of meta-analyses")
+    ap.add_argument("--k", type=int, default=10, help="studies per meta-analysis")
+    ap.add_argument("--repeat", type=int, default=5, help="repeats for livingmeta (best time is shown)")
+    ap.add_argument("--r-m", type=int, default=None, help="run metafor on the first M data sets only and scale")
+    ap.add_argument("--no-r", action="store_true", help="skip metafor")
+    ap.add_argument("--loop-n", type=int, default=500, help="single-call rma() loop: fits timed (scaled to --m)")
+    a = ap.parse_args()
+
+    y, v = make_data(a.m, a.k)
+    print(f"{a.m} meta-analyses x k = {a.k}; REML + Knapp-Hartung, 95% CI, Q-profile tau^2 CI, prediction interval")
+    print(f"machine: {os.cpu_count()} CPUs, numpy {np.__version__}")
+    t_lm, res = time_livingmeta(y, v, a.repeat)
+    nw = sum(1 for w in res["warnings"] if w)
+    print(f"livingmeta rma_batch           {t_lm:9.3f} s   (best of {a.repeat}; {nw} analyses with warnings)")
+    t_loop = time_loop(y, v, min(a.loop_n, a.m))
+    print(f"livingmeta rma() one at a time {t_loop:9.3f} s   (scaled from {min(a.loop_n, a.m)} fits)  "
+          f"ratio {t_loop / t_lm:7.1f}x")
+    if not a.no_r and shutil.which("Rscript"):
+        mr = a.m if a.r_m is None else min(a.r_m, a.m)
+        secs, fails, est = time_metafor(y[:mr], v[:mr])
+        scaled = secs * a.m / mr
+        ok = np.isfinite(est)
+        dev = np.max(np.abs(est[ok] - res["estimate"][:mr][ok]) / np.maximum(np.abs(est[ok]), 1e-12))
+        note = f"measured on {mr}, scaled" if mr < a.m else "measured"
+        print(f"R metafor 3.8-1 loop           {scaled:9.3f} s   ({note}; {fails} fits stopped with an error "
+              f"in metafor)  ratio {scaled / t_lm:7.1f}x   max rel. diff of estimates {dev:.1e}")
+    else:
+        print("R metafor: Rscript not found (skipped)")
+    try:
+        import pymare  # noqa: F401
+    except ImportError:
+        print("PyMARE: not installed (skipped)")
+    else:
+        t_pm = time_pymare(y, v)
+        print(f"PyMARE {pymare.__version__} REML (no KnHa/tau2 CI/PI) {t_pm:9.3f} s   ratio {t_pm / t_lm:7.1f}x")
+
+
+if __name__ == "__main__":
+    main()
