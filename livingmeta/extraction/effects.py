@@ -42,7 +42,10 @@ def compute_effects(study: Study, outcomes: OutcomeSet, measure: str = "SMD",
                         f"the ratio of means (ROM) needs positive means (got {arm.mean!r})",
                         file=study.file, field=f"outcomes[{e.index}].{arm_name}.mean",
                         hint="Use measure SMD or MD in config.yaml for outcomes that can be zero or negative.")
-    yi, vi = escalc(measure, **kwargs)
+    try:
+        yi, vi = escalc(measure, labels=[f"outcomes[{e.index}]" for e in entries], **kwargs)
+    except ReviewInputError as err:  # name the study file; the engine names the entry
+        raise ReviewInputError(err.message, file=study.file, field=err.field, hint=err.hint) from None
     rows = []
     for e, y, v in zip(entries, yi, vi):
         y, v = float(y), float(v)

@@ -1,0 +1,57 @@
+"""The review protocol: ``review/review.yaml``.
+
+Required: ``title``, ``question`` and ``registration`` (text). Recommended: ``pico`` (population,
+intervention, comparator, outcomes), ``eligibility`` (``inclusion`` and ``exclusion`` lists), ``search``
+(``databases`` list and ``strategy`` text), ``citation`` (of the published review being kept alive) and
+``notice`` (shown on the report, e.g. that per-study numbers are illustrative). Other keys are kept as
+they are, for the report.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from livingmeta.extraction.yamlio import Problems, load_yaml, type_name
+
+_HINT = "Fix review.yaml (see docs/study-file.md, section 'The review protocol')."
+
+
+def _text_list(problems: Problems, block: dict, key: str, prefix: str) -> None:
+    value = block.get(key)
+    if value is None:
+        return
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.add(f"{prefix}.{key}", f"must be a list of text items (got {type_name(value)})",
+                     f"Write one `- ...` line per item under `{key}:`.")
+
+
+def parse_review(data: Any, file: str | os.PathLike = "review.yaml") -> dict[str, Any]:
+    """Validate the content of ``review.yaml``; returns it unchanged when valid."""
+    problems = Problems(file, _HINT)
+    if not isinstance(data, dict):
+        problems.add(None, f"review.yaml must be a mapping of fields (got {type_name(data)})")
+        problems.raise_if_any()
+    for key in ("title", "question", "registration"):
+        problems.text(data, key, "")
+    for key in ("citation", "notice", "registration_url"):
+        problems.text(data, key, "", required=False)
+    pico = problems.mapping(data, "pico", "", required=False)
+    if pico is not None:
+        for key in ("population", "intervention", "comparator"):
+            problems.text(pico, key, "pico", required=False)
+    elig = problems.mapping(data, "eligibility", "", required=False)
+    if elig is not None:
+        _text_list(problems, elig, "inclusion", "eligibility")
+        _text_list(problems, elig, "exclusion", "eligibility")
+    search = problems.mapping(data, "search", "", required=False)
+    if search is not None:
+        _text_list(problems, search, "databases", "search")
+        problems.text(search, "strategy", "search", required=False)
+    problems.raise_if_any()
+    return data
+
+
+def load_review(path: str | os.PathLike) -> dict[str, Any]:
+    """Load and validate ``review.yaml``."""
+    return parse_review(load_yaml(path, what="review protocol"), path)
