@@ -86,3 +86,54 @@ def cumulative(yi, vi, *, order=None, method="REML", test="knha", level=95, labe
                     "tau2": _num(fit["tau2"][j]), "I2": _num(fit["I2"][j]), "H2": _num(fit["H2"][j]),
                     "Q": _num(fit["QE"][j]), "Q_pval": _num(fit["QEp"][j]), "warnings": list(fit["warnings"][j])})
     return out
+
+
+def influence(yi, vi, *, method="REML", test="knha", level=95, labels=None, studies=None, control=None):
+    """Case-deletion influence diagnostics of metafor's ``influence()`` for the intercept-only model.
+
+    Per study: externally studentised residual ``rstudent``, ``dffits``, Cook's distance ``cook_d``,
+    covariance ratio ``cov_r``, ``tau2_del`` and ``QE_del`` (tau^2 and Q without the study), ``hat``,
+    ``weight`` (percent), ``dfbs`` (DFBETAS of the intercept) and metafor's flag ``is_infl``:
+    |dffits| > 3 sqrt(p/(k-p)), or P(chi^2_p <= cook_d) > 0.5, or hat > 3p/k, or |dfbs| > 1.
+    Returns ``{studies: [...], k, tau2, QE, thresholds}``.
+    """
+    method, test = _check_method_test(method, test)
+    y, v, labels = _prep(yi, vi, labels, studies)
+    k = y.shape[0]
+    if k < 2:
+        raise ReviewInputError("influence diagnostics need at least 2 studies", field="yi")
+    full = _core.fit(y[None], v[None], np.ones((1, k), bool), None, method=method, test=test, level=level,
+                     control=control, tau2_ci=False)
+    mask = ~np.eye(k, dtype=bool)
+    dele = _core.fit(np.broadcast_to(y, (k, k)).copy(), np.broadcast_to(v, (k, k)).copy(), mask, None,
+                     method=method, test=test, level=level, control=control, tau2_ci=False)
+    beta = float(full["beta"][0, 0])
+    vb = float(full["vb"][0, 0, 0])
+    w = 1.0 / (v + full["tau2"][0])
+    hat = w / w.sum()
+    weight = 100.0 * hat
+    t2d = dele["tau2"]
+    s2wd = dele["s2w"]
+    bd = dele["beta"][:, 0]
+    vbd = dele["vb"][:, 0, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dffits = (beta - bd) / np.sqrt(s2wd * hat * (t2d + v))
+        vb_del = 1.0 / np.sum(1.0 / (v[None, :] + t2d[:, None]), axis=1)
+        dfbs = (beta - bd) / np.sqrt(s2wd * vb_del)
+        cook = (beta - bd) ** 2 / vb
+        covr = vbd / vb
+        resid = y - bd
+        resid = np.where(np.abs(resid) < 100 * np.finfo(float).eps, 0.0, resid)
+        rstud = resid / np.sqrt(v * s2wd + vbd + t2d * s2wd)
+    p = 1
+    cook_p = 1.0 - chi2_sf(cook, p)
+    infl = (np.abs(dffits) > 3 * math.sqrt(p / (k - p))) | (cook_p > 0.5) | (hat > 3 * p / k) | (np.abs(dfbs) > 1)
+    rows = []
+    for i in range(k):
+        rows.append({"study": labels[i], "rstudent": _num(rstud[i]), "dffits": _num(dffits[i]),
+                     "cook_d": _num(cook[i]), "cov_r": _num(covr[i]), "tau2_del": _num(t2d[i]),
+                     "QE_del": _num(dele["QE"][i]), "hat": _num(hat[i]), "weight": _num(weight[i]),
+                     "dfbs": _num(dfbs[i]), "is_infl": bool(infl[i])})
+    return {"studies": rows, "k": k, "tau2": _num(full["tau2"][0]), "QE": _num(full["QE"][0]),
+            "thresholds": {"dffits": 3 * math.sqrt(p / (k - p)), "cook_d_chisq_prob": 0.5, "hat": 3 * p / k,
+                           "dfbs": 1.0}}
