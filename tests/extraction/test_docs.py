@@ -1,0 +1,62 @@
+"""The annotated examples in docs/study-file.md are valid files (the documentation cannot drift)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from livingmeta.extraction.effects import compute_effects
+from livingmeta.extraction.outcomes import load_outcomes, parse_outcomes
+from livingmeta.extraction.studyfile import load_study
+from livingmeta.rob import load_rob
+
+
+def yaml_blocks(repo):
+    text = (repo / "docs" / "study-file.md").read_text(encoding="utf-8")
+    return re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+
+
+def block(repo, start):
+    found = [b for b in yaml_blocks(repo) if b.startswith(start)]
+    assert len(found) == 1, start
+    return found[0]
+
+
+def test_the_documented_study_file_is_valid(repo, tmp_path):
+    path = tmp_path / "studies" / "doe2024.yaml"
+    path.parent.mkdir()
+    path.write_text(block(repo, "# Free comments"), encoding="utf-8")
+    outcomes = load_outcomes(repo / "review" / "outcomes.yaml")
+    study = load_study(path, outcomes)
+    assert study.label == "Doe 2024a" and len(study.outcomes) == 3
+    rows = compute_effects(study, outcomes)
+    assert [r["direction_flipped"] for r in rows] == [False, False, True]
+    assert rows[2]["yi"] < 0          # a healthier score in the treated arm points "down" like the outcome
+
+
+def test_the_documented_rob_file_is_valid(repo, tmp_path):
+    path = tmp_path / "doe2024.yaml"
+    path.write_text(block(repo, "study: doe2024 "), encoding="utf-8")
+    rob = load_rob(path)
+    assert rob["items"]["other_bias"]["judgement"] == "high"
+
+
+def test_the_documented_outcomes_are_valid(repo):
+    import yaml
+
+    outcomes = parse_outcomes(yaml.safe_load(block(repo, "outcomes:\n  - id: dhi  ")), "doc")
+    assert outcomes.ids() == ["dhi", "histological_grade"]
+
+
+def test_the_documented_error_line_is_what_the_validator_says(repo, tmp_path):
+    from livingmeta.errors import ReviewInputError
+
+    text = block(repo, "# Free comments").replace("      se: 2.3\n", "      sd: -1\n")
+    path = tmp_path / "review" / "studies" / "doe2024.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ReviewInputError) as info:
+        load_study(path, load_outcomes(repo / "review" / "outcomes.yaml"))
+    documented = re.search(r"livingmeta: error: review/studies/doe2024.yaml: (.*)\n",
+                           (repo / "docs" / "study-file.md").read_text(encoding="utf-8")).group(1)
+    assert info.value.format() == f"{path}: {documented}"
