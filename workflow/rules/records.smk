@@ -42,6 +42,8 @@ rule screening:
         res("logs/records/screening.log"),
     params:
         settings=CFG["records"],
+        # error messages name files as review/screening/<file>.csv
+        display_root=os.path.dirname(os.path.abspath(REVIEW)),
     script:
         "../../scripts/screening.py"
 
@@ -52,8 +54,12 @@ rule prisma:
         screening=res("records/screening.json"),
         previous=[p for p in [review_file("previous_version.yaml")] if os.path.exists(p)],
     output:
-        res("records/prisma.json"),
+        prisma=res("records/prisma.json"),
+        prisma_csv=res("records/PRISMA2020.csv"),
     log:
         res("logs/records/prisma.log"),
+    params:
+        previous_display=os.path.relpath(review_file("previous_version.yaml"),
+                                         os.path.dirname(os.path.abspath(REVIEW))),
     script:
         "../../scripts/prisma.py"

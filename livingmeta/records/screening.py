@@ -1,0 +1,680 @@
+"""Screening: reviewers' decisions joined to the deduplicated library, final decisions, conflicts,
+agreement and the queue of records still to screen.
+
+Inputs (formats in docs/screening.md):
+
+* the deduplicated library ``results/records/dedup.json`` (docs/architecture.md);
+* decision files in ``review/screening/``: ``title_abstract*.csv`` and ``full_text*.csv`` with the
+  columns ``record_id, reviewer, decision`` and optionally ``reason, role, study, note``.
+
+A decision may name any record id of a duplicate cluster; it applies to the whole cluster.
+
+Final decision rules, per cluster and stage:
+
+* rows with ``role = arbiter`` (a third reviewer) decide, whatever the screeners said;
+* otherwise the stage is decided when at least ``reviewers_required`` (default 2) different screeners
+  decided and all of them agree (so "include" needs two includes);
+* screeners who disagree make a *conflict*, listed for resolution until an arbiter row resolves it;
+* at title/abstract, ``role = automation`` rows with ``exclude`` remove a record before screening
+  (PRISMA 2020 "records marked as ineligible by automation tools") unless people decided on it;
+* at full text, ``not_retrieved`` (by anyone) means the report was sought but not retrieved, unless a
+  screener assessed it; an exclusion needs a reason; when screeners agree to exclude but give different
+  reasons the first screener's reason counts (an arbiter's reason overrides) and the difference is listed.
+
+Public functions: :func:`read_decisions`, :func:`screen` (the whole job, returns the screening.json
+document), :func:`queue_rows` / :func:`write_queue_csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from livingmeta.errors import ReviewInputError
+from livingmeta.records.agreement import agreement
+
+TITLE_ABSTRACT = "title_abstract"
+FULL_TEXT = "full_text"
+STAGES = (TITLE_ABSTRACT, FULL_TEXT)
+STAGE_LABELS = {TITLE_ABSTRACT: "title/abstract", FULL_TEXT: "full text"}
+
+INCLUDE, EXCLUDE, NOT_RETRIEVED = "include", "exclude", "not_retrieved"
+SCREENER, ARBITER, AUTOMATION = "screener", "arbiter", "automation"
+
+_DECISION_WORDS = {
+    "include": INCLUDE, "included": INCLUDE, "incl": INCLUDE,
+    "exclude": EXCLUDE, "excluded": EXCLUDE, "excl": EXCLUDE,
+    "not_retrieved": NOT_RETRIEVED, "not retrieved": NOT_RETRIEVED, "not-retrieved": NOT_RETRIEVED,
+    "notretrieved": NOT_RETRIEVED,
+}
+_ROLE_WORDS = {
+    "": SCREENER, "screener": SCREENER, "reviewer": SCREENER,
+    "arbiter": ARBITER, "third": ARBITER, "third reviewer": ARBITER, "resolver": ARBITER,
+    "resolution": ARBITER, "automation": AUTOMATION, "automatic": AUTOMATION,
+}
+REQUIRED_COLUMNS = ("record_id", "reviewer", "decision")
+OPTIONAL_COLUMNS = ("reason", "role", "study", "note")
+
+DEFAULT_SETTINGS = {
+    "reviewers_required": 2,     # independent screeners whose agreement makes a decision final
+    "ranking": "relevance",      # relevance | plain
+    "ranking_min_includes": 1,   # fewer final title/abstract includes than this -> plain order
+    "ranking_min_excludes": 1,
+}
+
+# queue ordering
+_STATUS_ORDER = {"conflict": 0, "awaiting_reviewer": 1, "unscreened": 2, "unassessed": 2}
+QUEUE_COLUMNS = ("rank", "stage", "status", "record_id", "other_record_ids", "score", "decided_by",
+                 "conflict_decisions", "export", "year", "title", "authors", "journal", "doi", "pmid",
+                 "abstract")
+
+
+# --------------------------------------------------------------------------------------------------
+# settings and library
+
+
+def screening_settings(records_settings: dict | None) -> dict:
+    """Screening settings from the config's ``records:`` block (``records.screening.*``) with defaults."""
+    given = dict((records_settings or {}).get("screening") or {})
+    unknown = sorted(set(given) - set(DEFAULT_SETTINGS))
+    if unknown:
+        raise ReviewInputError(f"unknown setting(s) {', '.join(unknown)}", file="config.yaml",
+                               field="records.screening",
+                               hint=f"Known settings: {', '.join(sorted(DEFAULT_SETTINGS))}.")
+    settings = {**DEFAULT_SETTINGS, **given}
+    req = settings["reviewers_required"]
+    if not isinstance(req, int) or isinstance(req, bool) or req < 1:
+        raise ReviewInputError(f"must be a whole number >= 1 (got {req!r})", file="config.yaml",
+                               field="records.screening.reviewers_required",
+                               hint="Use 2 for dual independent screening, 1 for single screening.")
+    if settings["ranking"] not in ("relevance", "plain"):
+        raise ReviewInputError(f"must be 'relevance' or 'plain' (got {settings['ranking']!r})",
+                               file="config.yaml", field="records.screening.ranking")
+    return settings
+
+
+_ID_RE = re.compile(r"^(?P<source>[^:]+):(?P<export>.+):(?P<position>\d+)$")
+
+
+def record_sort_key(record_id: str):
+    """Order of record ids by (export name, source, position) as in docs/architecture.md."""
+    m = _ID_RE.match(record_id)
+    if not m:
+        return (record_id, "", 0)
+    return (m.group("export"), m.group("source"), int(m.group("position")))
+
+
+@dataclass
+class Library:
+    """The deduplicated library, indexed for screening."""
+
+    records: dict[str, dict]                 # record_id -> record
+    cluster_of: dict[str, str]               # record_id -> cluster_id
+    clusters: dict[str, list[str]]           # cluster_id -> record ids (ordered), clusters in order
+    n_records: int = 0
+
+    @classmethod
+    def from_dedup(cls, dedup: dict) -> "Library":
+        records = {}
+        cluster_of = {}
+        for rec in dedup.get("records") or []:
+            rid = str(rec["record_id"])
+            records[rid] = rec
+            cluster_of[rid] = str(rec.get("cluster_id") or rid)
+        members: dict[str, list[str]] = defaultdict(list)
+        for cl in dedup.get("clusters") or []:
+            cid = str(cl["cluster_id"])
+            for rid in cl.get("record_ids") or []:
+                cluster_of.setdefault(str(rid), cid)
+        for rid, cid in cluster_of.items():
+            members[cid].append(rid)
+        clusters = {cid: sorted(set(ids), key=record_sort_key)
+                    for cid, ids in sorted(members.items(), key=lambda kv: record_sort_key(kv[0]))}
+        return cls(records, cluster_of, clusters, int(dedup.get("n_records") or len(records)))
+
+    def representative(self, cluster_id: str) -> dict:
+        """The member with the most complete title/abstract (ties: earliest), for display and ranking."""
+        best, best_score = None, -1
+        for rid in self.clusters.get(cluster_id, [cluster_id]):
+            rec = self.records.get(rid) or {}
+            score = len(rec.get("abstract") or "") + len(rec.get("title") or "")
+            if score > best_score:
+                best, best_score = rec, score
+        return best or {"record_id": cluster_id}
+
+    def text(self, cluster_id: str) -> str:
+        rec = self.representative(cluster_id)
+        parts = [rec.get("title") or "", rec.get("abstract") or ""]
+        kw = rec.get("keywords") or []
+        if isinstance(kw, list):
+            parts.append(" ".join(str(k) for k in kw))
+        return " ".join(p for p in parts if p)
+
+
+# --------------------------------------------------------------------------------------------------
+# decision files
+
+
+@dataclass
+class Decision:
+    stage: str
+    file: str
+    row: int                 # line number in the file (1-based, header = its own line)
+    record_id: str
+    cluster_id: str
+    reviewer: str
+    role: str
+    decision: str
+    reason: str = ""
+    study: str = ""
+    note: str = ""
+
+
+def stage_of_file(path: str | os.PathLike) -> str | None:
+    name = Path(path).name.lower()
+    for stage in STAGES:
+        if name.startswith(stage) and name.endswith(".csv"):
+            return stage
+    return None
+
+
+def _norm(text: str | None) -> str:
+    return re.sub(r"\s+", " ", (text or "").strip())
+
+
+def _data_lines(path: str | os.PathLike):
+    """(line number, text) of the non-comment lines of a CSV file; '#' lines are comments."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        text = handle.read()
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        yield number, line
+
+
+def read_decisions(path: str | os.PathLike, library: Library, stage: str | None = None,
+                   display_path: str | None = None) -> list[Decision]:
+    """Read one decision file; every problem is a ReviewInputError naming file, row and field."""
+    shown = display_path or str(path)
+    stage = stage or stage_of_file(path)
+    if stage not in STAGES:
+        raise ReviewInputError(
+            "not a screening decision file", file=shown,
+            hint="Name title/abstract decisions title_abstract*.csv and full-text decisions full_text*.csv "
+                 "(see docs/screening.md).")
+    numbered = list(_data_lines(path))
+    if not numbered:
+        return []
+    line_numbers = [n for n, _ in numbered]
+    reader = csv.reader([line for _, line in numbered])
+    try:
+        rows = list(reader)
+    except csv.Error as err:
+        raise ReviewInputError(f"not a readable CSV file ({err})", file=shown,
+                               hint="Save it as comma-separated UTF-8 text.") from None
+    # csv may join lines (quoted newlines): map each parsed row to its first physical line
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ReviewInputError(
+            f"missing column(s) {', '.join(missing)} in the header (found: {', '.join(h for h in header if h) or 'none'})",
+            file=shown, field="header",
+            hint="The first line must name the columns record_id,reviewer,decision[,reason,role,study,note].")
+    unknown = [h for h in header if h and h not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if unknown:
+        raise ReviewInputError(
+            f"unknown column(s) {', '.join(unknown)}", file=shown, field="header",
+            hint=f"Allowed columns: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}.")
+    col = {name: header.index(name) for name in header if name}
+
+    decisions: list[Decision] = []
+    physical = _physical_rows(numbered)
+    for index, values in enumerate(rows[1:], start=1):
+        line = physical[index] if index < len(physical) else line_numbers[-1]
+        if not any(v.strip() for v in values):
+            continue
+        where = f"row {line}"
+
+        def get(name: str) -> str:
+            i = col.get(name)
+            return _norm(values[i]) if i is not None and i < len(values) else ""
+
+        if len(values) > len(header):
+            raise ReviewInputError(f"{len(values)} values but the header names {len(header)} columns",
+                                   file=shown, field=where,
+                                   hint="Quote values that contain commas (\"like, this\").")
+        rid = get("record_id")
+        if not rid:
+            raise ReviewInputError("record_id is empty", file=shown, field=f"{where}: record_id",
+                                   hint="Copy the record id from screening_queue.csv, e.g. pubmed:2025-06-30:4.")
+        if rid not in library.cluster_of:
+            raise ReviewInputError(
+                f"unknown record '{rid}' (no record of any search export has this id)",
+                file=shown, field=f"{where}: record_id",
+                hint="Record ids are <source>:<export name>:<position>; copy them from results/records/screening_queue.csv.")
+        reviewer = get("reviewer")
+        role_word = get("role").lower()
+        if role_word not in _ROLE_WORDS:
+            raise ReviewInputError(f"unknown role '{get('role')}'", file=shown, field=f"{where}: role",
+                                   hint="Leave it empty for a screener, or write arbiter (third reviewer resolving a conflict) or automation.")
+        role = _ROLE_WORDS[role_word]
+        if not reviewer:
+            raise ReviewInputError("reviewer is empty", file=shown, field=f"{where}: reviewer",
+                                   hint="Write the reviewer's initials or name (for automation rows, the tool's name).")
+        word = get("decision").lower()
+        decision = _DECISION_WORDS.get(word)
+        allowed = "include or exclude" if stage == TITLE_ABSTRACT else "include, exclude or not_retrieved"
+        if decision is None or (stage == TITLE_ABSTRACT and decision == NOT_RETRIEVED):
+            hint = f"Write {allowed}."
+            if word in ("maybe", "unsure", "?"):
+                hint = f"Write {allowed}; when unsure at title/abstract, include (the full text decides)."
+            raise ReviewInputError(f"invalid decision '{get('decision')}' (allowed: {allowed})",
+                                   file=shown, field=f"{where}: decision", hint=hint)
+        if role == AUTOMATION and (stage != TITLE_ABSTRACT or decision != EXCLUDE):
+            raise ReviewInputError("automation rows can only exclude at title/abstract",
+                                   file=shown, field=f"{where}: role",
+                                   hint="Record an automation tool's exclusions in title_abstract.csv with decision exclude.")
+        reason = get("reason")
+        if stage == FULL_TEXT and decision == EXCLUDE and not reason and role != AUTOMATION:
+            raise ReviewInputError("a full-text exclusion needs a reason", file=shown, field=f"{where}: reason",
+                                   hint="Write the exclusion reason (e.g. in vitro study only); PRISMA 2020 reports reports excluded with reasons.")
+        decisions.append(Decision(stage, shown, line, rid, library.cluster_of[rid], reviewer, role, decision,
+                                  reason if decision == EXCLUDE else "", get("study"), get("note")))
+    return decisions
+
+
+def _physical_rows(numbered: list[tuple[int, str]]) -> list[int]:
+    """First physical line number of each parsed CSV row (handles quoted line breaks)."""
+    starts = []
+    in_quotes = False
+    for number, line in numbered:
+        if not in_quotes:
+            starts.append(number)
+        if line.count('"') % 2 == 1:
+            in_quotes = not in_quotes
+    return starts
+
+
+# --------------------------------------------------------------------------------------------------
+# final decisions
+
+
+@dataclass
+class StageResult:
+    status: str                  # final | resolved | automation | conflict | awaiting_reviewer | unscreened
+    decision: str | None = None  # include | exclude | not_retrieved | None
+    reason: str = ""
+    reviewers: dict[str, str] = field(default_factory=dict)     # screener -> decision
+    reasons: dict[str, str] = field(default_factory=dict)       # screener -> reason
+    arbiters: dict[str, str] = field(default_factory=dict)
+    reason_disagreement: bool = False
+    first_two: tuple[str, str] | None = None                    # first two screeners' decisions
+    rows: list[Decision] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        out = {"status": self.status, "decision": self.decision, "reviewers": dict(self.reviewers)}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.reasons:
+            out["reasons"] = dict(self.reasons)
+        if self.arbiters:
+            out["arbiters"] = dict(self.arbiters)
+        return out
+
+
+def _check_duplicates(rows: list[Decision]) -> None:
+    seen: dict[tuple[str, str], Decision] = {}
+    for d in rows:
+        key = (d.role, d.reviewer.lower())
+        prev = seen.get(key)
+        if prev is None:
+            seen[key] = d
+        elif (prev.decision, prev.reason.lower()) != (d.decision, d.reason.lower()):
+            raise ReviewInputError(
+                f"reviewer '{d.reviewer}' decided twice on the same record cluster {d.cluster_id} "
+                f"({prev.decision} at {prev.file} row {prev.row}; {d.decision} here)",
+                file=d.file, field=f"row {d.row}: decision",
+                hint="Keep one row per reviewer and record (ids of duplicate records count as the same record); "
+                     "a third reviewer resolving a conflict writes role arbiter.")
+
+
+def decide_stage(rows: list[Decision], stage: str, reviewers_required: int) -> StageResult:
+    """Apply the final decision rules to one cluster's rows of one stage (rows in file order)."""
+    if not rows:
+        return StageResult("unscreened")
+    _check_duplicates(rows)
+    screeners: dict[str, Decision] = {}
+    arbiters: dict[str, Decision] = {}
+    automation = [d for d in rows if d.role == AUTOMATION]
+    for d in rows:
+        if d.role == SCREENER:
+            screeners.setdefault(d.reviewer.lower(), d)
+        elif d.role == ARBITER:
+            arbiters.setdefault(d.reviewer.lower(), d)
+    res = StageResult("unscreened", rows=list(rows))
+    res.reviewers = {d.reviewer: d.decision for d in screeners.values()}
+    res.reasons = {d.reviewer: d.reason for d in screeners.values() if d.reason}
+    res.arbiters = {d.reviewer: d.decision for d in arbiters.values()}
+    assessed = [d for d in screeners.values() if d.decision != NOT_RETRIEVED]
+    ordered = list(screeners.values())
+    if len(ordered) >= 2 and ordered[0].decision != NOT_RETRIEVED and ordered[1].decision != NOT_RETRIEVED:
+        res.first_two = (ordered[0].decision, ordered[1].decision)
+
+    if arbiters:
+        verdicts = {(d.decision, d.reason.lower()) for d in arbiters.values()}
+        if len({v[0] for v in verdicts}) > 1:
+            first = list(arbiters.values())
+            raise ReviewInputError(
+                f"arbiters disagree on record cluster {first[0].cluster_id} "
+                f"({', '.join(f'{d.reviewer}: {d.decision}' for d in first)})",
+                file=first[-1].file, field=f"row {first[-1].row}: decision",
+                hint="Keep one arbiter decision per record.")
+        final = next(iter(arbiters.values()))
+        res.status, res.decision = "resolved", final.decision
+        res.reason = final.reason or (_first_reason(screeners.values()) if final.decision == EXCLUDE else "")
+        return res
+
+    if stage == FULL_TEXT and screeners and not assessed:
+        res.status, res.decision = "final", NOT_RETRIEVED
+        return res
+    if not assessed:
+        if automation:
+            res.status, res.decision = "automation", EXCLUDE
+            res.reviewers = {}
+            res.reason = automation[0].reason
+        return res
+    decisions = {d.decision for d in assessed}
+    if len(decisions) > 1:
+        res.status = "conflict"
+        return res
+    if len(assessed) < reviewers_required:
+        res.status = "awaiting_reviewer"
+        return res
+    res.status, res.decision = "final", assessed[0].decision
+    if res.decision == EXCLUDE:
+        res.reason = _first_reason(assessed)
+        res.reason_disagreement = len({d.reason.lower() for d in assessed if d.reason}) > 1
+    return res
+
+
+def _first_reason(decisions: Iterable[Decision]) -> str:
+    for d in decisions:
+        if d.decision == EXCLUDE and d.reason:
+            return d.reason
+    return ""
+
+
+# --------------------------------------------------------------------------------------------------
+# the whole job
+
+
+def screen(dedup: dict, decision_files: Sequence[str | os.PathLike], settings: dict | None = None,
+           display_root: str | os.PathLike | None = None) -> dict:
+    """Join decisions to the library; returns the screening.json document (see docs/screening.md).
+
+    ``settings`` are the ``records.screening`` settings of the config (defaults in DEFAULT_SETTINGS).
+    """
+    settings = screening_settings({"screening": settings or {}})
+    library = Library.from_dedup(dedup)
+    files = []
+    by_stage: dict[str, dict[str, list[Decision]]] = {s: defaultdict(list) for s in STAGES}
+    for path in sorted(decision_files, key=lambda p: (STAGES.index(stage_of_file(p)) if stage_of_file(p) else -1,
+                                                      str(p))):
+        shown = _display(path, display_root)
+        rows = read_decisions(path, library, display_path=shown)
+        stage = stage_of_file(path)
+        files.append({"file": shown, "stage": stage, "rows": len(rows)})
+        for d in rows:
+            by_stage[stage][d.cluster_id].append(d)
+
+    required = settings["reviewers_required"]
+    results: dict[str, dict[str, StageResult | None]] = {}
+    for cid in library.clusters:
+        ta = decide_stage(by_stage[TITLE_ABSTRACT].get(cid, []), TITLE_ABSTRACT, required)
+        ft_rows = by_stage[FULL_TEXT].get(cid, [])
+        if ta.decision != INCLUDE:
+            if ft_rows:
+                d = ft_rows[0]
+                state = {"exclude": "excluded", None: ta.status.replace("_", " ")}.get(ta.decision, ta.status)
+                raise ReviewInputError(
+                    f"record {d.record_id} has a full-text decision but is not included at title/abstract "
+                    f"(title/abstract status: {state})",
+                    file=d.file, field=f"row {d.row}: record_id",
+                    hint="Finish or resolve its title/abstract screening first (two includes, or an arbiter row), "
+                         "or remove the full-text row.")
+            ft = None
+        else:
+            ft = decide_stage(ft_rows, FULL_TEXT, required)
+            if ft.status == "unscreened":
+                ft.status = "unassessed"
+        results[cid] = {TITLE_ABSTRACT: ta, FULL_TEXT: ft}
+
+    counts = _counts(library, results)
+    agreement_stats = {stage: _stage_agreement(results, stage) for stage in STAGES}
+    conflicts = _conflicts(library, results)
+    included = []
+    for cid, res in results.items():
+        ft = res[FULL_TEXT]
+        if ft is not None and ft.decision == INCLUDE:
+            rec = library.representative(cid)
+            study = next((d.study for d in ft.rows if d.study and d.role == ARBITER), "") or \
+                next((d.study for d in ft.rows if d.study), "")
+            included.append({"cluster_id": cid, "record_ids": library.clusters[cid], "study": study or None,
+                             "title": rec.get("title"), "year": rec.get("year"), "doi": rec.get("doi"),
+                             "pmid": rec.get("pmid"), "first_author": (rec.get("authors") or [None])[0]})
+    counts["studies_included"] = len({i["study"] or i["cluster_id"] for i in included})
+
+    queue, ranking = build_queue(library, results, settings)
+    reviewers = {stage: sorted({d.reviewer for rows in by_stage[stage].values() for d in rows if d.role == SCREENER})
+                 for stage in STAGES}
+    return {
+        "settings": settings,
+        "files": files,
+        "reviewers": reviewers,
+        "counts": counts,
+        "agreement": agreement_stats,
+        "conflicts": conflicts,
+        "included": included,
+        "queue": queue,
+        "ranking": ranking,
+        "clusters": [
+            {"cluster_id": cid, "record_ids": library.clusters[cid],
+             TITLE_ABSTRACT: results[cid][TITLE_ABSTRACT].as_dict(),
+             FULL_TEXT: results[cid][FULL_TEXT].as_dict() if results[cid][FULL_TEXT] is not None else None}
+            for cid in library.clusters
+        ],
+    }
+
+
+def _display(path, root) -> str:
+    if root is None:
+        return str(path)
+    try:
+        return os.path.relpath(path, root)
+    except ValueError:
+        return str(path)
+
+
+def _counts(library: Library, results: dict) -> dict:
+    c: Counter = Counter()
+    reasons: Counter = Counter()
+    for res in results.values():
+        ta, ft = res[TITLE_ABSTRACT], res[FULL_TEXT]
+        if ta.status == "automation":
+            c["automation_removed"] += 1
+        elif ta.decision is None:
+            c["records_awaiting_screening"] += 1
+            c[f"ta_{ta.status}"] += 1
+        else:
+            c["records_screened"] += 1
+            if ta.decision == EXCLUDE:
+                c["records_excluded"] += 1
+            else:
+                c["reports_sought"] += 1
+                if ft.decision == NOT_RETRIEVED:
+                    c["reports_not_retrieved"] += 1
+                elif ft.decision is None:
+                    c["reports_awaiting_assessment"] += 1
+                    c[f"ft_{ft.status}"] += 1
+                else:
+                    c["reports_assessed"] += 1
+                    if ft.decision == EXCLUDE:
+                        reasons[ft.reason or "reason not given"] += 1
+                    else:
+                        c["reports_included"] += 1
+    return {
+        "n_records": library.n_records,
+        "n_clusters": len(library.clusters),
+        "automation_removed": c["automation_removed"],
+        "records_screened": c["records_screened"],
+        "records_excluded": c["records_excluded"],
+        "records_awaiting_screening": c["records_awaiting_screening"],
+        "awaiting": {
+            TITLE_ABSTRACT: {"unscreened": c["ta_unscreened"], "awaiting_reviewer": c["ta_awaiting_reviewer"],
+                             "conflict": c["ta_conflict"]},
+            FULL_TEXT: {"unassessed": c["ft_unassessed"], "awaiting_reviewer": c["ft_awaiting_reviewer"],
+                        "conflict": c["ft_conflict"]},
+        },
+        "reports_sought": c["reports_sought"],
+        "reports_not_retrieved": c["reports_not_retrieved"],
+        "reports_assessed": c["reports_assessed"],
+        "reports_awaiting_assessment": c["reports_awaiting_assessment"],
+        "reports_excluded": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "reports_included": c["reports_included"],
+        "conflicts": {TITLE_ABSTRACT: c["ta_conflict"], FULL_TEXT: c["ft_conflict"]},
+    }
+
+
+def _stage_agreement(results: dict, stage: str) -> dict:
+    pairs = []
+    for res in results.values():
+        r = res[stage]
+        if r is not None and r.first_two is not None:
+            pairs.append(r.first_two)
+    stats = agreement(pairs, [INCLUDE, EXCLUDE])
+    stats["stage"] = stage
+    stats["basis"] = ("the first two screeners' decisions (file order) on each record decided by at least two "
+                      "screeners; arbiter and automation rows are not counted")
+    return stats
+
+
+def _conflicts(library: Library, results: dict) -> list[dict]:
+    out = []
+    for cid, res in results.items():
+        for stage in STAGES:
+            r = res[stage]
+            if r is None:
+                continue
+            kind = None
+            if r.status == "conflict":
+                kind = "decision"
+            elif r.status == "resolved" and len(set(r.reviewers.values())) > 1:
+                kind = "decision"
+            elif r.reason_disagreement:
+                kind = "reason"
+            if kind is None:
+                continue
+            rec = library.representative(cid)
+            out.append({
+                "stage": stage, "cluster_id": cid, "record_ids": library.clusters[cid], "kind": kind,
+                "resolved": r.status == "resolved" or kind == "reason",
+                "decision": r.decision, "resolved_by": sorted(r.arbiters) or None,
+                "decisions": [{"reviewer": d.reviewer, "role": d.role, "decision": d.decision,
+                               "reason": d.reason or None, "file": d.file, "row": d.row} for d in r.rows],
+                "title": rec.get("title"),
+            })
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# queue
+
+
+def build_queue(library: Library, results: dict, settings: dict) -> tuple[list[dict], dict]:
+    """Clusters still needing a human decision, ranked; returns (queue rows, ranking info)."""
+    pending = []
+    for cid, res in results.items():
+        ta, ft = res[TITLE_ABSTRACT], res[FULL_TEXT]
+        if ta.status != "automation" and ta.decision is None:
+            pending.append((cid, TITLE_ABSTRACT, ta))
+        elif ft is not None and ft.decision is None:
+            pending.append((cid, FULL_TEXT, ft))
+
+    ranking = {"method": "plain", "order": "export name, source, position", "n_training": 0,
+               "n_training_includes": 0, "note": None}
+    scores: dict[str, float] = {}
+    if settings["ranking"] == "relevance" and pending:
+        train = [(cid, res[TITLE_ABSTRACT].decision) for cid, res in results.items()
+                 if res[TITLE_ABSTRACT].decision in (INCLUDE, EXCLUDE) and res[TITLE_ABSTRACT].status != "automation"]
+        n_inc = sum(1 for _, d in train if d == INCLUDE)
+        n_exc = len(train) - n_inc
+        if n_inc < settings["ranking_min_includes"] or n_exc < settings["ranking_min_excludes"] or n_inc == 0 \
+                or n_exc == 0:
+            ranking["note"] = (f"plain order: ranking needs at least {max(1, settings['ranking_min_includes'])} "
+                               f"include(s) and {max(1, settings['ranking_min_excludes'])} exclude(s) at "
+                               f"title/abstract (have {n_inc} and {n_exc})")
+        else:
+            from livingmeta.records import ranking as ranker  # numpy + scipy.sparse, only when needed
+
+            targets = sorted({cid for cid, _, _ in pending}, key=record_sort_key)
+            model = ranker.RelevanceRanker()
+            model.fit([library.text(cid) for cid, _ in train], [d == INCLUDE for _, d in train],
+                      extra_texts=[library.text(cid) for cid in targets])
+            for cid, score in zip(targets, model.score([library.text(cid) for cid in targets])):
+                scores[cid] = float(score)
+            ranking.update({"method": model.describe(), "order": "predicted relevance (highest first)",
+                            "n_training": len(train), "n_training_includes": n_inc})
+
+    order = {cid: i for i, cid in enumerate(library.clusters)}
+
+    def key(item):
+        cid, stage, res = item
+        return (STAGES.index(stage), _STATUS_ORDER.get(res.status, 3), -scores.get(cid, 0.0), order[cid])
+
+    rows = []
+    for rank, (cid, stage, res) in enumerate(sorted(pending, key=key), start=1):
+        rec = library.representative(cid)
+        rows.append({
+            "rank": rank, "stage": stage, "status": res.status, "record_id": cid,
+            "other_record_ids": [r for r in library.clusters[cid] if r != cid],
+            "score": round(scores[cid], 6) if cid in scores else None,
+            "decided_by": sorted(list(res.reviewers) + list(res.arbiters)),
+            # a conflict's decisions are shown for the arbiter; otherwise screening stays blind
+            "conflict_decisions": ({d.reviewer: d.decision + (f" ({d.reason})" if d.reason else "")
+                                    for d in res.rows if d.role == SCREENER} if res.status == "conflict" else None),
+            "export": record_sort_key(cid)[0],
+            "year": rec.get("year"), "title": rec.get("title"),
+            "authors": rec.get("authors") or [], "journal": rec.get("journal"),
+            "doi": rec.get("doi"), "pmid": rec.get("pmid"), "abstract": rec.get("abstract"),
+        })
+    return rows, ranking
+
+
+def queue_csv_text(queue: list[dict]) -> str:
+    """The screening queue as CSV text (columns QUEUE_COLUMNS)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(QUEUE_COLUMNS)
+    for row in queue:
+        out = []
+        for colname in QUEUE_COLUMNS:
+            value = row.get(colname)
+            if isinstance(value, list):
+                value = "; ".join(str(v) for v in value)
+            elif isinstance(value, dict):
+                value = "; ".join(f"{k}: {v}" for k, v in value.items())
+            out.append("" if value is None else value)
+        writer.writerow(out)
+    return buf.getvalue()
+
+
+def write_queue_csv(path: str | os.PathLike, queue: list[dict]) -> None:
+    from livingmeta.jsonio import write_text_atomic
+
+    write_text_atomic(path, queue_csv_text(queue))
