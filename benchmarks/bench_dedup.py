@@ -1,0 +1,210 @@
+"""Deduplication quality and scale benchmark (prints figures; not part of the test run).
+
+1. Quality: every labelled set in ``../shared/data/dedup/`` (bib-dedupe benchmark built from Rathbone et
+   al. 2015): pairwise precision, recall and F1 against ``merged_record_ids.csv``, plus the recall a
+   reviewer reaches by accepting the review list (``recall+review``) and the number of review pairs.
+2. Scale: an enlarged corpus built from the real sets: every set is copied ``--copies`` times; each copy
+   turns every article into a *different* article (two or three title words replaced by words of the
+   corpus, other first author, shifted year / volume / pages), and every duplicate cluster keeps its
+   duplicates, with realistic extra noise (typos, case, punctuation, dropped pages, abbreviated or
+   missing journal, "[Review]" annotations). Prints records, seconds, peak RSS and pairwise
+   precision / recall / F1 against the enlarged answer key.
+
+Run: ``.venv/bin/python benchmarks/bench_dedup.py`` (``--copies 16`` gives ~105,000 records).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+from livingmeta.records.dedup import deduplicate
+from livingmeta.records.dedup_eval import pairwise_scores, read_answer_key
+from livingmeta.records.ingest import parse_export
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup"
+SETS = ("stroke", "haematology", "respiratory", "cytology_screening")
+
+
+def load_set(name: str):
+    parsed = parse_export(DATA / name / "records_pre_merged.csv", "csv", keep_ids=True)
+    return parsed["records"], read_answer_key(DATA / name / "merged_record_ids.csv")
+
+
+def review_recall(result, truth) -> float:
+    """Recall if the reviewers accept every pair of the review list."""
+    parent = {}
+
+    def find(x):
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for rid, cid in zip(result.record_ids, result.cluster_ids):
+        parent[rid] = cid
+    for pair in result.review_pairs:
+        ra, rb = find(pair["a"]), find(pair["b"])
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    clusters = [find(r) for r in result.record_ids]
+    return pairwise_scores(result.record_ids, clusters, truth)["recall"]
+
+
+def quality() -> None:
+    print("quality on the labelled sets (pairwise)")
+    print(f"{'set':20s} {'records':>7s} {'pairs':>6s} {'precision':>9s} {'recall':>7s} {'F1':>6s} "
+          f"{'FP':>3s} {'FN':>4s} {'review':>6s} {'recall+review':>13s} {'seconds':>7s}")
+    for name in SETS:
+        records, truth = load_set(name)
+        start = time.perf_counter()
+        result = deduplicate(records)
+        seconds = time.perf_counter() - start
+        s = pairwise_scores(result.record_ids, result.cluster_ids, truth)
+        print(f"{name:20s} {s['records']:7d} {s['true_pairs']:6d} {s['precision']:9.4f} {s['recall']:7.4f} "
+              f"{s['f1']:6.4f} {s['false_positives']:3d} {s['false_negatives']:4d} {len(result.review_pairs):6d} "
+              f"{review_recall(result, truth):13.4f} {seconds:7.2f}")
+
+
+# ------------------------------------------------------------------------------------------ enlarged corpus
+
+def _typo(rng: random.Random, text: str) -> str:
+    if not text or len(text) < 10:
+        return text
+    i = rng.randrange(1, len(text) - 1)
+    op = rng.random()
+    if op < 0.4:
+        return text[:i] + text[i + 1:]
+    if op < 0.7:
+        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    return text[:i] + rng.choice("aeiourstn") + text[i:]
+
+
+def _noise(rng: random.Random, rec: dict) -> dict:
+    """Database-to-database differences of one duplicate."""
+    rec = dict(rec)
+    title = rec.get("title") or ""
+    r = rng.random()
+    if r < 0.15:
+        title = title.upper() if rng.random() < 0.3 else title.lower()
+    elif r < 0.25:
+        title = _typo(rng, title)
+    elif r < 0.32:
+        title = title.rstrip(".") + ". [Review] [42 refs]"
+    elif r < 0.38:
+        title = title.replace(":", " -").replace(",", "")
+    rec["title"] = title
+    if rng.random() < 0.15:
+        rec["pages"] = None
+    if rng.random() < 0.15:
+        journal = rec.get("journal") or ""
+        rec["journal"] = " ".join(w[:4] for w in journal.split()) or None
+    if rng.random() < 0.05:
+        rec["journal"] = None
+    if rng.random() < 0.1 and rec.get("authors"):
+        first = rec["authors"][0]
+        rec["authors"] = [first.split(",")[0] + ", " + "".join(p[0] for p in first.split(",")[-1].split() if p)]\
+            + rec["authors"][1:]
+    return rec
+
+
+def enlarge(copies: int, seed: int = 7):
+    rng = random.Random(seed)
+    vocab: list[str] = []
+    surnames: list[str] = []
+    sets = [load_set(name) for name in SETS]
+    for records, _ in sets:
+        for r in records:
+            vocab.extend(w for w in (r.get("title") or "").split() if len(w) > 4 and w.isalpha())
+            if r.get("authors"):
+                surnames.append(r["authors"][0].split(",")[0])
+    records_out: list[dict] = []
+    truth_out: list[list[str]] = []
+    for copy in range(copies):
+        for s, (records, truth) in enumerate(sets):
+            cluster_of = {}
+            for k, members in enumerate(truth):
+                for m in members:
+                    cluster_of[m] = k
+            # one "new article" transformation per original cluster (or unique record)
+            transforms = {}
+            new_ids = {}
+            for r in records:
+                key = cluster_of.get(r["record_id"], r["record_id"])
+                if key not in transforms:
+                    words = (r.get("title") or "").split()
+                    if copy and words:
+                        for _ in range(min(3, max(2, len(words) // 4))):
+                            words[rng.randrange(len(words))] = rng.choice(vocab)
+                    transforms[key] = {
+                        "words": words,
+                        "author": rng.choice(surnames) if copy else None,
+                        "year": rng.randint(-12, 12) if copy else 0,
+                        "volume": rng.randint(1, 300) if copy else None,
+                        "page": rng.randint(1, 3000) if copy else None,
+                    }
+                t = transforms[key]
+                rec = dict(r)
+                rid = f"c{copy}s{s}:{r['record_id']}"
+                rec.update(record_id=rid, export=f"copy{copy:02d}", source=SETS[s], position=len(records_out) + 1,
+                           doi=None, pmid=None)
+                if copy:
+                    original_words = (r.get("title") or "").split()
+                    if len(original_words) == len(t["words"]):
+                        rec["title"] = " ".join(t["words"])
+                    else:  # the duplicate's title differs in length: change its own words the same way
+                        rec["title"] = " ".join(t["words"]) if t["words"] else rec.get("title")
+                    if rec.get("authors"):
+                        first = rec["authors"][0]
+                        rest = first.split(",", 1)[1] if "," in first else ""
+                        rec["authors"] = [f"{t['author']},{rest}"] + rec["authors"][1:]
+                    if rec.get("year"):
+                        rec["year"] = int(rec["year"]) + t["year"]
+                    if rec.get("volume"):
+                        rec["volume"] = str(t["volume"])
+                    if rec.get("pages"):
+                        rec["pages"] = f"{t['page']}-{t['page'] + 7}"
+                    rec = _noise(rng, rec)
+                records_out.append(rec)
+                new_ids[r["record_id"]] = rid
+            truth_out.extend([new_ids[m] for m in members if m in new_ids] for members in truth)
+    return records_out, truth_out
+
+
+def peak_rss_mb() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return usage / 1024 if sys.platform != "darwin" else usage / 2**20
+
+
+def scale(copies: int) -> None:
+    build = time.perf_counter()
+    records, truth = enlarge(copies)
+    build = time.perf_counter() - build
+    rss_before = peak_rss_mb()
+    start = time.perf_counter()
+    result = deduplicate(records)
+    seconds = time.perf_counter() - start
+    s = pairwise_scores(result.record_ids, result.cluster_ids, truth)
+    print(f"\nscale: enlarged corpus ({copies} copies of the 4 sets, built in {build:.1f} s)")
+    print(f"records {len(records)}  clusters {len(result.clusters)}  review pairs {len(result.review_pairs)}")
+    print(f"deduplicate: {seconds:.1f} s  peak RSS {peak_rss_mb():.0f} MB (before dedup {rss_before:.0f} MB)")
+    print(f"pairwise precision {s['precision']:.4f}  recall {s['recall']:.4f}  F1 {s['f1']:.4f}  "
+          f"(FP {s['false_positives']}, FN {s['false_negatives']}, true pairs {s['true_pairs']})")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=16, help="copies of the labelled sets (16 -> ~105k records)")
+    parser.add_argument("--skip-scale", action="store_true")
+    args = parser.parse_args(argv)
+    quality()
+    if not args.skip_scale:
+        scale(args.copies)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

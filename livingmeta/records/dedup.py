@@ -1,0 +1,562 @@
+"""Deduplication of search records into clusters (one cluster = one article), conservative by design.
+
+A false merge loses a study, a missed duplicate costs a reviewer a few seconds; so a pair is merged only
+when the evidence leaves no doubt, and a pair that *might* be the same article goes to the review list
+(``dedup_review.csv``), where reviewers decide it once, in ``review/screening/duplicates.csv``.
+
+How pairs are found (blocking) and decided
+------------------------------------------
+Candidate pairs share an exact DOI, PMID or normalised title, or one of the fuzzy blocking keys (title
+prefix, title suffix, first-author + year, year + first page, volume + first page). Each pair is decided
+by :func:`compare`:
+
+* **same DOI / same PMID** -> merge when the titles agree (or one is missing); different DOIs or PMIDs
+  -> never merged automatically (a preprint and its journal version, or an erratum with its own DOI, are
+  different records: similar ones go to review).
+* **title**: Indel similarity of the normalised titles (case, accents, punctuation, database annotations
+  such as ``[Erratum appears in ...]`` / ``[Review] [57 refs]`` / ``[Chinese]`` removed) >= 0.95, first
+  author compatible, years equal (or one apart with the same volume and first page), no conflicting
+  volume or first page -> merge. Short titles (< 5 words) also need the same volume or first page.
+* **bibliographic coordinates**: same first author, year, volume and first page (and last page if both
+  have one) and compatible journals -> merge even when the titles differ (the same article indexed under
+  its original-language and English titles).
+* Errata, replies, comments, retraction notices and conference abstracts (``[Abstract]``) are never merged
+  automatically with a record of another kind; nor are records whose years differ by more than one.
+* Anything close but not certain (title similarity >= 0.85, or matching coordinates without compatible
+  journals, ...) -> review list.
+
+Clusters are built from the merges (union-find); a merge that would put two different DOIs or PMIDs,
+years more than one apart, or a pair the reviewers marked "different" into one cluster is refused and
+goes to review instead, so that transitivity cannot chain a false merge.
+
+Forced decisions: ``review/screening/duplicates.csv``
+-----------------------------------------------------
+A CSV file with the header ``record_a,record_b,decision,reviewer,note``:
+
+* ``record_a``, ``record_b``: record ids (``<source>:<export name>:<position>``), as listed in
+  ``dedup_review.csv`` or ``dedup.json``;
+* ``decision``: ``same`` (merge the two records' clusters) or ``different`` (never put them in one
+  cluster, whatever the automatic matching says);
+* ``reviewer``, ``note``: free text, kept for the audit trail.
+
+Decisions are keyed by record ids, which never change, so they stick across runs and updates. A
+decision that names an unknown record id, or decisions that contradict each other (A same B, B same C,
+A different C), stop the run with a message naming the rows.
+
+Living updates
+--------------
+Every run deduplicates the whole library (all exports, old and new) with the same deterministic rules,
+so a pair of old records gets the same decision as before; a record keeps its id forever, and the id of
+a cluster is its earliest member in the order (export name, source, position), so an update search
+(newer export name) never renames an existing cluster: it only adds members to it. Screening decisions
+name record ids and apply to the record's cluster. Records of an update search that match an earlier
+record are counted as duplicates (PRISMA 2020 for updated reviews); :func:`build_library` reports, per
+export, how many of its records are new and how many duplicate an earlier export or the same export.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz.distance import Indel
+
+from livingmeta.errors import ReviewInputError
+from livingmeta.records.dedup_features import Features, journals_compatible
+
+DECISION_COLUMNS = ("record_a", "record_b", "decision", "reviewer", "note")
+REVIEW_COLUMNS = ("record_a", "record_b", "score", "reason", "decision", "reviewer", "note",
+                  "title_a", "title_b", "authors_a", "authors_b", "year_a", "year_b", "journal_a", "journal_b",
+                  "volume_a", "volume_b", "pages_a", "pages_b", "doi_a", "doi_b")
+
+MERGE_TITLE = 0.95     # title similarity for a title-based merge
+LINK_ERRATA = False  # see deduplicate(): the labelled sets disagree with themselves on errata
+REVIEW_TITLE = 0.85    # title similarity for the review list
+ID_TITLE = 0.80        # titles must agree at least this much for an identifier-based merge
+BLOCK_CAP = 60         # blocks larger than this are compared within a sliding window
+WINDOW = 20
+
+
+# ------------------------------------------------------------------------------------------ decisions
+
+@dataclass
+class Decision:
+    record_a: str
+    record_b: str
+    decision: str   # "same" | "different"
+    reviewer: str = ""
+    note: str = ""
+    row: int = 0
+
+
+def read_decisions(path: str | os.PathLike, known_ids=None) -> list[Decision]:
+    """Read ``duplicates.csv`` (see the module docstring); ``known_ids`` checks the record ids."""
+    path = str(path)
+    out = []
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in ("record_a", "record_b", "decision") if c not in header]
+        if missing:
+            raise ReviewInputError(f"missing column(s) {', '.join(missing)}", file=path,
+                                   hint="The header must be record_a,record_b,decision,reviewer,note")
+        for row_number, row in enumerate(reader, start=2):
+            row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+            if not any(row.values()):
+                continue
+            decision = row.get("decision", "").lower()
+            where = f"line {row_number}"
+            if decision not in ("same", "different"):
+                raise ReviewInputError(f"decision must be 'same' or 'different' (got {row.get('decision')!r})",
+                                       file=path, field=where)
+            a, b = row.get("record_a", ""), row.get("record_b", "")
+            for rid in (a, b):
+                if not rid:
+                    raise ReviewInputError("record_a and record_b are both required", file=path, field=where)
+                if known_ids is not None and rid not in known_ids:
+                    raise ReviewInputError(f"unknown record id {rid!r}", file=path, field=where,
+                                           hint="Copy the ids from dedup_review.csv or dedup.json")
+            if a == b:
+                raise ReviewInputError("record_a and record_b are the same record", file=path, field=where)
+            out.append(Decision(a, b, decision, row.get("reviewer", ""), row.get("note", ""), row_number))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ comparing
+
+def title_similarity(a: Features, b: Features) -> float:
+    if not a.tkey or not b.tkey:
+        return 0.0
+    if a.tkey == b.tkey:
+        return 1.0
+    return Indel.normalized_similarity(a.tkey, b.tkey)
+
+
+def _authors_compatible(a: Features, b: Features) -> bool | None:
+    """First authors: None if either is unknown or a group author; True for the same person written
+    differently (``Le Quintrec, M.`` / ``Quintrec, M.``, ``Tong, H`` / ``Hua, T``, ``Nürnberger`` /
+    ``Nurnberger``); False otherwise."""
+    if not a.fa or not b.fa:
+        return None
+    if a.fa == b.fa or (a.fa_tokens & b.fa_tokens):
+        return True
+    if a.group_author or b.group_author:
+        return None
+    short, long_ = (a.fa, b.fa) if len(a.fa) <= len(b.fa) else (b.fa, a.fa)
+    if len(short) >= 4 and (long_.startswith(short) or long_.endswith(short)):
+        return True
+    if Indel.normalized_similarity(a.fa, b.fa) >= 0.8:
+        return True
+    if (a.fa_initials and b.fa_initials and a.fa[0] == b.fa_initials[0] and b.fa[0] == a.fa_initials[0]
+            and (set(a.surnames[1:4]) & set(b.surnames[1:4]) or len(a.surnames) < 2 or len(b.surnames) < 2)):
+        return True  # given name and surname swapped (common for Chinese names)
+    return False
+
+
+def _pages(a: Features, b: Features) -> str:
+    """``same`` | ``partial`` (one is a fragment of the other) | ``unknown`` | ``conflict``."""
+    if not a.ps or not b.ps:
+        return "unknown"
+    if a.ps == b.ps or (a.pstarts & b.pstarts):
+        return "same"
+    if a.eloc != b.eloc:
+        return "unknown"  # an article number (e12724, a1754) against printed pages
+    if a.pe and a.pe == b.pe:
+        return "same" if Indel.normalized_similarity(a.ps, b.ps) >= 0.75 else "partial"
+    for x, y in ((a, b), (b, a)):
+        if not x.pe and y.pe and x.ps == y.pe:
+            return "partial"  # only the last page exported ("488" for "487-488")
+        if len(x.ps) <= 2 and not x.pe and (y.pe.endswith(x.ps) or y.ps.endswith(x.ps)):
+            return "partial"  # "8" for "2665-2668": a fragment exported by some databases
+        if len(x.ps) <= 2 and x.pe and len(x.pe) <= 2 and y.pe.endswith(x.pe):
+            return "partial"
+    return "conflict"
+
+
+def _linked_erratum(a: Features, b: Features) -> bool:
+    """One record names the other's volume and first page as its erratum / the article it corrects."""
+    for x, y in ((a, b), (b, a)):
+        if x.links and y.volume and y.ps and (y.volume, y.ps) in x.links:
+            return True
+    return False
+
+
+def compare(a: Features, b: Features, *, link_errata: bool = True) -> tuple[str, float, str]:
+    """Decide one pair: ``("merge" | "review" | "none", title similarity, reason)``."""
+    tsim = title_similarity(a, b)
+    year_gap = abs(a.year - b.year) if a.year is not None and b.year is not None else None
+    titles_ok = tsim >= ID_TITLE or not a.tkey or not b.tkey
+    notice_differs = a.notice != b.notice
+    kinds_differ = notice_differs or a.abstract_mark != b.abstract_mark
+
+    # identifiers
+    if a.doi and b.doi:
+        if a.doi == b.doi:
+            if titles_ok and not kinds_differ:
+                return "merge", tsim, "same DOI"
+            return "review", tsim, "same DOI but different titles or record kinds"
+        if tsim >= REVIEW_TITLE:
+            return "review", tsim, "similar titles but different DOIs (preprint/journal version, erratum?)"
+        return "none", tsim, ""
+    if a.pmid and b.pmid:
+        if a.pmid == b.pmid:
+            if titles_ok and not kinds_differ:
+                return "merge", tsim, "same PMID"
+            return "review", tsim, "same PMID but different titles or record kinds"
+        if tsim >= REVIEW_TITLE:
+            return "review", tsim, "similar titles but different PMIDs"
+        return "none", tsim, ""
+
+    authors = _authors_compatible(a, b)
+    pages = _pages(a, b)
+    same_vol = bool(a.volume) and a.volume == b.volume
+    vol_conflict = bool(a.volume) and bool(b.volume) and not same_vol
+    journals = journals_compatible(a.jkey, b.jkey)
+    full_pages = pages == "same" and a.pe and b.pe and a.pe == b.pe
+
+    if link_errata and tsim >= 0.9 and (a.notice == "erratum") != (b.notice == "erratum") \
+            and _linked_erratum(a, b) and authors is not False:
+        return "merge", tsim, "erratum notice and the article it names (volume and page)"
+
+    if kinds_differ:
+        same_issue = (not notice_differs and tsim >= 0.98 and same_vol and year_gap == 0 and journals
+                      and pages != "conflict" and authors)
+        if same_issue:  # one database marks the conference abstract, the other does not
+            return "merge", tsim, "same conference abstract (title, journal, volume, year)"
+        if tsim >= REVIEW_TITLE:
+            what = "an erratum/reply/comment/retraction" if notice_differs else "a conference abstract"
+            return "review", tsim, f"similar titles but one record is {what}"
+        return "none", tsim, ""
+
+    # bibliographic coordinates: the same article under two titles (translations)
+    if (authors and year_gap == 0 and same_vol and full_pages and not (a.ps == "1" and a.pe == "1")):
+        shorter, longer = sorted((a.tkey, b.tkey), key=len)
+        if tsim >= 0.6 or a.translated or b.translated or (len(shorter) >= 20 and longer.startswith(shorter)):
+            return "merge", tsim, "same first author, year, volume and page range"
+        return "review", tsim, "same first author, year, volume and page range; different titles"
+
+    if tsim < REVIEW_TITLE:
+        if (authors and same_vol and year_gap == 0 and pages == "same" and a.words and b.words
+                and min(len(a.words), len(b.words)) >= 4):
+            shorter, longer = sorted((a.tkey, b.tkey), key=len)
+            if longer.startswith(shorter):
+                return "merge", tsim, "title with and without subtitle, same first author, volume and page"
+        return "none", tsim, ""
+
+    # similar titles
+    strong = same_vol and pages == "same" and year_gap == 0 and tsim >= 0.98
+    problems = []
+    if authors is False and not (strong and full_pages and len(a.words) >= 6):
+        problems.append("different first authors")
+    if year_gap is not None and year_gap > 1:
+        problems.append(f"years {a.year} and {b.year}")
+    if vol_conflict:
+        problems.append("different volumes")
+    if pages == "conflict":
+        problems.append("different pages")
+    if year_gap == 1 and not (same_vol and pages in ("same", "unknown") and tsim >= 0.98 and journals):
+        problems.append(f"years {a.year} and {b.year}")
+    if authors is None and not (year_gap == 0 and (same_vol or pages == "same") and tsim >= 0.98):
+        problems.append("authors missing")
+    if year_gap is None and not (same_vol and pages == "same"):
+        problems.append("year missing")
+    if min(len(a.words), len(b.words)) < 4 and not (same_vol or pages == "same"):
+        problems.append("short title")
+    if journals is False and not (same_vol and pages == "same") and not (tsim >= 0.98 and len(a.words) >= 8
+                                                                       and authors and year_gap == 0):
+        problems.append("different journals")
+    if tsim < MERGE_TITLE:
+        problems.insert(0, f"title similarity {tsim:.2f}")
+    if not problems:
+        return "merge", tsim, "same title" if tsim == 1.0 else "similar title"
+    hard = (authors is False) + (year_gap is not None and year_gap > 1) + vol_conflict + (pages == "conflict")
+    if hard >= (3 if tsim >= 0.97 else 2):
+        return "none", tsim, ""  # similar titles, but clearly two articles: not worth a reviewer's time
+    return "review", tsim, "similar titles; " + ", ".join(problems)
+
+
+# ------------------------------------------------------------------------------------------ blocking
+
+def _blocks(feats: list[Features]):
+    exact: dict[tuple, list[int]] = defaultdict(list)
+    fuzzy: dict[tuple, list[int]] = defaultdict(list)
+    for f in feats:
+        i = f.index
+        if f.doi:
+            exact[("doi", f.doi)].append(i)
+        if f.pmid:
+            exact[("pmid", f.pmid)].append(i)
+        if f.tkey:
+            exact[("t", f.tkey)].append(i)
+            if len(f.tkey) >= 12:
+                fuzzy[("tp", f.tkey[:18])].append(i)
+                fuzzy[("ts", f.tkey[-18:])].append(i)
+        if f.fa and f.year:
+            fuzzy[("ay", f.fa, f.year)].append(i)
+        if f.ps and f.year:
+            fuzzy[("yp", f.year, f.ps)].append(i)
+        if f.ps and f.volume:
+            fuzzy[("vp", f.volume, f.ps)].append(i)
+    return exact, fuzzy
+
+
+def candidate_pairs(feats: list[Features]) -> set[tuple[int, int]]:
+    exact, fuzzy = _blocks(feats)
+    pairs: set[tuple[int, int]] = set()
+    for members in list(exact.values()) + list(fuzzy.values()):
+        m = len(members)
+        if m < 2:
+            continue
+        if m <= BLOCK_CAP:
+            for x in range(m):
+                mx = members[x]
+                for y in range(x + 1, m):
+                    pairs.add((mx, members[y]))
+        else:
+            ordered = sorted(members, key=lambda k: feats[k].tkey)
+            for x in range(m):
+                for y in range(x + 1, min(m, x + 1 + WINDOW)):
+                    p, q = ordered[x], ordered[y]
+                    pairs.add((p, q) if p < q else (q, p))
+    return pairs
+
+
+# ------------------------------------------------------------------------------------------ clustering
+
+@dataclass
+class DedupResult:
+    record_ids: list[str]                  # in input order
+    cluster_ids: list[str]                 # cluster id of each record, in input order
+    clusters: list[dict]                   # {cluster_id, record_ids, reason}, earliest first
+    review_pairs: list[dict]               # {a, b, score, reason}
+    merges: list[dict] = field(default_factory=list)  # {a, b, score, reason} of the accepted merges
+
+
+def sort_key(record: dict, index: int = 0):
+    """Order of records for cluster ids: (export name, source, position)."""
+    return (str(record.get("export") or ""), str(record.get("source") or ""), int(record.get("position") or 0),
+            index)
+
+
+class _Clusters:
+    def __init__(self, feats: list[Features]):
+        n = len(feats)
+        self.parent = list(range(n))
+        self.dois = [{f.doi} if f.doi else set() for f in feats]
+        self.pmids = [{f.pmid} if f.pmid else set() for f in feats]
+        self.years = [(f.year, f.year) if f.year is not None else None for f in feats]
+        self.members = [[i] for i in range(n)]
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def conflict(self, ra: int, rb: int) -> str:
+        if self.dois[ra] and self.dois[rb] and not (self.dois[ra] & self.dois[rb]):
+            return "would join records with different DOIs"
+        if self.pmids[ra] and self.pmids[rb] and not (self.pmids[ra] & self.pmids[rb]):
+            return "would join records with different PMIDs"
+        ya, yb = self.years[ra], self.years[rb]
+        if ya and yb and max(ya[1], yb[1]) - min(ya[0], yb[0]) > 1:
+            return "would join records more than one year apart"
+        return ""
+
+    def union(self, ra: int, rb: int) -> int:
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.dois[ra] |= self.dois[rb]
+        self.pmids[ra] |= self.pmids[rb]
+        ya, yb = self.years[ra], self.years[rb]
+        self.years[ra] = (min(ya[0], yb[0]), max(ya[1], yb[1])) if ya and yb else (ya or yb)
+        self.members[ra].extend(self.members[rb])
+        self.members[rb] = []
+        return ra
+
+
+def deduplicate(records: list[dict], decisions: list[Decision] | tuple = (), *,
+                decisions_file: str = "", link_errata: bool = LINK_ERRATA) -> DedupResult:
+    """Cluster records (dicts with ``record_id`` and the Record fields).
+
+    ``link_errata``: merge an erratum notice with the article it names by volume and first page (or that
+    names it in MEDLINE's ``[Erratum appears in ...]``), so the erratum follows the article's screening
+    decision (config ``records: {link_errata: false}`` keeps them apart).
+    """
+    n = len(records)
+    order = sorted(range(n), key=lambda i: sort_key(records[i], i))
+    recs = [records[i] for i in order]                       # sorted: index 0 is the earliest record
+    ids = [str(r["record_id"]) for r in recs]
+    pos = {rid: k for k, rid in enumerate(ids)}
+    if len(pos) != n:
+        dup = next(rid for rid in ids if ids.count(rid) > 1)
+        raise ReviewInputError(f"record id {dup!r} occurs more than once",
+                               hint="Give every input record a unique id")
+    feats = [Features(k, r) for k, r in enumerate(recs)]
+
+    forced: dict[tuple[int, int], Decision] = {}
+    for d in decisions:
+        if d.record_a not in pos or d.record_b not in pos:
+            missing = d.record_a if d.record_a not in pos else d.record_b
+            raise ReviewInputError(f"unknown record id {missing!r}", file=decisions_file or None,
+                                   field=f"line {d.row}", hint="Copy the ids from dedup_review.csv or dedup.json")
+        p, q = sorted((pos[d.record_a], pos[d.record_b]))
+        forced[(p, q)] = d
+    different: dict[int, set[int]] = defaultdict(set)
+    for (p, q), d in forced.items():
+        if d.decision == "different":
+            different[p].add(q)
+            different[q].add(p)
+
+    merges: list[tuple[int, float, int, int, str]] = []   # (priority, -score, p, q, reason)
+    review: dict[tuple[int, int], tuple[float, str]] = {}
+    for p, q in candidate_pairs(feats):
+        if (p, q) in forced:
+            continue
+        decision, score, reason = compare(feats[p], feats[q], link_errata=link_errata)
+        if decision == "merge":
+            priority = 1 if reason.startswith("same DOI") or reason.startswith("same PMID") else 2
+            merges.append((priority, -score, p, q, reason))
+        elif decision == "review":
+            review[(p, q)] = (score, reason)
+    for (p, q), d in forced.items():
+        if d.decision == "same":
+            merges.append((0, -1.0, p, q, "reviewers: same" + (f" ({d.reviewer})" if d.reviewer else "")))
+    merges.sort()
+
+    cl = _Clusters(feats)
+    reasons: dict[int, set[str]] = defaultdict(set)
+    accepted = []
+    for priority, neg_score, p, q, reason in merges:
+        ra, rb = cl.find(p), cl.find(q)
+        if ra == rb:
+            continue
+        block = ""
+        members_b = set(cl.members[rb])
+        if any(different[m] & members_b for m in cl.members[ra]):
+            block = "would join records the reviewers marked different"
+        elif priority > 0:
+            block = cl.conflict(ra, rb)
+        if block:
+            if priority == 0:
+                d = forced[(p, q)]
+                raise ReviewInputError(
+                    f"'same' for {d.record_a} and {d.record_b} contradicts a 'different' decision "
+                    f"(their clusters are linked by other 'same' decisions)", file=decisions_file or None,
+                    field=f"line {d.row}", hint="Correct one of the contradicting rows")
+            review[(p, q)] = (-neg_score, f"{reason}, but {block}")
+            continue
+        root = cl.union(ra, rb)
+        reasons[root] |= reasons.pop(rb if root == ra else ra, set())
+        reasons[root].add(reason.split(" (")[0])
+        accepted.append({"a": ids[p], "b": ids[q], "score": round(-neg_score, 4), "reason": reason})
+
+    head = [cl.find(k) for k in range(n)]
+    clusters = []
+    for root in range(n):
+        if cl.find(root) != root:
+            continue
+        members = sorted(cl.members[root])
+        clusters.append({"cluster_id": ids[members[0]], "record_ids": [ids[m] for m in members],
+                         "reason": "; ".join(sorted(reasons.get(root, ()))) if len(members) > 1 else "unique"})
+    review_pairs = []
+    for (p, q), (score, reason) in sorted(review.items()):
+        if head[p] == head[q]:
+            continue
+        review_pairs.append({"a": ids[p], "b": ids[q], "score": round(score, 4), "reason": reason})
+
+    cluster_of_sorted = [ids[min(cl.members[head[k]])] for k in range(n)]
+    cluster_ids = [""] * n
+    for k, original in enumerate(order):
+        cluster_ids[original] = cluster_of_sorted[k]
+    return DedupResult([str(r["record_id"]) for r in records], cluster_ids, clusters, review_pairs, accepted)
+
+
+# ------------------------------------------------------------------------------------------ outputs
+
+def identified(records: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for r in records:
+        counts[str(r.get("source"))] += 1
+    return dict(sorted(counts.items()))
+
+
+def per_export(records: list[dict], cluster_ids: list[str]) -> list[dict]:
+    """Per export file: records, new clusters, duplicates of an earlier export, duplicates within it."""
+    by_id = {str(r["record_id"]): r for r in records}
+    out: dict[tuple, dict] = {}
+    for r, cid in zip(records, cluster_ids):
+        key = (str(r.get("export")), str(r.get("source")))
+        row = out.setdefault(key, {"export": key[0], "source": key[1], "file": r.get("file"), "n_records": 0,
+                                   "new_records": 0, "duplicates_of_earlier": 0, "duplicates_within": 0})
+        row["n_records"] += 1
+        head = by_id[cid]
+        if cid == r["record_id"]:
+            row["new_records"] += 1
+        elif (str(head.get("export")), str(head.get("source"))) == key:
+            row["duplicates_within"] += 1
+        else:
+            row["duplicates_of_earlier"] += 1
+    return [out[k] for k in sorted(out)]
+
+
+def build_library(parsed: list[dict], decisions: list[Decision] | tuple = (), *, decisions_file: str = "") -> dict:
+    """The content of ``results/records/dedup.json`` from the parsed exports (see docs/architecture.md)."""
+    records, problems = [], []
+    for export in sorted(parsed, key=lambda e: (str(e.get("export") or ""), str(e.get("source") or ""))):
+        records.extend(export["records"])
+        problems.extend({"file": export["file"], "record": p.get("record"), "message": p["message"]}
+                        for p in export.get("problems", []))
+    result = deduplicate(records, decisions, decisions_file=decisions_file)
+    out_records = [dict(r, cluster_id=cid) for r, cid in zip(records, result.cluster_ids)]
+    return {
+        "n_records": len(records),
+        "n_clusters": len(result.clusters),
+        "duplicates_removed": len(records) - len(result.clusters),
+        "identified": identified(records),
+        "searches": per_export(records, result.cluster_ids),
+        "records": out_records,
+        "clusters": result.clusters,
+        "review_pairs": result.review_pairs,
+        "problems": problems,
+    }
+
+
+def write_review_csv(path: str | os.PathLike, review_pairs: list[dict], records: list[dict]) -> None:
+    """``dedup_review.csv``: one row per uncertain pair, with both records side by side and empty
+    ``decision,reviewer,note`` cells; copy decided rows into ``review/screening/duplicates.csv``."""
+    from livingmeta.jsonio import write_text_atomic
+    import io
+
+    by_id = {str(r["record_id"]): r for r in records}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(REVIEW_COLUMNS)
+    for pair in review_pairs:
+        a, b = by_id.get(pair["a"], {}), by_id.get(pair["b"], {})
+
+        def both(name, fmt=lambda v: "" if v is None else str(v)):
+            return [fmt(a.get(name)), fmt(b.get(name))]
+
+        authors = lambda v: "; ".join((v or [])[:3]) + (" et al." if v and len(v) > 3 else "")  # noqa: E731
+        writer.writerow([pair["a"], pair["b"], f"{pair['score']:.3f}", pair["reason"], "", "", ""]
+                        + both("title") + both("authors", authors) + both("year") + both("journal")
+                        + both("volume") + both("pages") + both("doi"))
+    write_text_atomic(path, buffer.getvalue())
+
+
+def write_clusters_csv(path: str | os.PathLike, record_ids: list[str], cluster_ids: list[str]) -> None:
+    """``record_id,cluster_id`` for every record (``livingmeta dedup --out``)."""
+    from livingmeta.jsonio import write_text_atomic
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("record_id", "cluster_id"))
+    writer.writerows(zip(record_ids, cluster_ids))
+    write_text_atomic(Path(path), buffer.getvalue())

@@ -1,0 +1,225 @@
+"""Comparison features of a record for deduplication (helper of :mod:`livingmeta.records.dedup`).
+
+Titles are split into the article's own title and what databases add to it: Ovid/MEDLINE annotations
+(``.[Erratum appears in ...]``, ``[Review] [57 refs]``, ``[Chinese]``), brackets around translated
+titles, conference markers (``[Abstract]``, ``[Poster 12]``), and the kind of notice a record is
+(erratum, reply, comment, retraction: "Erratum: <title>", "<title> (vol 360, pg 542, 2009)",
+"Reply to ..."). Notices and conference abstracts are never merged automatically with a record of
+another kind: that is where false merges come from.
+"""
+
+from __future__ import annotations
+
+import re
+
+from livingmeta.records import normalise as nz
+
+_TRAILING_BRACKET = re.compile(r"\s*\.?\s*\[([^\[\]]*)\]?\s*\.?\s*$")
+_WOS_ERRATUM = re.compile(r"\(\s*vol\.?\s*\d+[^)]*\bpg\.?\s*\w+[^)]*\)?\s*$", re.I)
+_EMBASE_ERRATUM = re.compile(r"\((?:[^()]|\([^()]*\))*\((?:19|20)\d\d\)\s*(\d+)\s*(?:\(\d+\)\s*)?\(([a-z]?\d+)[^()]*\)\)?\s*$",
+                             re.I)
+_NOTICE_PREFIX = [
+    ("erratum", re.compile(r"^(?:erratum|errata|correction|corrigendum|corrigenda|published erratum|"
+                           r"notice of (?:correction|erratum))\b", re.I)),
+    ("retraction", re.compile(r"^(?:retraction|retracted|notice of retraction|withdrawn|"
+                              r"expression of concern)\b", re.I)),
+    ("reply", re.compile(r"^(?:reply|in reply|authors'? reply|author reply|response|re\s*:|the authors reply)\b",
+                         re.I)),
+    ("comment", re.compile(r"^(?:comment(?:ary)? on|comments? to|letter to the editor|editorial comment)\b",
+                           re.I)),
+]
+_NOTICE_SUFFIX = re.compile(r"(?:[-:.,]\s*|\s)(?:reply|author'?s? reply|authors' reply|response|"
+                            r"in reply|erratum|correction)\s*\.?\s*$", re.I)
+_ABSTRACT_MARK = re.compile(r"^(?:abstract|poster\b.*|meeting abstract|conference abstract|abstracts?\s*\d*)$",
+                            re.I)
+_DIGITS = re.compile(r"\d+")
+_GROUP = re.compile(r"group|study|trial|investigator|consortium|committee|society|collaborat|network|"
+                    r"\binc\b|\bltd\b|pharmaceutical|association|organi[sz]ation|institute", re.I)
+_LANGUAGES = {"chinese", "german", "french", "spanish", "polish", "japanese", "russian", "italian", "swedish",
+              "romanian", "portuguese", "dutch", "danish", "norwegian", "finnish", "czech", "hungarian", "turkish",
+              "korean", "hebrew", "greek", "croatian", "serbian", "slovak", "slovenian", "ukrainian", "persian",
+              "arabic", "lithuanian", "bulgarian", "english", "catalan", "icelandic", "estonian", "latvian"}
+_LINK = re.compile(r"(?:\b(?:19|20)\d\d\b[^;\]]*;\s*(\d+)\s*(?:\([^)]*\))?\s*:\s*([a-z]?\d+))", re.I)
+_PAGE_TOKEN = re.compile(r"[a-z]*(\d+)[a-z]?$", re.I)
+
+
+def _page_token(token: str) -> str:
+    token = token.strip().lower().strip(".")
+    if not token:
+        return ""
+    match = _PAGE_TOKEN.match(token)  # "c37", "s33", "viii108", "e12724", "811a"
+    if match:
+        return str(int(match.group(1)))
+    return token
+
+
+def page_parts(pages: str) -> tuple[str, str, frozenset]:
+    """(first page, last page, all start pages) of a pages string; multi-range strings such as
+    ``230-5, 246-51`` or ``233-238+230-235`` give several start pages."""
+    if not pages:
+        return "", "", frozenset()
+    ranges = [r for r in re.split(r"[,;+]|\band\b", pages) if re.search(r"\d", r)]
+    starts, first, last = set(), "", ""
+    for k, rng in enumerate(ranges):
+        parts = re.split(r"\s*[-\u2010-\u2015]+\s*", rng.strip(), maxsplit=1)
+        start = _page_token(parts[0].split()[0] if parts[0].split() else "")
+        end = _page_token(parts[1].split()[0]) if len(parts) == 2 and parts[1].split() else ""
+        if end and start.isdigit() and end.isdigit() and len(end) < len(start):
+            end = start[: len(start) - len(end)] + end
+        if start and any(ch.isdigit() for ch in start):
+            starts.add(start)
+        if k == 0:
+            first, last = start, end
+    return first, last, frozenset(starts)
+
+
+class Features:
+    __slots__ = ("index", "title", "tkey", "words", "year", "surnames", "fa", "volume", "ps", "pe",
+                 "jkey", "doi", "pmid", "notice", "abstract_mark", "translated", "has_title", "pstarts",
+                 "fa_tokens", "fa_initials", "group_author", "links", "eloc")
+
+    def __init__(self, index: int, record: dict):
+        self.index = index
+        core, notice, abstract_mark, translated, links = split_title(record.get("title"))
+        self.links = links
+        self.tkey = nz.title_key(core)
+        self.words = self.tkey.split()
+        self.has_title = bool(self.tkey)
+        self.notice = notice
+        self.abstract_mark = abstract_mark
+        self.translated = translated
+        year = record.get("year")
+        self.year = int(year) if isinstance(year, int) or (isinstance(year, str) and year.isdigit()) else None
+        self.surnames = [s for s in (nz.surname(a) for a in (record.get("authors") or [])[:12]) if s]
+        self.fa = self.surnames[0] if self.surnames else ""
+        first_author = nz.fold((record.get("authors") or [""])[0] or "")
+        self.fa_tokens = {t for t in re.split(r"[^a-z]+", first_author) if len(t) >= 3}
+        given = first_author.split(",", 1)[1] if "," in first_author else ""
+        self.fa_initials = "".join(t[0] for t in re.split(r"[^a-z]+", given) if t)
+        self.group_author = bool(_GROUP.search(first_author))
+        vol = record.get("volume") or ""
+        match = _DIGITS.search(vol)
+        self.volume = str(int(match.group(0))) if match else ""
+        pages = record.get("pages") or ""
+        self.ps, self.pe, self.pstarts = page_parts(pages)
+        self.eloc = bool(re.match(r"\s*[a-z]\d{3,}", pages, re.I))  # e12724, a1754, c1804
+        self.jkey = journal_tokens(record.get("journal"))
+        self.doi = record.get("doi") or ""
+        self.pmid = record.get("pmid") or ""
+
+
+def strip_annotations(text: str) -> tuple[str, list[str]]:
+    """Remove trailing ``[...]`` annotations (nested brackets allowed; a truncated last one too)."""
+    notes = []
+    for _ in range(6):
+        t = text.rstrip().rstrip(".").rstrip()
+        if t.endswith("]"):
+            depth, k = 0, len(t) - 1
+            while k >= 0:
+                if t[k] == "]":
+                    depth += 1
+                elif t[k] == "[":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                k -= 1
+            if k <= 0:
+                break
+            notes.append(t[k + 1:-1])
+            text = t[:k]
+        else:
+            k = t.rfind("[")
+            if k > 0 and "]" not in t[k:] and t[k - 1] in ". " and len(t) - k < 80:
+                notes.append(t[k + 1:])
+                text = t[:k]
+            else:
+                break
+    return text.rstrip(" ."), notes
+
+
+def split_title(title: str | None) -> tuple[str, str | None, bool, bool, tuple]:
+    """(title without annotations, notice kind, conference-abstract marker, title is a translation,
+    links) where links are the (volume, first page) of errata named in the title: MEDLINE's
+    ``[Erratum appears in J. 2009 Jun 4;360(23):2487]`` on the article, or an erratum's
+    ``(vol 360, pg 542, 2009)`` / ``(Journal (2009) 360 (542-544))`` naming the article it corrects."""
+    if not title:
+        return "", None, False, False, ()
+    links = []
+    text = title.strip().strip('"').strip()
+    notice = None
+    abstract_mark = False
+    translated = False
+    text, notes = strip_annotations(text)
+    for note in notes:
+        note = note.strip().lower()
+        if _ABSTRACT_MARK.match(note):
+            abstract_mark = True
+        elif set(re.split(r"[^a-z]+", note)) & _LANGUAGES:
+            translated = True
+        elif "erratum" in note:
+            for vol, page in _LINK.findall(note):
+                links.append((str(int(vol)), _page_token(page)))
+    text = re.sub(r"\s*\((?:multiple letters|letter|abstract|structured abstract)\)\s*(\[\d+\])?\s*$", "", text,
+                  flags=re.I)
+    text = re.sub(r"\s*\((?:struct|structured)[^()]*$", "", text, flags=re.I)  # truncated "(Structured abstract)"
+    wos = _WOS_ERRATUM.search(text)
+    if wos:
+        notice = "erratum"
+        vp = re.search(r"vol\.?\s*(\d+)\D+pg\.?\s*([a-z]?\d+)", wos.group(0), re.I)
+        if vp:
+            links.append((str(int(vp.group(1))), _page_token(vp.group(2))))
+        text = text[: wos.start()].rstrip()
+    embase = _EMBASE_ERRATUM.search(text)
+    if embase:
+        notice = "erratum"
+        links.append((str(int(embase.group(1))), _page_token(embase.group(2))))
+        text = text[: embase.start()].rstrip()
+    if text.startswith("[") and text.rstrip(".").endswith("]"):
+        translated = True
+        text = text.rstrip(".")[1:-1]
+    for kind, pattern in _NOTICE_PREFIX:
+        match = pattern.match(text)
+        if match:
+            notice = notice or kind
+            if kind in ("erratum", "retraction"):  # "Erratum: <title of the article>"
+                text = text[match.end():].lstrip(" :.-–") or text
+            break
+    if notice is None and _NOTICE_SUFFIX.search(text):
+        notice = "reply" if re.search(r"reply|response", text[-20:], re.I) else "erratum"
+    return text, notice, abstract_mark, translated, tuple(links)
+
+
+_J_STOP = {"the", "of", "and", "for", "in", "on", "a", "an", "de", "la", "le", "et", "und", "der", "das", "y",
+           "d", "l"}
+
+
+def journal_tokens(journal: str | None) -> tuple[str, ...]:
+    if not journal:
+        return ()
+    text = nz.fold(journal).replace("&", " ")
+    text = re.sub(r"\[[^\]]*\]", " ", text)                            # [Electronic Resource]
+    text = re.split(r"\bconference\b|\bmeeting\b|\bcongress\b|\bsymposium\b|\(|=|:", text)[0]
+    text = re.sub(r"\..*$", "", text) if re.search(r"[a-z]{3}\.[a-z]{3}", text) else text  # "x.journal y"
+    tokens = [t for t in re.split(r"[^a-z0-9]+", text) if t and t not in _J_STOP]
+    return tuple(tokens)
+
+
+def journals_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
+    """True if one journal name is the other or its abbreviation (``N Engl J Med`` ~ ``New England
+    Journal of Medicine``); None when either is unknown."""
+    if not a or not b:
+        return None
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    # every token of the short form is a prefix of a token of the long form, in order
+    j = 0
+    for tok in short:
+        while j < len(long_) and not (long_[j].startswith(tok) or tok.startswith(long_[j])):
+            j += 1
+        if j == len(long_):
+            break
+        j += 1
+    else:
+        return True
+    return "".join(a) == "".join(b)
