@@ -521,6 +521,9 @@ def qprofile_ci(y, vv, mask, X, p, tau2, alpha, con, warn, method):
     both_min = ok & (Qmin < crit_l)
     lb[both_min] = tmin[both_min]
     ub[both_min] = tmin[both_min]
+    if both_min.any():
+        warn(both_min, "Q at tau2 = 0 is below the lower critical value: the Q-profile CI for tau2 is "
+                       "reported as [0, 0] (metafor: 'null set')")
     ub_max = ok & ~both_min & (Qmax > crit_l)
     ub[ub_max] = tmax[ub_max]
     if ub_max.any():

@@ -112,7 +112,8 @@ class RmaResult:
                       float(fit.get("I2_ci_ub", [np.nan] * (i + 1))[i]))
         self.weights = fit["weights"][i][: self.k].copy()
         self.QM = None if fit["QM"] is None else float(fit["QM"][i])
-        self.QMdf = fit["QMdf"]
+        qd = fit["QMdf"]
+        self.QMdf = None if qd is None else (int(qd[0]), None if qd[1] is None else int(np.asarray(qd[1]).ravel()[i]))
         self.QMp = None if fit["QMp"] is None else float(fit["QMp"][i])
         self.pi = ((float(fit["pi_lb"][i]), float(fit["pi_ub"][i])) if "pi_lb" in fit else (None, None))
         self.converged = bool(fit["converged"][i])

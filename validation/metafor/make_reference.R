@@ -244,3 +244,23 @@ for (i in seq_along(seeds)) {
   }
   write_case(sprintf("random_%02d_k%d", i, s$k), "seeded random data", setup, dat, extra)
 }
+
+# 8. A data set on which metafor's default Fisher scoring for REML oscillates and stops with
+#    "Fisher scoring algorithm did not converge" (found among the benchmark's random data sets).
+#    The reference is metafor with a halved step and tight threshold, which converges; livingmeta's
+#    documented fallback (bisection on the REML estimating equation) must reach the same optimum.
+setup <- 'yi <- c(0.22401042084035688,0.58215751934848636,-0.20078874511604627,0.22490475849337693,0.81480269656507964,1.1041674246625368,0.73334041699139552,0.54230591300177189,0.90086208901596854,0.52645396386720589); vi <- c(0.18503318705797961,0.11515219791005683,0.043616388926030043,0.37038507375520802,0.4809760570943058,0.34682030675960135,0.45464191425554701,0.43647980123438884,0.32656664089331183,0.26608032664710163); dat <- data.frame(study=paste0("s", seq_along(yi)), yi=yi, vi=vi)'
+eval(parse(text = setup))
+default_fails <- inherits(try(rma(yi, vi, data = dat, method = "REML", test = "knha"), silent = TRUE), "try-error")
+stopifnot(default_fails)
+res <- rma(yi, vi, data = dat, method = "REML", test = "knha", control = list(stepadj = 0.5, maxiter = 1000, threshold = 1e-12))
+case <- list(dataset = "reml_nonconvergence", source = "benchmark random data set", setup = setup,
+             R = R.version.string, metafor = as.character(packageVersion("metafor")),
+             data = list(study = dat$study, yi = num(dat$yi), vi = num(dat$vi)),
+             default_call = 'rma(yi, vi, data=dat, method="REML", test="knha")  # Error: Fisher scoring algorithm did not converge',
+             converged = list(call = 'rma(yi, vi, data=dat, method="REML", test="knha", control=list(stepadj=0.5, maxiter=1000, threshold=1e-12))',
+                              beta = num(res$beta), se = num(res$se), ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub),
+                              tau2 = num(res$tau2), I2 = num(res$I2)),
+             rma = list())
+writeLines(toJSON(case, digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = TRUE),
+           file.path(outdir, "reml_nonconvergence.json"))
