@@ -67,6 +67,7 @@ ENTRY_KEYS = ("outcome", "timepoint", "unit", "higher_is_better", "provenance", 
 ARM_KEYS = ("mean", "sd", "se", "n", "label")
 STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 STUDY_EXTENSIONS = (".yaml", ".yml")
+RESERVED_IDS = ("summary",)      # results/rob/summary.json is the risk-of-bias summary
 _HINT = "Fix the study file (see docs/study-file.md)."
 
 
@@ -200,6 +201,9 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet) -> Stu
         if not STUDY_ID.match(sid):
             problems.add("study", f"'{sid}' is not a valid study id",
                          "Use letters, digits, '-' and '_' only (e.g. liao2021, liu2023a), as in the file name.")
+        elif sid.lower() in RESERVED_IDS:
+            problems.add("study", f"'{sid}' is reserved and cannot be a study id",
+                         "Name the study after its first author and year (e.g. smith2024), file name included.")
         elif sid != expected:
             problems.add("study", f"study id '{sid}' does not match the file name '{Path(file).name}'",
                          f"A study's id is its file name: rename the file to {sid}{Path(file).suffix} "

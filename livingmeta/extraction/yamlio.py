@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -170,8 +169,3 @@ class Problems:
             if key not in allowed:
                 self.add(join_field(prefix, str(key)), f"unknown field '{key}'",
                          f"Allowed fields here: {', '.join(allowed)}.{hint_extra} Fix the spelling or remove it.")
-
-
-def display_path(path: str | os.PathLike) -> str:
-    """The path as the user gave it (relative paths stay relative)."""
-    return str(Path(path))

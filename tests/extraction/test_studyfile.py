@@ -211,3 +211,8 @@ def test_doi_and_pmid_are_checked_not_invented(tmp_path):
     assert_names(err, path, "citation.pmid", contains="not a PubMed id")
     study, _ = load(tmp_path / "ok", edit("label: Liao 2021}", "label: Liao 2021, doi: 10.1000/xyz, pmid: 12345}"))
     assert (study.citation["doi"], study.citation["pmid"]) == ("10.1000/xyz", "12345")
+
+
+def test_reserved_study_id(tmp_path):
+    err, path = fails(tmp_path, None, sid="summary")
+    assert_names(err, path, "study", contains="reserved")
