@@ -213,13 +213,17 @@ def import_csv(path_or_text: str, *, file: str | None = None, is_text: bool = Fa
     def num(key):
         return _number(values.get(key, ""), file=shown, row=key)
 
-    identified = parse_list(values.get("database_specific_results", ""), file=shown, row="database_specific_results")
-    if _is_placeholder(values.get("database_specific_results", "")) or sum(identified.values()) != num("database_results"):
+    specific = values.get("database_specific_results", "")
+    identified = {} if _is_placeholder(specific) else \
+        parse_list(specific, file=shown, row="database_specific_results")
+    if sum(identified.values()) != num("database_results"):
         identified = {"databases": num("database_results")} if num("database_results") else {}
     registers = num("register_results")
     if registers:
-        reg = parse_list(values.get("register_specific_results", ""), file=shown, row="register_specific_results")
-        if _is_placeholder(values.get("register_specific_results", "")) or sum(reg.values()) != registers:
+        specific = values.get("register_specific_results", "")
+        reg = {} if _is_placeholder(specific) else \
+            parse_list(specific, file=shown, row="register_specific_results")
+        if sum(reg.values()) != registers:
             reg = {"registers": registers}
         identified.update(reg)
     other_records = num("website_results") + num("organisation_results") + num("citations_results")
@@ -230,6 +234,7 @@ def import_csv(path_or_text: str, *, file: str | None = None, is_text: bool = Fa
     if not _is_placeholder(values.get("other_excluded", "")):
         for k, v in parse_list(values.get("other_excluded", ""), file=shown, row="other_excluded").items():
             excluded[k] = excluded.get(k, 0) + v
+    excluded = {k: v for k, v in excluded.items() if v}
     assessed = num("dbr_assessed") + num("other_assessed")
     new_reports = num("new_reports") or num("new_studies")
     if excluded and set(excluded) == {"total"}:
