@@ -1,0 +1,237 @@
+"""The methods section, generated from the validated config (so the report always says what was run).
+
+:func:`build_methods` returns the ``methods`` block of results.json: the choices as values, readable
+labels, the screening agreement per stage, and ``text`` (a list of ``{heading, text}`` paragraphs) that
+the report prints as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from livingmeta.report import fmt
+
+MEASURE_LABELS = {
+    "SMD": "standardised mean difference (Hedges' g)",
+    "MD": "mean difference",
+    "ROM": "ratio of means (log scale)",
+}
+
+SMD_VARIANCE = {
+    "LS": ("Hedges' g with the exact small-sample correction J(m) = \u0393(m/2) / (\u221a(m/2) \u0393((m\u22121)/2)), "
+           "m = n\u2081 + n\u2082 \u2212 2, and the large-sample approximation of its variance "
+           "(metafor escalc, vtype = \"LS\")"),
+    "UB": ("Hedges' g with the exact small-sample correction and the unbiased estimate of its variance "
+           "(metafor escalc, vtype = \"UB\")"),
+    "AV": ("Hedges' g with the exact small-sample correction and the large-sample variance computed with the "
+           "sample-size-weighted average of the effects (metafor escalc, vtype = \"AV\")"),
+    "REVMAN5": "Hedges' adjusted g and its variance as RevMan 5 computes them (RevMan 5 preset)",
+}
+
+METHOD_LABELS = {
+    "FE": "common-effect (fixed-effect) model",
+    "DL": "DerSimonian\u2013Laird",
+    "HE": "Hedges (Cochran's ANOVA-type) estimator",
+    "HS": "Hunter\u2013Schmidt",
+    "SJ": "Sidik\u2013Jonkman",
+    "ML": "maximum likelihood",
+    "REML": "restricted maximum likelihood (REML)",
+    "EB": "empirical Bayes (Morris)",
+    "PM": "Paule\u2013Mandel",
+}
+
+TEST_LABELS = {
+    "knha": "Knapp\u2013Hartung (Hartung\u2013Knapp\u2013Sidik\u2013Jonkman) adjustment, t distribution with k \u2212 1 df",
+    "z": "Wald-type z test (normal distribution)",
+}
+
+STAGE_LABELS = {
+    "title_abstract": "Title and abstract screening",
+    "full_text": "Full-text screening",
+    "fulltext": "Full-text screening",
+    "dedup": "Duplicate checking",
+    "extraction": "Data extraction",
+    "risk_of_bias": "Risk of bias",
+}
+
+ROB_TOOLS = {
+    "SYRCLE": ("SYRCLE's risk of bias tool for animal studies (Hooijmans et al. 2014, BMC Med Res Methodol "
+               "14:43), 10 items, each judged low, high or unclear risk of bias"),
+}
+
+
+def _first(d: dict, *keys: str) -> Any:
+    for key in keys:
+        if d.get(key) is not None:
+            return d[key]
+    return None
+
+
+def agreement_rows(agreement: Any) -> list[dict]:
+    """Screening agreement per stage as rows ``{stage, label, n, percent, kappa, pabak}``.
+
+    Accepts a mapping stage -> statistics or a list of ``{stage, ...}``; percent agreement given as a
+    proportion (<= 1) is converted to percent.
+    """
+    if isinstance(agreement, dict):
+        items = list(agreement.items())
+    elif isinstance(agreement, list):
+        items = [(a.get("stage"), a) for a in agreement if isinstance(a, dict)]
+    else:
+        return []
+    order = list(STAGE_LABELS)
+    items.sort(key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), str(kv[0])))
+    rows = []
+    for stage, stats in items:
+        if not isinstance(stats, dict):
+            continue
+        percent = _first(stats, "percent", "percent_agreement", "agreement", "po", "observed")
+        if isinstance(percent, (int, float)) and not isinstance(percent, bool) and percent <= 1:
+            percent = percent * 100
+        rows.append({
+            "stage": stage,
+            "label": STAGE_LABELS.get(str(stage), fmt.humanise(stage or "")),
+            "n": _first(stats, "n", "n_records", "n_items", "records"),
+            "percent": percent,
+            "kappa": _first(stats, "kappa", "cohen_kappa", "cohens_kappa"),
+            "pabak": _first(stats, "pabak", "PABAK"),
+        })
+    return rows
+
+
+def _measure_text(a: dict) -> str:
+    measure = a.get("measure", "SMD")
+    if measure == "SMD":
+        effect = SMD_VARIANCE.get(a.get("smd_variance") or "LS", SMD_VARIANCE["LS"])
+        text = f"Effects are standardised mean differences (treatment minus control), computed as {effect}."
+    elif measure == "MD":
+        text = ("Effects are mean differences (treatment minus control) in the outcome's units, with variance "
+                "SD\u2081\u00b2/n\u2081 + SD\u2082\u00b2/n\u2082.")
+    elif measure == "ROM":
+        text = ("Effects are log-transformed ratios of means (treatment over control), with variance "
+                "SD\u2081\u00b2/(n\u2081 m\u2081\u00b2) + SD\u2082\u00b2/(n\u2082 m\u2082\u00b2).")
+    else:
+        text = f"Effects are {measure}."
+    return (text + " Standard errors reported in place of standard deviations were converted with "
+            "SD = SE \u00d7 \u221an. Each forest plot states which side of zero favours treatment for its outcome.")
+
+
+def _model_text(a: dict) -> str:
+    method = a.get("method", "REML")
+    level = fmt.integer(a.get("level", 95))
+    if method == "FE":
+        text = ("Studies were pooled for each outcome and time point with an inverse-variance common-effect "
+                "(fixed-effect) model.")
+    else:
+        text = ("Studies were pooled for each outcome and time point with an inverse-variance random-effects "
+                f"model; the between-study variance \u03c4\u00b2 was estimated by {METHOD_LABELS.get(method, method)}.")
+    if a.get("test") == "knha":
+        text += (f" {level}% confidence intervals and tests of the pooled effect use the Knapp\u2013Hartung "
+                 "(Hartung\u2013Knapp\u2013Sidik\u2013Jonkman) adjustment, with a t distribution on k \u2212 1 "
+                 "degrees of freedom.")
+    else:
+        text += f" {level}% confidence intervals and tests of the pooled effect use the normal distribution (z test)."
+    if a.get("prediction_interval", True) and method != "FE":
+        text += (f" {level}% prediction intervals give the range in which the true effect of a new, comparable "
+                 "study is expected to lie.")
+    text += (" Heterogeneity is described by \u03c4\u00b2, Cochran's Q with its \u03c7\u00b2 test, and I\u00b2 "
+             "computed from \u03c4\u00b2 and the typical within-study variance (as in R metafor). Outcomes "
+             "reported by a single study are shown without pooling.")
+    return text
+
+
+def _subgroup_text(a: dict) -> str:
+    subgroups = a.get("subgroups") or []
+    if not subgroups:
+        return "No subgroup analyses were specified."
+    names = [s.get("label") or fmt.humanise(s.get("variable", "")) for s in subgroups]
+    listed = ", ".join(n.lower() if n[:1].isupper() and not n[:2].isupper() else n for n in names)
+    text = f"Subgroup analyses were planned by {listed}."
+    if a.get("subgroup_tau2") == "common":
+        text += (" They fit a mixed-effects model with a \u03c4\u00b2 common to all subgroups (metafor "
+                 "rma with mods = ~ factor(subgroup)) and test subgroup differences with the omnibus test of "
+                 "moderators Q (df = number of subgroups \u2212 1).")
+    else:
+        text += (" \u03c4\u00b2 was estimated separately within each subgroup, and subgroups were compared with a "
+                 "Wald-type test for differences (Q, df = number of subgroups \u2212 1), as RevMan and R meta do.")
+    text += (" A variable whose studies fall into fewer than two subgroups is not analysed; studies without a "
+             "classification are left out of that variable's analysis.")
+    return text
+
+
+def _software_text(sw: dict) -> str:
+    def v(name: str) -> str:
+        return sw.get(name) or "(version unknown)"
+    return (f"Computed with livingmeta {v('livingmeta')} (Python {v('python')}, NumPy {v('numpy')}, "
+            f"SciPy {v('scipy')}; statistics validated against R metafor) in a Snakemake {v('snakemake')} "
+            f"workflow; report rendered with Jinja2 {v('jinja2')} and WeasyPrint {v('weasyprint')}.")
+
+
+def _agreement_text(rows: list[dict]) -> str | None:
+    if not rows:
+        return None
+    parts = []
+    for r in rows:
+        stats = []
+        if r.get("percent") is not None:
+            stats.append(f"{fmt.num(r['percent'], 1)}% agreement")
+        if r.get("kappa") is not None:
+            stats.append(f"Cohen's \u03ba = {fmt.num(r['kappa'])}")
+        if r.get("pabak") is not None:
+            stats.append(f"PABAK = {fmt.num(r['pabak'])}")
+        if r.get("n") is not None:
+            stats.append(f"n = {fmt.integer(r['n'])}")
+        parts.append(f"{r['label'].lower()}: {', '.join(stats) or 'not available'}")
+    return "Agreement between the two reviewers: " + "; ".join(parts) + "."
+
+
+def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_tool: str | None = None) -> dict:
+    a = dict((config or {}).get("analysis") or {})
+    a.setdefault("measure", "SMD")
+    a.setdefault("smd_variance", "LS")
+    a.setdefault("method", "REML")
+    a.setdefault("test", "knha")
+    a.setdefault("level", 95)
+    a.setdefault("prediction_interval", True)
+    a.setdefault("subgroup_tau2", "separate")
+    a.setdefault("subgroups", [])
+    a.setdefault("leave_one_out", True)
+    rows = agreement_rows(agreement)
+    text = [
+        {"heading": "Effect measure", "text": _measure_text(a)},
+        {"heading": "Meta-analysis", "text": _model_text(a)},
+        {"heading": "Subgroup analyses", "text": _subgroup_text(a)},
+        {"heading": "Sensitivity analysis", "text": (
+            "Each study was left out in turn and the model re-fitted (leave-one-out), for analyses with at "
+            "least three studies." if a["leave_one_out"] else "No leave-one-out sensitivity analysis was run.")},
+    ]
+    if rob_tool:
+        text.append({"heading": "Risk of bias", "text": "Risk of bias was assessed with "
+                     f"{ROB_TOOLS.get(rob_tool, rob_tool)}."})
+    agreement_text = _agreement_text(rows)
+    if agreement_text:
+        text.append({"heading": "Screening", "text": agreement_text})
+    text.append({"heading": "Traceability", "text": (
+        "Every per-study number carries its provenance (text, table, digitised figure, author contact or "
+        "illustrative) and the study file it comes from (Appendix A); results.json, published with this "
+        "report, holds every number shown here.")})
+    text.append({"heading": "Software", "text": _software_text(software)})
+    return {
+        "measure": a["measure"],
+        "measure_label": MEASURE_LABELS.get(a["measure"], a["measure"]),
+        "smd_variance": a["smd_variance"] if a["measure"] == "SMD" else None,
+        "method": a["method"],
+        "method_label": METHOD_LABELS.get(a["method"], a["method"]),
+        "test": a["test"],
+        "test_label": TEST_LABELS.get(a["test"], a["test"]),
+        "level": a["level"],
+        "prediction_interval": bool(a["prediction_interval"]),
+        "subgroup_tau2": a["subgroup_tau2"],
+        "subgroups": [{"variable": s.get("variable"), "label": s.get("label") or fmt.humanise(s.get("variable", ""))}
+                      for s in a["subgroups"]],
+        "leave_one_out": bool(a["leave_one_out"]),
+        "risk_of_bias_tool": rob_tool,
+        "screening_agreement": rows,
+        "software": dict(software),
+        "text": text,
+    }

@@ -1,0 +1,169 @@
+"""Render the HTML report from results.json (and nothing else), with Jinja2 and the SVG figures of
+:mod:`livingmeta.report.svg`.
+
+The page is self-contained: the stylesheet is inlined and every figure is inline SVG, so the HTML opens
+offline and WeasyPrint never needs to fetch anything. Rendering is deterministic: the same results.json
+gives byte-identical HTML.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from livingmeta.report import fmt, svg
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+CHARACTERISTIC_LABELS = {
+    "species": "Species", "strain": "Strain", "sex": "Sex", "gender": "Sex", "age": "Age", "weight": "Weight",
+    "n_animals": "Animals (n)", "model": "Disease model", "exosome_source": "Exosome source",
+    "exosome_diameter": "Exosome diameter", "hydrogel": "Hydrogel", "hydrogel_thickness": "Hydrogel thickness",
+    "route": "Route", "dose": "Dose", "frequency": "Frequency", "duration": "Duration",
+}
+# the study file's characteristics, grouped as a preclinical review's Table 1 (animals and model) and
+# Table 2 (intervention); any other keys follow in alphabetical order
+CHARACTERISTIC_GROUPS = (
+    ("animals and disease model", ("species", "strain", "sex", "gender", "age", "weight", "n_animals", "model")),
+    ("intervention", ("exosome_source", "exosome_diameter", "hydrogel", "hydrogel_thickness", "route", "dose",
+                      "frequency", "duration")),
+)
+COLUMNS_PER_TABLE = 8
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(fmt.FILTERS)
+    return env
+
+
+def _markup(text: str):
+    import markupsafe
+
+    return markupsafe.Markup(text)
+
+
+def characteristic_tables(studies: list[dict]) -> list[dict]:
+    """Study characteristics as tables: animals and disease model, intervention, then any other keys
+    (alphabetical, at most ``COLUMNS_PER_TABLE`` columns per table)."""
+    present: list[str] = []
+    for study in studies:
+        for key in study.get("characteristics") or {}:
+            if key not in present:
+                present.append(key)
+    grouped: list[tuple[str, list[str]]] = []
+    used: set[str] = set()
+    for title, keys in CHARACTERISTIC_GROUPS:
+        chosen = [k for k in keys if k in present]
+        used.update(chosen)
+        if chosen:
+            grouped.append((title, chosen))
+    rest = sorted(k for k in present if k not in used)
+    for i in range(0, len(rest), COLUMNS_PER_TABLE):
+        grouped.append(("other characteristics", rest[i:i + COLUMNS_PER_TABLE]))
+    tables = []
+    for n, (title, chunk) in enumerate(grouped):
+        columns = [{"key": k, "label": CHARACTERISTIC_LABELS.get(k, fmt.humanise(k))} for k in chunk]
+        rows = []
+        for study in studies:
+            chars = study.get("characteristics") or {}
+            rows.append({"study": study, "cells": [fmt.value(chars.get(k)) for k in chunk]})
+        tables.append({"title": title, "columns": columns, "rows": rows, "with_country": n == 0})
+    return tables
+
+
+def _summary_rows(analyses: list[dict]) -> list[dict]:
+    rows = []
+    for a in analyses:
+        n1 = [s.get("n1i") for s in a["studies"]]
+        n2 = [s.get("n2i") for s in a["studies"]]
+        rows.append({
+            "a": a,
+            "n1": sum(n1) if n1 and all(isinstance(x, (int, float)) for x in n1) else None,
+            "n2": sum(n2) if n2 and all(isinstance(x, (int, float)) for x in n2) else None,
+            "single": None if a["pooled"] or not a["studies"] else a["studies"][0],
+        })
+    return rows
+
+
+def _appendix_rows(studies: list[dict], analyses: list[dict]) -> list[dict]:
+    labels = {a.get("analysis"): f"{a.get('label')}, {a.get('timepoint')}" for a in analyses}
+    rows = []
+    for study in studies:
+        for effect in study.get("effects") or []:
+            rows.append({"study": study, "effect": effect,
+                         "analysis_label": labels.get(effect.get("analysis"),
+                                                      f"{fmt.humanise(effect.get('outcome') or '')}, "
+                                                      f"{effect.get('timepoint')}")})
+    return rows
+
+
+def _rob_support_rows(rob: dict, labels: dict[str, str]) -> list[dict]:
+    items = {i.get("id"): i for i in rob.get("items") or []}
+    order = [i.get("id") for i in rob.get("items") or []]
+    rows = []
+    for study, judgements in (rob.get("studies") or {}).items():
+        for n, item_id in enumerate(order, 1):
+            entry = (judgements or {}).get(item_id) or {}
+            if entry:
+                rows.append({"study": labels.get(study, study), "item": f"D{n}",
+                             "item_label": (items.get(item_id) or {}).get("label") or item_id,
+                             "judgement": entry.get("judgement") or "not assessed",
+                             "support": entry.get("support") or ""})
+    return rows
+
+
+def build_view(results: dict) -> dict[str, Any]:
+    """Everything the template needs beyond results.json itself: figures (SVG), tables, anchors."""
+    studies = results.get("studies") or []
+    labels = {s["study"]: s.get("label") or s["study"] for s in studies}
+    analyses = results.get("analyses") or []
+    rob = results.get("risk_of_bias") or {}
+    figures = {"analyses": {}}
+    for a in analyses:
+        entry = {"forest": _markup(svg.forest_plot(a)), "subgroups": []}
+        for sg in a.get("subgroups") or []:
+            entry["subgroups"].append({
+                "sg": sg,
+                "svg": _markup(svg.subgroup_forest_plot(a, sg)) if sg.get("analysed") else None,
+                "test": svg.subgroup_test_text(sg),
+            })
+        figures["analyses"][a.get("analysis")] = entry
+    figures["prisma"] = _markup(svg.prisma_flow(results.get("prisma") or {}))
+    has_rob = bool(rob.get("items")) and bool(rob.get("studies"))
+    figures["rob_traffic"] = _markup(svg.rob_traffic_light(rob, labels)) if has_rob else None
+    figures["rob_summary"] = _markup(svg.rob_summary_chart(rob)) if has_rob else None
+    subgroup_vars = (results.get("methods") or {}).get("subgroups") or []
+    illustrative_notice = next((n for n in results.get("notices") or [] if n.get("kind") == "illustrative"), None)
+    return {
+        "figures": figures,
+        "labels": labels,
+        "characteristics": characteristic_tables(studies),
+        "subgroup_vars": subgroup_vars,
+        "summary": _summary_rows(analyses),
+        "appendix": _appendix_rows(studies, analyses),
+        "rob_support": _rob_support_rows(rob, labels) if has_rob else [],
+        "illustrative_notice": illustrative_notice,
+        "favours": {a.get("analysis"): svg.favours_labels(a.get("higher_is_better")) for a in analyses},
+        "heterogeneity": {a.get("analysis"): svg.heterogeneity_text(a) for a in analyses},
+        "overall_test": {a.get("analysis"): svg.overall_test_text(a) for a in analyses},
+        "source_name": svg.source_name,
+        "measure_short": svg.MEASURE_SHORT.get((results.get("methods") or {}).get("measure"), "Effect"),
+        "css": _markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
+    }
+
+
+def render_html(results: dict) -> str:
+    template = _environment().get_template("report.html.j2")
+    return template.render(r=results, v=build_view(results))

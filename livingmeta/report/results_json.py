@@ -1,0 +1,383 @@
+"""Assemble results.json, the machine-readable twin of the report.
+
+Everything the report shows comes from this one document (the HTML is a pure render of it), so the two
+can never disagree. Keys follow docs/architecture.md; the required ones are listed in
+:data:`REQUIRED_ANALYSIS_KEYS` and :data:`REQUIRED_PRISMA_KEYS` and checked by the tests.
+
+Reproducibility: ``generated_at`` and the version date come from ``SOURCE_DATE_EPOCH`` when it is set
+(else the current UTC time); the version gets a ``.2``, ``.3`` ... suffix when ``<reports_dir>/<date>``
+already holds a published version. Software versions are read with ``importlib.metadata`` (no imports).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import re
+from datetime import datetime
+from typing import Any, Iterable
+
+from livingmeta.living.versions import build_time, next_version
+from livingmeta.report import fmt
+from livingmeta.report.methods import build_methods
+
+FORMAT_VERSION = 1
+SOFTWARE = ("livingmeta", "snakemake", "numpy", "scipy", "jinja2", "weasyprint")
+
+REQUIRED_PRISMA_KEYS = (
+    "previous_studies", "identified", "duplicates_removed", "records_screened", "records_excluded",
+    "reports_sought", "reports_not_retrieved", "reports_assessed", "reports_excluded", "new_studies",
+    "total_studies",
+)
+REQUIRED_ANALYSIS_KEYS = (
+    "outcome", "timepoint", "measure", "method", "test", "k", "estimate", "se", "ci_lb", "ci_ub", "pval",
+    "tau2", "I2", "Q", "Q_pval", "pi_lb", "pi_ub", "studies", "subgroups", "leave_one_out",
+)
+POOLED_KEYS = (
+    "analysis", "outcome", "timepoint", "label", "unit_note", "higher_is_better", "measure", "method", "test",
+    "level", "k", "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "tau2_ci_lb", "tau2_ci_ub", "I2", "H2",
+    "Q", "Q_df", "Q_pval", "pi_lb", "pi_ub",
+)
+DEFAULT_NOTICE = ("Some results rest on illustrative numbers (values not taken from the source studies). "
+                  "They demonstrate the workflow and must not be cited as evidence.")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# ---------------------------------------------------------------------------------------------------
+# small pieces
+
+
+def software_versions() -> dict[str, str | None]:
+    """Versions of Python and the packages that produce the report (metadata only, nothing imported)."""
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in SOFTWARE:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def iso8601(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def study_label(doc: dict) -> str:
+    """``Liao 2021``, from the citation (falls back to the study id)."""
+    if doc.get("label"):
+        return str(doc["label"])
+    cit = doc.get("citation") or {}
+    author, year = cit.get("first_author"), cit.get("year")
+    if author and year:
+        return f"{author} {year}"
+    return str(doc.get("study"))
+
+
+def disambiguate_labels(labels: dict[str, str]) -> dict[str, str]:
+    """Give studies that share a label (two "Liu 2023") a letter suffix, in study-id order."""
+    by_label: dict[str, list[str]] = {}
+    for study in sorted(labels):
+        by_label.setdefault(labels[study], []).append(study)
+    out = dict(labels)
+    for label, studies in by_label.items():
+        if len(studies) > 1:
+            for i, study in enumerate(studies):
+                out[study] = f"{label}{chr(ord('a') + i)}"
+    return out
+
+
+def citation_text(cit: Any) -> str | None:
+    """One line for a citation given as text or as ``{authors|first_author, year, title, journal, doi}``."""
+    if cit is None or cit == "":
+        return None
+    if isinstance(cit, str):
+        return cit.strip()
+    if not isinstance(cit, dict):
+        return str(cit)
+    authors = cit.get("authors")
+    if isinstance(authors, list):
+        authors = ", ".join(str(a) for a in authors)
+    authors = authors or (f"{cit['first_author']} et al." if cit.get("first_author") else None)
+    parts = [p for p in (authors, f"({cit['year']})" if cit.get("year") else None) if p]
+    text = " ".join(parts)
+    for key in ("title", "journal"):
+        if cit.get(key):
+            text = f"{text}. {str(cit[key]).rstrip('.')}" if text else str(cit[key]).rstrip(".")
+    text = text + "." if text else ""
+    if cit.get("doi"):
+        text += f" doi:{cit['doi']}"
+    if cit.get("pmid"):
+        text += f" PMID {cit['pmid']}"
+    return text.strip() or None
+
+
+def _strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [f"{k}: {v}" for k, v in value.items()]
+    return [str(v) for v in value]
+
+
+def review_block(raw: dict | None, config: dict | None = None) -> dict:
+    """The ``review`` block: the protocol fields of review.yaml, normalised for the report."""
+    raw = dict(raw or {})
+    config = config or {}
+    title = ((config.get("report") or {}).get("title") or raw.get("title") or "Untitled review")
+    search = raw.get("search") if isinstance(raw.get("search"), dict) else {}
+    databases = search.get("databases") or raw.get("databases") or []
+    strategy = search.get("strategy") or raw.get("search_strategy") or raw.get("strategy")
+    eligibility = raw.get("eligibility") if isinstance(raw.get("eligibility"), dict) else {}
+    registration = raw.get("registration")
+    registration_url = None
+    if isinstance(registration, dict):
+        registration_url = registration.get("url")
+        registration = " ".join(str(registration[k]) for k in ("registry", "id") if registration.get(k)) or None
+    if registration and not registration_url:
+        match = re.search(r"CRD\d{8,}", str(registration))
+        if match:
+            registration_url = f"https://www.crd.york.ac.uk/PROSPERO/view/{match.group(0)}"
+    return {
+        "title": str(title),
+        "short_title": raw.get("short_title"),
+        "question": raw.get("question"),
+        "registration": registration,
+        "registration_url": registration_url,
+        "authors": _strings(raw.get("authors")),
+        "citation": raw.get("citation"),
+        "citation_text": citation_text(raw.get("citation")),
+        "notice": raw.get("notice"),
+        "eligibility": {
+            "inclusion": _strings(eligibility.get("inclusion") or raw.get("inclusion")),
+            "exclusion": _strings(eligibility.get("exclusion") or raw.get("exclusion")),
+        },
+        "search": {
+            "databases": _strings(databases),
+            "strategy": strategy if isinstance(strategy, dict) else (str(strategy) if strategy else None),
+            "limits": search.get("limits"),
+            "other_methods": _strings(search.get("other_methods")),
+        },
+    }
+
+
+def search_dates(exports: Iterable[dict] | None) -> list[dict]:
+    """Per source, the dates of its export files (files are named by search date)."""
+    from livingmeta.report.svg import source_name
+
+    by_source: dict[str, list[str]] = {}
+    for item in exports or []:
+        source = str(item.get("source"))
+        name = str(item.get("name") or item.get("date") or "")
+        by_source.setdefault(source, [])
+        if name and name not in by_source[source]:
+            by_source[source].append(name)
+    out = []
+    for source in sorted(by_source):
+        names = sorted(by_source[source])
+        dates = [n for n in names if DATE_RE.match(n)]
+        out.append({"source": source, "source_name": source_name(source), "exports": names,
+                    "first": dates[0] if dates else None, "last": dates[-1] if dates else None})
+    return out
+
+
+def _num(x: Any) -> Any:
+    return x if isinstance(x, (int, float)) and not isinstance(x, bool) else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# analyses
+
+
+def _effect_of(study_doc: dict | None, analysis: str) -> dict:
+    for effect in (study_doc or {}).get("effects") or []:
+        if effect.get("analysis") == analysis:
+            return effect
+    return {}
+
+
+def _test_statistic(pooled: dict, k: int) -> dict:
+    test = pooled.get("test")
+    name = "t" if test == "knha" else "z"
+    value = None
+    for key in ("tval", "zval", "stat"):
+        if _num(pooled.get(key)) is not None:
+            value = pooled[key]
+            break
+    est, se = _num(pooled.get("estimate")), _num(pooled.get("se"))
+    if value is None and est is not None and se:
+        value = est / se
+    df = pooled.get("df") if _num(pooled.get("df")) is not None else (k - 1 if name == "t" and k >= 2 else None)
+    return {"name": name, "value": value, "df": df}
+
+
+def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, studies_by_id: dict[str, dict],
+                      labels: dict[str, str]) -> dict:
+    aid = pooled.get("analysis")
+    out: dict[str, Any] = {key: pooled.get(key) for key in POOLED_KEYS}
+    if not out["label"]:
+        out["label"] = fmt.humanise(pooled.get("outcome") or aid or "")
+    rows = []
+    for row in pooled.get("studies") or []:
+        study = row.get("study")
+        doc = studies_by_id.get(study) or {}
+        effect = _effect_of(doc, aid)
+        rows.append({
+            "study": study,
+            "label": labels.get(study) or row.get("label") or study,
+            "yi": row.get("yi"), "vi": row.get("vi"),
+            "ci_lb": row.get("ci_lb"), "ci_ub": row.get("ci_ub"),
+            "weight": row.get("weight"),
+            "n1i": row.get("n1i", effect.get("n1i")), "n2i": row.get("n2i", effect.get("n2i")),
+            "m1i": effect.get("m1i"), "sd1i": effect.get("sd1i"),
+            "m2i": effect.get("m2i"), "sd2i": effect.get("sd2i"),
+            "unit": effect.get("unit"),
+            "provenance": row.get("provenance") or effect.get("provenance"),
+            "source": effect.get("source"),
+            "file": doc.get("file"),
+        })
+    k = pooled.get("k") if isinstance(pooled.get("k"), int) else len(rows)
+    out["k"] = k
+    out["studies"] = rows
+    out["pooled"] = bool(k >= 2 and _num(pooled.get("estimate")) is not None)
+    out["stat"] = _test_statistic(pooled, k)
+    out["warnings"] = [str(w) for w in pooled.get("warnings") or []]
+    out["illustrative"] = bool(pooled.get("illustrative")) or any(r["provenance"] == "illustrative" for r in rows)
+
+    sub_doc = subgroups or {}
+    tau2_model = sub_doc.get("tau2_model")
+    out["subgroup_tau2_model"] = tau2_model
+    out["subgroups"] = []
+    for sg in sub_doc.get("subgroups") or []:
+        levels = [{
+            "level": str(level.get("level")),
+            "k": level.get("k"),
+            "estimate": level.get("estimate"), "se": level.get("se"),
+            "ci_lb": level.get("ci_lb"), "ci_ub": level.get("ci_ub"),
+            "tau2": level.get("tau2"), "I2": level.get("I2"),
+            "studies": [str(s) for s in level.get("studies") or []],
+        } for level in sg.get("levels") or []]
+        out["subgroups"].append({
+            "variable": sg.get("variable"),
+            "label": sg.get("label") or fmt.humanise(sg.get("variable") or ""),
+            "levels": levels,
+            "Q_between": sg.get("Q_between"),
+            "Q_between_df": sg.get("Q_between_df"),
+            "Q_between_pval": sg.get("Q_between_pval"),
+            "tau2_model": tau2_model,
+            "analysed": len(levels) >= 2,
+            "note": sg.get("note"),
+            "studies_without_level": [str(s) for s in sg.get("studies_without_level") or []],
+        })
+    loo_doc = loo or {}
+    out["leave_one_out"] = [{
+        "omitted": item.get("omitted"),
+        "omitted_label": labels.get(item.get("omitted")) or item.get("omitted"),
+        "k": item.get("k"),
+        "estimate": item.get("estimate"), "ci_lb": item.get("ci_lb"), "ci_ub": item.get("ci_ub"),
+        "pval": item.get("pval"), "tau2": item.get("tau2"), "I2": item.get("I2"),
+    } for item in loo_doc.get("leave_one_out") or []]
+    out["leave_one_out_note"] = loo_doc.get("note")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# the whole document
+
+
+def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled: list[dict],
+                  subgroups: list[dict], leave_one_out: list[dict], review: dict | None, config: dict,
+                  reports_dir: str | os.PathLike, exports: Iterable[dict] | None = None,
+                  when: datetime | None = None, software: dict | None = None) -> dict:
+    """results.json as a dict. Analyses keep the order of ``pooled`` (the protocol's order)."""
+    when = when or build_time()
+    software = software or software_versions()
+    prisma = dict(prisma or {})
+    review_out = review_block(review, config)
+
+    raw_labels = {doc["study"]: study_label(doc) for doc in studies}
+    labels = disambiguate_labels(raw_labels)
+    studies_by_id = {doc["study"]: doc for doc in studies}
+    study_list = []
+    for doc in sorted(studies, key=lambda d: d["study"]):
+        item = {key: doc.get(key) for key in ("study", "file", "citation", "country", "characteristics", "groups",
+                                              "illustrative", "effects")}
+        item["label"] = labels[doc["study"]]
+        item["citation_text"] = citation_text(doc.get("citation"))
+        item["illustrative"] = bool(doc.get("illustrative")) or any(
+            e.get("provenance") == "illustrative" for e in doc.get("effects") or [])
+        item["characteristics"] = item["characteristics"] or {}
+        item["groups"] = item["groups"] or {}
+        item["effects"] = item["effects"] or []
+        study_list.append(item)
+
+    sub_by_id = {d.get("analysis"): d for d in subgroups or []}
+    loo_by_id = {d.get("analysis"): d for d in leave_one_out or []}
+    analyses = [assemble_analysis(p, sub_by_id.get(p.get("analysis")), loo_by_id.get(p.get("analysis")),
+                                  studies_by_id, labels) for p in pooled]
+
+    prisma_out = {key: prisma.get(key) for key in REQUIRED_PRISMA_KEYS}
+    prisma_out["identified"] = dict(prisma.get("identified") or {})
+    prisma_out["reports_excluded"] = dict(prisma.get("reports_excluded") or {})
+    for key, value in prisma.items():
+        if key not in prisma_out:
+            prisma_out[key] = value
+
+    illustrative_analyses = [a["analysis"] for a in analyses if a["illustrative"]]
+    illustrative_studies = [s["study"] for s in study_list if s["illustrative"]]
+    illustrative = bool(illustrative_analyses or illustrative_studies)
+    notices = []
+    if illustrative:
+        notices.append({
+            "kind": "illustrative",
+            "text": review_out.get("notice") or DEFAULT_NOTICE,
+            "analyses": illustrative_analyses,
+            "studies": illustrative_studies,
+        })
+    for a in analyses:
+        for warning in a["warnings"]:
+            notices.append({"kind": "warning", "text": warning, "analyses": [a["analysis"]], "studies": []})
+
+    rob_out = dict(rob or {})
+    config = config or {}
+    return {
+        "format_version": FORMAT_VERSION,
+        "review": review_out,
+        "version": next_version(reports_dir, when),
+        "generated_at": iso8601(when),
+        "software": software,
+        "methods": build_methods(config, software, agreement=prisma.get("agreement"),
+                                 rob_tool=rob_out.get("tool")),
+        "searches": search_dates(exports),
+        "prisma": prisma_out,
+        "studies": study_list,
+        "risk_of_bias": rob_out,
+        "analyses": analyses,
+        "illustrative_data": illustrative,
+        "notices": notices,
+    }
+
+
+def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: str | None,
+                   pooled_paths: Iterable[str], subgroups_paths: Iterable[str], loo_paths: Iterable[str],
+                   review_path: str | None, config: dict, reports_dir: str, exports: Iterable[dict] | None = None,
+                   when: datetime | None = None) -> dict:
+    """Read the intermediate files named in docs/architecture.md and build results.json."""
+    from livingmeta.jsonio import read_json
+
+    review = None
+    if review_path and os.path.exists(review_path):
+        import yaml
+
+        with open(review_path, encoding="utf-8") as handle:
+            review = yaml.safe_load(handle) or {}
+    return build_results(
+        prisma=read_json(prisma_path),
+        studies=[read_json(p) for p in study_paths],
+        rob=read_json(rob_path) if rob_path and os.path.exists(rob_path) else None,
+        pooled=[read_json(p) for p in pooled_paths],
+        subgroups=[read_json(p) for p in subgroups_paths],
+        leave_one_out=[read_json(p) for p in loo_paths],
+        review=review, config=config, reports_dir=reports_dir, exports=exports, when=when)

@@ -1,0 +1,951 @@
+"""Hand-written SVG figures for the report: forest plots, subgroup forest plots, the PRISMA 2020 flow
+diagram (updated-review variant) and the SYRCLE risk-of-bias traffic-light table and summary bar chart.
+
+Every function takes plain dicts from results.json and returns an SVG string that is
+
+* deterministic (same input, same bytes: fixed decimals, no ids, no dates, no randomness),
+* escaped (all text goes through :func:`esc`),
+* searchable (all words are ``<text>`` elements, so the PDF keeps them as text), and
+* self-contained (no external fonts, images or stylesheets; presentation attributes only).
+
+Text is laid out with the advance widths of Liberation Sans (metric-compatible with Arial), see
+:mod:`livingmeta.report.textmetrics`. Colours are from the Okabe–Ito colour-blind-safe palette, and every
+colour-coded mark also carries a symbol or a text label so that the figures read in grey-scale print.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any, Iterable, Sequence
+
+from livingmeta.report import fmt
+from livingmeta.report.textmetrics import text_width
+
+FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+WIDTH = 680  # px (CSS), the text width of an A4 page with 15 mm margins
+
+# Okabe–Ito palette
+BLUE = "#0072B2"
+GREEN = "#009E73"
+YELLOW = "#F0E442"
+VERMILLION = "#D55E00"
+ORANGE = "#E69F00"
+SKY = "#56B4E9"
+BLACK = "#000000"
+DARK = "#222222"
+GREY = "#666666"
+LIGHT = "#BBBBBB"
+PRISMA_HEAD = "#FFE9A8"   # header boxes (light amber, prints well)
+PRISMA_SIDE = "#CFE3F3"   # phase sidebars (light blue, as in the PRISMA 2020 template)
+
+ROB_STYLE = {  # judgement -> (fill, symbol, symbol colour, legend label)
+    "low": (GREEN, "+", "#FFFFFF", "Low risk"),
+    "unclear": (YELLOW, "?", BLACK, "Unclear risk"),
+    "high": (VERMILLION, "\u2212", "#FFFFFF", "High risk"),
+    "not_assessed": ("#FFFFFF", "", BLACK, "Not assessed"),
+}
+
+PROVENANCE_SHORT = {
+    "text": "text", "table": "table", "figure": "figure", "author": "author",
+    "illustrative": "illus.", None: "\u2014",
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# primitives
+
+
+def esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _n(x: float) -> str:
+    """A coordinate with at most two decimals, no trailing zeros, never ``-0``."""
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def truncate(text: str, max_width: float, size: float, bold: bool = False) -> str:
+    text = str(text)
+    if text_width(text, size, bold) <= max_width:
+        return text
+    while text and text_width(text + "\u2026", size, bold) > max_width:
+        text = text[:-1]
+    return text.rstrip() + "\u2026"
+
+
+def wrap(text: str, max_width: float, size: float, bold: bool = False) -> list[str]:
+    """Greedy word wrap; a single word wider than the line is truncated."""
+    lines: list[str] = []
+    current = ""
+    for word in str(text).split():
+        trial = f"{current} {word}" if current else word
+        if text_width(trial, size, bold) <= max_width or not current:
+            current = trial
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return [truncate(line, max_width, size, bold) for line in lines] or [""]
+
+
+class Canvas:
+    """Collects SVG elements; :meth:`render` wraps them in an ``<svg>`` of the final height."""
+
+    def __init__(self, width: float = WIDTH, *, title: str = "", desc: str = "", font_size: float = 11):
+        self.width = width
+        self.title = title
+        self.desc = desc
+        self.font_size = font_size
+        self.items: list[str] = []
+
+    def text(self, x: float, y: float, content: Any, *, size: float | None = None, anchor: str = "start",
+             bold: bool = False, italic: bool = False, fill: str | None = None, rotate: float | None = None,
+             tooltip: str | None = None) -> None:
+        attrs = [f'x="{_n(x)}"', f'y="{_n(y)}"']
+        if rotate is not None:
+            attrs = [f'transform="translate({_n(x)} {_n(y)}) rotate({_n(rotate)})"', 'x="0"', 'y="0"']
+        if size is not None and size != self.font_size:
+            attrs.append(f'font-size="{_n(size)}"')
+        if anchor != "start":
+            attrs.append(f'text-anchor="{anchor}"')
+        if bold:
+            attrs.append('font-weight="bold"')
+        if italic:
+            attrs.append('font-style="italic"')
+        if fill:
+            attrs.append(f'fill="{fill}"')
+        inner = esc(content)
+        if tooltip:
+            inner = f"<title>{esc(tooltip)}</title>{inner}"
+        self.items.append(f"<text {' '.join(attrs)}>{inner}</text>")
+
+    def lines_of_text(self, x: float, y: float, lines: Sequence[str], *, size: float | None = None,
+                      leading: float | None = None, anchor: str = "start", bold: bool = False,
+                      fill: str | None = None) -> None:
+        size = size or self.font_size
+        leading = leading or size * 1.25
+        for i, line in enumerate(lines):
+            self.text(x, y + i * leading, line, size=size, anchor=anchor, bold=bold, fill=fill)
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, *, stroke: str = DARK, width: float = 1,
+             dash: str | None = None) -> None:
+        extra = f' stroke-dasharray="{dash}"' if dash else ""
+        self.items.append(f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}" '
+                          f'stroke="{stroke}" stroke-width="{_n(width)}"{extra}/>')
+
+    def rect(self, x: float, y: float, w: float, h: float, *, fill: str = "none", stroke: str | None = None,
+             width: float = 1, rx: float = 0, tooltip: str | None = None) -> None:
+        extra = f' stroke="{stroke}" stroke-width="{_n(width)}"' if stroke else ""
+        if rx:
+            extra += f' rx="{_n(rx)}"'
+        body = f"<title>{esc(tooltip)}</title>" if tooltip else ""
+        tag = f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(max(w, 0))}" height="{_n(max(h, 0))}" fill="{fill}"{extra}'
+        self.items.append(f"{tag}>{body}</rect>" if body else f"{tag}/>")
+
+    def polygon(self, points: Iterable[tuple[float, float]], *, fill: str = DARK, stroke: str | None = None,
+                width: float = 1, tooltip: str | None = None) -> None:
+        pts = " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
+        extra = f' stroke="{stroke}" stroke-width="{_n(width)}"' if stroke else ""
+        body = f"<title>{esc(tooltip)}</title>" if tooltip else ""
+        tag = f'<polygon points="{pts}" fill="{fill}"{extra}'
+        self.items.append(f"{tag}>{body}</polygon>" if body else f"{tag}/>")
+
+    def circle(self, cx: float, cy: float, r: float, *, fill: str, stroke: str | None = None,
+               width: float = 1, tooltip: str | None = None) -> None:
+        extra = f' stroke="{stroke}" stroke-width="{_n(width)}"' if stroke else ""
+        body = f"<title>{esc(tooltip)}</title>" if tooltip else ""
+        tag = f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(r)}" fill="{fill}"{extra}'
+        self.items.append(f"{tag}>{body}</circle>" if body else f"{tag}/>")
+
+    def arrow(self, x1: float, y1: float, x2: float, y2: float, *, stroke: str = DARK, head: float = 6) -> None:
+        """A line from (x1, y1) to (x2, y2) with a filled arrowhead at (x2, y2)."""
+        length = math.hypot(x2 - x1, y2 - y1) or 1.0
+        ux, uy = (x2 - x1) / length, (y2 - y1) / length
+        bx, by = x2 - ux * head, y2 - uy * head
+        self.line(x1, y1, bx, by, stroke=stroke)
+        px, py = -uy * head * 0.45, ux * head * 0.45
+        self.polygon([(x2, y2), (bx + px, by + py), (bx - px, by - py)], fill=stroke)
+
+    def render(self, height: float, *, css_class: str = "figure-svg") -> str:
+        head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" width="{_n(self.width)}" '
+                f'height="{_n(height)}" viewBox="0 0 {_n(self.width)} {_n(height)}" role="img" '
+                f'font-family="{FONT}" font-size="{_n(self.font_size)}" fill="{BLACK}">')
+        meta = ""
+        if self.title:
+            meta += f"<title>{esc(self.title)}</title>"
+        if self.desc:
+            meta += f"<desc>{esc(self.desc)}</desc>"
+        return head + meta + "".join(self.items) + "</svg>"
+
+
+# ---------------------------------------------------------------------------------------------------
+# axes
+
+
+def nice_step(span: float, target: int = 5) -> float:
+    if span <= 0 or not math.isfinite(span):
+        return 1.0
+    raw = span / max(target, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    for mult in (1, 2, 5, 10):
+        if raw <= mult * mag:
+            return mult * mag
+    return 10 * mag
+
+
+def axis_range(core: Iterable[float], extended: Iterable[float], *, zero_share: float = 0.25,
+               target_ticks: int = 5) -> tuple[float, float, list[float]]:
+    """The plotted range of a forest plot and its ticks.
+
+    ``core`` values (point estimates, pooled intervals, 0) are always inside; ``extended`` values (study
+    confidence limits) widen the range by at most half the core span, so one imprecise study does not
+    squash the plot: its whisker is clipped with an arrow instead. Both sides of 0 get at least
+    ``zero_share`` of the width, so the "Favours ..." labels have room.
+    """
+    core = [v for v in core if v is not None and math.isfinite(v)] + [0.0]
+    ext = [v for v in extended if v is not None and math.isfinite(v)]
+    lo, hi = min(core), max(core)
+    span = max(hi - lo, 1e-9)
+    if ext:
+        lo = max(min(lo, min(ext)), lo - 0.5 * span)
+        hi = min(max(hi, max(ext)), hi + 0.5 * span)
+    if hi - lo < 1e-9:
+        lo, hi = lo - 1, hi + 1
+    # room on both sides of zero
+    f = zero_share
+    if lo > -f * (hi - lo):
+        lo = -f * hi / (1 - f)
+    if hi < f * (hi - lo):
+        hi = -f * lo / (1 - f)
+    step = nice_step(hi - lo, target_ticks)
+    lo_t = math.floor(lo / step + 1e-9) * step
+    hi_t = math.ceil(hi / step - 1e-9) * step
+    ticks = []
+    t = lo_t
+    while t <= hi_t + step * 1e-6:
+        ticks.append(round(t, 10) + 0.0)
+        t += step
+    return lo_t, hi_t, ticks
+
+
+def tick_label(t: float, step: float) -> str:
+    digits = 0 if step >= 1 else (1 if step >= 0.1 else 2)
+    return fmt.num(t, digits)
+
+
+class Scale:
+    def __init__(self, lo: float, hi: float, x0: float, x1: float):
+        self.lo, self.hi, self.x0, self.x1 = lo, hi, x0, x1
+
+    def __call__(self, v: float) -> float:
+        return self.x0 + (v - self.lo) / (self.hi - self.lo) * (self.x1 - self.x0)
+
+    def clamp(self, v: float) -> float:
+        return min(max(v, self.lo), self.hi)
+
+
+# ---------------------------------------------------------------------------------------------------
+# forest plots
+
+MEASURE_SHORT = {"SMD": "SMD", "MD": "MD", "ROM": "log ROM"}
+MEASURE_LONG = {"SMD": "Std. mean difference", "MD": "Mean difference", "ROM": "Log ratio of means"}
+METHOD_SHORT = {"FE": "Common effect", "DL": "DL", "HE": "HE", "HS": "HS", "SJ": "SJ", "ML": "ML",
+                "REML": "REML", "EB": "EB", "PM": "PM"}
+
+
+def model_descriptor(method: str | None, test: str | None, level: Any = 95) -> str:
+    """``IV, random, REML, Knapp–Hartung, 95% CI`` (RevMan style)."""
+    parts = ["IV"]
+    if method == "FE":
+        parts.append("common effect")
+    else:
+        parts += ["random", METHOD_SHORT.get(method or "", str(method))]
+    if test == "knha":
+        parts.append("Knapp\u2013Hartung")
+    return ", ".join(parts) + f", {fmt.integer(level)}% CI"
+
+
+def favours_labels(higher_is_better: bool | None) -> tuple[str, str]:
+    """(left, right) labels under the axis; effects are treatment minus control."""
+    if higher_is_better is True:
+        return "Favours control", "Favours treatment"
+    if higher_is_better is False:
+        return "Favours treatment", "Favours control"
+    return "Lower with treatment", "Higher with treatment"
+
+
+class _Cols:
+    """Column anchors of a forest plot (x positions; numeric columns are right-aligned)."""
+
+    study = 2.0
+    study_w = 128.0
+    data = 152.0      # centre
+    n1 = 214.0        # right edge
+    n2 = 264.0
+    weight = 314.0
+    est = 446.0       # right edge of "g [95% CI]"
+    plot0 = 464.0
+    plot1 = WIDTH - 12.0
+
+
+ROW = 18.0
+FS = 11.0     # main font size
+FS_S = 10.0   # small print (second header line, heterogeneity lines)
+
+
+def _row_data(row: dict) -> dict:
+    return {
+        "label": row.get("label") or row.get("study") or "",
+        "study": row.get("study"),
+        "yi": row.get("yi"),
+        "ci_lb": row.get("ci_lb"),
+        "ci_ub": row.get("ci_ub"),
+        "weight": row.get("weight"),
+        "n1i": row.get("n1i"),
+        "n2i": row.get("n2i"),
+        "provenance": row.get("provenance"),
+    }
+
+
+def _ok(*values: Any) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+
+
+def _sum_n(rows: Sequence[dict], key: str) -> Any:
+    vals = [r.get(key) for r in rows]
+    if vals and all(isinstance(v, (int, float)) for v in vals):
+        return sum(vals)
+    return None
+
+
+def _forest(items: list[dict], *, analysis: dict, title: str, desc: str, show_weight: bool,
+            footer_left: list[str], footer_right: list[str] | None = None) -> str:
+    """Draw a forest plot from a list of row items.
+
+    Item kinds: ``study`` (square + whiskers), ``heading`` (bold label), ``diamond`` (pooled or subtotal
+    estimate), ``pi`` (prediction interval bar), ``note`` (italic text across the left columns),
+    ``het`` (small text under a subtotal), ``gap`` (blank half row).
+    """
+    c = _Cols
+    measure = analysis.get("measure") or "SMD"
+    short = MEASURE_SHORT.get(measure, measure)
+    canvas = Canvas(title=title, desc=desc, font_size=FS)
+
+    # axis range
+    core, ext = [], []
+    for it in items:
+        if it["kind"] == "study" and _ok(it.get("yi")):
+            core.append(it["yi"])
+            ext += [it.get("ci_lb"), it.get("ci_ub")]
+        elif it["kind"] == "diamond" and it.get("bold", True):
+            core += [it.get("ci_lb"), it.get("ci_ub")]
+        elif it["kind"] in ("diamond", "pi"):
+            core.append(it.get("estimate"))
+            ext += [it.get("ci_lb"), it.get("ci_ub")]
+    lo, hi, ticks = axis_range(core, ext)
+    scale = Scale(lo, hi, c.plot0, c.plot1)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+
+    # header
+    y = 14.0
+    canvas.text(c.study, y, "Study", bold=True)
+    canvas.text(c.data, y, "Data", bold=True, anchor="middle")
+    canvas.text(c.n1, y, "Treated", bold=True, anchor="end")
+    canvas.text(c.n2, y, "Control", bold=True, anchor="end")
+    if show_weight:
+        canvas.text(c.weight, y, "Weight", bold=True, anchor="end")
+    canvas.text(c.est, y, f"{short} [{fmt.integer(analysis.get('level') or 95)}% CI]", bold=True, anchor="end")
+    canvas.text((c.plot0 + c.plot1) / 2, y, MEASURE_LONG.get(measure, measure), bold=True, anchor="middle")
+    y2 = y + 12
+    canvas.text(c.data, y2, "source", size=FS_S, anchor="middle", fill=GREY)
+    canvas.text(c.n1, y2, "n", size=FS_S, anchor="end", fill=GREY)
+    canvas.text(c.n2, y2, "n", size=FS_S, anchor="end", fill=GREY)
+    if show_weight:
+        canvas.text(c.weight, y2, "%", size=FS_S, anchor="end", fill=GREY)
+    descriptor = model_descriptor(analysis.get("method"), analysis.get("test"), analysis.get("level") or 95)
+    canvas.text((c.plot0 + c.plot1) / 2, y2, truncate(descriptor, c.plot1 - c.plot0 + 20, FS_S),
+                size=FS_S, anchor="middle", fill=GREY)
+    top = y2 + 6
+    canvas.line(0, top, WIDTH, top, stroke=LIGHT, width=0.75)
+
+    # rows
+    y = top + 4
+    body: list[str] = []
+    for it in items:
+        kind = it["kind"]
+        if kind == "gap":
+            y += ROW / 2
+            continue
+        mid = y + ROW / 2
+        base = mid + FS * 0.35
+        if kind == "heading":
+            canvas.text(c.study, base, truncate(it["label"], c.est, FS, True), bold=True)
+        elif kind == "note":
+            canvas.text(c.study + 8, base, truncate(it["label"], c.est - 10, FS_S), size=FS_S, italic=True,
+                        fill=GREY)
+        elif kind == "het":
+            canvas.text(c.study + 8, base, truncate(it["label"], c.plot0 - 20, FS_S), size=FS_S, fill=GREY)
+        elif kind == "study":
+            label = it["label"]
+            canvas.text(c.study + (8 if it.get("indent") else 0), base,
+                        truncate(label, c.study_w - (8 if it.get("indent") else 0), FS),
+                        tooltip=label if truncate(label, c.study_w, FS) != label else None)
+            prov = it.get("provenance")
+            canvas.text(c.data, base, PROVENANCE_SHORT.get(prov, str(prov)), size=FS_S, anchor="middle",
+                        italic=prov == "illustrative", fill=VERMILLION if prov == "illustrative" else GREY)
+            canvas.text(c.n1, base, fmt.integer(it.get("n1i")), anchor="end")
+            canvas.text(c.n2, base, fmt.integer(it.get("n2i")), anchor="end")
+            if show_weight:
+                canvas.text(c.weight, base, fmt.pct(it.get("weight"), 1), anchor="end")
+            canvas.text(c.est, base, fmt.est_ci(it.get("yi"), it.get("ci_lb"), it.get("ci_ub")), anchor="end")
+            _draw_study_mark(canvas, scale, mid, it)
+        elif kind == "diamond":
+            bold = it.get("bold", True)
+            canvas.text(c.study, base, truncate(it["label"], c.n1 - 40, FS, bold), bold=bold)
+            canvas.text(c.n1, base, fmt.integer(it.get("n1i")), anchor="end", bold=bold)
+            canvas.text(c.n2, base, fmt.integer(it.get("n2i")), anchor="end", bold=bold)
+            if show_weight and it.get("weight") is not None:
+                canvas.text(c.weight, base, fmt.pct(it.get("weight"), 1), anchor="end", bold=bold)
+            canvas.text(c.est, base, fmt.est_ci(it.get("estimate"), it.get("ci_lb"), it.get("ci_ub")),
+                        anchor="end", bold=bold)
+            if _ok(it.get("estimate"), it.get("ci_lb"), it.get("ci_ub")):
+                _draw_diamond(canvas, scale, mid, it, fill=BLACK if bold else GREY)
+        elif kind == "pi":
+            canvas.text(c.study, base, it["label"], italic=True)
+            canvas.text(c.est, base, fmt.ci(it.get("ci_lb"), it.get("ci_ub")), anchor="end", italic=True)
+            if _ok(it.get("ci_lb"), it.get("ci_ub")):
+                _draw_pi(canvas, scale, mid, it["ci_lb"], it["ci_ub"])
+        y += ROW
+    rows_bottom = y + 2
+
+    # zero line (drawn first so marks sit on top)
+    if lo <= 0 <= hi:
+        canvas.items.insert(0, f'<line x1="{_n(scale(0))}" y1="{_n(top)}" x2="{_n(scale(0))}" '
+                               f'y2="{_n(rows_bottom)}" stroke="{GREY}" stroke-width="0.75"/>')
+    # axis
+    axis_y = rows_bottom
+    canvas.line(c.plot0, axis_y, c.plot1, axis_y, stroke=DARK, width=0.75)
+    for t in ticks:
+        tx = scale(t)
+        canvas.line(tx, axis_y, tx, axis_y + 4, stroke=DARK, width=0.75)
+        canvas.text(tx, axis_y + 14, tick_label(t, step), size=FS_S, anchor="middle")
+    left, right = favours_labels(analysis.get("higher_is_better"))
+    zx = scale(0)
+    fy = axis_y + 27
+    lines_l, l_end, lines_r, r_start = _place_favours(left, right, zx, c.plot0 - 90, WIDTH - 2)
+    canvas.lines_of_text(l_end, fy, lines_l, size=FS_S, anchor="end", leading=11)
+    canvas.lines_of_text(r_start, fy, lines_r, size=FS_S, anchor="start", leading=11)
+    axis_bottom = fy + 11 * (max(len(lines_l), len(lines_r)) - 1) + 4
+
+    # footer text (left, under the rows); lines level with the favours labels stop short of them
+    left_edge = min([l_end - text_width(line, FS_S) for line in lines_l] + [c.plot0 - 14])
+    fy2 = rows_bottom + 14
+    for i, line in enumerate(footer_left):
+        room = (c.plot0 - 14 if i == 0 else left_edge - 10) - c.study
+        canvas.text(c.study, fy2, truncate(line, room, FS_S), size=FS_S)
+        fy2 += 13
+    bottom = max(axis_bottom, fy2 - 6) + 4
+    return canvas.render(bottom)
+
+
+def _place_favours(left: str, right: str, zx: float, x_min: float, x_max: float
+                   ) -> tuple[list[str], float, list[str], float]:
+    """Place the two "Favours ..." labels either side of the zero line. Near the right edge of the figure
+    the right label slides left (the left one with it, keeping a 10 px gap); a label that still has no room
+    wraps onto two lines."""
+    wr = text_width(right, FS_S)
+    r_start = max(min(zx + 4, x_max - wr), x_min + 20)
+    l_end = min(zx - 4, r_start - 10)
+    lines_l = _fit_label(left, l_end - x_min)
+    lines_r = _fit_label(right, x_max - r_start)
+    return lines_l, l_end, lines_r, r_start
+
+
+def _fit_label(text: str, room: float) -> list[str]:
+    if text_width(text, FS_S) <= room:
+        return [text]
+    return wrap(text, max(room, 40), FS_S)
+
+
+def _draw_study_mark(canvas: Canvas, scale: Scale, mid: float, it: dict) -> None:
+    yi, lb, ub = it.get("yi"), it.get("ci_lb"), it.get("ci_ub")
+    if not _ok(yi):
+        return
+    if _ok(lb, ub):
+        x_lb, x_ub = scale(scale.clamp(lb)), scale(scale.clamp(ub))
+        canvas.line(x_lb, mid, x_ub, mid, stroke=DARK, width=1)
+        if lb < scale.lo:
+            canvas.polygon([(x_lb - 1, mid), (x_lb + 5, mid - 3.5), (x_lb + 5, mid + 3.5)], fill=DARK)
+        if ub > scale.hi:
+            canvas.polygon([(x_ub + 1, mid), (x_ub - 5, mid - 3.5), (x_ub - 5, mid + 3.5)], fill=DARK)
+    side = it.get("square", 6.0)
+    x = scale(yi)
+    canvas.rect(x - side / 2, mid - side / 2, side, side, fill=BLUE)
+
+
+def _draw_diamond(canvas: Canvas, scale: Scale, mid: float, it: dict, fill: str) -> None:
+    est, lb, ub = it["estimate"], it["ci_lb"], it["ci_ub"]
+    h = 5.5
+    xl, xr, xm = scale(scale.clamp(lb)), scale(scale.clamp(ub)), scale(scale.clamp(est))
+    canvas.polygon([(xl, mid), (xm, mid - h), (xr, mid), (xm, mid + h)], fill=fill,
+                   tooltip=f"{fmt.num(est)} {fmt.ci(lb, ub)}")
+    if lb < scale.lo:
+        canvas.polygon([(xl - 1, mid), (xl + 5, mid - 3.5), (xl + 5, mid + 3.5)], fill=DARK)
+    if ub > scale.hi:
+        canvas.polygon([(xr + 1, mid), (xr - 5, mid - 3.5), (xr - 5, mid + 3.5)], fill=DARK)
+
+
+def _draw_pi(canvas: Canvas, scale: Scale, mid: float, lb: float, ub: float) -> None:
+    xl, xr = scale(scale.clamp(lb)), scale(scale.clamp(ub))
+    canvas.rect(xl, mid - 2, xr - xl, 4, fill=SKY, stroke=DARK, width=0.75)
+    if lb < scale.lo:
+        canvas.polygon([(xl - 1, mid), (xl + 5, mid - 3.5), (xl + 5, mid + 3.5)], fill=DARK)
+    if ub > scale.hi:
+        canvas.polygon([(xr + 1, mid), (xr - 5, mid - 3.5), (xr - 5, mid + 3.5)], fill=DARK)
+
+
+def _square_sizes(rows: Sequence[dict]) -> list[float]:
+    """Square side per study: area proportional to weight (RevMan/metafor), 4–14 px."""
+    weights = [r.get("weight") if _ok(r.get("weight")) else None for r in rows]
+    known = [w for w in weights if w is not None and w > 0]
+    if not known:
+        return [7.0] * len(rows)
+    top = max(known)
+    return [4.0 + 10.0 * math.sqrt(w / top) if w else 4.0 for w in weights]
+
+
+def heterogeneity_text(a: dict) -> str:
+    """``Heterogeneity: τ² = 0.24; Q = 4.36, df = 3 (p = 0.23); I² = 31%``."""
+    parts = []
+    if a.get("method") != "FE":
+        parts.append(f"\u03c4\u00b2 = {fmt.small(a.get('tau2'))}")
+    q = f"Q = {fmt.num(a.get('Q'))}"
+    if a.get("Q_df") is not None:
+        q += f", df = {fmt.integer(a.get('Q_df'))}"
+    if a.get("Q_pval") is not None:
+        q += f" ({fmt.p_eq(a.get('Q_pval'))})"
+    parts.append(q)
+    parts.append(f"I\u00b2 = {fmt.pct(a.get('I2'))}")
+    return "Heterogeneity: " + "; ".join(parts)
+
+
+def overall_test_text(a: dict) -> str:
+    """``Test for overall effect: t = 5.29, df = 3 (p = 0.013)``."""
+    stat = a.get("stat") or {}
+    name = stat.get("name") or "z"
+    text = f"Test for overall effect: {name} = {fmt.num(stat.get('value'))}"
+    if stat.get("df") is not None:
+        text += f", df = {fmt.integer(stat.get('df'))}"
+    return text + f" ({fmt.p_eq(a.get('pval'))})"
+
+
+def forest_plot(a: dict) -> str:
+    """The forest plot of one analysis (an ``analyses[]`` entry of results.json)."""
+    rows = [_row_data(r) for r in a.get("studies") or []]
+    for r, side in zip(rows, _square_sizes(rows)):
+        r["square"] = side
+    items: list[dict] = [{"kind": "study", **r} for r in rows]
+    k = a.get("k") or len(rows)
+    footer: list[str] = []
+    pooled = bool(a.get("pooled")) and k >= 2
+    if pooled:
+        items.append({"kind": "gap"})
+        items.append({"kind": "diamond", "label": f"Total (k = {k})", "estimate": a.get("estimate"),
+                      "ci_lb": a.get("ci_lb"), "ci_ub": a.get("ci_ub"), "n1i": _sum_n(rows, "n1i"),
+                      "n2i": _sum_n(rows, "n2i"), "weight": 100.0 if a.get("method") else None})
+        if _ok(a.get("pi_lb"), a.get("pi_ub")):
+            items.append({"kind": "pi", "label": f"{fmt.integer(a.get('level') or 95)}% prediction interval",
+                          "ci_lb": a.get("pi_lb"), "ci_ub": a.get("pi_ub")})
+        footer = [heterogeneity_text(a), overall_test_text(a)]
+    else:
+        items.append({"kind": "note", "label": "Single study: no pooled estimate (k = 1)." if k == 1 else
+                      "No pooled estimate."})
+    title = f"Forest plot: {a.get('label') or a.get('outcome')}, {a.get('timepoint')}"
+    desc = (f"{len(rows)} studies; pooled {MEASURE_SHORT.get(a.get('measure'), a.get('measure'))} "
+            f"{fmt.est_ci(a.get('estimate'), a.get('ci_lb'), a.get('ci_ub'))}" if pooled else
+            f"{len(rows)} study; no pooling")
+    return _forest(items, analysis=a, title=title, desc=desc, show_weight=True, footer_left=footer)
+
+
+def subgroup_forest_plot(a: dict, sg: dict) -> str:
+    """Forest plot of one subgroup variable of an analysis: per level its studies and subtotal diamond,
+    then the overall estimate and the test for subgroup differences."""
+    by_id = {r.get("study"): _row_data(r) for r in a.get("studies") or []}
+    sizes = dict(zip(by_id, _square_sizes(list(by_id.values()))))
+    items: list[dict] = []
+    for level in sg.get("levels") or []:
+        members = [by_id[s] for s in level.get("studies") or [] if s in by_id]
+        items.append({"kind": "heading", "label": str(level.get("level"))})
+        for r in members:
+            items.append({"kind": "study", "indent": True, **r, "square": sizes.get(r["study"], 6.0)})
+        k = level.get("k") if level.get("k") is not None else len(members)
+        items.append({"kind": "diamond", "bold": False, "label": f"Subtotal (k = {fmt.integer(k)})",
+                      "estimate": level.get("estimate"), "ci_lb": level.get("ci_lb"), "ci_ub": level.get("ci_ub"),
+                      "n1i": _sum_n(members, "n1i"), "n2i": _sum_n(members, "n2i")})
+        if k is not None and k >= 2:
+            het = f"Heterogeneity: \u03c4\u00b2 = {fmt.small(level.get('tau2'))}; I\u00b2 = {fmt.pct(level.get('I2'))}"
+        else:
+            het = "Heterogeneity: not applicable (one study)"
+        items.append({"kind": "het", "label": het})
+        items.append({"kind": "gap"})
+    all_rows = list(by_id.values())
+    if a.get("pooled"):
+        items.append({"kind": "diamond", "label": f"Overall (k = {a.get('k')})", "estimate": a.get("estimate"),
+                      "ci_lb": a.get("ci_lb"), "ci_ub": a.get("ci_ub"), "n1i": _sum_n(all_rows, "n1i"),
+                      "n2i": _sum_n(all_rows, "n2i")})
+    footer = [subgroup_test_text(sg)]
+    if sg.get("tau2_model") == "common":
+        footer.append("\u03c4\u00b2 common to all subgroups (mixed-effects model).")
+    else:
+        footer.append("\u03c4\u00b2 estimated separately within each subgroup.")
+    label = sg.get("label") or sg.get("variable")
+    title = f"Subgroup forest plot: {a.get('label') or a.get('outcome')}, {a.get('timepoint')}, by {label}"
+    desc = f"{len(sg.get('levels') or [])} subgroups; {subgroup_test_text(sg)}"
+    return _forest(items, analysis=a, title=title, desc=desc, show_weight=False, footer_left=footer)
+
+
+def subgroup_test_text(sg: dict) -> str:
+    """``Test for subgroup differences: Q = 0.54, df = 2 (p = 0.76)``."""
+    if sg.get("Q_between") is None:
+        return "Test for subgroup differences: not estimable"
+    text = f"Test for subgroup differences: Q = {fmt.num(sg.get('Q_between'))}"
+    if sg.get("Q_between_df") is not None:
+        text += f", df = {fmt.integer(sg.get('Q_between_df'))}"
+    return text + f" ({fmt.p_eq(sg.get('Q_between_pval'))})"
+
+
+# ---------------------------------------------------------------------------------------------------
+# PRISMA 2020 flow diagram (updated reviews: databases and registers)
+
+SOURCE_NAMES = {
+    "pubmed": "PubMed", "medline": "MEDLINE", "embase": "Embase", "cochrane": "Cochrane Library",
+    "central": "CENTRAL", "web_of_science": "Web of Science", "wos": "Web of Science", "scopus": "Scopus",
+    "psycinfo": "PsycINFO", "cinahl": "CINAHL", "google_scholar": "Google Scholar",
+    "clinicaltrials_gov": "ClinicalTrials.gov", "ictrp": "WHO ICTRP", "biorxiv": "bioRxiv",
+}
+
+
+def source_name(source: str) -> str:
+    key = str(source).strip().lower().replace("-", "_").replace(" ", "_")
+    return SOURCE_NAMES.get(key, fmt.humanise(source))
+
+
+def _count(x: Any) -> str:
+    return fmt.integer(x) if x is not None else "not reported"
+
+
+class _Box:
+    def __init__(self, x: float, w: float, lines: list[tuple[str, bool]], *, fill: str = "#FFFFFF",
+                 size: float = 10.0, align: str = "start"):
+        self.x, self.w, self.fill, self.size, self.align = x, w, fill, size, align
+        self.lines: list[tuple[str, bool, float]] = []
+        for line in lines:
+            text, bold = line[0], line[1]
+            indent = line[2] if len(line) > 2 else 0.0
+            for piece in wrap(text, w - 14 - indent, size, bold):
+                self.lines.append((piece, bold, indent))
+        self.leading = size * 1.3
+        self.h = len(self.lines) * self.leading + 12
+        self.y = 0.0
+
+    def draw(self, canvas: Canvas, h: float | None = None) -> None:
+        h = h or self.h
+        canvas.rect(self.x, self.y, self.w, h, fill=self.fill, stroke=DARK, width=0.9)
+        ty = self.y + 6 + self.size
+        tx = self.x + 7 if self.align == "start" else self.x + self.w / 2
+        for text, bold, indent in self.lines:
+            canvas.text(tx + indent, ty, text, size=self.size, bold=bold,
+                        anchor="start" if self.align == "start" else "middle")
+            ty += self.leading
+
+
+class _PreviousBox(_Box):
+    """"Studies included in previous version of review (n = ...)" with, under a rule, the previous
+    version's own flow counts in small print."""
+
+    def __init__(self, x: float, w: float, n_prev: Any, previous: dict):
+        super().__init__(x, w, [(f"Studies included in previous version of review (n = {_count(n_prev)})", False)])
+        self.detail: list[tuple[str, bool]] = []
+        for text, bold in _previous_flow_lines(previous):
+            for piece in wrap(text, w - 14, 8.5, bold):
+                self.detail.append((piece, bold))
+        if self.detail:
+            self.h += 8 + len(self.detail) * 8.5 * 1.3
+
+    def draw(self, canvas: Canvas, h: float | None = None) -> None:
+        super().draw(canvas, h)
+        if not self.detail:
+            return
+        ry = self.y + 6 + len(self.lines) * self.leading + 2
+        canvas.line(self.x + 6, ry, self.x + self.w - 6, ry, stroke=LIGHT, width=0.75)
+        ty = ry + 4 + 8.5
+        for text, bold in self.detail:
+            canvas.text(self.x + 7, ty, text, size=8.5, bold=bold, fill=DARK if bold else "#333333")
+            ty += 8.5 * 1.3
+
+
+def _reason_lines(reasons: Any) -> list[tuple]:
+    if isinstance(reasons, dict):
+        return [(f"{reason} (n = {_count(n)})", False, 12.0) for reason, n in reasons.items()]
+    return []
+
+
+def prisma_flow(prisma: dict, *, registers: int | None = None) -> str:
+    """The PRISMA 2020 flow diagram for updated systematic reviews (databases and registers only).
+
+    With a previous version (``previous_studies`` > 0 or a ``previous`` flow), the left column shows the
+    studies included in the previous version, with that version's own flow counts, and an arrow into the
+    total; without one, the diagram is the variant for new reviews.
+    """
+    previous = prisma.get("previous") or {}
+    n_prev = prisma.get("previous_studies")
+    has_prev = bool(previous) or bool(n_prev)
+    canvas = Canvas(title="PRISMA 2020 flow diagram", desc="Flow of records and reports through the review",
+                    font_size=10)
+    side_w = 20.0
+    gap = 14.0
+    if has_prev:
+        prev_x, prev_w = side_w + 8, 170.0
+        main_x = prev_x + prev_w + gap
+    else:
+        prev_x = prev_w = 0.0
+        main_x = side_w + 8
+    right_w = 210.0
+    right_x = WIDTH - right_w - 2
+    main_w = right_x - 28 - main_x
+
+    # header row
+    y = 2.0
+    heads = []
+    if has_prev:
+        heads.append(_Box(prev_x, prev_w, [("Previous studies", True)], fill=PRISMA_HEAD, align="middle"))
+    heads.append(_Box(main_x, right_x + right_w - main_x,
+                      [("Identification of new studies via databases and registers", True)],
+                      fill=PRISMA_HEAD, align="middle"))
+    head_h = max(b.h for b in heads)
+    for b in heads:
+        b.y = y
+        b.draw(canvas, head_h)
+    y += head_h + 16
+
+    identified = prisma.get("identified") or {}
+    total_identified = sum(v for v in identified.values() if isinstance(v, (int, float)))
+    ident_lines = [("Records identified from:", True),
+                   (f"Databases (n = {_count(total_identified)})", False)]
+    ident_lines += [(f"{source_name(s)} (n = {_count(n)})", False, 12.0) for s, n in identified.items()]
+    ident_lines.append((f"Registers (n = {_count(registers if registers is not None else 0)})", False))
+
+    excluded = prisma.get("reports_excluded")
+    n_excl = sum(v for v in excluded.values() if isinstance(v, (int, float))) if isinstance(excluded, dict) else excluded
+    rows = [
+        ("Identification", _Box(main_x, main_w, ident_lines),
+         _Box(right_x, right_w, [("Records removed before screening:", True),
+                                 (f"Duplicate records removed (n = {_count(prisma.get('duplicates_removed'))})", False)])),
+        ("Screening", _Box(main_x, main_w, [(f"Records screened (n = {_count(prisma.get('records_screened'))})", False)]),
+         _Box(right_x, right_w, [(f"Records excluded (n = {_count(prisma.get('records_excluded'))})", False)])),
+        ("Screening", _Box(main_x, main_w, [(f"Reports sought for retrieval (n = {_count(prisma.get('reports_sought'))})", False)]),
+         _Box(right_x, right_w, [(f"Reports not retrieved (n = {_count(prisma.get('reports_not_retrieved'))})", False)])),
+        ("Screening", _Box(main_x, main_w, [(f"Reports assessed for eligibility (n = {_count(prisma.get('reports_assessed'))})", False)]),
+         _Box(right_x, right_w, [(f"Reports excluded (n = {_count(n_excl)}):", True)] + _reason_lines(excluded))),
+        ("Included", _Box(main_x, main_w, [(f"New studies included in review (n = {_count(prisma.get('new_studies'))})", False)]),
+         None),
+    ]
+    phase_span: dict[str, list[float]] = {}
+    layout = []
+    for i, (phase, main, right) in enumerate(rows):
+        h = max(main.h, right.h if right else 0)
+        main.y = y + (h - main.h) / 2 if right else y
+        if right:
+            right.y = y + (h - right.h) / 2
+        layout.append((phase, main, right, y, h))
+        span = phase_span.setdefault(phase, [y - 8, y + h + 8])
+        span[1] = y + h + 8
+        y += h + (22 if i + 1 < len(rows) else 0)
+    for i, (phase, main, right, row_y, h) in enumerate(layout):
+        main.draw(canvas)
+        if right:
+            right.draw(canvas)
+            my = main.y + main.h / 2
+            canvas.arrow(main.x + main.w, my, right.x, my)
+        if i + 1 < len(layout):
+            nxt = layout[i + 1][1]
+            canvas.arrow(main.x + main.w / 2, main.y + main.h, main.x + main.w / 2, nxt.y)
+    prev_box = None
+    if has_prev:
+        prev_box = _PreviousBox(prev_x, prev_w, n_prev, previous)
+        prev_box.y = layout[0][3]
+        prev_box.draw(canvas)
+    # total
+    if has_prev:
+        total = _Box(main_x, main_w, [(f"Total studies included in review (n = {_count(prisma.get('total_studies'))})", True)])
+        total.y = max(y + 22, (prev_box.y + prev_box.h + 18) if prev_box else 0)
+        total.draw(canvas)
+        last = layout[-1][1]
+        canvas.arrow(last.x + last.w / 2, last.y + last.h, last.x + last.w / 2, total.y)
+        if prev_box:
+            ax = prev_x + prev_w / 2
+            ty = total.y + total.h / 2
+            canvas.line(ax, prev_box.y + prev_box.h, ax, ty, stroke=DARK)
+            canvas.arrow(ax, ty, total.x, ty)
+        phase_span["Included"][1] = total.y + total.h + 8
+        bottom = total.y + total.h
+    else:
+        bottom = y
+    # phase sidebars
+    for phase, (y0, y1) in phase_span.items():
+        canvas.rect(2, y0, side_w, y1 - y0 - 6, fill=PRISMA_SIDE, stroke=DARK, width=0.6, rx=3)
+        canvas.text(2 + side_w / 2 + 4, (y0 + y1 - 6) / 2, phase, bold=True, anchor="middle", rotate=-90, size=10)
+    return canvas.render(bottom + 4)
+
+
+PREVIOUS_LABELS = [
+    ("identified", "Records identified"),
+    ("duplicates_removed", "Duplicates removed"),
+    ("records_screened", "Records screened"),
+    ("records_excluded", "Records excluded"),
+    ("reports_sought", "Reports sought"),
+    ("reports_not_retrieved", "Reports not retrieved"),
+    ("reports_assessed", "Reports assessed"),
+    ("reports_excluded", "Reports excluded"),
+    ("total_studies", "Studies included"),
+]
+
+
+def _total(value: Any) -> Any:
+    if isinstance(value, dict):
+        return sum(v for v in value.values() if isinstance(v, (int, float)))
+    return value
+
+
+def _previous_flow_lines(previous: dict) -> list[tuple[str, bool]]:
+    if not previous:
+        return []
+    lines = [(str(previous.get("label") or "Previous version's own flow"), True)]
+    for key, label in PREVIOUS_LABELS:
+        if previous.get(key) is not None:
+            lines.append((f"{label}: {_count(_total(previous[key]))}", False))
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------------
+# SYRCLE risk of bias
+
+
+def rob_traffic_light(rob: dict, labels: dict[str, str] | None = None) -> str:
+    """robvis-style traffic-light table: one row per study, one column per SYRCLE item (D1..D10), a
+    coloured circle with a symbol (+ low, ? unclear, − high) per judgement, the legend and the item key."""
+    items = rob.get("items") or []
+    studies = rob.get("studies") or {}
+    labels = labels or {}
+    order = list(studies)
+    canvas = Canvas(title=f"{rob.get('tool') or 'Risk of bias'}: judgements per study and item",
+                    desc="Traffic-light table; + low, ? unclear, \u2212 high risk of bias", font_size=10)
+    label_w = max([text_width(labels.get(s, s), 10) for s in order] + [60]) + 10
+    label_w = min(label_w, 140)
+    col = 30.0
+    cell = 24.0
+    x0 = label_w
+    top = 30.0
+    canvas.text(x0 + col * len(items) / 2, 12, "Item", bold=True, anchor="middle")
+    for j, item in enumerate(items):
+        cx = x0 + col * j + col / 2
+        canvas.text(cx, top - 4, f"D{j + 1}", bold=True, anchor="middle", tooltip=item.get("label"))
+    canvas.text(2, top - 4, "Study", bold=True)
+    for i, study in enumerate(order):
+        cy = top + i * cell + cell / 2
+        if i % 2 == 0:
+            canvas.rect(0, cy - cell / 2, x0 + col * len(items), cell, fill="#F5F5F5")
+        canvas.text(2, cy + 3.5, truncate(labels.get(study, study), label_w - 8, 10))
+        for j, item in enumerate(items):
+            cx = x0 + col * j + col / 2
+            entry = (studies.get(study) or {}).get(item.get("id")) or {}
+            judgement = entry.get("judgement") or "not_assessed"
+            fill, symbol, colour, legend = ROB_STYLE.get(judgement, ROB_STYLE["not_assessed"])
+            tip = f"{labels.get(study, study)} \u2013 {item.get('label')}: {legend}"
+            if entry.get("support"):
+                tip += f". {entry['support']}"
+            canvas.circle(cx, cy, 9, fill=fill, stroke=DARK, width=0.6, tooltip=tip)
+            if symbol:
+                canvas.text(cx, cy + 4.2, symbol, size=12, bold=True, anchor="middle", fill=colour)
+    grid_bottom = top + len(order) * cell
+    grid_right = x0 + col * len(items)
+    # key of items to the right of the grid, or below when there is no room
+    key_x = grid_right + 16
+    key_w = WIDTH - key_x - 2
+    key_y = top + 2
+    if key_w < 160:
+        key_x, key_y, key_w = 2, grid_bottom + 40, WIDTH - 4
+    canvas.text(key_x, key_y - 14 if key_y == top + 2 else key_y, "Items", bold=True)
+    ky = key_y + (0 if key_y == top + 2 else 14)
+    for j, item in enumerate(items):
+        text = f"D{j + 1}: {item.get('label') or item.get('id')}"
+        if item.get("domain") and text_width(f"{text} ({item['domain'].lower()})", 9.5) <= key_w:
+            text += f" ({item['domain'].lower()})"
+        canvas.text(key_x, ky, truncate(text, key_w, 9.5), size=9.5, tooltip=item.get("domain"))
+        ky += 12.5
+    # legend under the grid
+    ly = grid_bottom + 18
+    lx = 2.0
+    canvas.text(lx, ly + 4, "Judgement:", bold=True)
+    lx += text_width("Judgement:", 10, True) + 12
+    for key in ("low", "unclear", "high"):
+        fill, symbol, colour, legend = ROB_STYLE[key]
+        canvas.circle(lx + 8, ly, 8, fill=fill, stroke=DARK, width=0.6)
+        canvas.text(lx + 8, ly + 4, symbol, size=11, bold=True, anchor="middle", fill=colour)
+        canvas.text(lx + 20, ly + 4, legend)
+        lx += 20 + text_width(legend, 10) + 18
+    bottom = max(ly + 12, ky)
+    return canvas.render(bottom + 4)
+
+
+def rob_summary_chart(rob: dict) -> str:
+    """robvis-style summary: per item a 100% stacked bar of the share of studies judged low / unclear /
+    high risk (unweighted), with percentages printed in segments wide enough to hold them."""
+    items = rob.get("items") or []
+    summary = rob.get("summary") or {}
+    canvas = Canvas(title=f"{rob.get('tool') or 'Risk of bias'}: proportion of studies per judgement",
+                    desc="Stacked bars per item: low, unclear, high risk of bias (% of studies)", font_size=10)
+    label_w = min(max([text_width(i.get("label") or i.get("id"), 10) for i in items] + [80]) + 12, 250)
+    x0, x1 = label_w, WIDTH - 12
+    bar_h, gap = 15.0, 6.0
+    y = 6.0
+    for item in items:
+        counts = summary.get(item.get("id")) or {}
+        n = sum(v for v in counts.values() if isinstance(v, (int, float)))
+        canvas.text(x0 - 8, y + bar_h / 2 + 3.5, truncate(item.get("label") or item.get("id"), label_w - 12, 10),
+                    anchor="end")
+        x = x0
+        if n:
+            for key in ("low", "unclear", "high"):
+                share = (counts.get(key) or 0) / n
+                w = share * (x1 - x0)
+                if w <= 0:
+                    continue
+                fill, symbol, colour, legend = ROB_STYLE[key]
+                canvas.rect(x, y, w, bar_h, fill=fill, stroke="#FFFFFF", width=0.5,
+                            tooltip=f"{item.get('label')}: {legend.lower()} {counts.get(key)} of {n}")
+                label = f"{round(share * 100)}%"
+                if w >= text_width(label, 9, True) + 6:
+                    canvas.text(x + w / 2, y + bar_h / 2 + 3.2, label, size=9, bold=True, anchor="middle", fill=colour)
+                x += w
+        else:
+            canvas.text(x0 + 4, y + bar_h / 2 + 3.5, "not assessed", italic=True, fill=GREY)
+        y += bar_h + gap
+    # axis
+    canvas.line(x0, y, x1, y, stroke=DARK, width=0.75)
+    for t in range(0, 101, 25):
+        tx = x0 + t / 100 * (x1 - x0)
+        canvas.line(tx, y, tx, y + 4, stroke=DARK, width=0.75)
+        canvas.text(tx, y + 14, f"{t}%", size=9, anchor="middle")
+    y += 32
+    lx = x0
+    for key in ("low", "unclear", "high"):
+        fill, symbol, colour, legend = ROB_STYLE[key]
+        canvas.rect(lx, y - 9, 12, 12, fill=fill, stroke=DARK, width=0.5)
+        canvas.text(lx + 6, y + 0.5, symbol, size=9, bold=True, anchor="middle", fill=colour)
+        canvas.text(lx + 17, y, legend)
+        lx += 17 + text_width(legend, 10) + 18
+    return canvas.render(y + 8)
