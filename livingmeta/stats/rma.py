@@ -193,7 +193,6 @@ def rma(yi, vi=None, *, sei=None, mods=None, intercept=True, method="REML", test
     keep = np.ones(n, bool)
     if na == "omit":
         keep = np.isfinite(yi_a) & np.isfinite(vi_a)
-    labels_all = labels
     yi_a, vi_a, labels, omitted = check_yi_vi(yi_a, vi_a, labels, na=na)
     k = yi_a.shape[0]
     X = None
@@ -211,7 +210,6 @@ def rma(yi, vi=None, *, sei=None, mods=None, intercept=True, method="REML", test
     fit = _core.fit(yi_a[None, :], vi_a[None, :], np.ones((1, k), bool),
                     None if X is None else X[None], method=method, test=test, level=level,
                     control=control, tau2_ci=tau2_ci)
-    del labels_all
     return RmaResult(fit, 0, labels, yi_a, vi_a, names, level, omitted)
 
 
