@@ -198,15 +198,15 @@ def compare(a: Features, b: Features, *, link_errata: bool = True) -> tuple[str,
             if titles_ok and not kinds_differ:
                 return "merge", tsim, "same DOI"
             return "review", tsim, "same DOI but different titles or record kinds"
-        if tsim >= REVIEW_TITLE:
-            return "review", tsim, "similar titles but different DOIs (preprint/journal version, erratum?)"
+        if tsim >= REVIEW_TITLE and not kinds_differ and not (a.pmid and b.pmid and a.pmid != b.pmid):
+            return "review", tsim, "similar titles but different DOIs (preprint/journal version?)"
         return "none", tsim, ""
     if a.pmid and b.pmid:
         if a.pmid == b.pmid:
             if titles_ok and not kinds_differ:
                 return "merge", tsim, "same PMID"
             return "review", tsim, "same PMID but different titles or record kinds"
-        if tsim >= REVIEW_TITLE:
+        if tsim >= REVIEW_TITLE and not kinds_differ:
             return "review", tsim, "similar titles but different PMIDs"
         return "none", tsim, ""
 
@@ -505,14 +505,19 @@ def per_export(records: list[dict], cluster_ids: list[str]) -> list[dict]:
     return [out[k] for k in sorted(out)]
 
 
-def build_library(parsed: list[dict], decisions: list[Decision] | tuple = (), *, decisions_file: str = "") -> dict:
-    """The content of ``results/records/dedup.json`` from the parsed exports (see docs/architecture.md)."""
+def build_library(parsed: list[dict], decisions: list[Decision] | tuple = (), *, decisions_file: str = "",
+                  link_errata: bool = LINK_ERRATA) -> dict:
+    """The content of ``results/records/dedup.json`` from the parsed exports (see docs/architecture.md):
+    ``{n_records, n_clusters, duplicates_removed, identified{<source>: n}, searches[...], records: [Record +
+    {cluster_id}], clusters: [{cluster_id, record_ids, reason}], review_pairs: [{a, b, score, reason}],
+    problems: [{file, record, message}]}``. ``searches`` (one row per export: ``n_records``,
+    ``new_records``, ``duplicates_of_earlier``, ``duplicates_within``) serves PRISMA for updated reviews."""
     records, problems = [], []
     for export in sorted(parsed, key=lambda e: (str(e.get("export") or ""), str(e.get("source") or ""))):
         records.extend(export["records"])
         problems.extend({"file": export["file"], "record": p.get("record"), "message": p["message"]}
                         for p in export.get("problems", []))
-    result = deduplicate(records, decisions, decisions_file=decisions_file)
+    result = deduplicate(records, decisions, decisions_file=decisions_file, link_errata=link_errata)
     out_records = [dict(r, cluster_id=cid) for r, cid in zip(records, result.cluster_ids)]
     return {
         "n_records": len(records),
