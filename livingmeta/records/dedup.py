@@ -184,7 +184,7 @@ def _linked_erratum(a: Features, b: Features) -> bool:
     return False
 
 
-def compare(a: Features, b: Features, *, link_errata: bool = True) -> tuple[str, float, str]:
+def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tuple[str, float, str]:
     """Decide one pair: ``("merge" | "review" | "none", title similarity, reason)``."""
     tsim = title_similarity(a, b)
     year_gap = abs(a.year - b.year) if a.year is not None and b.year is not None else None
