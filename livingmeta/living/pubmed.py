@@ -49,6 +49,7 @@ from typing import Any, Callable, Mapping
 import yaml
 
 from livingmeta.errors import ReviewInputError
+from livingmeta.plan import EXPORT_EXTENSIONS
 
 log = logging.getLogger("livingmeta.pubmed")
 
@@ -105,6 +106,16 @@ def _read_yaml(path: Path) -> Any:
                                hint="Fix the file's YAML syntax.") from None
 
 
+def protocol_search(review_dir: str | os.PathLike) -> dict:
+    """``search.pubmed`` of the review's ``review.yaml`` (``query``, ``enabled``), or {}."""
+    protocol = _read_yaml(Path(review_dir) / "review.yaml")
+    search = protocol.get("search") if isinstance(protocol, dict) else None
+    pubmed = search.get("pubmed") if isinstance(search, dict) else None
+    if isinstance(pubmed, str):
+        pubmed = {"query": pubmed}
+    return {k: pubmed[k] for k in ("query", "enabled") if k in pubmed} if isinstance(pubmed, dict) else {}
+
+
 def pubmed_settings(review_dir: str | os.PathLike, config: Mapping | None = None, *,
                     config_file: str = "config.yaml") -> dict:
     """The PubMed fetch settings of a review: defaults, then ``search.pubmed`` of ``review.yaml``
@@ -113,16 +124,7 @@ def pubmed_settings(review_dir: str | os.PathLike, config: Mapping | None = None
     Raises ReviewInputError naming the key at fault.
     """
     settings = dict(DEFAULTS)
-    review_yaml = Path(review_dir) / "review.yaml"
-    protocol = _read_yaml(review_yaml)
-    search = protocol.get("search") if isinstance(protocol, dict) else None
-    pubmed = search.get("pubmed") if isinstance(search, dict) else None
-    if isinstance(pubmed, str):
-        pubmed = {"query": pubmed}
-    if isinstance(pubmed, dict):
-        for key in ("query", "enabled"):
-            if key in pubmed:
-                settings[key] = pubmed[key]
+    settings.update(protocol_search(review_dir))
     fetch = (config or {}).get("fetch") if isinstance(config, Mapping) else None
     if fetch is not None and not isinstance(fetch, Mapping):
         raise ReviewInputError("must be a mapping", file=config_file, field="fetch")
@@ -492,16 +494,29 @@ def search_records(review_dir: str | os.PathLike) -> list[tuple[Path, dict]]:
 
 
 def last_search_end(review_dir: str | os.PathLike) -> date | None:
-    """The end of the last successful search: the latest window end of the ``*.search.yaml`` records,
-    else ``search_date`` of ``previous_version.yaml``, else None."""
+    """The end of the last successful search: the latest of the window ends in the ``*.search.yaml``
+    records and the dates of PubMed exports made by hand (``<YYYY-MM-DD>.nbib`` without a search record:
+    named by their search date); when there is neither, ``search_date`` of ``previous_version.yaml``;
+    else None."""
     ends = []
+    recorded = set()
     for path, data in search_records(review_dir):
+        recorded.add(path.name[: -len(".search.yaml")])
         window = data.get("window")
         end = _as_date(window.get("to")) if isinstance(window, dict) else None
         if end is None:
             raise ReviewInputError("has no valid window end (window.to: YYYY-MM-DD)", file=str(path),
                                    hint="Restore the file from version control or fix window.to.")
         ends.append(end)
+    folder = searches_dir(review_dir)
+    if folder.is_dir():
+        for path in folder.iterdir():
+            stem, dot, ext = path.name.rpartition(".")
+            match = _STEM.match(stem)
+            if dot and ext.lower() in EXPORT_EXTENSIONS and match and stem not in recorded:
+                found = _as_date(match.group(1))
+                if found:
+                    ends.append(found)
     if ends:
         return max(ends)
     previous = _read_yaml(Path(review_dir) / "previous_version.yaml")
@@ -650,6 +665,9 @@ def fetch_pubmed(review_dir: str | os.PathLike, settings: Mapping, since: date |
     Raises ReviewInputError for bad settings or review files, FetchError when the fetch fails; in both
     cases nothing is written.
     """
+    settings = dict(settings)
+    if not settings.get("query"):  # e.g. only fetch.pubmed of the config was given: the protocol's query
+        settings["query"] = protocol_search(review_dir).get("query")
     settings = validate_settings(settings)
     query = settings.get("query")
     if not query:

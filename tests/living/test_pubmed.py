@@ -118,6 +118,17 @@ def test_fetch_windows_on_crdt_uses_history_and_batches(review, server, clock):
     assert (result.count, result.fetched, result.written, result.already_exported) == (7, 7, 7, 0)
 
 
+def test_the_export_is_read_by_the_workflows_parser_with_stable_ids(review, server, clock):
+    from livingmeta.records.ingest import parse_export
+
+    result = run_fetch(review, server, clock)
+    parsed = parse_export(result.export, "pubmed")
+    assert parsed["format"] == "nbib" and parsed["problems"] == []
+    assert [r["record_id"] for r in parsed["records"]] == [f"pubmed:2026-03-01:{i}" for i in range(1, 8)]
+    assert [r["pmid"] for r in parsed["records"]] == ORDER
+    assert parsed["records"][5]["authors"][0].startswith("Müller")
+
+
 def test_search_record_holds_what_prisma_s_needs(review, server, clock):
     result = run_fetch(review, server, clock)
     meta = yaml.safe_load(result.record.read_text(encoding="utf-8"))
@@ -159,6 +170,28 @@ def test_first_window_starts_at_previous_version_search_date(review, server, clo
     result = fetch_pubmed(review, settings, now=NOW, client=make_client(settings, clock))
     assert result.window_from == date(2025, 12, 31)
     assert '"2025/12/31"[crdt]' in server.of("esearch")[0].params["term"]
+
+
+def test_an_export_made_by_hand_counts_as_a_search_on_its_date(review, server, clock):
+    (review / "previous_version.yaml").write_text("search_date: 2025-12-31\n")
+    folder = review / "searches" / "pubmed"
+    folder.mkdir(parents=True)
+    (folder / "2026-02-10.nbib").write_text(RECORDS["41000004"], encoding="utf-8")  # no .search.yaml
+    assert last_search_end(review) == date(2026, 2, 10)
+    # a back-fill search run on 2026-02-20 for an old window: its window end counts, not its name
+    (folder / "2026-02-20.nbib").write_text(RECORDS["41000005"], encoding="utf-8")
+    (folder / "2026-02-20.search.yaml").write_text("window: {field: crdt, from: 2024-01-01, to: 2024-06-30}\n")
+    assert last_search_end(review) == date(2026, 2, 10)
+    (folder / "2026-02-10.nbib").unlink()
+    assert last_search_end(review) == date(2024, 6, 30)
+
+
+def test_the_protocols_query_is_used_when_the_settings_have_none(review, server, clock):
+    (review / "review.yaml").write_text(yaml.safe_dump({"search": {"pubmed": {"query": "exosome AND hydrogel"}}}))
+    settings = {"enabled": True, "base_url": server.base_url, "backoff_base": 0.01}  # a raw fetch.pubmed block
+    result = fetch_pubmed(review, settings, since=SINCE, now=NOW, client=make_client(make_settings(server), clock))
+    assert result.query == "exosome AND hydrogel"
+    assert server.of("esearch")[0].params["term"].startswith("(exosome AND hydrogel) AND ")
 
 
 def test_without_any_earlier_search_since_is_required(review, server, clock):
