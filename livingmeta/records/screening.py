@@ -424,6 +424,7 @@ def screen(dedup: dict, decision_files: Sequence[str | os.PathLike], settings: d
     library = Library.from_dedup(dedup)
     files = []
     by_stage: dict[str, dict[str, list[Decision]]] = {s: defaultdict(list) for s in STAGES}
+    decision_files = [p for p in decision_files if Path(p).name.lower() != "duplicates.csv"]  # deduplication's
     for path in sorted(decision_files, key=lambda p: (STAGES.index(stage_of_file(p)) if stage_of_file(p) else -1,
                                                       str(p))):
         shown = _display(path, display_root)
