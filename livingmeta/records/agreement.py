@@ -11,7 +11,8 @@ Definitions (two raters, ``k`` categories, ``n`` items both rated):
 * PABAK, the prevalence- and bias-adjusted kappa (Byrt, Bishop & Carlin 1993, J Clin Epidemiol
   46:423-9) = ``(k * p_o - 1) / (k - 1)``, i.e. ``2 p_o - 1`` for include/exclude decisions;
 * the large-sample standard error of kappa (Fleiss, Cohen & Everitt 1969, Psychol Bull 72:323-7) and
-  a Wald 95% interval ``kappa +/- 1.96 se``.
+  a Wald 95% interval ``kappa +/- 1.96 se``; ``None`` when a rater used one category only (the
+  large-sample variance then degenerates to 0).
 
 Validated against hand-computed and published worked examples (Feinstein & Cicchetti 1990's
 "high agreement, low kappa" tables; see tests/records/test_agreement.py).
@@ -78,7 +79,9 @@ def agreement_from_table(table: Sequence[Sequence[int]], categories: Sequence[Ha
                                       for i in range(k) for j in range(k) if i != j)
         c = (kappa - pe * (1.0 - kappa)) ** 2
         var = (a + b - c) / (n * (1.0 - pe) ** 2)
-        if var >= 0:
+        # degenerate when a rater used one category only (the variance collapses to 0): no interval
+        degenerate = any(m <= 0.0 or m >= 1.0 for m in rows + cols)
+        if var > 1e-15 and not degenerate:
             se = math.sqrt(var)
             out["kappa_se"] = se
             out["kappa_ci_lb"] = kappa - Z95 * se

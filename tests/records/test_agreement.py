@@ -70,3 +70,12 @@ def test_total_disagreement_is_negative():
     out = agreement(pairs_from_table(0, 5, 5, 0), ["include", "exclude"])
     assert out["kappa"] == pytest.approx(-1.0)
     assert out["pabak"] == pytest.approx(-1.0)
+
+
+def test_one_rater_using_one_category_has_no_interval():
+    # Rater 1 excluded all 4, rater 2 included one: p_o = 0.75, p_e = 0*0.25 + 1*0.75 = 0.75, kappa = 0;
+    # the Fleiss-Cohen-Everitt variance is exactly 0 here, which would give a misleading [0, 0] interval.
+    out = agreement_from_table([[0, 0], [1, 3]], ["include", "exclude"])
+    assert out["kappa"] == pytest.approx(0.0)
+    assert out["pabak"] == pytest.approx(0.5)
+    assert out["kappa_se"] is None and out["kappa_ci_lb"] is None and out["kappa_ci_ub"] is None
