@@ -39,7 +39,8 @@ def add_arguments(parser) -> None:
                         help="the review's config file (default: config.yaml in the current folder)")
     parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD",
                         help="first creation date to search (default: the end of the last successful search)")
-    parser.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="last creation date to search (default: today)")
+    parser.add_argument("--until", type=_date, metavar="YYYY-MM-DD",
+                        help="last creation date to search (default: today)")
     parser.add_argument("--dry-run", "-n", action="store_true",
                         help="only count the matching records; fetch and write nothing")
 

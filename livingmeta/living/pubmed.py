@@ -344,12 +344,16 @@ class EutilsClient:
                 elif isinstance(reason, ConnectionError):
                     problem = f"connection failed ({reason.__class__.__name__})"
                 else:
-                    raise FetchError(f"{name}: cannot reach {self._safe_host()} ({_redact(str(reason), self.api_key)}); "
-                                     "nothing was written. Check the network and fetch.pubmed.base_url.") from None
+                    raise FetchError(f"{name}: cannot reach {self._safe_host()} "
+                                     f"({_redact(str(reason), self.api_key)}); nothing was written. "
+                                     "Check the network and fetch.pubmed.base_url.") from None
             except http.client.IncompleteRead as err:
                 problem = f"truncated response ({len(err.partial)} bytes received)"
             except (ConnectionError, http.client.HTTPException) as err:
                 problem = f"connection dropped ({err.__class__.__name__})"
+            except OSError as err:  # e.g. a TLS failure: not worth retrying
+                raise FetchError(f"{name}: request failed ({err.__class__.__name__}: "
+                                 f"{_redact(str(err), self.api_key)}); nothing was written.") from None
             if attempt + 1 >= attempts:
                 raise FetchError(f"{name}: gave up after {attempts} attempts (last: {problem}); nothing was written. "
                                  "Run the fetch again later.")

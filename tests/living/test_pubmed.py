@@ -19,7 +19,8 @@ from livingmeta.plan import scan_exports
 from tests.living.fake_eutils import (RECORDS, Body, Cut, DropLastRecord, FakeEutils, ForeignRecord, Hang,
                                       Status, Truncate)
 
-QUERY = '("Exosomes"[MeSH] OR "extracellular vesicles") AND "Hydrogels"[MeSH] AND "Intervertebral Disc Degeneration"[MeSH]'
+QUERY = ('("Exosomes"[MeSH] OR "extracellular vesicles") AND "Hydrogels"[MeSH] '
+         'AND "Intervertebral Disc Degeneration"[MeSH]')
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=timezone.utc)
 SINCE = date(2026, 1, 10)
 ORDER = ["41000007", "41000006", "41000005", "41000004", "41000003", "41000002", "41000001"]

@@ -59,7 +59,8 @@ def test_retries_are_reported_and_the_key_is_never_printed(tmp_path, server, cap
     monkeypatch.setenv("REVIEW_NCBI_KEY", SECRET)
     config = write_review(tmp_path, server, api_key_env="REVIEW_NCBI_KEY")
     server.fault("esearch", Status(503))
-    server.fault("efetch", Status(429, retry_after="0", body=b'{"error":"API rate limit exceeded","api-key":"{api_key}"}'))
+    rate_limited = b'{"error":"API rate limit exceeded","api-key":"{api_key}"}'  # NCBI echoes the key
+    server.fault("efetch", Status(429, retry_after="0", body=rate_limited))
     assert main(["fetch", "pubmed", "--config", str(config), "--since", "2026-02-01", "--until", "2026-02-28"]) == 0
     out, err = capsys.readouterr()
     assert "livingmeta: esearch: HTTP 503; retry 1 of 5" in err

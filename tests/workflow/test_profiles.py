@@ -29,7 +29,8 @@ LOCAL_RULES = {"prisma", "rob_summary", "results_json", "report_html", "publish"
 
 
 def workflow_rules() -> set[str]:
-    text = "\n".join(p.read_text(encoding="utf-8") for p in [SNAKEFILE, *sorted((REPO / "workflow" / "rules").glob("*.smk"))])
+    files = [SNAKEFILE, *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in files)
     return set(RULE_RE.findall(text)) - {"all"}
 
 
@@ -141,7 +142,10 @@ for kind in KINDS:
         shell: "cat {{input}} > {{output}}"
 
 rule results_json:
-    input: "results/prisma.json", "results/rob/summary.json", expand("results/analyses/{{a}}/{{k}}.json", a=ANALYSES, k=KINDS)
+    input:
+        "results/prisma.json",
+        "results/rob/summary.json",
+        expand("results/analyses/{{a}}/{{k}}.json", a=ANALYSES, k=KINDS),
     output: "results/results.json"
     shell: "cat {{input}} > {{output}}"
 
@@ -201,7 +205,8 @@ def submissions(tmp_path: Path) -> list[dict]:
     if not path.exists():
         return []
     with open(path, newline="", encoding="utf-8") as handle:
-        return [dict(zip(("name", "rule", "mem_mb", "runtime", "cpus"), row)) for row in csv.reader(handle, delimiter="\t")]
+        rows = csv.reader(handle, delimiter="\t")
+        return [dict(zip(("name", "rule", "mem_mb", "runtime", "cpus"), row)) for row in rows]
 
 
 def run_snakemake(args: list[str], cwd: Path, env: dict | None = None, timeout: int = 600):
@@ -242,7 +247,8 @@ def test_slurm_profile_runs_through_the_generic_cluster_executor(tmp_path):
     assert sorted(r for r in by_rule if r != "GROUP") == ["deduplicate", "report_pdf", "screening"]
     # the small per-export, per-study and per-analysis jobs go out as one bundle per kind
     bundles = sorted(sub["name"] for sub in by_rule["GROUP"])
-    assert bundles == ["analyses_leave_one_out_pool_subgroups", "exports_parse_export", "studies_rob_study_study_effects"]
+    assert bundles == ["analyses_leave_one_out_pool_subgroups", "exports_parse_export",
+                       "studies_rob_study_study_effects"]
     studies = next(s for s in by_rule["GROUP"] if s["name"].startswith("studies"))
     # six 500 MB / 1-CPU jobs under a 4-CPU limit: two rounds, 4 x 500 MB side by side, 2 x 5 minutes
     assert (studies["mem_mb"], studies["cpus"], studies["runtime"]) == ("2000", "4", "10")
