@@ -10,7 +10,7 @@ def main(smk):
         prisma_path=inp.prisma, study_paths=list(inp.studies), rob_path=inp.rob,
         pooled_paths=list(inp.pooled), subgroups_paths=list(inp.subgroups), loo_paths=list(inp.leave_one_out),
         review_path=inp.review, config=dict(smk.params.config), reports_dir=smk.params.reports_dir,
-        exports=list(smk.params.exports))
+        exports=list(smk.params.get("exports") or []) or None)
     write_json(smk.output[0], results)
 
 

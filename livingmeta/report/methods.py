@@ -85,15 +85,21 @@ def agreement_rows(agreement: Any) -> list[dict]:
     for stage, stats in items:
         if not isinstance(stats, dict):
             continue
-        percent = _first(stats, "percent", "percent_agreement", "agreement", "po", "observed")
-        if isinstance(percent, (int, float)) and not isinstance(percent, bool) and percent <= 1:
-            percent = percent * 100
+        percent = _first(stats, "percent", "percent_agreement")
+        if percent is None:  # a proportion
+            share = _first(stats, "agreement", "po", "observed")
+            percent = share * 100 if isinstance(share, (int, float)) and not isinstance(share, bool) else None
+        n = _first(stats, "n", "n_records", "n_items", "records")
+        if not n and percent is None:
+            continue  # nothing double-screened at this stage
         rows.append({
             "stage": stage,
             "label": STAGE_LABELS.get(str(stage), fmt.humanise(stage or "")),
-            "n": _first(stats, "n", "n_records", "n_items", "records"),
+            "n": n,
             "percent": percent,
             "kappa": _first(stats, "kappa", "cohen_kappa", "cohens_kappa"),
+            "kappa_ci_lb": stats.get("kappa_ci_lb"),
+            "kappa_ci_ub": stats.get("kappa_ci_ub"),
             "pabak": _first(stats, "pabak", "PABAK"),
         })
     return rows

@@ -1,7 +1,8 @@
 """HTML report -> PDF with WeasyPrint (imported here only, so the other jobs stay light).
 
 The report is self-contained (inline CSS and SVG); the URL fetcher refuses everything except ``data:``
-URLs, so rendering never touches the network or the file system beyond the HTML itself.
+URLs, so rendering never touches the network or the file system beyond the HTML itself. Fonts come from
+the system (Liberation Sans / DejaVu, metric-compatible with Arial, which the figures are laid out for).
 """
 
 from __future__ import annotations
@@ -11,24 +12,19 @@ import tempfile
 from pathlib import Path
 
 
-class FetchRefused(ValueError):
-    pass
+def offline_fetcher():
+    """A WeasyPrint URL fetcher that serves ``data:`` URLs only: http(s), ftp and file URLs are refused
+    (WeasyPrint then skips the resource with a warning), so rendering never touches the network."""
+    from weasyprint.urls import URLFetcher
 
-
-def refuse_fetch(url: str, *args, **kwargs):
-    """WeasyPrint URL fetcher: only ``data:`` URLs (inline resources) are served."""
-    if url.startswith("data:"):
-        from weasyprint import default_url_fetcher
-
-        return default_url_fetcher(url, *args, **kwargs)
-    raise FetchRefused(f"the report must be self-contained; refused to fetch {url}")
+    return URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
 
 
 def html_to_pdf(html: str, pdf_path: str | os.PathLike, *, base_url: str | None = None) -> None:
     """Write ``html`` as an A4 PDF to ``pdf_path`` (atomically: temporary file and rename)."""
     import weasyprint
 
-    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=refuse_fetch, media_type="print")
+    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=offline_fetcher(), media_type="print")
     pdf_path = Path(pdf_path)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{pdf_path.name}.", dir=pdf_path.parent)

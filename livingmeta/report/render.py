@@ -99,9 +99,13 @@ def _summary_rows(analyses: list[dict]) -> list[dict]:
 
 def _appendix_rows(studies: list[dict], analyses: list[dict]) -> list[dict]:
     labels = {a.get("analysis"): f"{a.get('label')}, {a.get('timepoint')}" for a in analyses}
+    keys = ("analysis", "outcome", "timepoint", "yi", "vi", "n1i", "n2i", "m1i", "sd1i", "m2i", "sd2i", "stated",
+            "provenance", "source", "unit", "note", "direction_flipped")
     rows = []
     for study in studies:
-        for effect in study.get("effects") or []:
+        for raw in study.get("effects") or []:
+            effect = {key: raw.get(key) for key in keys}
+            effect["stated"] = effect["stated"] or {}
             rows.append({"study": study, "effect": effect,
                          "analysis_label": labels.get(effect.get("analysis"),
                                                       f"{fmt.humanise(effect.get('outcome') or '')}, "

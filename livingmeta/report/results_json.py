@@ -36,8 +36,8 @@ REQUIRED_ANALYSIS_KEYS = (
 )
 POOLED_KEYS = (
     "analysis", "outcome", "timepoint", "label", "unit_note", "higher_is_better", "measure", "method", "test",
-    "level", "k", "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "tau2_ci_lb", "tau2_ci_ub", "I2", "H2",
-    "Q", "Q_df", "Q_pval", "pi_lb", "pi_ub",
+    "level", "k", "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "tau2_ci_lb", "tau2_ci_ub", "I2",
+    "I2_ci_lb", "I2_ci_ub", "H2", "Q", "Q_df", "Q_pval", "pi_lb", "pi_ub",
 )
 DEFAULT_NOTICE = ("Some results rest on illustrative numbers (values not taken from the source studies). "
                   "They demonstrate the workflow and must not be cited as evidence.")
@@ -122,6 +122,20 @@ def _strings(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
+def _pico(pico: Any) -> list[dict]:
+    """PICO as ``[{element, text}]`` (lists and nested mappings flattened to text)."""
+    if not isinstance(pico, dict):
+        return []
+    out = []
+    for key, value in pico.items():
+        if isinstance(value, dict):
+            text = "; ".join(f"{k}: {', '.join(_strings(v))}" for k, v in value.items())
+        else:
+            text = ", ".join(_strings(value))
+        out.append({"element": fmt.humanise(key), "text": text})
+    return out
+
+
 def review_block(raw: dict | None, config: dict | None = None) -> dict:
     """The ``review`` block: the protocol fields of review.yaml, normalised for the report."""
     raw = dict(raw or {})
@@ -132,7 +146,7 @@ def review_block(raw: dict | None, config: dict | None = None) -> dict:
     strategy = search.get("strategy") or raw.get("search_strategy") or raw.get("strategy")
     eligibility = raw.get("eligibility") if isinstance(raw.get("eligibility"), dict) else {}
     registration = raw.get("registration")
-    registration_url = None
+    registration_url = raw.get("registration_url")
     if isinstance(registration, dict):
         registration_url = registration.get("url")
         registration = " ".join(str(registration[k]) for k in ("registry", "id") if registration.get(k)) or None
@@ -150,6 +164,9 @@ def review_block(raw: dict | None, config: dict | None = None) -> dict:
         "citation": raw.get("citation"),
         "citation_text": citation_text(raw.get("citation")),
         "notice": raw.get("notice"),
+        "pico": _pico(raw.get("pico")),
+        "reporting_guideline": raw.get("reporting_guideline"),
+        "source_doi": (raw.get("published_review") or {}).get("doi") if isinstance(raw.get("published_review"), dict) else None,
         "eligibility": {
             "inclusion": _strings(eligibility.get("inclusion") or raw.get("inclusion")),
             "exclusion": _strings(eligibility.get("exclusion") or raw.get("exclusion")),
@@ -159,16 +176,22 @@ def review_block(raw: dict | None, config: dict | None = None) -> dict:
             "strategy": strategy if isinstance(strategy, dict) else (str(strategy) if strategy else None),
             "limits": search.get("limits"),
             "other_methods": _strings(search.get("other_methods")),
+            "notes": search.get("notes"),
         },
     }
 
 
-def search_dates(exports: Iterable[dict] | None) -> list[dict]:
-    """Per source, the dates of its export files (files are named by search date)."""
+def search_dates(exports: Iterable[dict] | None, prisma_searches: Any = None) -> list[dict]:
+    """Per source, the dates of its export files (files are named by search date): from prisma.json's
+    ``searches.exports`` ({source: [names]}), or from a list of ``{source, name}``."""
     from livingmeta.report.svg import source_name
 
+    items = list(exports or [])
+    if not items and isinstance(prisma_searches, dict):
+        for source, names in (prisma_searches.get("exports") or {}).items():
+            items += [{"source": source, "name": n} for n in names or []]
     by_source: dict[str, list[str]] = {}
-    for item in exports or []:
+    for item in items:
         source = str(item.get("source"))
         name = str(item.get("name") or item.get("date") or "")
         by_source.setdefault(source, [])
@@ -199,18 +222,17 @@ def _effect_of(study_doc: dict | None, analysis: str) -> dict:
 
 
 def _test_statistic(pooled: dict, k: int) -> dict:
-    test = pooled.get("test")
-    name = "t" if test == "knha" else "z"
-    value = None
-    for key in ("tval", "zval", "stat"):
-        if _num(pooled.get(key)) is not None:
-            value = pooled[key]
-            break
+    """The test of the overall effect: ``t`` on ``ddf`` df with Knapp–Hartung (metafor's ``zval`` holds
+    the t value then), else ``z``; metafor switches to z for k = 1."""
+    ddf = next((pooled[key] for key in ("ddf", "df") if _num(pooled.get(key)) is not None), None)
+    knha = pooled.get("test") == "knha" and k >= 2
+    if knha and ddf is None:
+        ddf = k - 1
+    value = next((pooled[key] for key in ("tval", "zval", "stat") if _num(pooled.get(key)) is not None), None)
     est, se = _num(pooled.get("estimate")), _num(pooled.get("se"))
     if value is None and est is not None and se:
         value = est / se
-    df = pooled.get("df") if _num(pooled.get("df")) is not None else (k - 1 if name == "t" and k >= 2 else None)
-    return {"name": name, "value": value, "df": df}
+    return {"name": "t" if knha else "z", "value": value, "df": ddf if knha else None}
 
 
 def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, studies_by_id: dict[str, dict],
@@ -350,7 +372,7 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
         "software": software,
         "methods": build_methods(config, software, agreement=prisma.get("agreement"),
                                  rob_tool=rob_out.get("tool")),
-        "searches": search_dates(exports),
+        "searches": search_dates(exports, prisma.get("searches")),
         "prisma": prisma_out,
         "studies": study_list,
         "risk_of_bias": rob_out,

@@ -137,8 +137,10 @@ class Canvas:
                           f'stroke="{stroke}" stroke-width="{_n(width)}"{extra}/>')
 
     def rect(self, x: float, y: float, w: float, h: float, *, fill: str = "none", stroke: str | None = None,
-             width: float = 1, rx: float = 0, tooltip: str | None = None) -> None:
+             width: float = 1, rx: float = 0, tooltip: str | None = None, cls: str | None = None) -> None:
         extra = f' stroke="{stroke}" stroke-width="{_n(width)}"' if stroke else ""
+        if cls:
+            extra += f' class="{cls}"'
         if rx:
             extra += f' rx="{_n(rx)}"'
         body = f"<title>{esc(tooltip)}</title>" if tooltip else ""
@@ -146,16 +148,20 @@ class Canvas:
         self.items.append(f"{tag}>{body}</rect>" if body else f"{tag}/>")
 
     def polygon(self, points: Iterable[tuple[float, float]], *, fill: str = DARK, stroke: str | None = None,
-                width: float = 1, tooltip: str | None = None) -> None:
+                width: float = 1, tooltip: str | None = None, cls: str | None = None) -> None:
         pts = " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
         extra = f' stroke="{stroke}" stroke-width="{_n(width)}"' if stroke else ""
+        if cls:
+            extra += f' class="{cls}"'
         body = f"<title>{esc(tooltip)}</title>" if tooltip else ""
         tag = f'<polygon points="{pts}" fill="{fill}"{extra}'
         self.items.append(f"{tag}>{body}</polygon>" if body else f"{tag}/>")
 
     def circle(self, cx: float, cy: float, r: float, *, fill: str, stroke: str | None = None,
-               width: float = 1, tooltip: str | None = None) -> None:
+               width: float = 1, tooltip: str | None = None, cls: str | None = None) -> None:
         extra = f' stroke="{stroke}" stroke-width="{_n(width)}"' if stroke else ""
+        if cls:
+            extra += f' class="{cls}"'
         body = f"<title>{esc(tooltip)}</title>" if tooltip else ""
         tag = f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(r)}" fill="{fill}"{extra}'
         self.items.append(f"{tag}>{body}</circle>" if body else f"{tag}/>")
@@ -412,7 +418,8 @@ def _forest(items: list[dict], *, analysis: dict, title: str, desc: str, show_we
             canvas.text(c.est, base, fmt.est_ci(it.get("estimate"), it.get("ci_lb"), it.get("ci_ub")),
                         anchor="end", bold=bold)
             if _ok(it.get("estimate"), it.get("ci_lb"), it.get("ci_ub")):
-                _draw_diamond(canvas, scale, mid, it, fill=BLACK if bold else GREY)
+                _draw_diamond(canvas, scale, mid, it, fill=BLACK if bold else GREY,
+                              cls="diamond pooled" if bold else "diamond subtotal")
         elif kind == "pi":
             canvas.text(c.study, base, it["label"], italic=True)
             canvas.text(c.est, base, fmt.ci(it.get("ci_lb"), it.get("ci_ub")), anchor="end", italic=True)
@@ -478,33 +485,33 @@ def _draw_study_mark(canvas: Canvas, scale: Scale, mid: float, it: dict) -> None
         x_lb, x_ub = scale(scale.clamp(lb)), scale(scale.clamp(ub))
         canvas.line(x_lb, mid, x_ub, mid, stroke=DARK, width=1)
         if lb < scale.lo:
-            canvas.polygon([(x_lb - 1, mid), (x_lb + 5, mid - 3.5), (x_lb + 5, mid + 3.5)], fill=DARK)
+            canvas.polygon([(x_lb - 1, mid), (x_lb + 5, mid - 3.5), (x_lb + 5, mid + 3.5)], fill=DARK, cls="clip")
         if ub > scale.hi:
-            canvas.polygon([(x_ub + 1, mid), (x_ub - 5, mid - 3.5), (x_ub - 5, mid + 3.5)], fill=DARK)
+            canvas.polygon([(x_ub + 1, mid), (x_ub - 5, mid - 3.5), (x_ub - 5, mid + 3.5)], fill=DARK, cls="clip")
     side = it.get("square", 6.0)
     x = scale(yi)
-    canvas.rect(x - side / 2, mid - side / 2, side, side, fill=BLUE)
+    canvas.rect(x - side / 2, mid - side / 2, side, side, fill=BLUE, cls="study")
 
 
-def _draw_diamond(canvas: Canvas, scale: Scale, mid: float, it: dict, fill: str) -> None:
+def _draw_diamond(canvas: Canvas, scale: Scale, mid: float, it: dict, fill: str, cls: str = "diamond") -> None:
     est, lb, ub = it["estimate"], it["ci_lb"], it["ci_ub"]
     h = 5.5
     xl, xr, xm = scale(scale.clamp(lb)), scale(scale.clamp(ub)), scale(scale.clamp(est))
     canvas.polygon([(xl, mid), (xm, mid - h), (xr, mid), (xm, mid + h)], fill=fill,
-                   tooltip=f"{fmt.num(est)} {fmt.ci(lb, ub)}")
+                   tooltip=f"{fmt.num(est)} {fmt.ci(lb, ub)}", cls=cls)
     if lb < scale.lo:
-        canvas.polygon([(xl - 1, mid), (xl + 5, mid - 3.5), (xl + 5, mid + 3.5)], fill=DARK)
+        canvas.polygon([(xl - 1, mid), (xl + 5, mid - 3.5), (xl + 5, mid + 3.5)], fill=DARK, cls="clip")
     if ub > scale.hi:
-        canvas.polygon([(xr + 1, mid), (xr - 5, mid - 3.5), (xr - 5, mid + 3.5)], fill=DARK)
+        canvas.polygon([(xr + 1, mid), (xr - 5, mid - 3.5), (xr - 5, mid + 3.5)], fill=DARK, cls="clip")
 
 
 def _draw_pi(canvas: Canvas, scale: Scale, mid: float, lb: float, ub: float) -> None:
     xl, xr = scale(scale.clamp(lb)), scale(scale.clamp(ub))
-    canvas.rect(xl, mid - 2, xr - xl, 4, fill=SKY, stroke=DARK, width=0.75)
+    canvas.rect(xl, mid - 2, xr - xl, 4, fill=SKY, stroke=DARK, width=0.75, cls="pi")
     if lb < scale.lo:
-        canvas.polygon([(xl - 1, mid), (xl + 5, mid - 3.5), (xl + 5, mid + 3.5)], fill=DARK)
+        canvas.polygon([(xl - 1, mid), (xl + 5, mid - 3.5), (xl + 5, mid + 3.5)], fill=DARK, cls="clip")
     if ub > scale.hi:
-        canvas.polygon([(xr + 1, mid), (xr - 5, mid - 3.5), (xr - 5, mid + 3.5)], fill=DARK)
+        canvas.polygon([(xr + 1, mid), (xr - 5, mid - 3.5), (xr - 5, mid + 3.5)], fill=DARK, cls="clip")
 
 
 def _square_sizes(rows: Sequence[dict]) -> list[float]:
@@ -653,7 +660,7 @@ class _Box:
 
     def draw(self, canvas: Canvas, h: float | None = None) -> None:
         h = h or self.h
-        canvas.rect(self.x, self.y, self.w, h, fill=self.fill, stroke=DARK, width=0.9)
+        canvas.rect(self.x, self.y, self.w, h, fill=self.fill, stroke=DARK, width=0.9, cls="box")
         ty = self.y + 6 + self.size
         tx = self.x + 7 if self.align == "start" else self.x + self.w / 2
         for text, bold, indent in self.lines:
@@ -666,8 +673,11 @@ class _PreviousBox(_Box):
     """"Studies included in previous version of review (n = ...)" with, under a rule, the previous
     version's own flow counts in small print."""
 
-    def __init__(self, x: float, w: float, n_prev: Any, previous: dict):
-        super().__init__(x, w, [(f"Studies included in previous version of review (n = {_count(n_prev)})", False)])
+    def __init__(self, x: float, w: float, n_prev: Any, previous: dict, n_reports: Any = None):
+        lines = [(f"Studies included in previous version of review (n = {_count(n_prev)})", False)]
+        if n_reports is not None:
+            lines.append((f"Reports of studies included in previous version of review (n = {_count(n_reports)})", False))
+        super().__init__(x, w, lines)
         self.detail: list[tuple[str, bool]] = []
         for text, bold in _previous_flow_lines(previous):
             for piece in wrap(text, w - 14, 8.5, bold):
@@ -740,18 +750,30 @@ def prisma_flow(prisma: dict, *, registers: int | None = None) -> str:
 
     excluded = prisma.get("reports_excluded")
     n_excl = sum(v for v in excluded.values() if isinstance(v, (int, float))) if isinstance(excluded, dict) else excluded
+    removed = [("Records removed before screening:", True),
+               (f"Duplicate records removed (n = {_count(prisma.get('duplicates_removed'))})", False, 8.0)]
+    if "automation_removed" in prisma:
+        removed.append((f"Records marked as ineligible by automation tools (n = {_count(prisma.get('automation_removed'))})", False, 8.0))
+    if "other_removed" in prisma:
+        removed.append((f"Records removed for other reasons (n = {_count(prisma.get('other_removed'))})", False, 8.0))
+    screened_right = [(f"Records excluded (n = {_count(prisma.get('records_excluded'))})", False)]
+    if prisma.get("records_awaiting_screening"):
+        screened_right.append((f"Records awaiting screening (n = {_count(prisma['records_awaiting_screening'])})", False))
+    sought_right = [(f"Reports not retrieved (n = {_count(prisma.get('reports_not_retrieved'))})", False)]
+    if prisma.get("reports_awaiting_assessment"):
+        sought_right.append((f"Reports awaiting assessment (n = {_count(prisma['reports_awaiting_assessment'])})", False))
+    new_lines = [(f"New studies included in review (n = {_count(prisma.get('new_studies'))})", False)]
+    if prisma.get("new_reports") is not None:
+        new_lines.append((f"Reports of new included studies (n = {_count(prisma['new_reports'])})", False))
     rows = [
-        ("Identification", _Box(main_x, main_w, ident_lines),
-         _Box(right_x, right_w, [("Records removed before screening:", True),
-                                 (f"Duplicate records removed (n = {_count(prisma.get('duplicates_removed'))})", False)])),
+        ("Identification", _Box(main_x, main_w, ident_lines), _Box(right_x, right_w, removed)),
         ("Screening", _Box(main_x, main_w, [(f"Records screened (n = {_count(prisma.get('records_screened'))})", False)]),
-         _Box(right_x, right_w, [(f"Records excluded (n = {_count(prisma.get('records_excluded'))})", False)])),
+         _Box(right_x, right_w, screened_right)),
         ("Screening", _Box(main_x, main_w, [(f"Reports sought for retrieval (n = {_count(prisma.get('reports_sought'))})", False)]),
-         _Box(right_x, right_w, [(f"Reports not retrieved (n = {_count(prisma.get('reports_not_retrieved'))})", False)])),
+         _Box(right_x, right_w, sought_right)),
         ("Screening", _Box(main_x, main_w, [(f"Reports assessed for eligibility (n = {_count(prisma.get('reports_assessed'))})", False)]),
          _Box(right_x, right_w, [(f"Reports excluded (n = {_count(n_excl)}):", True)] + _reason_lines(excluded))),
-        ("Included", _Box(main_x, main_w, [(f"New studies included in review (n = {_count(prisma.get('new_studies'))})", False)]),
-         None),
+        ("Included", _Box(main_x, main_w, new_lines), None),
     ]
     phase_span: dict[str, list[float]] = {}
     layout = []
@@ -775,12 +797,15 @@ def prisma_flow(prisma: dict, *, registers: int | None = None) -> str:
             canvas.arrow(main.x + main.w / 2, main.y + main.h, main.x + main.w / 2, nxt.y)
     prev_box = None
     if has_prev:
-        prev_box = _PreviousBox(prev_x, prev_w, n_prev, previous)
+        prev_box = _PreviousBox(prev_x, prev_w, n_prev, previous, prisma.get("previous_reports"))
         prev_box.y = layout[0][3]
         prev_box.draw(canvas)
     # total
     if has_prev:
-        total = _Box(main_x, main_w, [(f"Total studies included in review (n = {_count(prisma.get('total_studies'))})", True)])
+        total_lines = [(f"Total studies included in review (n = {_count(prisma.get('total_studies'))})", True)]
+        if prisma.get("total_reports") is not None:
+            total_lines.append((f"Reports of total included studies (n = {_count(prisma['total_reports'])})", False))
+        total = _Box(main_x, main_w, total_lines)
         total.y = max(y + 22, (prev_box.y + prev_box.h + 18) if prev_box else 0)
         total.draw(canvas)
         last = layout[-1][1]
@@ -823,7 +848,12 @@ def _total(value: Any) -> Any:
 def _previous_flow_lines(previous: dict) -> list[tuple[str, bool]]:
     if not previous:
         return []
-    lines = [(str(previous.get("label") or "Previous version's own flow"), True)]
+    title = previous.get("label") or (f"Previous version {previous['version']}" if previous.get("version")
+                                      else "Previous version")
+    lines = [(f"{title}: its own flow", True)]
+    if previous.get("search_date"):
+        approx = " (approximate)" if previous.get("search_date_approximate") else ""
+        lines.append((f"Searched {previous['search_date']}{approx}", False))
     for key, label in PREVIOUS_LABELS:
         if previous.get(key) is not None:
             lines.append((f"{label}: {_count(_total(previous[key]))}", False))
@@ -867,7 +897,7 @@ def rob_traffic_light(rob: dict, labels: dict[str, str] | None = None) -> str:
             tip = f"{labels.get(study, study)} \u2013 {item.get('label')}: {legend}"
             if entry.get("support"):
                 tip += f". {entry['support']}"
-            canvas.circle(cx, cy, 9, fill=fill, stroke=DARK, width=0.6, tooltip=tip)
+            canvas.circle(cx, cy, 9, fill=fill, stroke=DARK, width=0.6, tooltip=tip, cls=f"rob {judgement}")
             if symbol:
                 canvas.text(cx, cy + 4.2, symbol, size=12, bold=True, anchor="middle", fill=colour)
     grid_bottom = top + len(order) * cell
@@ -925,7 +955,7 @@ def rob_summary_chart(rob: dict) -> str:
                 if w <= 0:
                     continue
                 fill, symbol, colour, legend = ROB_STYLE[key]
-                canvas.rect(x, y, w, bar_h, fill=fill, stroke="#FFFFFF", width=0.5,
+                canvas.rect(x, y, w, bar_h, fill=fill, stroke="#FFFFFF", width=0.5, cls=f"bar {key}",
                             tooltip=f"{item.get('label')}: {legend.lower()} {counts.get(key)} of {n}")
                 label = f"{round(share * 100)}%"
                 if w >= text_width(label, 9, True) + 6:
