@@ -45,6 +45,7 @@ def _environment():
         keep_trailing_newline=True,
     )
     env.filters.update(fmt.FILTERS)
+    env.filters["inline_code"] = inline_code
     return env
 
 
@@ -52,6 +53,16 @@ def _markup(text: str):
     import markupsafe
 
     return markupsafe.Markup(text)
+
+
+def inline_code(text) -> "markupsafe.Markup":
+    """Escape ``text`` and show `backticked` spans (as review.yaml writes field names) as <code>."""
+    import re
+
+    import markupsafe
+
+    escaped = str(markupsafe.escape(text if text is not None else ""))
+    return markupsafe.Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped))
 
 
 def characteristic_tables(studies: list[dict]) -> list[dict]:
@@ -159,6 +170,7 @@ def build_view(results: dict) -> dict[str, Any]:
         "appendix": _appendix_rows(studies, analyses),
         "rob_support": _rob_support_rows(rob, labels) if has_rob else [],
         "illustrative_notice": illustrative_notice,
+        "consistency_notices": [n for n in results.get("notices") or [] if n.get("kind") == "consistency"],
         "favours": {a.get("analysis"): svg.favours_labels(a.get("higher_is_better")) for a in analyses},
         "heterogeneity": {a.get("analysis"): svg.heterogeneity_text(a) for a in analyses},
         "overall_test": {a.get("analysis"): svg.overall_test_text(a) for a in analyses},

@@ -358,6 +358,14 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
             "analyses": illustrative_analyses,
             "studies": illustrative_studies,
         })
+    total = prisma_out.get("total_studies")
+    if isinstance(total, int) and total != len(study_list):
+        notices.append({
+            "kind": "consistency",
+            "text": (f"The PRISMA flow counts {total} included {'study' if total == 1 else 'studies'}, but the "
+                     f"review folder has {len(study_list)} study {'file' if len(study_list) == 1 else 'files'}. "
+                     "Check the screening decisions (and previous_version.yaml) against the study files."),
+            "analyses": [], "studies": []})
     for a in analyses:
         for warning in a["warnings"]:
             notices.append({"kind": "warning", "text": warning, "analyses": [a["analysis"]], "studies": []})

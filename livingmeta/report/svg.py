@@ -821,8 +821,11 @@ def prisma_flow(prisma: dict, *, registers: int | None = None) -> str:
         bottom = y
     # phase sidebars
     for phase, (y0, y1) in phase_span.items():
-        canvas.rect(2, y0, side_w, y1 - y0 - 6, fill=PRISMA_SIDE, stroke=DARK, width=0.6, rx=3)
-        canvas.text(2 + side_w / 2 + 4, (y0 + y1 - 6) / 2, phase, bold=True, anchor="middle", rotate=-90, size=10)
+        height = y1 - y0 - 6
+        canvas.rect(2, y0, side_w, height, fill=PRISMA_SIDE, stroke=DARK, width=0.6, rx=3)
+        size = min(10.0, (height - 6) / max(text_width(phase, 1, True), 1e-9))
+        canvas.text(2 + side_w / 2 + size * 0.35, y0 + height / 2, phase, bold=True, anchor="middle", rotate=-90,
+                    size=round(size, 1))
     return canvas.render(bottom + 4)
 
 

@@ -116,3 +116,10 @@ def test_empty_review_renders(results):
     page = render_html(data)
     assert "No analysis has any study yet." in page and "No study has been included yet." in page
     assert "No risk-of-bias judgements yet." in page
+
+
+def test_backticks_in_the_notice_become_code(results):
+    data = copy.deepcopy(results)
+    data["notices"][0]["text"] = "marked `provenance: illustrative` <b>"
+    page = render_html(data)
+    assert "marked <code>provenance: illustrative</code> &lt;b&gt;" in page

@@ -206,3 +206,11 @@ def test_load_and_build_from_files(tmp_path):
     assert len(results["analyses"]) == 3 and len(results["studies"]) == 5
     assert results["review"]["registration_url"].endswith("CRD420250649970")
     assert results["methods"]["method"] == "REML"  # defaults when the config gives nothing
+
+
+def test_consistency_notice_when_prisma_and_study_files_disagree(inputs, build):
+    assert not any(n["kind"] == "consistency" for n in build(inputs)["notices"])  # 5 = 5
+    data = copy.deepcopy(inputs)
+    data["prisma"]["total_studies"] = 7
+    notice = next(n for n in build(data)["notices"] if n["kind"] == "consistency")
+    assert "counts 7 included studies, but the review folder has 5 study files" in notice["text"]
