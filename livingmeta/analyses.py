@@ -30,6 +30,8 @@ def collect_effects(study_docs: Iterable[dict], analysis: str) -> list[dict]:
 
 
 def study_label(doc: dict) -> str:
+    if doc.get("label"):
+        return str(doc["label"])
     cit = doc.get("citation") or {}
     author, year = cit.get("first_author"), cit.get("year")
     if author and year:

@@ -77,10 +77,7 @@ def update(cfg: dict, *, configfile: str | None, cores: str = "all", fetch: bool
     status_path = state_dir(cfg) / "status.json"
     try:
         write_json(status_path, {"state": "running", "started": started, "log": str(log_path)})
-        fetched = ""
-        fetch_cfg = ((cfg.get("fetch") or {}).get("pubmed") or {})
-        if fetch and fetch_cfg.get("enabled"):
-            fetched = _fetch_pubmed(cfg, fetch_cfg)
+        fetched, fetch_failed = _maybe_fetch(cfg, configfile) if fetch else ("", None)
         # We hold the update lock, so a Snakemake lock left in this folder is stale: an earlier run was
         # killed. Remove it; --rerun-incomplete (always on) then redoes the jobs it left incomplete.
         run_snakemake(snakemake_command(configfile=configfile, cores=cores, extra=["--unlock"]),
@@ -97,9 +94,11 @@ def update(cfg: dict, *, configfile: str | None, cores: str = "all", fetch: bool
         what = "no changes" if nothing_to_do(text) else _change_summary(reports_dir)
         summary = f"livingmeta update: {fetched + '; ' if fetched else ''}{what}"
         versions = published_versions(reports_dir)
-        write_json(status_path, {"state": "ok", "started": started, "finished": _now(), "log": str(log_path),
-                                 "version": versions[-1] if versions else None, "summary": summary})
-        return UpdateOutcome(0, summary, str(log_path))
+        state = "fetch-failed" if fetch_failed else "ok"
+        write_json(status_path, {"state": state, "started": started, "finished": _now(), "log": str(log_path),
+                                 "version": versions[-1] if versions else None, "summary": summary,
+                                 "problems": [fetch_failed] if fetch_failed else []})
+        return UpdateOutcome(1 if fetch_failed else 0, summary, str(log_path))
     except ReviewInputError as err:
         write_json(status_path, {"state": "failed", "started": started, "finished": _now(), "log": str(log_path),
                                  "problems": [err.format()]})
@@ -108,11 +107,20 @@ def update(cfg: dict, *, configfile: str | None, cores: str = "all", fetch: bool
         lock.release()
 
 
-def _fetch_pubmed(cfg: dict, fetch_cfg: dict) -> str:
+def _maybe_fetch(cfg: dict, configfile: str | None) -> tuple[str, str | None]:
+    """Fetch new PubMed records when the review enables it. Returns (summary, failure or None).
+
+    A failed fetch leaves nothing behind (the fetcher writes atomically); the update still runs the
+    workflow on what the review folder holds, and reports the failure in its summary and exit status.
+    Bad fetch settings are a ReviewInputError and stop the update.
+    """
     from livingmeta.living import pubmed
 
-    result = pubmed.fetch_pubmed(cfg["review_dir"], fetch_cfg)
-    count = getattr(result, "written", None)
-    if count is None and isinstance(result, dict):
-        count = result.get("written")
-    return f"fetched {count if count is not None else '?'} PubMed record(s)"
+    settings = pubmed.pubmed_settings(cfg["review_dir"], cfg, config_file=str(configfile or "config.yaml"))
+    if not pubmed.pubmed_enabled(settings):
+        return "", None
+    try:
+        result = pubmed.fetch_pubmed(cfg["review_dir"], settings)
+    except pubmed.FetchError as err:
+        return f"PubMed fetch FAILED ({err})", str(err)
+    return f"PubMed: {result.written} new record(s)", None

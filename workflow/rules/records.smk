@@ -2,6 +2,10 @@
 # Nothing here feeds the pooling branch; the two meet only at the report.
 
 
+localrules:
+    prisma,
+
+
 rule parse_export:
     input:
         lambda wc: PLAN.export(wc.source, wc.name).path,
@@ -26,7 +30,7 @@ rule deduplicate:
     log:
         res("logs/records/deduplicate.log"),
     params:
-        settings=CFG["records"],
+        settings={"link_errata": CFG["records"]["link_errata"]},
     script:
         "../../scripts/deduplicate.py"
 
@@ -41,7 +45,7 @@ rule screening:
     log:
         res("logs/records/screening.log"),
     params:
-        settings=CFG["records"],
+        settings={"screening": CFG["records"]["screening"]},
         # error messages name files as review/screening/<file>.csv
         display_root=os.path.dirname(os.path.abspath(REVIEW)),
     script:

@@ -1,6 +1,10 @@
 # Data branch, per study: validate the extraction file and compute its effect sizes; risk of bias.
 
 
+localrules:
+    rob_summary,
+
+
 rule study_effects:
     input:
         study=lambda wc: PLAN.studies[wc.study],
@@ -21,7 +25,7 @@ rule rob_study:
     input:
         lambda wc: PLAN.rob_files[wc.study],
     output:
-        res("rob/{study}.json"),
+        res("rob/studies/{study}.json"),
     log:
         res("logs/rob/{study}.log"),
     priority: 10
@@ -31,7 +35,7 @@ rule rob_study:
 
 rule rob_summary:
     input:
-        [res(f"rob/{s}.json") for s in PLAN.rob_files],
+        [res(f"rob/studies/{s}.json") for s in PLAN.rob_files],
     output:
         res("rob/summary.json"),
     log:
