@@ -86,6 +86,23 @@ def integer(x: Any) -> str:
     return str(x)
 
 
+def sig(x: Any, digits: int = 4) -> str:
+    """A measured value as entered when it is short (``78.2``, ``1234.5``, ``0.0512``), otherwise (a
+    computed value such as an SD converted from an SE) rounded to ``digits`` significant digits
+    (``6.123724`` -> ``6.124``)."""
+    if not _is_num(x):
+        return value(x)
+    if x == 0:
+        return "0"
+    text = f"{x:.6g}"
+    if "e" in text or len(text.lstrip("-").replace(".", "").lstrip("0")) > 5:
+        magnitude = math.floor(math.log10(abs(x)))
+        text = f"{x:.{max(digits - 1 - magnitude, 0)}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
 def value(x: Any) -> str:
     """A free-form extracted value (characteristics): numbers as they are, lists joined, None as ``—``."""
     if x is None or x == "":
@@ -109,5 +126,5 @@ def humanise(key: str) -> str:
 
 FILTERS = {
     "num": num, "small": small, "ci": ci, "est_ci": est_ci, "pval": pval, "p_eq": p_eq, "pct": pct,
-    "integer": integer, "value": value, "humanise": humanise,
+    "integer": integer, "value": value, "humanise": humanise, "sig": sig,
 }

@@ -46,6 +46,7 @@ def _environment():
     )
     env.filters.update(fmt.FILTERS)
     env.filters["inline_code"] = inline_code
+    env.filters["path_breaks"] = path_breaks
     return env
 
 
@@ -53,6 +54,14 @@ def _markup(text: str):
     import markupsafe
 
     return markupsafe.Markup(text)
+
+
+def path_breaks(text) -> "markupsafe.Markup":
+    """Escape a file path and allow line breaks after its slashes (<wbr>)."""
+    import markupsafe
+
+    escaped = str(markupsafe.escape(text if text is not None else ""))
+    return markupsafe.Markup(escaped.replace("/", "/<wbr>"))
 
 
 def inline_code(text) -> "markupsafe.Markup":
