@@ -89,7 +89,8 @@ def test_tables(html):
     assert "Characteristics of included studies: intervention" in html
     assert "Classification of studies used by the subgroup analyses" in html
     # appendix: per-study numbers with provenance and file
-    assert html.count('<tr class="illus">') >= 7 and "review/studies/liao2021.yaml" in html
+    assert html.count(" illus\">") == 9 and html.count("<tr class=\"first") == 5  # 9 effects, 5 study files
+    assert "review/<wbr>studies/<wbr>liao2021.yaml" in html
     # agreement table and methods text
     assert "Cohen\u2019s \u03ba" in html and "Knapp\u2013Hartung" in html
     # RoB support appendix
