@@ -29,6 +29,9 @@ def html_to_pdf(html: str, pdf_path: str | os.PathLike, *, base_url: str | None 
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{pdf_path.name}.", dir=pdf_path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a published report is readable like any file
     try:
         document.write_pdf(tmp)
         os.replace(tmp, pdf_path)

@@ -158,8 +158,12 @@ def build_view(results: dict) -> dict[str, Any]:
     for a in analyses:
         entry = {"forest": _markup(svg.forest_plot(a)), "subgroups": []}
         for sg in a.get("subgroups") or []:
+            # the "not classified" part of the engine's note is shown with study labels instead
+            note = "; ".join(part for part in str(sg.get("note") or "").split("; ")
+                             if part and not part.startswith("not classified on"))
             entry["subgroups"].append({
                 "sg": sg,
+                "note": note or None,
                 "svg": _markup(svg.subgroup_forest_plot(a, sg)) if sg.get("analysed") else None,
                 "test": svg.subgroup_test_text(sg),
             })

@@ -851,8 +851,8 @@ def _total(value: Any) -> Any:
 def _previous_flow_lines(previous: dict) -> list[tuple[str, bool]]:
     if not previous:
         return []
-    title = previous.get("label") or (f"Previous version {previous['version']}" if previous.get("version")
-                                      else "Previous version")
+    title = str(previous.get("label") or previous.get("version") or "Previous version")
+    title = title[:1].upper() + title[1:]
     lines = [(f"{title}: its own flow", True)]
     if previous.get("search_date"):
         approx = " (approximate)" if previous.get("search_date_approximate") else ""
