@@ -68,10 +68,8 @@ def resolve_paths(config: dict, base_dir: str | os.PathLike, cwd: str | os.PathL
         value = Path(os.path.expanduser(str(config[key])))
         absolute = value if value.is_absolute() else (Path(base_dir) / value)
         absolute = Path(os.path.normpath(absolute.resolve()))
-        try:
-            out[key] = os.path.relpath(absolute, cwd)
-        except ValueError:
-            out[key] = str(absolute)
+        # inside the working folder: a short relative path (messages read review/studies/x.yaml); else absolute
+        out[key] = os.path.relpath(absolute, cwd) if absolute.is_relative_to(cwd) else str(absolute)
     return out
 
 

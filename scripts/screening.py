@@ -7,8 +7,7 @@ from livingmeta.scripting import run_job
 
 def main(smk):
     settings = (dict(smk.params.settings or {})).get("screening")
-    result = screening.screen(read_json(smk.input.library), list(smk.input.decisions), settings,
-                              display_root=smk.params.get("display_root"))
+    result = screening.screen(read_json(smk.input.library), list(smk.input.decisions), settings)
     write_json(smk.output.screening, result)
     screening.write_queue_csv(smk.output.queue, result["queue"])
 

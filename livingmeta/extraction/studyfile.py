@@ -332,3 +332,38 @@ def load_studies(folder: str | os.PathLike, outcomes: OutcomeSet) -> dict[str, S
                                        hint="Each study id must be unique: merge the files or rename one.")
             studies[study.id] = study
     return studies
+
+
+def problems_in_folder(folder: str | os.PathLike, outcomes_path: str | os.PathLike) -> list[ReviewInputError]:
+    """Every problem of every study file of a folder (and of the outcome definitions), without stopping at
+    the first bad file. The workflow calls this when it plans the run, so that a bad study file stops the
+    run before any job, pooling included, starts."""
+    from livingmeta.errors import ReviewInputErrors
+    from livingmeta.extraction.outcomes import load_outcomes
+
+    def flat(err: ReviewInputError) -> list[ReviewInputError]:
+        return list(err.errors) if isinstance(err, ReviewInputErrors) else [err]
+
+    try:
+        outcomes = load_outcomes(outcomes_path)
+    except ReviewInputError as err:
+        return flat(err)
+    problems: list[ReviewInputError] = []
+    seen: dict[str, str] = {}
+    folder = Path(folder)
+    if not folder.is_dir():
+        return problems
+    for path in sorted(folder.iterdir()):
+        if not (path.is_file() and path.suffix.lower() in STUDY_EXTENSIONS and not path.name.startswith((".", "_"))):
+            continue
+        try:
+            study = load_study(path, outcomes)
+        except ReviewInputError as err:
+            problems.extend(flat(err))
+            continue
+        if study.id in seen:
+            problems.append(ReviewInputError(f"duplicate study id '{study.id}' (also in {seen[study.id]})",
+                                             file=str(path), field="study",
+                                             hint="Each study id must be unique: merge the files or rename one."))
+        seen.setdefault(study.id, str(path))
+    return problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ from livingmeta.scripting import ERROR_PREFIX
 REPO = Path(__file__).resolve().parents[2]
 SNAKEFILE = REPO / "Snakefile"
 NOTHING_TO_DO = "Nothing to be done"
+# Snakemake shows where in the Snakefile a planning error was raised; that is noise for a reviewer
+_FRAME_LINE = re.compile(r'^\s+File ".*", line \d+, in ')
 
 
 def snakemake_command(*, configfile: str | None = None, cores: str = "all", snakefile: str | None = None,
@@ -39,7 +42,7 @@ def run_snakemake(cmd: list[str], *, log_path: str | os.PathLike | None = None, 
             captured.append(line)
             if log:
                 log.write(line)
-            if echo and ERROR_PREFIX not in line:
+            if echo and ERROR_PREFIX not in line and not _FRAME_LINE.match(line):
                 sys.stdout.write(line)
                 sys.stdout.flush()
         return proc.wait(), "".join(captured)

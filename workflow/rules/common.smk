@@ -14,10 +14,14 @@ from livingmeta.plan import scan_review
 _cli_configfiles = [str(p) for p in (workflow.overwrite_configfiles or [])]
 CONFIG_FILE = _cli_configfiles[-1] if _cli_configfiles else "config.yaml"
 
+# With --configfile, the review's own config replaces the example's config.yaml entirely (Snakemake would
+# otherwise merge the two, and a review would inherit the example's subgroups); --config values still win.
+_raw_config = dict(workflow.config_settings.overwrite_config) if _cli_configfiles else config
+
 try:
-    CFG = resolve_paths(validate_config(config, source=CONFIG_FILE), Path(CONFIG_FILE).resolve().parent)
+    CFG = resolve_paths(validate_config(_raw_config, source=CONFIG_FILE), Path(CONFIG_FILE).resolve().parent)
 except ReviewInputError as _err:
-    raise WorkflowError(_err.format())
+    raise WorkflowError("livingmeta: error: " + _err.format())
 
 REVIEW = CFG["review_dir"]
 RESULTS = CFG["results_dir"]
@@ -26,12 +30,33 @@ ANALYSIS = CFG["analysis"]
 
 if not os.path.isdir(REVIEW):
     raise WorkflowError(
-        f"{CONFIG_FILE}: review_dir: the review folder '{REVIEW}' does not exist. "
+        f"livingmeta: error: {CONFIG_FILE}: review_dir: the review folder '{REVIEW}' does not exist. "
         "Point review_dir at a folder made by `livingmeta init DIR`."
     )
 
 PLAN = scan_review(REVIEW)
+
+
+def _stop_on_bad_study_files():
+    """Validate every study file while planning: a bad one stops the run before any job starts."""
+    from livingmeta.extraction.studyfile import problems_in_folder
+    from livingmeta.scripting import ERROR_PREFIX
+
+    problems = problems_in_folder(review_file("studies"), review_file("outcomes.yaml")) if PLAN.studies else []
+    if problems:
+        lines = "\n".join(ERROR_PREFIX + line for err in problems for line in err.format().splitlines())
+        raise WorkflowError(
+            f"{len(problems)} problem(s) in the study files; nothing was run:\n{lines}")
+
+
 SCRIPTS = os.path.join(workflow.basedir, "scripts")
+
+
+def review_file(path):
+    return os.path.join(REVIEW, path)
+
+
+_stop_on_bad_study_files()
 
 
 wildcard_constraints:
@@ -44,10 +69,6 @@ wildcard_constraints:
 def res(path):
     """A path inside the results folder."""
     return os.path.join(RESULTS, path)
-
-
-def review_file(path):
-    return os.path.join(REVIEW, path)
 
 
 def study_jsons(studies):

@@ -46,8 +46,6 @@ rule screening:
         res("logs/records/screening.log"),
     params:
         settings={"screening": CFG["records"]["screening"]},
-        # error messages name files as review/screening/<file>.csv
-        display_root=os.path.dirname(os.path.abspath(REVIEW)),
     script:
         "../../scripts/screening.py"
 

@@ -1,0 +1,153 @@
+"""The whole workflow through Snakemake's command line on a temporary copy of the example review:
+outputs, no-op rerun, precise incremental rebuilds, and bad input that stops the run cleanly."""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.workflow.helpers import add_study_copy, copy_example, copy_run, planned_jobs, snakemake, tree_digest
+
+pytestmark = pytest.mark.workflow
+
+REPORT_JOBS = {"results_json": 1, "report_html": 1, "report_pdf": 1, "publish": 1}
+
+
+@pytest.fixture(scope="session")
+def example_run(tmp_path_factory) -> Path:
+    work = copy_example(tmp_path_factory.mktemp("example") / "work")
+    snakemake(work, check=True)
+    return work
+
+
+def test_the_example_publishes_html_pdf_and_results_json(example_run):
+    latest = example_run / "reports" / "latest"
+    assert latest.is_symlink()
+    assert (latest / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    html = (latest / "report.html").read_text(encoding="utf-8")
+    assert "illustrative" in html.lower()
+    results = json.loads((latest / "results.json").read_text(encoding="utf-8"))
+    assert results["version"] == os.readlink(latest)
+    assert results["review"]["title"]
+    prisma = results["prisma"]
+    for key in ("previous_studies", "identified", "duplicates_removed", "records_screened", "records_excluded",
+                "reports_sought", "reports_not_retrieved", "reports_assessed", "reports_excluded",
+                "new_studies", "total_studies"):
+        assert key in prisma, key
+    assert prisma["previous_studies"] == 10 and prisma["total_studies"] == 10
+    assert set(prisma["identified"]) == {"pubmed", "embase"}
+    assert len(results["analyses"]) == 13
+    for analysis in results["analyses"]:
+        for key in ("outcome", "timepoint", "measure", "method", "test", "k", "estimate", "se", "ci_lb", "ci_ub",
+                    "pval", "tau2", "I2", "Q", "Q_pval", "pi_lb", "pi_ub", "studies", "subgroups", "leave_one_out"):
+            assert key in analysis, key
+        assert analysis["method"] == "REML" and analysis["test"] == "knha" and analysis["measure"] == "SMD"
+        assert analysis["ci_lb"] < analysis["estimate"] < analysis["ci_ub"]
+        assert sum(s["weight"] for s in analysis["studies"]) == pytest.approx(100)
+        assert {"study", "yi", "vi", "weight"} <= set(analysis["studies"][0])
+    histology = next(a for a in results["analyses"] if a["outcome"] == "histological_grade")
+    assert histology["k"] == 6 and len(histology["leave_one_out"]) == 6
+    assert histology["estimate"] < 0  # lower histological grade = less degeneration
+    index = (example_run / "reports" / "index.html").read_text(encoding="utf-8")
+    assert results["version"] in index
+
+
+def test_a_second_run_with_nothing_changed_does_nothing(example_run):
+    assert planned_jobs(example_run) == Counter()
+
+
+def test_adding_one_study_rebuilds_only_its_jobs_its_analysis_and_the_report(example_run, tmp_path):
+    work = copy_run(example_run, tmp_path / "work")
+    analysis = add_study_copy(work / "review", "liao2021", "newstudy2026", keep_outcome=0)
+    assert analysis == "dhi__4_weeks"
+    assert planned_jobs(work) == Counter({
+        "study_effects": 1, "rob_study": 1, "rob_summary": 1,
+        "pool": 1, "subgroups": 1, "leave_one_out": 1, **REPORT_JOBS})
+    # and the rebuilt report includes it, in that analysis only
+    snakemake(work, check=True)
+    results = json.loads((work / "reports" / "latest" / "results.json").read_text())
+    k = {a["outcome"] + "/" + a["timepoint"]: a["k"] for a in results["analyses"]}
+    assert k["dhi/4 weeks"] == 6 and k["dhi/8 weeks"] == 7
+    assert len(os.listdir(work / "reports")) == 4  # two versions, latest, index.html
+
+
+def test_a_new_search_export_plans_nothing_on_the_pooling_branch(example_run, tmp_path):
+    work = copy_run(example_run, tmp_path / "work")
+    (work / "review" / "searches" / "embase" / "2025-09-30.ris").write_text(
+        "TY  - JOUR\nTI  - Injectable exosome hydrogel for disc repair: an illustrative record\n"
+        "AU  - Example, A.\nPY  - 2025\nJO  - Illustrative Journal\nDO  - 10.5555/illustrative.2025.901\n"
+        "N1  - ILLUSTRATIVE RECORD - not a real publication\nER  - \n", encoding="utf-8")
+    assert planned_jobs(work) == Counter({"parse_export": 1, "deduplicate": 1, "screening": 1, "prisma": 1,
+                                          **REPORT_JOBS})
+
+
+def _load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _save(path: Path, data: dict) -> None:
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _set_arm(field, value):
+    def mutate(review: Path) -> str:
+        path = review / "studies" / "liao2021.yaml"
+        data = _load(path)
+        arm, key = field.split(".")
+        if value is None:
+            del data["outcomes"][0][arm][key]
+        else:
+            data["outcomes"][0][arm][key] = value
+        _save(path, data)
+        return "studies/liao2021.yaml"
+    return mutate
+
+
+def _unknown_outcome(review: Path) -> str:
+    path = review / "studies" / "liao2021.yaml"
+    data = _load(path)
+    data["outcomes"][0]["outcome"] = "pain_score"
+    _save(path, data)
+    return "studies/liao2021.yaml"
+
+
+def _duplicate_id(review: Path) -> str:
+    data = _load(review / "studies" / "liao2021.yaml")
+    _save(review / "studies" / "liao2021_copy.yaml", data)  # still says `study: liao2021`
+    return "studies/liao2021_copy.yaml"
+
+
+BAD_INPUTS = {
+    "missing field": (_set_arm("control.mean", None), "mean"),
+    "wrong type": (_set_arm("treatment.n", "six"), "n"),
+    "negative SD": (_set_arm("control.sd", -1), "sd"),
+    "n below 2": (_set_arm("treatment.n", 1), "n"),
+    "unknown outcome": (_unknown_outcome, "outcome"),
+    "duplicate study id": (_duplicate_id, "study"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_study_input_stops_before_pooling_with_one_clear_message(example_run, tmp_path, case):
+    mutate, field = BAD_INPUTS[case]
+    work = copy_run(example_run, tmp_path / "work")
+    published = tree_digest(work / "reports")
+    latest = os.readlink(work / "reports" / "latest")
+    bad_file = mutate(work / "review")
+    raw = tree_digest(work / "review")
+
+    proc = snakemake(work)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    errors = [line for line in output.splitlines() if line.startswith("livingmeta: error: ")]
+    assert errors, output
+    assert any(bad_file in line and field in line.split(bad_file, 1)[1] for line in errors), errors
+    assert "Traceback" not in output
+    for rule in ("pool", "subgroups", "leave_one_out", "publish"):
+        assert f"rule {rule}:" not in output, f"{rule} ran although a study file is bad"
+    assert tree_digest(work / "review") == raw  # raw inputs never modified
+    assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest
