@@ -8,6 +8,7 @@ import importlib
 import sys
 
 COMMANDS = {
+    "init": "scaffold a new review folder that runs as is",
     "run": "run the workflow on a review and publish the report (wraps `snakemake`)",
     "pool": "pool one table of effect sizes (or per-arm data) and print JSON",
     "dedup": "deduplicate search exports and write record_id,cluster_id",

@@ -38,8 +38,25 @@ def run(args) -> int:
     if status != 0:
         explain_failure(text)
         return status
+    latest = _latest_report(args.configfile or "config.yaml")
     if nothing_to_do(text):
-        print("livingmeta: nothing changed since the last run; the published report is up to date.")
+        print(f"livingmeta: nothing changed since the last run; the published report is up to date ({latest}).")
     elif not {"-n", "--dry-run", "--dryrun"} & set(extra):
-        print("livingmeta: done; the new version is published (reports/latest/report.html for the example).")
+        print(f"livingmeta: done; published {latest}")
     return 0
+
+
+def _latest_report(configfile: str) -> str:
+    """Where the latest published report is, for the closing message."""
+    import os
+
+    from livingmeta.config import load
+    from livingmeta.errors import ReviewInputError
+
+    try:
+        reports = load(configfile)["reports_dir"]
+    except ReviewInputError:
+        return "see the reports folder"
+    latest = os.path.join(reports, "latest")
+    version = os.readlink(latest) if os.path.islink(latest) else "none"
+    return f"{os.path.join(latest, 'report.html')} (version {version})"
