@@ -327,20 +327,21 @@ def _sum_n(rows: Sequence[dict], key: str) -> Any:
     return None
 
 
+MAX_ROWS = 42  # rows of one forest plot part: taller plots are split so that each part fits an A4 page
+
+
 def _forest(items: list[dict], *, analysis: dict, title: str, desc: str, show_weight: bool,
-            footer_left: list[str], footer_right: list[str] | None = None) -> str:
+            footer_left: list[str]) -> str:
     """Draw a forest plot from a list of row items.
 
     Item kinds: ``study`` (square + whiskers), ``heading`` (bold label), ``diamond`` (pooled or subtotal
     estimate), ``pi`` (prediction interval bar), ``note`` (italic text across the left columns),
     ``het`` (small text under a subtotal), ``gap`` (blank half row).
-    """
-    c = _Cols
-    measure = analysis.get("measure") or "SMD"
-    short = MEASURE_SHORT.get(measure, measure)
-    canvas = Canvas(title=title, desc=desc, font_size=FS)
 
-    # axis range
+    A plot with more than :data:`MAX_ROWS` rows is drawn as consecutive ``<svg>`` parts on one common
+    scale (each with its header and axis; the totals and heterogeneity lines in the last part), so that
+    no part is taller than a printed page.
+    """
     core, ext = [], []
     for it in items:
         if it["kind"] == "study" and _ok(it.get("yi")):
@@ -352,6 +353,37 @@ def _forest(items: list[dict], *, analysis: dict, title: str, desc: str, show_we
             core.append(it.get("estimate"))
             ext += [it.get("ci_lb"), it.get("ci_ub")]
     lo, hi, ticks = axis_range(core, ext)
+    chunks: list[list[dict]] = [[]]
+    used = 0.0
+    for it in items:
+        size = 0.5 if it["kind"] == "gap" else 1.0
+        if used + size > MAX_ROWS and chunks[-1]:
+            chunks.append([])
+            used = 0.0
+        if it["kind"] == "gap" and not chunks[-1]:
+            continue
+        chunks[-1].append(it)
+        used += size
+    if len(chunks) == 1:
+        return _forest_part(items, analysis=analysis, lo=lo, hi=hi, ticks=ticks, title=title, desc=desc,
+                            show_weight=show_weight, footer_left=footer_left)
+    parts = []
+    for i, chunk in enumerate(chunks, 1):
+        last = i == len(chunks)
+        if not last:
+            chunk = chunk + [{"kind": "note", "label": f"(continued in part {i + 1} of {len(chunks)})"}]
+        parts.append(_forest_part(chunk, analysis=analysis, lo=lo, hi=hi, ticks=ticks,
+                                  title=f"{title} (part {i} of {len(chunks)})", desc=desc,
+                                  show_weight=show_weight, footer_left=footer_left if last else []))
+    return "".join(parts)
+
+
+def _forest_part(items: list[dict], *, analysis: dict, lo: float, hi: float, ticks: list[float], title: str,
+                 desc: str, show_weight: bool, footer_left: list[str]) -> str:
+    c = _Cols
+    measure = analysis.get("measure") or "SMD"
+    short = MEASURE_SHORT.get(measure, measure)
+    canvas = Canvas(title=title, desc=desc, font_size=FS)
     scale = Scale(lo, hi, c.plot0, c.plot1)
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
 
@@ -867,15 +899,29 @@ def _previous_flow_lines(previous: dict) -> list[tuple[str, bool]]:
 # SYRCLE risk of bias
 
 
+ROB_MAX_ROWS = 34  # studies per traffic-light part (one A4 page)
+
+
 def rob_traffic_light(rob: dict, labels: dict[str, str] | None = None) -> str:
     """robvis-style traffic-light table: one row per study, one column per SYRCLE item (D1..D10), a
-    coloured circle with a symbol (+ low, ? unclear, − high) per judgement, the legend and the item key."""
+    coloured circle with a symbol (+ low, ? unclear, − high) per judgement, the legend and the item key.
+    More than :data:`ROB_MAX_ROWS` studies are drawn as consecutive ``<svg>`` parts."""
+    order = list(rob.get("studies") or {})
+    chunks = [order[i:i + ROB_MAX_ROWS] for i in range(0, len(order), ROB_MAX_ROWS)] or [[]]
+    return "".join(_rob_traffic_part(rob, labels or {}, chunk, with_legend=i == len(chunks) - 1,
+                                     part=(i + 1, len(chunks)) if len(chunks) > 1 else None)
+                   for i, chunk in enumerate(chunks))
+
+
+def _rob_traffic_part(rob: dict, labels: dict[str, str], order: list[str], *, with_legend: bool,
+                      part: tuple[int, int] | None) -> str:
     items = rob.get("items") or []
     studies = rob.get("studies") or {}
-    labels = labels or {}
-    order = list(studies)
-    canvas = Canvas(title=f"{rob.get('tool') or 'Risk of bias'}: judgements per study and item",
-                    desc="Traffic-light table; + low, ? unclear, \u2212 high risk of bias", font_size=10)
+    title = f"{rob.get('tool') or 'Risk of bias'}: judgements per study and item"
+    if part:
+        title += f" (part {part[0]} of {part[1]})"
+    canvas = Canvas(title=title, desc="Traffic-light table; + low, ? unclear, \u2212 high risk of bias",
+                    font_size=10)
     label_w = max([text_width(labels.get(s, s), 10) for s in order] + [60]) + 10
     label_w = min(label_w, 140)
     col = 30.0
@@ -919,7 +965,9 @@ def rob_traffic_light(rob: dict, labels: dict[str, str] | None = None) -> str:
             text += f" ({item['domain'].lower()})"
         canvas.text(key_x, ky, truncate(text, key_w, 9.5), size=9.5, tooltip=item.get("domain"))
         ky += 12.5
-    # legend under the grid
+    # legend under the grid (last part only)
+    if not with_legend:
+        return canvas.render(max(grid_bottom, ky) + 6)
     ly = grid_bottom + 18
     lx = 2.0
     canvas.text(lx, ly + 4, "Judgement:", bold=True)

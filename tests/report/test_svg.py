@@ -185,3 +185,30 @@ def test_axis_range_includes_zero_and_room_on_both_sides():
     assert -lo / (hi - lo) >= 0.2
     lo, hi, ticks = svg.axis_range([-14.2, -12.0], [-60.0, 1.0])
     assert lo >= -30  # a very wide interval does not squash the plot
+
+
+def test_tall_forest_plot_is_split_into_parts_on_one_scale(results):
+    a = copy.deepcopy(results["analyses"][0])
+    base = a["studies"][0]
+    a["studies"] = [dict(base, study=f"s{i}", label=f"Study {i:02d}", yi=base["yi"] + i / 50) for i in range(70)]
+    a["k"] = 70
+    text = svg.forest_plot(a)
+    parts = [ET.fromstring(p + "</svg>") for p in text.split("</svg>")[:-1]]
+    assert len(parts) == 2
+    assert all(float(p.get("height")) < 1000 for p in parts)  # each part fits an A4 page (~980 px)
+    assert sum(len(by_class(p, "study")) for p in parts) == 70
+    assert len(by_class(parts[0], "pooled")) == 0 and len(by_class(parts[1], "pooled")) == 1
+    assert "(continued in part 2 of 2)" in texts(parts[0])
+    # same axis in both parts
+    ticks = [[w for w in texts(p) if w.replace("\u2212", "").isdigit()] for p in parts]
+    assert ticks[0][-5:] == ticks[1][-5:] and len(ticks[0][-5:]) == 5
+
+
+def test_many_studies_split_the_traffic_light_table(results):
+    rob = copy.deepcopy(results["risk_of_bias"])
+    one = next(iter(rob["studies"].values()))
+    rob["studies"] = {f"s{i:02d}": one for i in range(50)}
+    text = svg.rob_traffic_light(rob)
+    parts = [ET.fromstring(p + "</svg>") for p in text.split("</svg>")[:-1]]
+    assert len(parts) == 2 and sum(len(by_class(p, "rob")) for p in parts) == 500
+    assert "Low risk" in texts(parts[1]) and "Low risk" not in texts(parts[0])
