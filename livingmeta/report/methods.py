@@ -41,7 +41,8 @@ METHOD_LABELS = {
 }
 
 TEST_LABELS = {
-    "knha": "Knapp\u2013Hartung (Hartung\u2013Knapp\u2013Sidik\u2013Jonkman) adjustment, t distribution with k \u2212 1 df",
+    "knha": ("Knapp\u2013Hartung (Hartung\u2013Knapp\u2013Sidik\u2013Jonkman) adjustment, t distribution with "
+             "k \u2212 1 df"),
     "z": "Wald-type z test (normal distribution)",
 }
 

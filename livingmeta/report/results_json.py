@@ -145,6 +145,7 @@ def review_block(raw: dict | None, config: dict | None = None) -> dict:
     databases = search.get("databases") or raw.get("databases") or []
     strategy = search.get("strategy") or raw.get("search_strategy") or raw.get("strategy")
     eligibility = raw.get("eligibility") if isinstance(raw.get("eligibility"), dict) else {}
+    published = raw.get("published_review") if isinstance(raw.get("published_review"), dict) else {}
     registration = raw.get("registration")
     registration_url = raw.get("registration_url")
     if isinstance(registration, dict):
@@ -166,7 +167,7 @@ def review_block(raw: dict | None, config: dict | None = None) -> dict:
         "notice": raw.get("notice"),
         "pico": _pico(raw.get("pico")),
         "reporting_guideline": raw.get("reporting_guideline"),
-        "source_doi": (raw.get("published_review") or {}).get("doi") if isinstance(raw.get("published_review"), dict) else None,
+        "source_doi": published.get("doi"),
         "eligibility": {
             "inclusion": _strings(eligibility.get("inclusion") or raw.get("inclusion")),
             "exclusion": _strings(eligibility.get("exclusion") or raw.get("exclusion")),

@@ -708,7 +708,8 @@ class _PreviousBox(_Box):
     def __init__(self, x: float, w: float, n_prev: Any, previous: dict, n_reports: Any = None):
         lines = [(f"Studies included in previous version of review (n = {_count(n_prev)})", False)]
         if n_reports is not None:
-            lines.append((f"Reports of studies included in previous version of review (n = {_count(n_reports)})", False))
+            lines.append((f"Reports of studies included in previous version of review (n = {_count(n_reports)})",
+                          False))
         super().__init__(x, w, lines)
         self.detail: list[tuple[str, bool]] = []
         for text, bold in _previous_flow_lines(previous):
@@ -781,30 +782,35 @@ def prisma_flow(prisma: dict, *, registers: int | None = None) -> str:
     ident_lines.append((f"Registers (n = {_count(registers if registers is not None else 0)})", False))
 
     excluded = prisma.get("reports_excluded")
-    n_excl = sum(v for v in excluded.values() if isinstance(v, (int, float))) if isinstance(excluded, dict) else excluded
+    n_excl = _total(excluded)
+
+    def line(label: str, key: str, indent: float = 0.0) -> tuple:
+        return (f"{label} (n = {_count(prisma.get(key))})", False, indent)
+
     removed = [("Records removed before screening:", True),
-               (f"Duplicate records removed (n = {_count(prisma.get('duplicates_removed'))})", False, 8.0)]
+               line("Duplicate records removed", "duplicates_removed", 8.0)]
     if "automation_removed" in prisma:
-        removed.append((f"Records marked as ineligible by automation tools (n = {_count(prisma.get('automation_removed'))})", False, 8.0))
+        removed.append(line("Records marked as ineligible by automation tools", "automation_removed", 8.0))
     if "other_removed" in prisma:
-        removed.append((f"Records removed for other reasons (n = {_count(prisma.get('other_removed'))})", False, 8.0))
-    screened_right = [(f"Records excluded (n = {_count(prisma.get('records_excluded'))})", False)]
+        removed.append(line("Records removed for other reasons", "other_removed", 8.0))
+    screened_right = [line("Records excluded", "records_excluded")]
     if prisma.get("records_awaiting_screening"):
-        screened_right.append((f"Records awaiting screening (n = {_count(prisma['records_awaiting_screening'])})", False))
-    sought_right = [(f"Reports not retrieved (n = {_count(prisma.get('reports_not_retrieved'))})", False)]
+        screened_right.append(line("Records awaiting screening", "records_awaiting_screening"))
+    sought_right = [line("Reports not retrieved", "reports_not_retrieved")]
     if prisma.get("reports_awaiting_assessment"):
-        sought_right.append((f"Reports awaiting assessment (n = {_count(prisma['reports_awaiting_assessment'])})", False))
-    new_lines = [(f"New studies included in review (n = {_count(prisma.get('new_studies'))})", False)]
+        sought_right.append(line("Reports awaiting assessment", "reports_awaiting_assessment"))
+    new_lines = [line("New studies included in review", "new_studies")]
     if prisma.get("new_reports") is not None:
-        new_lines.append((f"Reports of new included studies (n = {_count(prisma['new_reports'])})", False))
+        new_lines.append(line("Reports of new included studies", "new_reports"))
+    excluded_lines = [(f"Reports excluded (n = {_count(n_excl)}):", True)] + _reason_lines(excluded)
     rows = [
         ("Identification", _Box(main_x, main_w, ident_lines), _Box(right_x, right_w, removed)),
-        ("Screening", _Box(main_x, main_w, [(f"Records screened (n = {_count(prisma.get('records_screened'))})", False)]),
+        ("Screening", _Box(main_x, main_w, [line("Records screened", "records_screened")]),
          _Box(right_x, right_w, screened_right)),
-        ("Screening", _Box(main_x, main_w, [(f"Reports sought for retrieval (n = {_count(prisma.get('reports_sought'))})", False)]),
+        ("Screening", _Box(main_x, main_w, [line("Reports sought for retrieval", "reports_sought")]),
          _Box(right_x, right_w, sought_right)),
-        ("Screening", _Box(main_x, main_w, [(f"Reports assessed for eligibility (n = {_count(prisma.get('reports_assessed'))})", False)]),
-         _Box(right_x, right_w, [(f"Reports excluded (n = {_count(n_excl)}):", True)] + _reason_lines(excluded))),
+        ("Screening", _Box(main_x, main_w, [line("Reports assessed for eligibility", "reports_assessed")]),
+         _Box(right_x, right_w, excluded_lines)),
         ("Included", _Box(main_x, main_w, new_lines), None),
     ]
     phase_span: dict[str, list[float]] = {}
