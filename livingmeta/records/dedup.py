@@ -184,6 +184,56 @@ def _linked_erratum(a: Features, b: Features) -> bool:
     return False
 
 
+def _same_team(a: Features, b: Features, authors: bool | None) -> bool:
+    """Same first author and at least one of the next five authors in common."""
+    return bool(authors) and bool(a.coauthors & b.coauthors)
+
+
+def _substituted_words(a: Features, b: Features) -> tuple[str, str]:
+    """A word of each title (4+ letters) that is no spelling variant, fragment or joined form of any word
+    of the other title: ``adult`` / ``adolescent``, ``sensitive`` / ``resistant`` (sibling trial
+    registrations, part I / part II). ``("", "")`` when the titles differ only in spelling."""
+    sa, sb = set(a.words), set(b.words)
+    joined_a, joined_b = "".join(a.words), "".join(b.words)
+
+    def unmatched(own, other, joined_other):
+        for w in own:
+            if len(w) < 4 or w in other or w in joined_other:
+                continue
+            if not any(Indel.normalized_similarity(w, o) >= 0.75 or (len(o) >= 4 and o in w) for o in other):
+                return w
+        return ""
+
+    x, y = unmatched(a.words, sb, joined_b), unmatched(b.words, sa, joined_a)
+    return (x, y) if x and y else ("", "")
+
+
+def _one_page(f: Features) -> bool:
+    return not f.pe or f.pe == f.ps
+
+
+def _page_numbers(f: Features) -> tuple[int, int] | None:
+    if not f.ps.isdigit():
+        return None
+    end = f.pe if f.pe.isdigit() else f.ps
+    return int(f.ps), int(end)
+
+
+def _letters_bundle(a: Features, b: Features, tsim: float, year_gap: int | None) -> bool:
+    """Embase's ``(multiple letters)`` record covers a letter and the replies printed after it: the other
+    record has the same title, volume and year, pages inside the bundle's range, and its first author is
+    one of the bundle's authors (the letter's author or the replying author)."""
+    bundle, item = (a, b) if a.letters else (b, a)
+    if not bundle.letters or item.letters or tsim < 0.95 or year_gap != 0:
+        return False
+    if not bundle.volume or bundle.volume != item.volume or journals_compatible(a.jkey, b.jkey) is False:
+        return False
+    outer, inner = _page_numbers(bundle), _page_numbers(item)
+    if not outer or not inner or outer[0] == outer[1] or not (outer[0] <= inner[0] <= inner[1] <= outer[1]):
+        return False
+    return bool(item.fa) and item.fa in bundle.surnames
+
+
 def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tuple[str, float, str]:
     """Decide one pair: ``("merge" | "review" | "none", title similarity, reason)``."""
     tsim = title_similarity(a, b)
@@ -217,9 +267,14 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
     journals = journals_compatible(a.jkey, b.jkey)
     full_pages = pages == "same" and a.pe and b.pe and a.pe == b.pe
 
-    if link_errata and tsim >= 0.9 and (a.notice == "erratum") != (b.notice == "erratum") \
-            and _linked_erratum(a, b) and authors is not False:
-        return "merge", tsim, "erratum notice and the article it names (volume and page)"
+    if link_errata and tsim >= 0.9 and (a.notice == "erratum") != (b.notice == "erratum") and authors is not False:
+        if _linked_erratum(a, b):
+            return "merge", tsim, "erratum notice and the article it names (volume and page)"
+        if tsim >= 0.95 and journals and same_vol and year_gap == 0 and _same_team(a, b, authors):
+            return "merge", tsim, "erratum notice and the article of the same title, authors, journal and volume"
+
+    if _letters_bundle(a, b, tsim, year_gap):
+        return "merge", tsim, "letter or reply inside a '(multiple letters)' record (same title, volume, pages)"
 
     if kinds_differ:
         same_issue = (not notice_differs and tsim >= 0.98 and same_vol and year_gap == 0 and journals
@@ -244,10 +299,24 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
             shorter, longer = sorted((a.tkey, b.tkey), key=len)
             if longer.startswith(shorter):
                 return "merge", tsim, "title with and without subtitle, same first author, volume and page"
+        if tsim >= 0.75 and year_gap == 0 and journals and not vol_conflict and pages != "conflict" \
+                and _same_team(a, b, authors):
+            return "review", tsim, "same authors, journal and year; titles differ (retitled online version?)"
         return "none", tsim, ""
 
     # similar titles
     strong = same_vol and pages == "same" and year_gap == 0 and tsim >= 0.98
+    # Pages that disagree while everything else agrees (same long title, first author and a co-author,
+    # journal, volume, year): wrong pages in one database (678-684 / 676-682), or two one-page items (a
+    # meeting abstract printed twice, two corrections without an "Erratum" label): merged. A one-page
+    # item against a full article is an unlabelled erratum or the meeting abstract of the article: a
+    # separate record, merged only with link_errata when the article names it as its erratum.
+    if (pages == "conflict" and tsim >= 0.98 and min(len(a.words), len(b.words)) >= 6 and year_gap == 0
+            and not vol_conflict and journals and _same_team(a, b, authors)):
+        if _one_page(a) == _one_page(b):
+            pages = "unknown"
+        elif link_errata and _linked_erratum(a, b):
+            return "merge", tsim, "erratum (named by the article by volume and page) and the article"
     problems = []
     if authors is False and not (strong and full_pages and len(a.words) >= 6):
         problems.append("different first authors")
@@ -270,6 +339,10 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
         problems.append("different journals")
     if tsim < MERGE_TITLE:
         problems.insert(0, f"title similarity {tsim:.2f}")
+    if not problems and tsim < 1.0 and not (same_vol and pages == "same"):
+        x, y = _substituted_words(a, b)
+        if x:  # "... in adult patients ..." / "... in adolescent patients ...": two registrations or parts
+            problems.append(f"titles differ in a word ({x} / {y})")
     if not problems:
         return "merge", tsim, "same title" if tsim == 1.0 else "similar title"
     hard = (authors is False) + (year_gap is not None and year_gap > 1) + vol_conflict + (pages == "conflict")

@@ -33,6 +33,10 @@ _NOTICE_SUFFIX = re.compile(r"(?:[-:.,]\s*|\s)(?:reply|author'?s? reply|authors'
 _ABSTRACT_MARK = re.compile(r"^(?:abstract|poster\b.*|meeting abstract|conference abstract|abstracts?\s*\d*)$",
                             re.I)
 _DIGITS = re.compile(r"\d+")
+_MULTIPLE_LETTERS = re.compile(r"\(multiple letters\)", re.I)
+# the citation of the corrected article at the end of an Embase erratum title, cut off by the export
+# ("Erratum: <title> (The Journal of Pediatrics (M")
+_TRUNCATED_CITATION = re.compile(r"\s*\((?:the\s+)?[A-Z][^()]*(?:\([^()]*)?$")
 _GROUP = re.compile(r"group|study|trial|investigator|consortium|committee|society|collaborat|network|"
                     r"\binc\b|\bltd\b|pharmaceutical|association|organi[sz]ation|institute", re.I)
 _LANGUAGES = {"chinese", "german", "french", "spanish", "polish", "japanese", "russian", "italian", "swedish",
@@ -76,12 +80,16 @@ def page_parts(pages: str) -> tuple[str, str, frozenset]:
 class Features:
     __slots__ = ("index", "title", "tkey", "words", "year", "surnames", "fa", "volume", "ps", "pe",
                  "jkey", "doi", "pmid", "notice", "abstract_mark", "translated", "has_title", "pstarts",
-                 "fa_tokens", "fa_initials", "group_author", "links", "eloc")
+                 "fa_tokens", "fa_initials", "group_author", "links", "eloc", "letters", "coauthors",
+                 "has_coordinates")
 
     def __init__(self, index: int, record: dict):
         self.index = index
-        core, notice, abstract_mark, translated, links = split_title(record.get("title"))
+        title = record.get("title")
+        core, notice, abstract_mark, translated, links = split_title(title)
         self.links = links
+        # Embase's "(multiple letters)": one record for a letter and the replies printed after it
+        self.letters = bool(title) and bool(_MULTIPLE_LETTERS.search(title))
         self.tkey = nz.title_key(core)
         self.words = self.tkey.split()
         self.has_title = bool(self.tkey)
@@ -97,15 +105,22 @@ class Features:
         given = first_author.split(",", 1)[1] if "," in first_author else ""
         self.fa_initials = "".join(t[0] for t in re.split(r"[^a-z]+", given) if t)
         self.group_author = bool(_GROUP.search(first_author))
+        self.coauthors = frozenset(self.surnames[1:6])
         vol = record.get("volume") or ""
         match = _DIGITS.search(vol)
         self.volume = str(int(match.group(0))) if match else ""
         pages = record.get("pages") or ""
+        issue = str(record.get("issue") or "").strip()
+        if not self.volume and issue.isdigit() and re.fullmatch(r"[1-9]\d?", pages.strip()):
+            # Fields shifted left (some Embase conference records): volume empty, the volume in the issue
+            # field and the issue in the pages field ("", "26", "9" for volume 26, issue 9, page 1746).
+            self.volume, pages = str(int(issue)), ""
         self.ps, self.pe, self.pstarts = page_parts(pages)
         self.eloc = bool(re.match(r"\s*[a-z]\d{3,}", pages, re.I))  # e12724, a1754, c1804
         self.jkey = journal_tokens(record.get("journal"))
         self.doi = record.get("doi") or ""
         self.pmid = record.get("pmid") or ""
+        self.has_coordinates = bool(self.jkey or self.volume or self.ps)
 
 
 def strip_annotations(text: str) -> tuple[str, list[str]]:
@@ -183,6 +198,9 @@ def split_title(title: str | None) -> tuple[str, str | None, bool, bool, tuple]:
             notice = notice or kind
             if kind in ("erratum", "retraction"):  # "Erratum: <title of the article>"
                 text = text[match.end():].lstrip(" :.-–") or text
+                cut = _TRUNCATED_CITATION.search(text)
+                if cut and cut.start() > 20:
+                    text = text[: cut.start()]
             break
     if notice is None and _NOTICE_SUFFIX.search(text):
         notice = "reply" if re.search(r"reply|response", text[-20:], re.I) else "erratum"
