@@ -267,7 +267,8 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
     journals = journals_compatible(a.jkey, b.jkey)
     full_pages = pages == "same" and a.pe and b.pe and a.pe == b.pe
 
-    if link_errata and tsim >= 0.9 and (a.notice == "erratum") != (b.notice == "erratum") and authors is not False:
+    if link_errata and tsim >= 0.9 and (a.notice == "erratum") != (b.notice == "erratum") and (
+            authors is not False or a.fa in b.surnames or b.fa in a.surnames):  # an erratum adding an author
         if _linked_erratum(a, b):
             return "merge", tsim, "erratum notice and the article it names (volume and page)"
         if tsim >= 0.95 and journals and same_vol and year_gap == 0 and _same_team(a, b, authors):

@@ -40,33 +40,38 @@ def test_pairwise_recall_on_labelled_sets(scores, name):
     assert scores[name][0]["recall"] >= 0.97, scores[name][0]["fn_pairs"][:5]
 
 
-@pytest.mark.xfail(strict=True, reason="the haematology key counts errata notices, replies to letters and sibling "
-                   "trial registrations as duplicates; the conservative rules send those to the review list")
+# Haematology's key cannot be reached by a conservative engine (docs/records.md, "Quality and scale"):
+# 7 of its 163 pairs join four sibling trial registrations (adult / adolescent, plasma-therapy sensitive /
+# resistant: four trials) and 14 join errata to their article, while the same key keeps three other errata
+# apart from theirs. Recall >= 0.97 would need merging distinct registrations (losing studies).
+@pytest.mark.xfail(strict=True, reason="the haematology key joins sibling trial registrations (7 pairs) and "
+                   "errata to their articles (14 pairs, but not 3 other errata): unreachable at precision 0.999")
 def test_pairwise_recall_haematology(scores):
     assert scores["haematology"][0]["recall"] >= 0.97
 
 
-def test_haematology_missed_pairs_are_mostly_on_the_review_list(scores):
+def test_haematology_recall_floor_and_missed_pairs_on_the_review_list(scores):
     s, result, truth = scores["haematology"]
-    assert s["recall"] >= 0.80
+    assert s["recall"] >= 0.84 and s["precision"] == 1.0
     in_review = {frozenset((p["a"], p["b"])) for p in result.review_pairs}
     cluster = dict(zip(result.record_ids, result.cluster_ids))
+    members = {}
+    for rid, cid in cluster.items():
+        members.setdefault(cid, []).append(rid)
     surfaced = sum(1 for a, b in s["fn_pairs"]
-                   if frozenset((a, b)) in in_review
-                   or any(frozenset((x, y)) in in_review for x in (a,) for y in result.record_ids
-                          if cluster[y] == cluster[b]))
-    assert surfaced >= 0.5 * len(s["fn_pairs"])
+                   if any(frozenset((x, y)) in in_review for x in members[cluster[a]] for y in members[cluster[b]]))
+    assert surfaced >= 0.85 * len(s["fn_pairs"])
 
 
 def _rec(rid, title, authors=("Smith, J.",), year=2020, journal="Journal of Things", volume="12", pages="100-110",
-         doi=None, pmid=None, export="2024-01-01", source="pubmed", position=1):
+         doi=None, pmid=None, export="2024-01-01", source="pubmed", position=1, issue=None):
     return {"record_id": rid, "title": title, "authors": list(authors), "year": year, "journal": journal,
-            "volume": volume, "pages": pages, "doi": doi, "pmid": pmid, "export": export, "source": source,
-            "position": position}
+            "volume": volume, "issue": issue, "pages": pages, "doi": doi, "pmid": pmid, "export": export,
+            "source": source, "position": position}
 
 
-def _decide(a, b):
-    return compare(Features(0, a), Features(1, b))[0]
+def _decide(a, b, **options):
+    return compare(Features(0, a), Features(1, b), **options)[0]
 
 
 TITLE = "Exosome-loaded hydrogel delays intervertebral disc degeneration in a rat model"
@@ -216,3 +221,88 @@ def test_link_errata_option_merges_an_erratum_with_the_article_it_names():
     assert compare(Features(0, article), Features(1, erratum), link_errata=True)[0] == "merge"
     assert compare(Features(0, article), Features(1, _rec("b", f"{TITLE} (vol 12, pg 400, 2020)", pages="300")),
                    link_errata=True)[0] != "merge"
+
+
+TEAM = ("Koehl, B.", "Boyer, O.", "Kossorotoff, M.")
+
+
+def test_wrong_pages_with_same_title_team_journal_and_volume_are_merged():
+    a = _rec("a", TITLE, authors=TEAM, pages="678-684")
+    assert _decide(a, _rec("b", TITLE, authors=("Koehl B", "Boyer O", "Other C"), journal="J Things", pages="676-682")) \
+        == "merge"
+    assert _decide(_rec("a", TITLE, authors=TEAM, pages="22"), _rec("b", TITLE, authors=TEAM, pages="52")) == "merge"
+    # not without a shared co-author, another journal or volume, or a short title
+    assert _decide(a, _rec("b", TITLE, authors=("Koehl, B.", "Jones, K."), pages="676-682")) != "merge"
+    assert _decide(a, _rec("b", TITLE, authors=TEAM, journal="Blood", pages="676-682")) != "merge"
+    assert _decide(a, _rec("b", TITLE, authors=TEAM, volume="13", pages="676-682")) != "merge"
+    assert _decide(_rec("a", "Stroke rehabilitation", authors=TEAM, pages="678-684"),
+                   _rec("b", "Stroke rehabilitation", authors=TEAM, pages="676-682")) != "merge"
+
+
+def test_one_page_item_and_article_of_the_same_title_are_linked_only_as_a_named_erratum():
+    article = _rec("a", TITLE, authors=TEAM, pages="1223-1229")
+    one_page = _rec("b", TITLE, authors=TEAM, pages="2205")   # unlabelled erratum, or the meeting abstract
+    assert _decide(article, one_page) == "review"
+    assert _decide(article, one_page, link_errata=True) == "review"
+    named = _rec("a", TITLE + ".[Erratum appears in J Things. 2020 Sep;12(9):2205]", authors=TEAM, pages="1223-1229")
+    assert _decide(named, one_page) == "review"
+    assert _decide(named, one_page, link_errata=True) == "merge"
+
+
+def test_truncated_erratum_citation_and_shifted_fields_are_repaired():
+    embase = _rec("a", "Erratum: " + TITLE + " (The Journal of Things (M", pages="616")
+    wos = _rec("b", TITLE + " (vol 12, pg 310, 2020)", pages="616-616")
+    assert _decide(embase, wos) == "merge"       # the same erratum notice in two databases
+    assert _decide(embase, _rec("c", TITLE, pages="310-317")) != "merge"
+    shifted = _rec("a", "The treatment of atypical HUS", volume=None, issue="26", pages="9")
+    assert _decide(shifted, _rec("b", "The treatment of atypical hus", volume="26", issue="9", pages="1746")) == "merge"
+    assert _decide(shifted, _rec("b", "The treatment of atypical hus", volume="27", issue="9", pages="1746")) != "merge"
+
+
+def test_multiple_letters_record_absorbs_the_letter_and_the_reply_it_prints():
+    bundle = _rec("a", TITLE + " (multiple letters) [1]", authors=("Yildiz, B.", "Kural, N.", "Shepherd, A. B."),
+                  pages="943-945")
+    reply = _rec("b", TITLE + " - Reply", authors=("Shepherd, Amy B.", "Palmer, A."), pages="945")
+    assert _decide(bundle, reply) == "merge"
+    assert _decide(bundle, _rec("b", TITLE, authors=("Yildiz, B.",), pages="943-944")) == "merge"
+    assert _decide(bundle, dict(reply, pages="946")) != "merge"                       # printed after the bundle
+    assert _decide(bundle, dict(reply, authors=["Other, Z."])) != "merge"              # not one of its authors
+    assert _decide(_rec("a", TITLE + " (letter)", pages="943-945"), reply) != "merge"  # a plain letter
+
+
+def test_titles_differing_in_a_substituted_word_without_coordinates_go_to_review():
+    base = "Open label controlled trial of eculizumab in {} patients with plasma therapy-resistant aHUS"
+    kw = dict(authors=("Alexion Pharmaceuticals, Inc",), journal=None, volume=None, pages=None)
+    adult, adolescent = _rec("a", base.format("adult"), **kw), _rec("b", base.format("adolescent"), **kw)
+    assert _decide(adult, adolescent) == "review"
+    assert _decide(adult, _rec("b", base.format("adlut"), **kw)) == "merge"          # a typo, not another word
+    assert _decide(_rec("a", "Non-small-cell lung cancer in never smokers treated with erlotinib", volume=None),
+                   _rec("b", "Non-small celllung cancer in never smokers treated with erlotinib", volume=None)) == "merge"
+
+
+def test_retitled_version_with_same_authors_journal_and_year_goes_to_review():
+    authors = ("Lapeyraque, A. L.", "Malina, M.", "Fremeaux-Bacchi, V.")
+    a = _rec("a", "Eculizumab in severe Shiga-toxin-associated HUS", authors=authors, journal="N Engl J Med",
+             volume="364", pages="2561-2563")
+    b = _rec("b", "Complement blockade in severe Shiga-toxin-associated HUS", authors=("Lapeyraque, AL", "Malina, M"),
+             journal="New England Journal of Medicine", volume=None, pages=None)
+    assert _decide(a, b) == "review"
+    assert _decide(a, dict(b, authors=["Lapeyraque, AL", "Other, Z"])) == "none"
+
+
+def test_link_errata_accepts_an_erratum_that_adds_an_author():
+    article = _rec("a", TITLE, authors=("Nurnberger, J.", "Philipp, T.", "Witzke, O."), volume="360", pages="542-544")
+    erratum = _rec("b", TITLE + " (New England Journal of Medicine (2009) 360 (542-544))", authors=("Philipp, T.",),
+                   volume="360", pages="2487")
+    assert _decide(article, erratum) == "review"
+    assert _decide(article, erratum, link_errata=True) == "merge"
+    assert _decide(article, dict(erratum, authors=["Other, Z."]), link_errata=True) != "merge"
+
+
+def test_link_errata_default_matches_the_config_schema(repo):
+    import yaml
+
+    from livingmeta.records import dedup
+
+    schema = yaml.safe_load((repo / "workflow" / "schemas" / "config.schema.yaml").read_text(encoding="utf-8"))
+    assert schema["properties"]["records"]["properties"]["link_errata"]["default"] is dedup.LINK_ERRATA
