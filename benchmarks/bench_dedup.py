@@ -10,7 +10,9 @@
    missing journal, "[Review]" annotations). Prints records, seconds, peak RSS and pairwise
    precision / recall / F1 against the enlarged answer key.
 
-Run: ``.venv/bin/python benchmarks/bench_dedup.py`` (``--copies 16`` gives ~105,000 records).
+Run: ``.venv/bin/python benchmarks/bench_dedup.py`` (``--copies 16`` gives ~105,000 records);
+``--link-errata`` adds the quality table with errata linked to their articles; ``--misses haematology``
+lists one set's missed and wrongly merged pairs field by field. Figures: docs/records.md.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-from livingmeta.records.dedup import deduplicate
+from livingmeta.records.dedup import compare, deduplicate
 from livingmeta.records.dedup_eval import pairwise_scores, read_answer_key
+from livingmeta.records.dedup_features import Features
 from livingmeta.records.ingest import parse_export
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup"
@@ -54,19 +57,46 @@ def review_recall(result, truth) -> float:
     return pairwise_scores(result.record_ids, clusters, truth)["recall"]
 
 
-def quality() -> None:
-    print("quality on the labelled sets (pairwise)")
+def quality(link_errata: bool = False) -> None:
+    print(f"quality on the labelled sets (pairwise; link_errata={link_errata})")
     print(f"{'set':20s} {'records':>7s} {'pairs':>6s} {'precision':>9s} {'recall':>7s} {'F1':>6s} "
           f"{'FP':>3s} {'FN':>4s} {'review':>6s} {'recall+review':>13s} {'seconds':>7s}")
     for name in SETS:
         records, truth = load_set(name)
         start = time.perf_counter()
-        result = deduplicate(records)
+        result = deduplicate(records, link_errata=link_errata)
         seconds = time.perf_counter() - start
         s = pairwise_scores(result.record_ids, result.cluster_ids, truth)
         print(f"{name:20s} {s['records']:7d} {s['true_pairs']:6d} {s['precision']:9.4f} {s['recall']:7.4f} "
               f"{s['f1']:6.4f} {s['false_positives']:3d} {s['false_negatives']:4d} {len(result.review_pairs):6d} "
               f"{review_recall(result, truth):13.4f} {seconds:7.2f}")
+
+
+FIELDS = ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid")
+
+
+def misses(name: str, link_errata: bool = False) -> None:
+    """Missed (and wrongly merged) pairs of one labelled set, fields side by side, with the decision of
+    :func:`compare` for the pair: the material for judging what the answer key calls a duplicate."""
+    records, truth = load_set(name)
+    result = deduplicate(records, link_errata=link_errata)
+    s = pairwise_scores(result.record_ids, result.cluster_ids, truth)
+    by_id = {r["record_id"]: r for r in records}
+    index = {rid: k for k, rid in enumerate(result.record_ids)}
+    for kind, pairs in (("missed", s["fn_pairs"]), ("wrongly merged", s["fp_pairs"])):
+        print(f"\n{name}: {len(pairs)} {kind} pairs")
+        for a, b in pairs:
+            fa, fb = Features(index[a], by_id[a]), Features(index[b], by_id[b])
+            decision, score, reason = compare(fa, fb, link_errata=link_errata)
+            print(f"\n{a} / {b}: {decision} {score:.3f} {reason}")
+            for key in FIELDS:
+                va, vb = by_id[a].get(key), by_id[b].get(key)
+                if key == "authors":
+                    va, vb = "; ".join((va or [])[:4]), "; ".join((vb or [])[:4])
+                mark = "  " if va == vb else "!="
+                print(f"  {mark} {key:8s} {str(va)[:110]}")
+                if va != vb:
+                    print(f"     {'':8s} {str(vb)[:110]}")
 
 
 # ------------------------------------------------------------------------------------------ enlarged corpus
@@ -199,8 +229,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=16, help="copies of the labelled sets (16 -> ~105k records)")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--link-errata", action="store_true", help="also score with records.link_errata on")
+    parser.add_argument("--misses", metavar="SET", choices=SETS,
+                        help="list the missed and wrongly merged pairs of one labelled set, then stop")
     args = parser.parse_args(argv)
+    if args.misses:
+        misses(args.misses, args.link_errata)
+        return 0
     quality()
+    if args.link_errata:
+        print()
+        quality(link_errata=True)
     if not args.skip_scale:
         scale(args.copies)
     return 0
