@@ -20,8 +20,15 @@ by :func:`compare`:
 * **bibliographic coordinates**: same first author, year, volume and first page (and last page if both
   have one) and compatible journals -> merge even when the titles differ (the same article indexed under
   its original-language and English titles).
+* **damaged fields**: pages that disagree under the same long title, first author and co-author, journal,
+  volume and year (both ranges, or both single pages) -> merge; a one-page item against the full article
+  -> review. Volume/issue/pages shifted left and truncated erratum citations are repaired in
+  :mod:`dedup_features`. Embase's ``(multiple letters)`` record absorbs the letter and replies it prints.
+* Titles differing in a substituted word (``adult`` / ``adolescent``) without matching volume and pages
+  -> review (sibling trial registrations).
 * Errata, replies, comments, retraction notices and conference abstracts (``[Abstract]``) are never merged
-  automatically with a record of another kind; nor are records whose years differ by more than one.
+  automatically with a record of another kind (``link_errata`` links errata; off by default, see
+  docs/records.md); nor are records whose years differ by more than one.
 * Anything close but not certain (title similarity >= 0.85, or matching coordinates without compatible
   journals, ...) -> review list.
 
@@ -73,7 +80,7 @@ REVIEW_COLUMNS = ("record_a", "record_b", "score", "reason", "decision", "review
                   "volume_a", "volume_b", "pages_a", "pages_b", "doi_a", "doi_b")
 
 MERGE_TITLE = 0.95     # title similarity for a title-based merge
-LINK_ERRATA = False  # see deduplicate(): the labelled sets disagree with themselves on errata
+LINK_ERRATA = False    # = records.link_errata default; the answer keys disagree on errata (docs/records.md)
 REVIEW_TITLE = 0.85    # title similarity for the review list
 ID_TITLE = 0.80        # titles must agree at least this much for an identifier-based merge
 BLOCK_CAP = 60         # blocks larger than this are compared within a sliding window
