@@ -228,8 +228,8 @@ TEAM = ("Koehl, B.", "Boyer, O.", "Kossorotoff, M.")
 
 def test_wrong_pages_with_same_title_team_journal_and_volume_are_merged():
     a = _rec("a", TITLE, authors=TEAM, pages="678-684")
-    assert _decide(a, _rec("b", TITLE, authors=("Koehl B", "Boyer O", "Other C"), journal="J Things", pages="676-682")) \
-        == "merge"
+    other_db = _rec("b", TITLE, authors=("Koehl B", "Boyer O", "Other C"), journal="J Things", pages="676-682")
+    assert _decide(a, other_db) == "merge"
     assert _decide(_rec("a", TITLE, authors=TEAM, pages="22"), _rec("b", TITLE, authors=TEAM, pages="52")) == "merge"
     # not without a shared co-author, another journal or volume, or a short title
     assert _decide(a, _rec("b", TITLE, authors=("Koehl, B.", "Jones, K."), pages="676-682")) != "merge"
@@ -276,8 +276,9 @@ def test_titles_differing_in_a_substituted_word_without_coordinates_go_to_review
     adult, adolescent = _rec("a", base.format("adult"), **kw), _rec("b", base.format("adolescent"), **kw)
     assert _decide(adult, adolescent) == "review"
     assert _decide(adult, _rec("b", base.format("adlut"), **kw)) == "merge"          # a typo, not another word
+    joined = "Non-small celllung cancer in never smokers treated with erlotinib"
     assert _decide(_rec("a", "Non-small-cell lung cancer in never smokers treated with erlotinib", volume=None),
-                   _rec("b", "Non-small celllung cancer in never smokers treated with erlotinib", volume=None)) == "merge"
+                   _rec("b", joined, volume=None)) == "merge"
 
 
 def test_retitled_version_with_same_authors_journal_and_year_goes_to_review():
