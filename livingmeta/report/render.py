@@ -148,6 +148,69 @@ def _rob_support_rows(rob: dict, labels: dict[str, str]) -> list[dict]:
     return rows
 
 
+STATUS_TEXT = {"new": "new analysis", "removed": "no longer reported", "changed": "updated", "unchanged": "unchanged"}
+RECORD_LABELS = (
+    ("records_screened", "Records screened (new searches)"),
+    ("records_excluded", "Records excluded at title/abstract"),
+    ("reports_assessed", "Reports assessed for eligibility"),
+    ("new_studies", "New studies included"),
+    ("total_studies", "Studies included in total"),
+)
+
+
+def _delta(previous: Any, current: Any) -> str:
+    if isinstance(previous, bool) or isinstance(current, bool):
+        return "—"
+    if not isinstance(previous, (int, float)) or not isinstance(current, (int, float)):
+        return "—"
+    diff = current - previous
+    if diff == 0:
+        return "0"
+    return ("+" if diff > 0 else fmt.MINUS) + fmt.integer(abs(diff))
+
+
+def changes_view(results: dict) -> dict | None:
+    """The "What changed since version X" section: studies added/corrected/removed (with labels), the
+    record counts with their change, and one row per analysis (previous vs this version)."""
+    changes = results.get("what_changed")
+    if not isinstance(changes, dict):
+        return None
+    previous = changes.get("previous_version")
+    labels = {s.get("study"): s.get("label") or s.get("study") for s in results.get("studies") or []}
+    analyses = {a.get("analysis"): a for a in results.get("analyses") or []}
+
+    def named(ids):
+        return [labels.get(s, s) for s in ids or []]
+
+    rows = []
+    for row in changes.get("analyses") or []:
+        a = analyses.get(row.get("analysis")) or {}
+        rows.append({
+            **row,
+            "label": a.get("label") or fmt.humanise(row.get("outcome") or row.get("analysis") or ""),
+            "anchor": row.get("analysis") if a else None,
+            "status_text": STATUS_TEXT.get(row.get("status"), row.get("status")),
+            "previous": row.get("previous") or {},
+            "current": row.get("current") or {},
+        })
+    records = changes.get("records") or {}
+    record_rows = [{"label": label, "previous": (records.get(key) or {}).get("previous"),
+                    "current": (records.get(key) or {}).get("current"),
+                    "delta": _delta((records.get(key) or {}).get("previous"), (records.get(key) or {}).get("current"))}
+                   for key, label in RECORD_LABELS if key in records]
+    return {
+        "previous_version": previous,
+        "first": previous is None,
+        "added": named(changes.get("studies_added")),
+        "corrected": named(changes.get("studies_corrected")),
+        "removed": list(changes.get("studies_removed") or []),
+        "records": record_rows,
+        "analyses": rows,
+        "conclusion_changes": [r for r in rows if r.get("conclusion_changed")],
+        "n_changed": sum(1 for r in rows if r.get("status") != "unchanged"),
+    }
+
+
 def build_view(results: dict) -> dict[str, Any]:
     """Everything the template needs beyond results.json itself: figures (SVG), tables, anchors."""
     studies = results.get("studies") or []
@@ -167,6 +230,10 @@ def build_view(results: dict) -> dict[str, Any]:
                 "svg": _markup(svg.subgroup_forest_plot(a, sg)) if sg.get("analysed") else None,
                 "test": svg.subgroup_test_text(sg),
             })
+        points = (results.get("history") or {}).get(a.get("analysis"))
+        cumulative = svg.cumulative_plot(a, points or [])
+        entry["cumulative"] = _markup(cumulative) if cumulative else None
+        entry["cumulative_n"] = len(svg.cumulative_points(points))
         figures["analyses"][a.get("analysis")] = entry
     figures["prisma"] = _markup(svg.prisma_flow(results.get("prisma") or {}))
     has_rob = bool(rob.get("items")) and bool(rob.get("studies"))
@@ -176,6 +243,7 @@ def build_view(results: dict) -> dict[str, Any]:
     illustrative_notice = next((n for n in results.get("notices") or [] if n.get("kind") == "illustrative"), None)
     return {
         "figures": figures,
+        "changes": changes_view(results),
         "labels": labels,
         "characteristics": characteristic_tables(studies),
         "subgroup_vars": subgroup_vars,

@@ -18,7 +18,8 @@ import re
 from datetime import datetime
 from typing import Any, Iterable
 
-from livingmeta.living.versions import build_time, next_version
+from livingmeta.living.changes import history, what_changed
+from livingmeta.living.versions import build_time, next_version, published_versions
 from livingmeta.report import fmt
 from livingmeta.report.methods import build_methods
 
@@ -42,6 +43,9 @@ POOLED_KEYS = (
 DEFAULT_NOTICE = ("Some results rest on illustrative numbers (values not taken from the source studies). "
                   "They demonstrate the workflow and must not be cited as evidence.")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# study keys derived from the other studies (a letter suffix when two share a label), not from the study
+# file: left out when versions are compared, so adding "Liu 2023" does not "correct" the other one
+STUDY_DERIVED_KEYS = ("label",)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -307,14 +311,61 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
 
 
 # ---------------------------------------------------------------------------------------------------
+# earlier versions: what changed, history
+
+
+def published_documents(reports_dir: str | os.PathLike) -> list[dict]:
+    """results.json of every published version under ``reports_dir``, oldest first (unreadable ones are
+    skipped; a document without a version gets its folder's name)."""
+    from pathlib import Path
+
+    from livingmeta.jsonio import read_json
+
+    docs = []
+    for name in published_versions(reports_dir):
+        path = Path(reports_dir) / name / "results.json"
+        try:
+            doc = read_json(path)
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict):
+            doc.setdefault("version", name)
+            docs.append(doc)
+    return docs
+
+
+def _comparable(doc: dict) -> dict:
+    """``doc`` with the study entries reduced to what their study files state (see STUDY_DERIVED_KEYS)."""
+    out = dict(doc)
+    out["studies"] = [{k: v for k, v in study.items() if k not in STUDY_DERIVED_KEYS}
+                      for study in doc.get("studies") or [] if isinstance(study, dict)]
+    return out
+
+
+def living_blocks(current: dict, published: list[dict]) -> dict:
+    """``what_changed`` (against the newest published version whose name differs from ``current``'s;
+    ``previous_version`` is null for the first version) and ``history`` (every published version, then
+    ``current``) for results.json."""
+    version = current.get("version")
+    previous = next((doc for doc in reversed(published) if doc.get("version") != version), None)
+    changes = what_changed(_comparable(previous) if previous is not None else None, _comparable(current))
+    earlier = [doc for doc in published if doc.get("version") != version]
+    return {"what_changed": changes, "history": history(earlier, current)}
+
+
+# ---------------------------------------------------------------------------------------------------
 # the whole document
 
 
 def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled: list[dict],
                   subgroups: list[dict], leave_one_out: list[dict], review: dict | None, config: dict,
                   reports_dir: str | os.PathLike, exports: Iterable[dict] | None = None,
-                  when: datetime | None = None, software: dict | None = None) -> dict:
-    """results.json as a dict. Analyses keep the order of ``pooled`` (the protocol's order)."""
+                  when: datetime | None = None, software: dict | None = None,
+                  published: list[dict] | None = None) -> dict:
+    """results.json as a dict. Analyses keep the order of ``pooled`` (the protocol's order).
+
+    ``published``: the results.json documents of the published versions, oldest first (default: read from
+    ``reports_dir``); they give ``what_changed`` and ``history``."""
     when = when or build_time()
     software = software or software_versions()
     prisma = dict(prisma or {})
@@ -373,7 +424,7 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
 
     rob_out = dict(rob or {})
     config = config or {}
-    return {
+    doc = {
         "format_version": FORMAT_VERSION,
         "review": review_out,
         "version": next_version(reports_dir, when),
@@ -389,6 +440,10 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
         "illustrative_data": illustrative,
         "notices": notices,
     }
+    if published is None:
+        published = published_documents(reports_dir)
+    doc.update(living_blocks(doc, published))
+    return doc
 
 
 def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: str | None,

@@ -1036,3 +1036,69 @@ def rob_summary_chart(rob: dict) -> str:
         canvas.text(lx + 17, y, legend)
         lx += 17 + text_width(legend, 10) + 18
     return canvas.render(y + 8)
+
+
+# ---------------------------------------------------------------------------------------------------
+# cumulative view across published versions
+
+
+def cumulative_points(points: Sequence[dict] | None) -> list[dict]:
+    """The versions of an analysis's history that have a pooled estimate with its CI."""
+    return [p for p in points or [] if _ok(p.get("estimate"), p.get("ci_lb"), p.get("ci_ub"))]
+
+
+def cumulative_plot(a: dict, points: Sequence[dict]) -> str | None:
+    """How one analysis's pooled estimate and CI moved across the published versions (oldest at the top,
+    this version last, in bold): one row per version with k and the estimate [CI], a marker and whiskers
+    on a common axis, and the null line. None with fewer than two versions holding an estimate."""
+    rows = cumulative_points(points)
+    if len(rows) < 2:
+        return None
+    measure = a.get("measure") or "SMD"
+    short = MEASURE_SHORT.get(measure, measure)
+    level = fmt.integer(a.get("level") or 95)
+    x_version, x_k, x_est, plot0, plot1 = 2.0, 196.0, 336.0, 356.0, WIDTH - 12.0
+    lo, hi, ticks = axis_range([r["estimate"] for r in rows], [v for r in rows for v in (r["ci_lb"], r["ci_ub"])])
+    scale = Scale(lo, hi, plot0, plot1)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    label = f"{a.get('label') or a.get('outcome')}, {a.get('timepoint')}"
+    canvas = Canvas(title=f"Cumulative view across versions: {label}",
+                    desc=f"{len(rows)} versions; pooled {short} and {level}% CI per published version",
+                    font_size=FS)
+    y = 14.0
+    canvas.text(x_version, y, "Version", bold=True)
+    canvas.text(x_k, y, "k", bold=True, anchor="end")
+    canvas.text(x_est, y, f"{short} [{level}% CI]", bold=True, anchor="end")
+    canvas.text((plot0 + plot1) / 2, y, f"Pooled {short} per version", bold=True, anchor="middle")
+    top = y + 6
+    canvas.line(0, top, WIDTH, top, stroke=LIGHT, width=0.75)
+    y = top + 4
+    for i, r in enumerate(rows):
+        last = i == len(rows) - 1
+        mid = y + ROW / 2
+        base = mid + FS * 0.35
+        canvas.text(x_version, base, truncate(str(r.get("version")) + (" (this version)" if last else ""),
+                                              x_k - 30, FS, last), bold=last)
+        canvas.text(x_k, base, fmt.integer(r.get("k")), anchor="end", bold=last)
+        canvas.text(x_est, base, fmt.est_ci(r["estimate"], r["ci_lb"], r["ci_ub"]), anchor="end", bold=last)
+        if last:
+            _draw_diamond(canvas, scale, mid, r, fill=BLACK, cls="diamond current")
+        else:
+            _draw_study_mark(canvas, scale, mid, {"yi": r["estimate"], "ci_lb": r["ci_lb"], "ci_ub": r["ci_ub"],
+                                                  "square": 7.0})
+        y += ROW
+    bottom = y + 2
+    if lo <= 0 <= hi:
+        canvas.items.insert(0, f'<line x1="{_n(scale(0))}" y1="{_n(top)}" x2="{_n(scale(0))}" '
+                               f'y2="{_n(bottom)}" stroke="{GREY}" stroke-width="0.75"/>')
+    canvas.line(plot0, bottom, plot1, bottom, stroke=DARK, width=0.75)
+    for t in ticks:
+        tx = scale(t)
+        canvas.line(tx, bottom, tx, bottom + 4, stroke=DARK, width=0.75)
+        canvas.text(tx, bottom + 14, tick_label(t, step), size=FS_S, anchor="middle")
+    left, right = favours_labels(a.get("higher_is_better"))
+    lines_l, l_end, lines_r, r_start = _place_favours(left, right, scale(0), plot0 - 90, WIDTH - 2)
+    fy = bottom + 27
+    canvas.lines_of_text(l_end, fy, lines_l, size=FS_S, anchor="end", leading=11)
+    canvas.lines_of_text(r_start, fy, lines_r, size=FS_S, anchor="start", leading=11)
+    return canvas.render(fy + 11 * (max(len(lines_l), len(lines_r)) - 1) + 8, css_class="figure-svg cumulative")

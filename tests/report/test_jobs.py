@@ -84,6 +84,7 @@ def test_pdf_job(jobs):
     report_html()
     pdf = report_pdf()
     data = pdf.read_bytes()
+    assert report_pdf().read_bytes() == data  # byte-identical PDF for the same input (SOURCE_DATE_EPOCH)
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext not installed: PDF generated but its text not checked")
