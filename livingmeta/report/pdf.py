@@ -1,15 +1,73 @@
-"""HTML report -> PDF with WeasyPrint (imported here only, so the other jobs stay light).
+"""HTML report -> PDF with WeasyPrint (imported here only, so the other jobs stay light), incrementally.
 
 The report is self-contained (inline CSS and SVG); the URL fetcher refuses everything except ``data:``
 URLs, so rendering never touches the network or the file system beyond the HTML itself. Fonts come from
 the system (Liberation Sans / DejaVu, metric-compatible with Arial, which the figures are laid out for).
+
+Incremental build (:func:`build_pdf`). The report template marks where the PDF may be cut with
+``<!--pdf-part NAME-->`` comments: the front matter, one part per analysis, the appendices (each starts on
+a new page anyway). Every part is rendered as a standalone document with the report's own ``<head>``
+(same CSS) and without the page-margin texts, in a process pool; its PDF is cached under ``cache_dir``
+keyed by a hash of its HTML (and the WeasyPrint version), so an update re-renders only the parts whose
+HTML changed. What depends on the whole document is added when the parts are merged (pypdf):
+
+* the running header (title, version), the "Illustrative data — do not cite" footer and "Page X of Y":
+  a blank document of the same page size and ``@page`` rules, rendered by WeasyPrint with exactly those
+  margin texts, is stamped onto the pages (so the look is unchanged);
+* the page numbers in the contents: the front matter is rendered with the page numbers of the other parts
+  written in (``data-page``), from the parts' page counts (guessed from the last build while everything
+  renders in parallel, checked afterwards, and the front matter re-rendered if a guess was wrong);
+* links between parts (rewritten to a placeholder URL in the parts, turned back into internal links),
+  named destinations for every anchor, and the bookmarks (outline) with WeasyPrint's heading levels.
+
+The output is deterministic: parts are rendered from the same HTML, metadata (creation date) comes from
+the HTML's ``dcterms.created`` (``generated_at``, fixed by ``SOURCE_DATE_EPOCH``), and the file identifier
+is a hash of the parts.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
+
+PART_RE = re.compile(r"<!--pdf-part ([A-Za-z0-9_.:-]+)-->")
+CROSS_LINK = "https://livingmeta.invalid/part-link#"
+CACHE_FORMAT = "livingmeta-pdf-part-1"  # bump when the way parts are made changes
+PX_TO_PT = 0.75
+
+# no page-margin texts in the parts: they are stamped at merge time
+PART_CSS = """<style>
+@page { @top-left { content: none; } @top-right { content: none; }
+        @bottom-left { content: none; } @bottom-right { content: none; } }
+@page :first { @top-left { content: none; } @top-right { content: none; } }
+.toc a[data-page]::after { content: leader(".") attr(data-page); }
+</style>
+"""
+# SVG text drawn as HTML text (see svg_text_as_html)
+SVG_TEXT_CSS = """<style>
+.lm-svg { position: relative; break-inside: avoid; page-break-inside: avoid; }
+.lm-svg > svg { display: block; }
+figure.figure.multi .lm-svg + .lm-svg { margin-top: 1.2em; }
+.lm-t { position: absolute; white-space: nowrap; line-height: 1; margin: 0; padding: 0; font-kerning: none;
+        width: 1000px; }
+.lm-s { text-align: left; } .lm-m { text-align: center; } .lm-e { text-align: right; }
+.lm-b { font-weight: bold; } .lm-i { font-style: italic; }
+.lm-r { position: absolute; width: 0; height: 0; transform-origin: 0 0; }
+</style>
+"""
+# the stamp document: same @page rules and margin texts as the report, nothing on the pages themselves
+STAMP_CSS = """<style>
+.lm-stamp-string { display: block; height: 0; margin: 0; padding: 0; border: 0; overflow: hidden;
+                   visibility: hidden; }
+.lm-stamp-page { break-before: page; height: 0; }
+</style>
+"""
 
 
 def offline_fetcher():
@@ -20,27 +78,512 @@ def offline_fetcher():
     return URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
 
 
-def html_to_pdf(html: str, pdf_path: str | os.PathLike, *, base_url: str | None = None) -> None:
-    """Write ``html`` as an A4 PDF to ``pdf_path`` (atomically: temporary file and rename)."""
-    import weasyprint
-
-    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=offline_fetcher(), media_type="print")
-    pdf_path = Path(pdf_path)
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{pdf_path.name}.", dir=pdf_path.parent)
+def _atomic_path(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a published report is readable like any file
+    return tmp
+
+
+def _write_atomic(path: Path, write: Callable[[str], None]) -> None:
+    tmp = _atomic_path(path)
     try:
-        document.write_pdf(tmp)
-        os.replace(tmp, pdf_path)
+        write(tmp)
+        os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
 
 
-def html_file_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike) -> None:
-    html = Path(html_path).read_text(encoding="utf-8")
-    html_to_pdf(html, pdf_path, base_url=str(Path(html_path).resolve().parent) + os.sep)
+def html_to_pdf(html: str, pdf_path: str | os.PathLike, *, base_url: str | None = None) -> None:
+    """Write ``html`` as one PDF to ``pdf_path`` in a single WeasyPrint pass (atomically)."""
+    import weasyprint
+
+    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=offline_fetcher(), media_type="print")
+    _write_atomic(Path(pdf_path), document.write_pdf)
+
+
+# ---------------------------------------------------------------------------------------------------
+# SVG text as HTML text
+
+SVG_RE = re.compile(r"<svg\b[^>]*>.*?</svg>", flags=re.S)
+TEXT_RE = re.compile(r"<text\b([^>]*)>(.*?)</text>", flags=re.S)
+ATTR_RE = re.compile(r'([A-Za-z_:][-A-Za-z0-9_:.]*)="([^"]*)"')
+ROTATE_RE = re.compile(r"translate\(\s*([-\d.]+)[ ,]+([-\d.]+)\s*\)\s*rotate\(\s*([-\d.]+)\s*\)")
+BASELINE = 0.8465  # baseline below the top of a line-height: 1 box (Liberation Sans: (1 + 0.905 - 0.212) / 2)
+MAX_SVG_WIDTH = 680.0  # the A4 text width in CSS px: wider figures are scaled down, keep their SVG text
+ANCHOR_BOX = 1000.0
+
+
+def _px(value: float) -> str:
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _text_span(attrs: dict[str, str], inner: str, size0: float, fill0: str) -> str:
+    size = float(attrs.get("font-size", size0))
+    rotate = ROTATE_RE.search(attrs.get("transform", ""))
+    x, y = (float(rotate.group(1)), float(rotate.group(2))) if rotate else (float(attrs.get("x", 0)),
+                                                                            float(attrs.get("y", 0)))
+    ox, oy = (0.0, 0.0) if rotate else (x, y)
+    anchor = attrs.get("text-anchor", "start")
+    classes = ["lm-t", {"middle": "lm-m", "end": "lm-e"}.get(anchor, "lm-s")]
+    left = ox - (ANCHOR_BOX / 2 if anchor == "middle" else ANCHOR_BOX if anchor == "end" else 0)
+    style = [f"left:{_px(left)}px", f"top:{_px(oy - BASELINE * size)}px"]
+    if size != size0:
+        style.append(f"font-size:{_px(size)}px")
+    if attrs.get("font-weight") == "bold":
+        classes.append("lm-b")
+    if attrs.get("font-style") == "italic":
+        classes.append("lm-i")
+    fill = attrs.get("fill", fill0)
+    if fill and fill != fill0:
+        style.append(f"color:{fill}")
+    text = re.sub(r"<title>.*?</title>", "", inner, flags=re.S)
+    span = f'<span class="{" ".join(classes)}" style="{";".join(style)}">{text}</span>'
+    if rotate:
+        return (f'<div class="lm-r" style="left:{_px(x)}px;top:{_px(y)}px;'
+                f'transform:rotate({_px(float(rotate.group(3)))}deg)">{span}</div>')
+    return span
+
+
+def _convert_svg(match: re.Match) -> str:
+    svg = match.group(0)
+    root = dict(ATTR_RE.findall(re.match(r"<svg\b[^>]*>", svg).group(0)))
+    try:
+        width, height = float(root["width"]), float(root["height"])
+    except (KeyError, ValueError):
+        return svg
+    if width > MAX_SVG_WIDTH or "<tspan" in svg:
+        return svg
+    size0, fill0 = float(root.get("font-size", 16)), root.get("fill", "#000000")
+    spans: list[str] = []
+
+    def take(m: re.Match) -> str:
+        spans.append(_text_span(dict(ATTR_RE.findall(m.group(1))), m.group(2), size0, fill0))
+        return ""
+
+    shapes = TEXT_RE.sub(take, svg)
+    if not spans:
+        return svg
+    family = root.get("font-family")
+    font = f"font-family:{family};" if family else ""
+    color = f"color:{fill0};" if fill0 else ""
+    return (f'<div class="lm-svg" style="width:{_px(width)}px;height:{_px(height)}px;font-size:{_px(size0)}px;'
+            f'{font}{color}">'
+            f'{shapes}{"".join(spans)}</div>')
+
+
+def svg_text_as_html(html: str) -> str:
+    """Move the ``<text>`` of each inline SVG figure into absolutely positioned HTML spans over the
+    figure (same font, size, weight, colour, anchor and baseline; rotation kept).
+
+    WeasyPrint lays out and draws SVG text letter by letter (one Pango layout and, for centred or
+    right-aligned text, one PDF form XObject per text element), which made the figures' ~3,400 words
+    most of the PDF's cost; as HTML text each is one layout and plain text in the page's content stream.
+    The text stays text (searchable, selectable). Used for the PDF only; the HTML report keeps its SVG."""
+    return SVG_RE.sub(_convert_svg, html)
+
+
+# ---------------------------------------------------------------------------------------------------
+# splitting the report into parts
+
+
+@dataclass
+class Part:
+    name: str
+    body: str
+    ids: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Split:
+    head: str            # <!DOCTYPE ...> up to and including <body ...>
+    body_open: str       # the <body ...> tag
+    running: str         # the running-title / running-version elements (string-set sources)
+    parts: list[Part]
+
+
+def _balance_sections(fragment: str) -> str:
+    """Close ``<section>``s left open at the end of a fragment and drop closing tags without an opening
+    one (a part cut inside the results section)."""
+    opens = len(re.findall(r"<section\b", fragment))
+    closes = len(re.findall(r"</section>", fragment))
+    if opens > closes:
+        return fragment + "</section>" * (opens - closes)
+    for _ in range(closes - opens):
+        cut = fragment.rfind("</section>")
+        fragment = fragment[:cut] + fragment[cut + len("</section>"):]
+    return fragment
+
+
+def split_report(html: str) -> Split:
+    match = re.search(r"<body\b[^>]*>", html)
+    if not match:
+        raise ValueError("the report HTML has no <body>")
+    head, body_open = html[:match.start()], match.group(0)
+    end = html.rfind("</body>")
+    body = html[match.end():end if end >= 0 else len(html)]
+    running = "".join(re.findall(r'<div class="running-(?:title|version)"[^>]*>.*?</div>', body, flags=re.S))
+    pieces = PART_RE.split(body)
+    parts = [Part("front", pieces[0])]
+    for name, fragment in zip(pieces[1::2], pieces[2::2]):
+        parts.append(Part(name, fragment))
+    for part in parts:
+        part.body = _balance_sections(part.body)
+        part.ids = set(re.findall(r'\bid="([^"]+)"', part.body))
+    return Split(head, body_open, running, parts)
+
+
+def _with_part_css(head: str) -> str:
+    cut = head.rfind("</head>")
+    css = PART_CSS + SVG_TEXT_CSS
+    return head[:cut] + css + head[cut:] if cut >= 0 else head + css
+
+
+LINK_RE = re.compile(r'href="#([^"]+)"')
+
+
+def _relink(body: str, ids: set[str], pages: dict[str, int] | None = None) -> str:
+    """Point links to anchors of other parts at the placeholder URL (resolved when merging); in the
+    contents, also write the target's page number (``pages``) into ``data-page``."""
+    def cross(m: re.Match) -> str:
+        return m.group(0) if m.group(1) in ids else f'href="{CROSS_LINK}{m.group(1)}"'
+
+    def toc(m: re.Match) -> str:
+        target = m.group(1)
+        if target in ids or pages is None or target not in pages:
+            return cross(m)
+        return f'href="{CROSS_LINK}{target}" data-page="{pages[target]}"'
+
+    nav = re.search(r'<nav class="toc".*?</nav>', body, flags=re.S) if pages is not None else None
+    if nav is None:
+        return LINK_RE.sub(cross, body)
+    return (LINK_RE.sub(cross, body[:nav.start()]) + LINK_RE.sub(toc, nav.group(0))
+            + LINK_RE.sub(cross, body[nav.end():]))
+
+
+def _neutral_head(head: str) -> str:
+    """The head without the document's title and metadata (they name the version and the build time; the
+    merged PDF takes them from the front matter), so that an unchanged section keeps its cache key."""
+    head = re.sub(r"<title>.*?</title>\s*", "", head, flags=re.S)
+    return re.sub(r"<meta\s+name=[^>]*>\s*", "", head)
+
+
+def part_html(split: Split, part: Part, pages: dict[str, int] | None = None) -> str:
+    body = _relink(part.body, part.ids, pages)
+    head = split.head if part.name == "front" else _neutral_head(split.head)
+    return f"{_with_part_css(head)}{split.body_open}\n{body}\n</body>\n</html>\n"
+
+
+def stamp_html(split: Split, n_pages: int) -> str:
+    """A document of ``n_pages`` blank pages carrying only the report's page-margin texts."""
+    head = split.head
+    cut = head.rfind("</head>")
+    head = head[:cut] + STAMP_CSS + head[cut:] if cut >= 0 else head + STAMP_CSS
+    notice = ('<div class="lm-stamp-string"><p class="notice-title lm-stamp-string"></p></div>'
+              if re.search(r'class="[^"]*\billustrative\b', split.body_open) else "")
+    pages = '<div class="lm-stamp-page"></div>' * max(n_pages - 1, 0)
+    return f"{head}{split.body_open}\n{split.running}{notice}{pages}\n</body>\n</html>\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+# rendering (in worker processes)
+
+
+def _weasyprint_version() -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("weasyprint")
+
+
+def part_key(html: str) -> str:
+    h = hashlib.sha256()
+    for piece in (CACHE_FORMAT, _weasyprint_version(), html):
+        h.update(piece.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+def render_part(html: str, pdf_path: str, meta_path: str) -> dict:
+    """Render one standalone document; write its PDF and a JSON sidecar: page count, page size, anchors
+    ``{id: [page, x, y]}`` and bookmarks ``[[level, label, page, x, y]]`` (CSS px from the top left)."""
+    import weasyprint
+
+    document = weasyprint.HTML(string=html, url_fetcher=offline_fetcher(), media_type="print").render()
+    anchors: dict[str, list] = {}
+    bookmarks: list[list] = []
+    for i, page in enumerate(document.pages):
+        for name, point in page.anchors.items():
+            anchors.setdefault(name, [i, point[0], point[1]])
+        for level, label, (x, y), _state in page.bookmarks:
+            bookmarks.append([level, label, i, x, y])
+    meta = {"pages": len(document.pages), "anchors": anchors, "bookmarks": bookmarks,
+            "height": document.pages[0].height if document.pages else 0}
+    _write_atomic(Path(pdf_path), document.write_pdf)
+    _write_atomic(Path(meta_path), lambda tmp: Path(tmp).write_text(json.dumps(meta, sort_keys=True),
+                                                                   encoding="utf-8"))
+    return meta
+
+
+def _render_job(args: tuple[str, str, str]) -> dict:
+    return render_part(*args)
+
+
+class Renderer:
+    """Renders documents into the cache, in parallel (a pool of forked processes made on first use)."""
+
+    def __init__(self, cache_dir: Path, workers: int):
+        self.cache_dir = cache_dir
+        self.workers = max(1, workers)
+        self.pool = None
+        self.rendered = 0
+        self.keys: set[str] = set()
+
+    def paths(self, key: str) -> tuple[Path, Path]:
+        return self.cache_dir / f"{key}.pdf", self.cache_dir / f"{key}.json"
+
+    def cached(self, key: str) -> dict | None:
+        pdf, meta = self.paths(key)
+        if pdf.is_file() and meta.is_file():
+            try:
+                return json.loads(meta.read_text(encoding="utf-8"))
+            except ValueError:
+                return None
+        return None
+
+    def render(self, jobs: dict[str, str]) -> dict[str, dict]:
+        """``{key: html}`` -> ``{key: meta}``, biggest documents first."""
+        order = sorted(jobs, key=lambda k: -len(jobs[k]))
+        args = [(jobs[k], *map(str, self.paths(k))) for k in order]
+        self.rendered += len(args)
+        self.keys.update(order)
+        if not args:
+            return {}
+        if self.workers == 1:
+            return {k: _render_job(a) for k, a in zip(order, args)}
+        if self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            import weasyprint  # noqa: F401  (imported once, before the workers are forked)
+
+            self.pool = ProcessPoolExecutor(max_workers=self.workers,
+                                            mp_context=multiprocessing.get_context("fork"))
+        return dict(zip(order, self.pool.map(_render_job, args)))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+
+# ---------------------------------------------------------------------------------------------------
+# the build
+
+
+@dataclass
+class Plan:
+    keys: list[str]           # one per part, in order
+    metas: list[dict]
+    stamp_key: str
+    stamp_meta: dict
+
+
+def _guesses(cache_dir: Path) -> dict[str, int]:
+    try:
+        return json.loads((cache_dir / "pages.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _anchor_pages(split: Split, metas: list[dict | None], counts: list[int]) -> dict[str, int]:
+    """Absolute page number (1-based) of every anchor outside the front matter."""
+    pages: dict[str, int] = {}
+    offset = counts[0]
+    for part, meta, count in zip(split.parts[1:], metas[1:], counts[1:]):
+        anchors = (meta or {}).get("anchors") or {}
+        for anchor in part.ids:
+            page = anchors.get(anchor, [0])[0]
+            pages.setdefault(anchor, offset + page + 1)
+        offset += count
+    return pages
+
+
+def plan_parts(split: Split, renderer: Renderer) -> Plan:
+    """Render what is not cached; resolve the contents' page numbers and the page total (a few rounds
+    at most: the first renders everything in parallel on guessed page counts)."""
+    guesses = _guesses(renderer.cache_dir)
+    rest = split.parts[1:]
+    rest_html = [part_html(split, p) for p in rest]
+    rest_keys = [part_key(h) for h in rest_html]
+    metas: list[dict | None] = [None] + [renderer.cached(k) for k in rest_keys]
+    front_pages = guesses.get("front", 1)
+    for _round in range(4):
+        counts = [front_pages] + [m["pages"] if m else guesses.get(p.name, 1) for m, p in zip(metas[1:], rest)]
+        pages = _anchor_pages(split, metas, counts)
+        front = part_html(split, split.parts[0], pages)
+        front_key = part_key(front)
+        stamp = stamp_html(split, sum(counts))
+        stamp_key = part_key(stamp)
+        jobs = {k: h for k, h, m in zip(rest_keys, rest_html, metas[1:]) if m is None}
+        for key, html in ((front_key, front), (stamp_key, stamp)):
+            if renderer.cached(key) is None:
+                jobs[key] = html
+        renderer.render(jobs)
+        metas = [renderer.cached(front_key)] + [m or renderer.cached(k) for m, k in zip(metas[1:], rest_keys)]
+        actual = [m["pages"] for m in metas]
+        if actual == counts and _anchor_pages(split, metas, actual) == pages:
+            return Plan([front_key] + rest_keys, metas, stamp_key, renderer.cached(stamp_key))
+        front_pages = actual[0]
+        # the next round renders only the front matter and the stamp again
+    raise RuntimeError("the contents' page numbers did not settle")
+
+
+def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import (ArrayObject, ByteStringObject, DictionaryObject, Fit, FloatObject, NameObject,
+                               NumberObject, TextStringObject)
+
+    writer = PdfWriter()
+    anchors: dict[str, tuple[int, float, float]] = {}
+    bookmarks: list[tuple[int, str, int, float, float]] = []
+    heights: list[float] = []
+    info: dict = {}
+    offset = 0
+    for key, meta in zip(plan.keys, plan.metas):
+        reader = PdfReader(renderer.paths(key)[0])
+        for page in reader.pages:
+            writer.add_page(page)
+            heights.append(float(page.mediabox.height))
+        for name, (page, x, y) in sorted(meta["anchors"].items()):
+            anchors.setdefault(name, (offset + page, x, y))
+        bookmarks += [(level, label, offset + page, x, y) for level, label, page, x, y in meta["bookmarks"]]
+        if key == plan.keys[0]:
+            info = dict(reader.metadata or {})
+        offset += meta["pages"]
+
+    def dest(name: str) -> ArrayObject | None:
+        if name not in anchors:
+            return None
+        page, x, y = anchors[name]
+        return ArrayObject([writer.pages[page].indirect_reference, NameObject("/XYZ"),
+                            FloatObject(round(x * PX_TO_PT, 3)),
+                            FloatObject(round(heights[page] - y * PX_TO_PT, 3)), NumberObject(0)])
+
+    # the stamp: margin texts and page numbers, drawn over each page (a form XObject, no re-parsing)
+    stamp = PdfReader(renderer.paths(plan.stamp_key)[0])
+    if len(stamp.pages) != len(writer.pages):
+        raise RuntimeError(f"page margins for {len(stamp.pages)} pages, the report has {len(writer.pages)}")
+    for i, page in enumerate(writer.pages):
+        _stamp_page(writer, page, stamp.pages[i], i + 1)
+        # links: named destinations and links to other parts -> explicit destinations
+        for ref in page.get("/Annots") or []:
+            annot = ref.get_object()
+            target = None
+            if isinstance(annot.get("/Dest"), (TextStringObject, ByteStringObject)):
+                target = str(annot["/Dest"])
+            action = annot.get("/A")
+            if action is not None:
+                action = action.get_object()
+                uri = str(action.get("/URI", ""))
+                if uri.startswith(CROSS_LINK):
+                    target = uri[len(CROSS_LINK):]
+                    del annot["/A"]
+            if target is not None:
+                resolved = dest(target)
+                if resolved is None:  # an anchor that is nowhere: a dead link, as WeasyPrint drops it
+                    annot.pop("/Dest", None)
+                else:
+                    annot[NameObject("/Dest")] = resolved
+
+    # named destinations (report.pdf#analysis-dhi__4_weeks) and bookmarks
+    names = ArrayObject()
+    for name in sorted(anchors):
+        names += [TextStringObject(name), dest(name)]
+    dests = DictionaryObject({NameObject("/Names"): names})
+    writer._root_object[NameObject("/Names")] = DictionaryObject(
+        {NameObject("/Dests"): writer._add_object(dests)})
+    stack: list[tuple[int, Any]] = []
+    for level, label, page, x, y in bookmarks:
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        fit = Fit.xyz(round(x * PX_TO_PT, 3), round(heights[page] - y * PX_TO_PT, 3), 0)
+        item = writer.add_outline_item(title=label, page_number=page, parent=stack[-1][1] if stack else None,
+                                       fit=fit)
+        stack.append((level, item))
+
+    writer.add_metadata({k: v for k, v in info.items() if isinstance(k, str)})
+    digest = hashlib.sha256("\0".join(plan.keys + [plan.stamp_key]).encode()).digest()[:16]
+    writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
+    _write_atomic(out_path, writer.write)
+
+
+def _stamp_page(writer, page, stamp_page, number: int) -> None:
+    """Draw ``stamp_page`` over ``page`` as a form XObject (the page's own content stream is wrapped in
+    q/Q, never parsed)."""
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
+    contents = stamp_page["/Contents"].get_object()
+    streams = list(contents) if isinstance(contents, ArrayObject) else [contents]
+    form = DecodedStreamObject()
+    form.set_data(b"\n".join(s.get_object().get_data() for s in streams))
+    form.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Form"),
+        NameObject("/BBox"): ArrayObject(stamp_page.mediabox),
+        NameObject("/Resources"): (stamp_page["/Resources"].get_object().clone(writer)
+                                   if "/Resources" in stamp_page else DictionaryObject()),
+    })
+    form_ref = writer._add_object(form.flate_encode())
+    if "/Resources" not in page:
+        page[NameObject("/Resources")] = DictionaryObject()
+    resources = page["/Resources"].get_object()
+    if "/XObject" not in resources:
+        resources[NameObject("/XObject")] = DictionaryObject()
+    name = f"/LmStamp{number}"  # pages of a part share one resource dictionary
+    resources["/XObject"].get_object()[NameObject(name)] = form_ref
+    before, after = DecodedStreamObject(), DecodedStreamObject()
+    before.set_data(b"q\n")
+    after.set_data(f"\nQ\nq {name} Do Q\n".encode("ascii"))
+    old = page["/Contents"]
+    old_list = list(old.get_object()) if isinstance(old.get_object(), ArrayObject) else [old]
+    page[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *old_list,
+                                                  writer._add_object(after)])
+
+
+def build_pdf(html: str, pdf_path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
+              workers: int | None = None) -> dict:
+    """Write the report ``html`` as a PDF, re-rendering only the parts whose HTML changed since the last
+    build that used ``cache_dir`` (default: ``pdf_parts/`` beside the PDF). Returns
+    ``{parts, rendered, pages}``."""
+    pdf_path = Path(pdf_path)
+    cache = Path(cache_dir) if cache_dir else pdf_path.parent / "pdf_parts"
+    cache.mkdir(parents=True, exist_ok=True)
+    split = split_report(svg_text_as_html(html))
+    renderer = Renderer(cache, workers or os.cpu_count() or 1)
+    try:
+        plan = plan_parts(split, renderer)
+    finally:
+        renderer.close()
+    merge_parts(split, plan, renderer, pdf_path)
+    # remember the page counts (next build's guesses) and drop what this build did not use
+    counts = {p.name: m["pages"] for p, m in zip(split.parts, plan.metas)}
+    _write_atomic(cache / "pages.json", lambda tmp: Path(tmp).write_text(json.dumps(counts, sort_keys=True),
+                                                                        encoding="utf-8"))
+    keep = set(plan.keys) | {plan.stamp_key}
+    for path in cache.iterdir():
+        if path.suffix in (".pdf", ".json") and path.stem not in keep and path.name != "pages.json":
+            path.unlink(missing_ok=True)
+    names = {k: p.name for p, k in zip(split.parts, plan.keys)} | {plan.stamp_key: "page margins"}
+    return {"parts": len(plan.keys), "rendered": renderer.rendered, "pages": sum(counts.values()),
+            "rendered_parts": sorted({names.get(k, "front") for k in renderer.keys})}
+
+
+def html_file_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
+                     cache_dir: str | os.PathLike | None = None, workers: int | None = None) -> dict:
+    return build_pdf(Path(html_path).read_text(encoding="utf-8"), pdf_path, cache_dir=cache_dir, workers=workers)

@@ -233,7 +233,6 @@ def build_view(results: dict) -> dict[str, Any]:
         points = (results.get("history") or {}).get(a.get("analysis"))
         cumulative = svg.cumulative_plot(a, points or [])
         entry["cumulative"] = _markup(cumulative) if cumulative else None
-        entry["cumulative_n"] = len(svg.cumulative_points(points))
         figures["analyses"][a.get("analysis")] = entry
     figures["prisma"] = _markup(svg.prisma_flow(results.get("prisma") or {}))
     has_rob = bool(rob.get("items")) and bool(rob.get("studies"))

@@ -1043,14 +1043,25 @@ def rob_summary_chart(rob: dict) -> str:
 
 
 def cumulative_points(points: Sequence[dict] | None) -> list[dict]:
-    """The versions of an analysis's history that have a pooled estimate with its CI."""
-    return [p for p in points or [] if _ok(p.get("estimate"), p.get("ci_lb"), p.get("ci_ub"))]
+    """The rows of the cumulative view: the versions of an analysis's history (oldest first) that have a
+    pooled estimate with its CI, where a version that left k, the estimate and the CI as they were is
+    folded into the version that introduced them (so an analysis that no new evidence touched keeps its
+    figure, and its report section, unchanged from one version to the next)."""
+    rows: list[dict] = []
+    for p in points or []:
+        if not _ok(p.get("estimate"), p.get("ci_lb"), p.get("ci_ub")):
+            continue
+        if rows and all(rows[-1].get(key) == p.get(key) for key in ("k", "estimate", "ci_lb", "ci_ub")):
+            continue
+        rows.append(p)
+    return rows
 
 
 def cumulative_plot(a: dict, points: Sequence[dict]) -> str | None:
     """How one analysis's pooled estimate and CI moved across the published versions (oldest at the top,
-    this version last, in bold): one row per version with k and the estimate [CI], a marker and whiskers
-    on a common axis, and the null line. None with fewer than two versions holding an estimate."""
+    the current estimate last, in bold with a diamond): one row per version that changed the estimate (see
+    :func:`cumulative_points`) with k and the estimate [CI], a marker and whiskers on a common axis, and
+    the null line. None with fewer than two such versions."""
     rows = cumulative_points(points)
     if len(rows) < 2:
         return None
@@ -1077,8 +1088,7 @@ def cumulative_plot(a: dict, points: Sequence[dict]) -> str | None:
         last = i == len(rows) - 1
         mid = y + ROW / 2
         base = mid + FS * 0.35
-        canvas.text(x_version, base, truncate(str(r.get("version")) + (" (this version)" if last else ""),
-                                              x_k - 30, FS, last), bold=last)
+        canvas.text(x_version, base, truncate(str(r.get("version")), x_k - 30, FS, last), bold=last)
         canvas.text(x_k, base, fmt.integer(r.get("k")), anchor="end", bold=last)
         canvas.text(x_est, base, fmt.est_ci(r["estimate"], r["ci_lb"], r["ci_ub"]), anchor="end", bold=last)
         if last:

@@ -116,14 +116,15 @@ def test_what_changed_section(two_versions):
 def test_cumulative_plot(two_versions):
     _, second = two_versions
     html = render_html(second)
-    for a in second["analyses"]:
-        assert f'id="fig-cumulative-{a["analysis"]}"' in html  # two versions with an estimate each
+    # only where the estimate moved: a version that left an analysis unchanged adds no row (and no plot)
+    assert html.count('<figure class="figure cumulative"') == 1
+    assert 'id="fig-cumulative-histological_grade__end_of_study"' not in html
     block = re.search(r'<figure class="figure cumulative" id="fig-cumulative-dhi__4_weeks">\s*(<svg.*?</svg>)',
                       html, flags=re.S).group(1)
     root = ET.fromstring(block)
     assert root.find(f"{SVG_NS}title").text == "Cumulative view across versions: Disc height index (DHI), 4 weeks"
     texts = ["".join(t.itertext()) for t in root.iter(f"{SVG_NS}text")]
-    assert "2026-11-21" in texts and "2026-11-21.2 (this version)" in texts
+    assert "2026-11-21" in texts and "2026-11-21.2" in texts
     assert "2.16 [0.86, 3.46]" in texts and "1.20 [\u22120.30, 2.70]" in texts
     assert len(root.findall(f"{SVG_NS}rect[@class='study']")) == 1  # the earlier version
     assert len(root.findall(f"{SVG_NS}polygon[@class='diamond current']")) == 1  # this version
@@ -131,6 +132,15 @@ def test_cumulative_plot(two_versions):
           and line.get("stroke") == "#666666"]
     assert x0, "null line"
     assert render_html(second) == html  # deterministic
+
+
+def test_cumulative_rows_fold_unchanged_versions():
+    from livingmeta.report import svg
+
+    same = {"k": 4, "estimate": 1.0, "ci_lb": 0.1, "ci_ub": 1.9}
+    points = [{"version": "v1", **same}, {"version": "v2", **same},
+              {"version": "v3", "k": 5, "estimate": 0.5, "ci_lb": -0.2, "ci_ub": 1.2}, {"version": "v4", **same}]
+    assert [p["version"] for p in svg.cumulative_points(points)] == ["v1", "v3", "v4"]
 
 
 def test_history_skips_versions_without_estimate():

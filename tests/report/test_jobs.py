@@ -30,11 +30,12 @@ class NamedList(list):
 
 
 class FakeSnakemake:
-    def __init__(self, inputs, output, log, params=None):
+    def __init__(self, inputs, output, log, params=None, threads=1):
         self.input = inputs
         self.output = NamedList([str(output)])
         self.log = NamedList([str(log)])
         self.params = NamedList([], **(params or {}))
+        self.threads = threads
 
 
 def run_script(name: str, smk: FakeSnakemake) -> None:
@@ -60,9 +61,9 @@ def jobs(tmp_path, monkeypatch):
                                                    tmp_path / "html.log"))
         return out / "report.html"
 
-    def report_pdf():
-        run_script("report_pdf.py", FakeSnakemake(NamedList([str(out / "report.html")]), out / "report.pdf",
-                                                  tmp_path / "pdf.log"))
+    def report_pdf(cache="pdf_parts"):
+        run_script("report_pdf.py", FakeSnakemake(NamedList([], html=str(out / "report.html")), out / "report.pdf",
+                                                  tmp_path / "pdf.log", {"cache": str(out / cache)}, threads=2))
         return out / "report.pdf"
 
     return results_json, report_html, report_pdf
@@ -84,7 +85,10 @@ def test_pdf_job(jobs):
     report_html()
     pdf = report_pdf()
     data = pdf.read_bytes()
-    assert report_pdf().read_bytes() == data  # byte-identical PDF for the same input (SOURCE_DATE_EPOCH)
+    # byte-identical PDF for the same input (SOURCE_DATE_EPOCH): rendered afresh, and from the cache
+    assert report_pdf(cache="other_cache").read_bytes() == data
+    assert report_pdf().read_bytes() == data
+    assert "rendered 0 document(s) (none)" in (pdf.parent.parent.parent / "pdf.log").read_text()
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext not installed: PDF generated but its text not checked")

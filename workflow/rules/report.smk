@@ -1,5 +1,11 @@
 # The two branches meet: results.json (the machine-readable twin), the HTML report and its PDF.
 
+# the report's own code and templates: editing them re-renders the report (not the analyses)
+REPORT_CODE = os.path.join(workflow.basedir, "livingmeta", "report")
+REPORT_HTML_CODE = [os.path.join(REPORT_CODE, f) for f in
+                    ("render.py", "svg.py", "fmt.py", "textmetrics.py", "templates/report.html.j2",
+                     "templates/report.css")]
+
 
 rule results_json:
     input:
@@ -24,6 +30,7 @@ rule results_json:
 rule report_html:
     input:
         res("report/results.json"),
+        code=REPORT_HTML_CODE,
     output:
         res("report/report.html"),
     log:
@@ -34,10 +41,14 @@ rule report_html:
 
 rule report_pdf:
     input:
-        res("report/report.html"),
+        html=res("report/report.html"),
+        code=os.path.join(REPORT_CODE, "pdf.py"),
     output:
         res("report/report.pdf"),
     log:
         res("logs/report/report_pdf.log"),
+    params:
+        cache=res("report/pdf_parts"),  # one PDF per report section, keyed by its HTML (see pdf.py)
+    threads: max(1, min(workflow.cores or 1, 4))  # sections render in parallel inside the job
     script:
         "../../scripts/report_pdf.py"
