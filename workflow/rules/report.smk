@@ -49,6 +49,6 @@ rule report_pdf:
         res("logs/report/report_pdf.log"),
     params:
         cache=res("report/pdf_parts"),  # one PDF per report section, keyed by its HTML (see pdf.py)
-    threads: max(1, min(workflow.cores or 1, 4))  # sections render in parallel inside the job
+    threads: 2  # sections render in parallel inside the job (capped at --cores)
     script:
         "../../scripts/report_pdf.py"

@@ -1,0 +1,127 @@
+"""The incremental PDF: the report cut into sections, SVG text as HTML text, and one build of the fixture
+report (module scope, a few seconds) checked for page numbers, contents, links, bookmarks and reuse."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from livingmeta.report import pdf
+from livingmeta.report.render import render_html
+
+
+@pytest.fixture(scope="module")
+def report_html():
+    from tests.report.conftest import CONFIG, WHEN, fixture_paths
+    from livingmeta.report.results_json import load_and_build
+
+    import json
+
+    from livingmeta.jsonio import dumps
+
+    results = load_and_build(**fixture_paths(), config=CONFIG, reports_dir="/nonexistent", when=WHEN)
+    return render_html(json.loads(dumps(results)))
+
+
+@pytest.fixture(scope="module")
+def built(report_html, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pdf")
+    stats = pdf.build_pdf(report_html, folder / "report.pdf", cache_dir=folder / "cache", workers=2)
+    return folder, stats
+
+
+def test_split_into_sections(report_html):
+    split = pdf.split_report(report_html)
+    names = [p.name for p in split.parts]
+    assert names == ["front", "results", "analysis-histological_grade__end_of_study",
+                     "analysis-mmp13__12_weeks", "appendix-data", "appendix-rob"]
+    assert "analysis-dhi__4_weeks" in split.parts[1].ids and "summary" in split.parts[0].ids
+    for part in split.parts:  # every part is balanced HTML
+        assert part.body.count("<section") == part.body.count("</section>")
+    assert 'class="running-title"' in split.running
+    # a section's document does not name the version or the build time (its cache key stays put)
+    html = pdf.part_html(split, split.parts[2])
+    head = html.split("<body")[0]
+    assert "2026-11-21" not in html and "<title>" not in head and "dcterms.created" not in head
+
+
+def test_contents_page_numbers_written_in(report_html):
+    split = pdf.split_report(report_html)
+    front = pdf.part_html(split, split.parts[0], {"analysis-dhi__4_weeks": 7, "appendix-data": 12})
+    assert f'href="{pdf.CROSS_LINK}analysis-dhi__4_weeks" data-page="7"' in front
+    assert 'href="#summary"' in front  # same part: WeasyPrint's own target-counter
+
+
+def test_svg_text_as_html():
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" class="figure-svg" width="680" height="40" '
+           'font-family="Liberation Sans, Arial" font-size="11" fill="#000000">'
+           '<rect x="0" y="0" width="10" height="10" fill="#0072B2"/>'
+           '<text x="20" y="14">Study &amp; data</text>'
+           '<text x="300" y="14" text-anchor="middle" font-weight="bold" fill="#666666">mid</text>'
+           '<text x="600" y="30" font-size="10" text-anchor="end"><title>tip</title>2.46 [0.96, 3.96]</text>'
+           '<text transform="translate(8 20) rotate(-90)" x="0" y="0" text-anchor="middle">Included</text></svg>')
+    out = pdf.svg_text_as_html(f"<figure>{svg}</figure>")
+    assert "<text" not in out and "<rect" in out and "tip" not in out
+    assert out.startswith('<figure><div class="lm-svg" style="width:680px;height:40px;font-size:11px;')
+    spans = re.findall(r'<span class="([^"]+)" style="([^"]+)">([^<]*)</span>', out)
+    assert spans[0] == ("lm-t lm-s", f"left:20px;top:{14 - pdf.BASELINE * 11:.3f}px".rstrip("0"), "Study &amp; data")
+    assert spans[1][0] == "lm-t lm-m lm-b" and "left:-200px" in spans[1][1] and "color:#666666" in spans[1][1]
+    assert spans[2][0] == "lm-t lm-e" and "font-size:10px" in spans[2][1] and spans[2][2] == "2.46 [0.96, 3.96]"
+    assert 'class="lm-r" style="left:8px;top:20px;transform:rotate(-90deg)"' in out
+    wide = svg.replace('width="680"', 'width="900"')
+    assert pdf.svg_text_as_html(wide) == wide  # scaled down on the page: keeps its SVG text
+
+
+def test_pdf_pages_contents_links_bookmarks(built):
+    from pypdf import PdfReader
+
+    folder, stats = built
+    assert stats["parts"] == 6 and stats["rendered"] >= 7  # six sections and the page margins
+    reader = PdfReader(folder / "report.pdf")
+    n = len(reader.pages)
+    assert n == stats["pages"]
+    dests = reader.named_destinations
+    start = {name: reader.get_destination_page_number(d) + 1 for name, d in dests.items()}
+    assert start["analysis-histological_grade__end_of_study"] > start["analysis-dhi__4_weeks"] > start["summary"]
+    # bookmarks keep WeasyPrint's heading levels: title > sections > analyses > subsections
+    top = reader.outline
+    assert len(top) == 2 and top[0].title.startswith("Exosome-loaded hydrogels")
+    sections = [item.title for item in top[1] if not isinstance(item, list)]
+    assert "6. Results" in sections and "Appendix A. Extracted data and provenance" in sections
+    results_children = top[1][sections.index("6. Results") + 1]
+    assert [i.title.split(" ")[0] for i in results_children if not isinstance(i, list)] == ["6.1", "6.2", "6.3"]
+    # every link resolved to an explicit destination; none left pointing at the placeholder
+    links = [a.get_object() for page in reader.pages for a in page.get("/Annots") or []]
+    assert links and all(pdf.CROSS_LINK not in str(a.get("/A", "")) for a in links)
+    internal = [a for a in links if "/Dest" in a]
+    assert internal and all(isinstance(a["/Dest"], list) for a in internal)
+    assert reader.metadata["/Title"].endswith("(version 2026-11-21)")
+    assert reader.metadata["/CreationDate"].startswith("D:20261121060000")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext not installed")
+    text = subprocess.run(["pdftotext", "-layout", str(folder / "report.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = text.split("\f")
+    for i in (1, 2, n):
+        assert f"Page {i} of {n}" in pages[i - 1]
+        assert "Illustrative data — do not cite" in pages[i - 1]
+    assert "Version 2026-11-21" in pages[1] and "Version 2026-11-21" not in pages[0]  # no header on page 1
+    toc = re.search(r"6\.1 Disc height index \(DHI\), 4 weeks\s*\.+\s*(\d+)", text)
+    assert toc and int(toc.group(1)) == start["analysis-dhi__4_weeks"]
+    assert "Total (k = 4)" in text  # figure text stays text
+
+
+def test_only_changed_sections_are_rendered_again(built, report_html):
+    folder, _ = built
+    again = pdf.build_pdf(report_html, folder / "again.pdf", cache_dir=folder / "cache", workers=2)
+    assert again["rendered"] == 0
+    assert (folder / "again.pdf").read_bytes() == (folder / "report.pdf").read_bytes()
+    # one analysis changes (same page count): only its section is rendered again
+    changed = report_html.replace("<h3>6.3 MMP13 expression (IHC)", "<h3>6.3 MMP-13 expression (IHC)", 1)
+    assert changed != report_html
+    stats = pdf.build_pdf(changed, folder / "changed.pdf", cache_dir=folder / "cache", workers=2)
+    assert stats["rendered_parts"] == ["analysis-mmp13__12_weeks"]
+    cached = sorted(p.stem for p in (folder / "cache").glob("*.pdf"))
+    assert len(cached) == 7  # six sections and the page margins; what the last build did not use is gone
