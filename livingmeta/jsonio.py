@@ -7,7 +7,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 
 def _clean(value: Any) -> Any:
@@ -26,22 +26,33 @@ def dumps(data: Any) -> str:
     return json.dumps(_clean(data), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write text to path through a temporary file in the same folder and an atomic rename."""
+def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> None:
+    """Create ``path`` through ``write(temporary path)`` in the same folder and one atomic rename, so a
+    reader (or a published report) never sees a half-written file. The file gets the usual permissions
+    (mkstemp would leave it 0600)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; published files must be readable like any other
+    os.chmod(tmp, 0o666 & ~umask)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write text to path atomically (UTF-8, newline \\n)."""
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+
+    write_atomic(path, write)
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:

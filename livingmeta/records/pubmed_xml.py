@@ -13,7 +13,6 @@ keywords ``Keyword`` and MeSH ``DescriptorName``.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 
 from livingmeta.records.entry import Entry
 

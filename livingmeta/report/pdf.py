@@ -31,10 +31,11 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from livingmeta.jsonio import write_atomic
 
 PART_RE = re.compile(r"<!--pdf-part ([A-Za-z0-9_.:-]+)-->")
 CROSS_LINK = "https://livingmeta.invalid/part-link#"
@@ -78,25 +79,6 @@ def offline_fetcher():
     return URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
 
 
-def _atomic_path(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a published report is readable like any file
-    return tmp
-
-
-def _write_atomic(path: Path, write: Callable[[str], None]) -> None:
-    tmp = _atomic_path(path)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def html_to_pdf(html: str, pdf_path: str | os.PathLike, *, base_url: str | None = None) -> None:
@@ -104,7 +86,7 @@ def html_to_pdf(html: str, pdf_path: str | os.PathLike, *, base_url: str | None 
     import weasyprint
 
     document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=offline_fetcher(), media_type="print")
-    _write_atomic(Path(pdf_path), document.write_pdf)
+    write_atomic(Path(pdf_path), document.write_pdf)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -324,8 +306,8 @@ def render_part(html: str, pdf_path: str, meta_path: str) -> dict:
             bookmarks.append([level, label, i, x, y])
     meta = {"pages": len(document.pages), "anchors": anchors, "bookmarks": bookmarks,
             "height": document.pages[0].height if document.pages else 0}
-    _write_atomic(Path(pdf_path), document.write_pdf)
-    _write_atomic(Path(meta_path), lambda tmp: Path(tmp).write_text(json.dumps(meta, sort_keys=True),
+    write_atomic(Path(pdf_path), document.write_pdf)
+    write_atomic(Path(meta_path), lambda tmp: Path(tmp).write_text(json.dumps(meta, sort_keys=True),
                                                                    encoding="utf-8"))
     return meta
 
@@ -520,7 +502,7 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) ->
     writer.add_metadata({k: v for k, v in info.items() if isinstance(k, str)})
     digest = hashlib.sha256("\0".join(plan.keys + [plan.stamp_key]).encode()).digest()[:16]
     writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
-    _write_atomic(out_path, writer.write)
+    write_atomic(out_path, writer.write)
 
 
 def _stamp_page(writer, page, stamp_page, number: int) -> None:
@@ -573,7 +555,7 @@ def build_pdf(html: str, pdf_path: str | os.PathLike, *, cache_dir: str | os.Pat
     merge_parts(split, plan, renderer, pdf_path)
     # remember the page counts (next build's guesses) and drop what this build did not use
     counts = {p.name: m["pages"] for p, m in zip(split.parts, plan.metas)}
-    _write_atomic(cache / "pages.json", lambda tmp: Path(tmp).write_text(json.dumps(counts, sort_keys=True),
+    write_atomic(cache / "pages.json", lambda tmp: Path(tmp).write_text(json.dumps(counts, sort_keys=True),
                                                                         encoding="utf-8"))
     keep = set(plan.keys) | {plan.stamp_key}
     for path in cache.iterdir():

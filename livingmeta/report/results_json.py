@@ -18,6 +18,7 @@ import re
 from datetime import datetime
 from typing import Any, Iterable
 
+from livingmeta.analyses import study_label
 from livingmeta.living.changes import history, what_changed
 from livingmeta.living.versions import build_time, next_version, published_versions
 from livingmeta.report import fmt
@@ -65,17 +66,6 @@ def software_versions() -> dict[str, str | None]:
 
 def iso8601(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def study_label(doc: dict) -> str:
-    """``Liao 2021``, from the citation (falls back to the study id)."""
-    if doc.get("label"):
-        return str(doc["label"])
-    cit = doc.get("citation") or {}
-    author, year = cit.get("first_author"), cit.get("year")
-    if author and year:
-        return f"{author} {year}"
-    return str(doc.get("study"))
 
 
 def disambiguate_labels(labels: dict[str, str]) -> dict[str, str]:

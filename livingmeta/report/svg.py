@@ -411,7 +411,6 @@ def _forest_part(items: list[dict], *, analysis: dict, lo: float, hi: float, tic
 
     # rows
     y = top + 4
-    body: list[str] = []
     for it in items:
         kind = it["kind"]
         if kind == "gap":

@@ -80,6 +80,7 @@ def add_study_copy(review: Path, template: str, new_id: str, keep_outcome: int =
 
     study = yaml.safe_load((review / "studies" / f"{template}.yaml").read_text(encoding="utf-8"))
     study["study"] = new_id
+    study.setdefault("citation", {}).update({"first_author": "Newcomer", "year": 2026, "label": f"Newcomer {new_id}"})
     entry = study["outcomes"][keep_outcome]
     study["outcomes"] = [entry]
     (review / "studies" / f"{new_id}.yaml").write_text(yaml.safe_dump(study, sort_keys=False, allow_unicode=True),
