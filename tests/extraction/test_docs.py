@@ -60,3 +60,14 @@ def test_the_documented_error_line_is_what_the_validator_says(repo, tmp_path):
     documented = re.search(r"livingmeta: error: review/studies/doe2024.yaml: (.*)\n",
                            (repo / "docs" / "study-file.md").read_text(encoding="utf-8")).group(1)
     assert info.value.format() == f"{path}: {documented}"
+
+
+def test_the_readme_shows_the_same_valid_study_file(repo):
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    shown = [b for b in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S) if b.startswith("# Free comments")]
+    assert shown == [block(repo, "# Free comments")]
+
+
+def test_the_init_template_is_the_documented_study_file(repo):
+    template = (repo / "livingmeta" / "templates" / "review" / "studies" / "_template.yaml").read_text(encoding="utf-8")
+    assert template.split("\n", 1)[1] == block(repo, "# Free comments")
