@@ -57,26 +57,31 @@ class _Parser(rispy.RisParser):
         super()._add_single_value(record, name, value, is_multi)
 
 
-def split_records(text: str) -> list[tuple[list[str], list[str]]]:
-    """The ``TY`` ... ``ER`` blocks of a RIS text, each with its format problems."""
+def split_tagged(text: str, tag_re: re.Pattern, start_tag: str,
+                 file_end_tag: str | None = None) -> list[tuple[list[str], list[str]]]:
+    """The ``<start_tag>`` ... ``ER`` blocks of a tagged export (RIS: TY, Web of Science: PT), each with
+    its format problems; nothing is dropped: a record without its end tag is kept and reported."""
     blocks: list[tuple[list[str], list[str]]] = []
     current: list[str] | None = None
     problems: list[str] = []
     start_line = 0
     for lineno, line in enumerate(nz.lines_of(text), start=1):
         line = line.lstrip("\ufeff")
-        match = _TAG_LINE.match(line)
+        match = tag_re.match(line)
         tag = match.group(1) if match else None
         if current is None:
-            if tag == "TY":
+            if tag == start_tag:
                 current, problems, start_line = [line], [], lineno
             continue
-        if tag == "TY":
+        if tag == start_tag:
             problems.append(f"no end tag 'ER' before the next record starts on line {lineno} "
                             f"(record starts on line {start_line})")
             blocks.append((current, problems))
             current, problems, start_line = [line], [], lineno
-        elif tag == "ER":
+        elif tag == "ER" or (file_end_tag and tag == file_end_tag):
+            if tag != "ER":
+                problems.append(f"the file ends ({tag}) inside this record (no 'ER'; record starts on line "
+                                f"{start_line})")
             blocks.append((current, problems))
             current = None
         else:
@@ -85,6 +90,11 @@ def split_records(text: str) -> list[tuple[list[str], list[str]]]:
         problems.append(f"the file ends inside this record (no end tag 'ER'; record starts on line {start_line})")
         blocks.append((current, problems))
     return blocks
+
+
+def split_records(text: str) -> list[tuple[list[str], list[str]]]:
+    """The ``TY`` ... ``ER`` blocks of a RIS text, each with its format problems."""
+    return split_tagged(text, _TAG_LINE, "TY")
 
 
 def parse_block(lines: list[str]) -> dict:

@@ -16,6 +16,7 @@ import rispy
 
 from livingmeta.records import normalise as nz
 from livingmeta.records.entry import Entry
+from livingmeta.records.ris import split_tagged
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9])(?: |$)")
 LIST_TAGS = ["AU", "AF", "BA", "BF", "CA", "GP", "BE", "CR", "RI", "OI", "C1", "C3", "EM"]
@@ -39,31 +40,8 @@ class _Parser(rispy.WokParser):
 
 
 def split_records(text: str) -> list[tuple[list[str], list[str]]]:
-    blocks, current, problems, start = [], None, [], 0
-    for lineno, line in enumerate(nz.lines_of(text), start=1):
-        line = line.lstrip("\ufeff")
-        match = _TAG.match(line)
-        tag = match.group(1) if match else None
-        if current is None:
-            if tag == "PT":
-                current, problems, start = [line], [], lineno
-            continue
-        if tag == "PT":
-            problems.append(f"no end tag 'ER' before the next record starts on line {lineno} "
-                            f"(record starts on line {start})")
-            blocks.append((current, problems))
-            current, problems, start = [line], [], lineno
-        elif tag in ("ER", "EF"):
-            if tag == "EF":
-                problems.append(f"the file ends (EF) inside this record (no 'ER'; record starts on line {start})")
-            blocks.append((current, problems))
-            current = None
-        else:
-            current.append(line)
-    if current is not None:
-        problems.append(f"the file ends inside this record (no end tag 'ER'; record starts on line {start})")
-        blocks.append((current, problems))
-    return blocks
+    """The ``PT`` ... ``ER`` blocks of a Web of Science tagged file (``EF`` ends the file)."""
+    return split_tagged(text, _TAG, "PT", file_end_tag="EF")
 
 
 def _split(values) -> list[str]:
