@@ -234,6 +234,9 @@ def build_view(results: dict) -> dict[str, Any]:
         cumulative = svg.cumulative_plot(a, points or [])
         entry["cumulative"] = _markup(cumulative) if cumulative else None
         figures["analyses"][a.get("analysis")] = entry
+    # the cumulative plots sit in the front matter's "what changed" section, which changes with every
+    # version anyway, so that an analysis's own section (and its cached PDF part) does not
+    cumulative_ids = [k for k, e in figures["analyses"].items() if e["cumulative"]]
     figures["prisma"] = _markup(svg.prisma_flow(results.get("prisma") or {}))
     has_rob = bool(rob.get("items")) and bool(rob.get("studies"))
     figures["rob_traffic"] = _markup(svg.rob_traffic_light(rob, labels)) if has_rob else None
@@ -242,6 +245,7 @@ def build_view(results: dict) -> dict[str, Any]:
     illustrative_notice = next((n for n in results.get("notices") or [] if n.get("kind") == "illustrative"), None)
     return {
         "figures": figures,
+        "cumulative_ids": cumulative_ids,
         "changes": changes_view(results),
         "labels": labels,
         "characteristics": characteristic_tables(studies),

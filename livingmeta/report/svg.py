@@ -1042,25 +1042,16 @@ def rob_summary_chart(rob: dict) -> str:
 
 
 def cumulative_points(points: Sequence[dict] | None) -> list[dict]:
-    """The rows of the cumulative view: the versions of an analysis's history (oldest first) that have a
-    pooled estimate with its CI, where a version that left k, the estimate and the CI as they were is
-    folded into the version that introduced them (so an analysis that no new evidence touched keeps its
-    figure, and its report section, unchanged from one version to the next)."""
-    rows: list[dict] = []
-    for p in points or []:
-        if not _ok(p.get("estimate"), p.get("ci_lb"), p.get("ci_ub")):
-            continue
-        if rows and all(rows[-1].get(key) == p.get(key) for key in ("k", "estimate", "ci_lb", "ci_ub")):
-            continue
-        rows.append(p)
-    return rows
+    """The rows of the cumulative view: every version of an analysis's history (oldest first) that has a
+    pooled estimate with its CI."""
+    return [p for p in points or [] if _ok(p.get("estimate"), p.get("ci_lb"), p.get("ci_ub"))]
 
 
 def cumulative_plot(a: dict, points: Sequence[dict]) -> str | None:
     """How one analysis's pooled estimate and CI moved across the published versions (oldest at the top,
-    the current estimate last, in bold with a diamond): one row per version that changed the estimate (see
-    :func:`cumulative_points`) with k and the estimate [CI], a marker and whiskers on a common axis, and
-    the null line. None with fewer than two such versions."""
+    the current estimate last, in bold with a diamond): one row per published version with k and the
+    estimate [CI], a marker and whiskers on a common axis, and the null line. None with fewer than two
+    versions that have an estimate."""
     rows = cumulative_points(points)
     if len(rows) < 2:
         return None

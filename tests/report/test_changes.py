@@ -116,9 +116,10 @@ def test_what_changed_section(two_versions):
 def test_cumulative_plot(two_versions):
     _, second = two_versions
     html = render_html(second)
-    # only where the estimate moved: a version that left an analysis unchanged adds no row (and no plot)
-    assert html.count('<figure class="figure cumulative"') == 1
-    assert 'id="fig-cumulative-histological_grade__end_of_study"' not in html
+    # every analysis with an estimate at two or more versions, in the "what changed" section
+    section = html[html.index('<section id="what-changed"'):html.index('<section id="summary"')]
+    assert section.count('<figure class="figure cumulative"') == html.count('<figure class="figure cumulative"') >= 2
+    assert 'id="fig-cumulative-histological_grade__end_of_study"' in section
     block = re.search(r'<figure class="figure cumulative" id="fig-cumulative-dhi__4_weeks">\s*(<svg.*?</svg>)',
                       html, flags=re.S).group(1)
     root = ET.fromstring(block)
@@ -134,13 +135,13 @@ def test_cumulative_plot(two_versions):
     assert render_html(second) == html  # deterministic
 
 
-def test_cumulative_rows_fold_unchanged_versions():
+def test_cumulative_rows_keep_every_version():
     from livingmeta.report import svg
 
     same = {"k": 4, "estimate": 1.0, "ci_lb": 0.1, "ci_ub": 1.9}
     points = [{"version": "v1", **same}, {"version": "v2", **same},
               {"version": "v3", "k": 5, "estimate": 0.5, "ci_lb": -0.2, "ci_ub": 1.2}, {"version": "v4", **same}]
-    assert [p["version"] for p in svg.cumulative_points(points)] == ["v1", "v3", "v4"]
+    assert [p["version"] for p in svg.cumulative_points(points)] == ["v1", "v2", "v3", "v4"]
 
 
 def test_history_skips_versions_without_estimate():
