@@ -59,7 +59,9 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
         if not _same_content(target, files):
             raise ReviewInputError(
                 f"version {version} is already published with different content",
-                file=str(target), hint="Re-run the workflow so that a new version name is chosen.")
+                file=str(target),
+                hint="The report was re-rendered without a new version name: run `snakemake --forcerun "
+                     "results_json` (or delete results/report/results.json) and run again.")
     else:
         staging = reports_dir / f".staging-{version}-{os.getpid()}"
         if staging.exists():

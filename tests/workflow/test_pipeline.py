@@ -151,3 +151,19 @@ def test_bad_study_input_stops_before_pooling_with_one_clear_message(example_run
         assert f"rule {rule}:" not in output, f"{rule} ran although a study file is bad"
     assert tree_digest(work / "review") == raw  # raw inputs never modified
     assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest
+
+
+def test_a_change_to_the_report_code_renders_a_new_version_not_a_clash(example_run, tmp_path, repo):
+    """Report code is an input of results_json, so a re-rendered report always gets a new version name
+    (a re-render under the published name would be refused by publish). The stylesheet is edited for the
+    duration of the test and restored byte for byte."""
+    work = copy_run(example_run, tmp_path / "work")
+    stylesheet = repo / "livingmeta" / "report" / "templates" / "report.css"
+    original = stylesheet.read_bytes()
+    try:
+        stylesheet.write_bytes(original + b"\n/* edited by a test */\n")
+        assert planned_jobs(work) == Counter(REPORT_JOBS)
+        snakemake(work, check=True)
+    finally:
+        stylesheet.write_bytes(original)
+    assert len([p for p in os.listdir(work / "reports") if p[0].isdigit()]) == 2

@@ -1,10 +1,15 @@
+import glob
+
 # The two branches meet: results.json (the machine-readable twin), the HTML report and its PDF.
 
-# the report's own code and templates: editing them re-renders the report (not the analyses)
-REPORT_CODE = os.path.join(workflow.basedir, "livingmeta", "report")
-REPORT_HTML_CODE = [os.path.join(REPORT_CODE, f) for f in
-                    ("render.py", "svg.py", "fmt.py", "textmetrics.py", "templates/report.html.j2",
-                     "templates/report.css")]
+# The report's own code, templates and scripts are inputs of results_json: editing them re-renders the
+# report (not the analyses) as a NEW version. (Were they inputs of report_html or report_pdf only, a
+# re-rendered report would carry the version name that is already published with other content.)
+REPORT_CODE = sorted(
+    glob.glob(os.path.join(workflow.basedir, "livingmeta", "report", "*.py"))
+    + glob.glob(os.path.join(workflow.basedir, "livingmeta", "report", "templates", "*"))
+    + [os.path.join(SCRIPTS, f"{name}.py") for name in ("results_json", "report_html", "report_pdf")]
+)
 
 
 rule results_json:
@@ -16,6 +21,7 @@ rule results_json:
         subgroups=analysis_files("subgroups"),
         leave_one_out=analysis_files("leave_one_out"),
         review=review_file("review.yaml"),
+        code=REPORT_CODE,
     output:
         res("report/results.json"),
     log:
@@ -30,7 +36,6 @@ rule results_json:
 rule report_html:
     input:
         res("report/results.json"),
-        code=REPORT_HTML_CODE,
     output:
         res("report/report.html"),
     log:
@@ -42,7 +47,6 @@ rule report_html:
 rule report_pdf:
     input:
         html=res("report/report.html"),
-        code=os.path.join(REPORT_CODE, "pdf.py"),
     output:
         res("report/report.pdf"),
     log:
