@@ -210,22 +210,66 @@ write_case("curtis1998", "metadat::dat.curtis1998", setup, dat, list(
   groups = list(fungrp = as.character(dat$fungrp))))
 
 # 6. Fleiss (1993) mental health data, R meta's Fleiss1993cont (meta is not packaged for Debian
-#    bookworm; the 5 rows are transcribed from meta's data set).  tau^2 = 0 under DL.
-setup <- paste0('dat <- data.frame(study=c("Davis","Florell","Gruen","Hart","Wilson"), year=c(1981,1971,1979,1975,1977), ',
+#    bookworm, so the 5 rows are written out here).  Checked against the package's own text sources
+#    (GitHub guido-s/meta): data/Fleiss93cont.txt (commit b9b48b04), inst/extdata/FLEISS93.MTV and the
+#    RevMan 5 export inst/extdata/Fleiss93_CR.csv, which all give Davis 1973 13/5.0/4.70 vs
+#    13/6.50/3.80, Florell 1971 30/4.9/1.71 vs 50/6.10/2.30, Gruen 1975 35/22.5/3.44 vs 35/24.90/10.65,
+#    Hart 1975 20/12.5/1.47 vs 20/12.30/1.66, Wilson 1977 8/6.5/0.76 vs 8/7.38/1.41 (n/mean/SD,
+#    psychotherapy vs control).  tau^2 = 0 under DL.
+setup <- paste0('dat <- data.frame(study=c("Davis","Florell","Gruen","Hart","Wilson"), year=c(1973,1971,1975,1975,1977), ',
                 'n1i=c(13,30,35,20,8), m1i=c(5,4.9,22.5,12.5,6.5), sd1i=c(4.7,1.71,3.44,1.47,0.76), ',
-                'n2i=c(16,50,35,20,8), m2i=c(6.5,6.1,24.9,12.3,7.38), sd2i=c(3.8,2.3,10.65,1.66,1.41)); ',
+                'n2i=c(13,50,35,20,8), m2i=c(6.5,6.1,24.9,12.3,7.38), sd2i=c(3.8,2.3,10.65,1.66,1.41)); ',
                 'dat <- escalc(measure="SMD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat)')
 eval(parse(text = setup))
 e <- escalc(measure = "MD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = dat)
 dmd <- dat; dmd$yi <- e$yi; dmd$vi <- e$vi
 arms <- list(m1i = num(dat$m1i), sd1i = num(dat$sd1i), n1i = num(dat$n1i), m2i = num(dat$m2i), sd2i = num(dat$sd2i), n2i = num(dat$n2i))
-write_case("fleiss1993cont", "meta::Fleiss1993cont (transcribed)", setup, dat, list(
+src <- "meta::Fleiss1993cont (written out; checked against guido-s/meta data/Fleiss93cont.txt)"
+write_case("fleiss1993cont", src, setup, dat, list(
   arms = arms,
   escalc = list(list(call = 'escalc(measure="MD", ...same arms...)', measure = "MD", vtype = "LS", yi = num(dmd$yi), vi = num(dmd$vi))),
   l1o = list(l1o_block(dat, "REML", "knha"), l1o_block(dat, "DL", "z")),
   cumul = list(cumul_block(dat, "REML", "knha", "year"))))
 setup_md <- paste0(setup, '; dat <- escalc(measure="MD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat)')
-write_case("fleiss1993cont_md", "meta::Fleiss1993cont (transcribed), mean differences", setup_md, dmd)
+write_case("fleiss1993cont_md", paste(src, "mean differences"), setup_md, dmd)
+
+# 6b. Haeuser et al. (2009, JAMA 301:198), metadat's dat.haeuser2009 (not in metadat 1.2.0): outcome
+#     pain, SMD.  Four studies compare two or three antidepressant arms with one shared placebo group
+#     (cgrp c5, c7, c15, c21).  The data are metadat's data-raw/dat.haeuser2009.txt (GitHub
+#     wviechtb/metadat, commit 50ab3dfe), copied to validation/metafor/data/; read with read.table() it
+#     has the md5 that metadat's own test (tests/testthat/test_dat.haeuser2009.r) pins.
+#     (a) "haeuser2009": the shared control counted in every comparison, as in the original analysis and
+#         in metadat's example;  (b) "haeuser2009_split": the shared control's n divided over the
+#         comparisons that use it (Cochrane Handbook 23.3.4; mean and SD unchanged; integer sizes, the
+#         remainder to the first comparisons in data order), as livingmeta's split_shared_control().
+hfile <- file.path("validation", "metafor", "data", "dat.haeuser2009.txt")
+if (requireNamespace("digest", quietly = TRUE))
+  stopifnot(digest::digest(read.table(hfile, header = TRUE), algo = "md5") == "9645c147e2c427370561c49b39179ae1")
+hsetup <- paste0('dat <- read.table("', hfile, '", header=TRUE); dat <- dat[dat$outcome == "pain", ]; ',
+                 'dat$study <- paste(dat$study, dat$year, dat$tgrp)')
+for (split in c(FALSE, TRUE)) {
+  setup <- hsetup
+  if (split) setup <- paste0(setup, '; k <- ave(dat$nci, dat$cgrp, FUN=length); pos <- ave(dat$nci, dat$cgrp, FUN=seq_along); ',
+                             'dat$nci <- dat$nci %/% k + (pos <= dat$nci %% k)')
+  setup <- paste0(setup, '; dat <- escalc(measure="SMD", m1i=mti, sd1i=sdti, n1i=nti, m2i=mci, sd2i=sdci, n2i=nci, data=dat)')
+  eval(parse(text = setup))
+  h <- read.table(hfile, header = TRUE); h <- h[h$outcome == "pain", ]
+  arms <- with(dat, list(m1i = num(mti), sd1i = num(sdti), n1i = num(nti), m2i = num(mci), sd2i = num(sdci), n2i = num(nci)))
+  write_case(if (split) "haeuser2009_split" else "haeuser2009",
+             paste("metadat::dat.haeuser2009 (data-raw text, md5-checked), outcome pain",
+                   if (split) "- shared control n split" else "- shared control counted in each comparison"),
+             setup, dat, list(
+    arms = arms,
+    shared_control = list(group = as.character(dat$cgrp), n2i_unsplit = num(h$nci)),
+    escalc = list(list(call = 'escalc(measure="SMD", m1i=mti, sd1i=sdti, n1i=nti, m2i=mci, sd2i=sdci, n2i=nci, data=dat)',
+                       measure = "SMD", vtype = "LS", yi = num(dat$yi), vi = num(dat$vi))),
+    l1o = list(l1o_block(dat, "REML", "knha"), l1o_block(dat, "DL", "z")),
+    influence = list(influence_block(dat, "REML", "knha")),
+    subgroups = list(subgroup_block(dat, "REML", "knha", "type"), subgroup_block(dat, "DL", "z", "type")),
+    smallstudy = list(smallstudy_block(dat, "REML", "knha", ni = dat$nti + dat$nci)),
+    ni = num(dat$nti + dat$nci),
+    groups = list(type = as.character(dat$type))))
+}
 
 # 7. Seeded random data sets: small k, k = 2, large heterogeneity, tau^2 on the boundary
 seeds <- list(list(k = 2, tau2 = 0.5), list(k = 3, tau2 = 0), list(k = 3, tau2 = 2), list(k = 5, tau2 = 0.05),
