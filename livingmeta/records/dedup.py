@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,6 +192,51 @@ def _linked_erratum(a: Features, b: Features) -> bool:
     return False
 
 
+def _named_erratum(a: Features, b: Features) -> bool:
+    """The article's own record names the other record as its erratum: MEDLINE's ``[Erratum appears in
+    J. 2009 Jun 4;360(23):2487]`` on the article, and the other record sits at that volume and first page
+    (or, when it is labelled as an erratum, in that volume and issue: erratum records often carry no usable
+    page). Two records agree on the link, not just the erratum's own citation of the article."""
+    for x, y in ((a, b), (b, a)):
+        if not x.erratum_at or x.notice or x.abstract_mark or y.notice not in (None, "erratum") or not y.volume:
+            continue
+        if y.ps and y.ps in x.pstarts:
+            continue  # y is at the article's own place: not its erratum
+        for volume, issue, page in x.erratum_at:
+            if volume != y.volume:
+                continue
+            if page and page in y.pstarts:
+                return True
+            # a labelled erratum in the named issue whose page field is missing or damaged (a 2-digit
+            # "19", the day of the citation, for page 10749): the issue stands in for the page
+            damaged = not y.ps or (len(y.ps) <= 2 and len(page) >= 4)
+            if y.notice == "erratum" and issue and issue == y.issue and damaged:
+                return True
+    return False
+
+
+def _printed_before(a: Features, b: Features) -> bool:
+    """One record is a one-page item printed earlier in the same volume than the other's page range
+    (same page series): the meeting abstract or preview of the paper, not its erratum (an erratum is
+    printed after the article it corrects)."""
+    item, article = (a, b) if _one_page(a) else (b, a)
+    if not _one_page(item) or _one_page(article) or item.pprefix != article.pprefix:
+        return False
+    if not item.volume or item.volume != article.volume:
+        return False
+    first, last = _page_numbers(item), _page_numbers(article)
+    return bool(first and last) and first[0] < last[0] and _numbers(a) == _numbers(b)
+
+
+_NUMBER = re.compile(r"^(?:\d+|[ivx]{1,4})$")
+
+
+def _numbers(f: Features) -> list[str]:
+    """Numbers and roman numerals of a title ("part ii", "phase 3", "type 1"): titles that differ only
+    there are two articles, however similar."""
+    return sorted(w for w in f.words if _NUMBER.match(w))
+
+
 def _same_team(a: Features, b: Features, authors: bool | None) -> bool:
     """Same first author and at least one of the next five authors in common."""
     return bool(authors) and bool(a.coauthors & b.coauthors)
@@ -274,6 +320,10 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
     journals = journals_compatible(a.jkey, b.jkey)
     full_pages = pages == "same" and a.pe and b.pe and a.pe == b.pe
 
+    if (tsim >= 0.9 and year_gap is not None and year_gap <= 1 and journals is not False
+            and (authors is not False or a.fa in b.surnames or b.fa in a.surnames) and _named_erratum(a, b)):
+        return "merge", tsim, "article and the erratum its record names (volume and page)"
+
     if link_errata and tsim >= 0.9 and (a.notice == "erratum") != (b.notice == "erratum") and (
             authors is not False or a.fa in b.surnames or b.fa in a.surnames):  # an erratum adding an author
         if _linked_erratum(a, b):
@@ -323,6 +373,8 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
             and not vol_conflict and journals and _same_team(a, b, authors)):
         if _one_page(a) == _one_page(b):
             pages = "unknown"
+        elif same_vol and not kinds_differ and _printed_before(a, b):
+            return "merge", tsim, "one-page item printed before the article in the same volume (its meeting abstract)"
         elif link_errata and _linked_erratum(a, b):
             return "merge", tsim, "erratum (named by the article by volume and page) and the article"
     problems = []

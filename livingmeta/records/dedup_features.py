@@ -43,7 +43,7 @@ _LANGUAGES = {"chinese", "german", "french", "spanish", "polish", "japanese", "r
               "romanian", "portuguese", "dutch", "danish", "norwegian", "finnish", "czech", "hungarian", "turkish",
               "korean", "hebrew", "greek", "croatian", "serbian", "slovak", "slovenian", "ukrainian", "persian",
               "arabic", "lithuanian", "bulgarian", "english", "catalan", "icelandic", "estonian", "latvian"}
-_LINK = re.compile(r"(?:\b(?:19|20)\d\d\b[^;\]]*;\s*(\d+)\s*(?:\([^)]*\))?\s*:\s*([a-z]?\d+))", re.I)
+_LINK = re.compile(r"(?:\b(?:19|20)\d\d\b[^;\]]*;\s*(\d+)\s*(?:\(([^)]*)\))?\s*:\s*([a-z]?\d+))", re.I)
 _PAGE_TOKEN = re.compile(r"[a-z]*(\d+)[a-z]?$", re.I)
 
 
@@ -81,13 +81,14 @@ class Features:
     __slots__ = ("index", "title", "tkey", "words", "year", "surnames", "fa", "volume", "ps", "pe",
                  "jkey", "doi", "pmid", "notice", "abstract_mark", "translated", "has_title", "pstarts",
                  "fa_tokens", "fa_initials", "group_author", "links", "eloc", "letters", "coauthors",
-                 "has_coordinates")
+                 "has_coordinates", "erratum_at", "issue", "pprefix")
 
     def __init__(self, index: int, record: dict):
         self.index = index
         title = record.get("title")
-        core, notice, abstract_mark, translated, links = split_title(title)
+        core, notice, abstract_mark, translated, links, erratum_at = split_title(title)
         self.links = links
+        self.erratum_at = erratum_at
         # Embase's "(multiple letters)": one record for a letter and the replies printed after it
         self.letters = bool(title) and bool(_MULTIPLE_LETTERS.search(title))
         self.tkey = nz.title_key(core)
@@ -114,8 +115,12 @@ class Features:
         if not self.volume and issue.isdigit() and re.fullmatch(r"[1-9]\d?", pages.strip()):
             # Fields shifted left (some Embase conference records): volume empty, the volume in the issue
             # field and the issue in the pages field ("", "26", "9" for volume 26, issue 9, page 1746).
-            self.volume, pages = str(int(issue)), ""
+            self.volume, issue, pages = str(int(issue)), pages.strip(), ""
         self.ps, self.pe, self.pstarts = page_parts(pages)
+        # the letters before the first page ("S" of a supplement, "e" of an e-page): page numbers are
+        # comparable only within one series
+        self.pprefix = (re.match(r"\s*([a-z]*)", pages, re.I).group(1) or "").lower()
+        self.issue = str(int(issue)) if issue.isdigit() else ""   # "Suppl. 1", "1-2": not comparable
         self.eloc = bool(re.match(r"\s*[a-z]\d{3,}", pages, re.I))  # e12724, a1754, c1804
         self.jkey = journal_tokens(record.get("journal"))
         self.doi = record.get("doi") or ""
@@ -152,14 +157,16 @@ def strip_annotations(text: str) -> tuple[str, list[str]]:
     return text.rstrip(" ."), notes
 
 
-def split_title(title: str | None) -> tuple[str, str | None, bool, bool, tuple]:
+def split_title(title: str | None) -> tuple[str, str | None, bool, bool, tuple, tuple]:
     """(title without annotations, notice kind, conference-abstract marker, title is a translation,
-    links) where links are the (volume, first page) of errata named in the title: MEDLINE's
+    links, erratum_at) where links are the (volume, first page) of errata named in the title: MEDLINE's
     ``[Erratum appears in J. 2009 Jun 4;360(23):2487]`` on the article, or an erratum's
-    ``(vol 360, pg 542, 2009)`` / ``(Journal (2009) 360 (542-544))`` naming the article it corrects."""
+    ``(vol 360, pg 542, 2009)`` / ``(Journal (2009) 360 (542-544))`` naming the article it corrects;
+    erratum_at are the (volume, issue, first page) of the errata the article's own record names
+    (MEDLINE's annotation only; issue ``""`` when not given)."""
     if not title:
-        return "", None, False, False, ()
-    links = []
+        return "", None, False, False, (), ()
+    links, erratum_at = [], []
     text = title.strip().strip('"').strip()
     notice = None
     abstract_mark = False
@@ -172,8 +179,10 @@ def split_title(title: str | None) -> tuple[str, str | None, bool, bool, tuple]:
         elif set(re.split(r"[^a-z]+", note)) & _LANGUAGES:
             translated = True
         elif "erratum" in note:
-            for vol, page in _LINK.findall(note):
+            for vol, issue, page in _LINK.findall(note):
                 links.append((str(int(vol)), _page_token(page)))
+                issue = issue.strip()
+                erratum_at.append((str(int(vol)), str(int(issue)) if issue.isdigit() else "", _page_token(page)))
     text = re.sub(r"\s*\((?:multiple letters|letter|abstract|structured abstract)\)\s*(\[\d+\])?\s*$", "", text,
                   flags=re.I)
     text = re.sub(r"\s*\((?:struct|structured)[^()]*$", "", text, flags=re.I)  # truncated "(Structured abstract)"
@@ -204,7 +213,7 @@ def split_title(title: str | None) -> tuple[str, str | None, bool, bool, tuple]:
             break
     if notice is None and _NOTICE_SUFFIX.search(text):
         notice = "reply" if re.search(r"reply|response", text[-20:], re.I) else "erratum"
-    return text, notice, abstract_mark, translated, tuple(links)
+    return text, notice, abstract_mark, translated, tuple(links), tuple(erratum_at)
 
 
 _J_STOP = {"the", "of", "and", "for", "in", "on", "a", "an", "de", "la", "le", "et", "und", "der", "das", "y",

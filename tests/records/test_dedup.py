@@ -40,19 +40,20 @@ def test_pairwise_recall_on_labelled_sets(scores, name):
     assert scores[name][0]["recall"] >= 0.97, scores[name][0]["fn_pairs"][:5]
 
 
-# Haematology's key cannot be reached by a conservative engine (docs/records.md, "Quality and scale"):
-# 7 of its 163 pairs join four sibling trial registrations (adult / adolescent, plasma-therapy sensitive /
-# resistant: four trials) and 14 join errata to their article, while the same key keeps three other errata
-# apart from theirs. Recall >= 0.97 would need merging distinct registrations (losing studies).
-@pytest.mark.xfail(strict=True, reason="the haematology key joins sibling trial registrations (7 pairs) and "
-                   "errata to their articles (14 pairs, but not 3 other errata): unreachable at precision 0.999")
+# Haematology's key cannot be reached by a conservative engine (docs/records.md, "Quality and scale"): 7 of
+# its 163 pairs join sibling trial registrations (adult / adolescent, plasma-therapy sensitive / resistant:
+# distinct trials), 1 joins the same abstract in two journals (the key keeps the identical case of another
+# team apart) and 1 a retitled letter. Recall >= 0.97 (at most 4 missed pairs) would need merging distinct
+# registrations, which loses studies.
+@pytest.mark.xfail(strict=True, reason="the haematology key joins sibling trial registrations (7 pairs): "
+                   "unreachable at precision 0.999 without merging distinct studies")
 def test_pairwise_recall_haematology(scores):
     assert scores["haematology"][0]["recall"] >= 0.97
 
 
 def test_haematology_recall_floor_and_missed_pairs_on_the_review_list(scores):
     s, result, truth = scores["haematology"]
-    assert s["recall"] >= 0.84 and s["precision"] == 1.0
+    assert s["recall"] >= 0.94 and s["precision"] == 1.0
     in_review = {frozenset((p["a"], p["b"])) for p in result.review_pairs}
     cluster = dict(zip(result.record_ids, result.cluster_ids))
     members = {}
@@ -60,7 +61,8 @@ def test_haematology_recall_floor_and_missed_pairs_on_the_review_list(scores):
         members.setdefault(cid, []).append(rid)
     surfaced = sum(1 for a, b in s["fn_pairs"]
                    if any(frozenset((x, y)) in in_review for x in members[cluster[a]] for y in members[cluster[b]]))
-    assert surfaced >= 0.85 * len(s["fn_pairs"])
+    # all but the three pairs of one trial registration whose titles differ in two words (< 0.85 similar)
+    assert surfaced >= len(s["fn_pairs"]) - 3
 
 
 def _rec(rid, title, authors=("Smith, J.",), year=2020, journal="Journal of Things", volume="12", pages="100-110",
@@ -239,14 +241,50 @@ def test_wrong_pages_with_same_title_team_journal_and_volume_are_merged():
                    _rec("b", "Stroke rehabilitation", authors=TEAM, pages="676-682")) != "merge"
 
 
-def test_one_page_item_and_article_of_the_same_title_are_linked_only_as_a_named_erratum():
+def test_one_page_item_after_the_article_is_linked_only_as_the_erratum_the_article_names():
     article = _rec("a", TITLE, authors=TEAM, pages="1223-1229")
-    one_page = _rec("b", TITLE, authors=TEAM, pages="2205")   # unlabelled erratum, or the meeting abstract
+    one_page = _rec("b", TITLE, authors=TEAM, pages="2205")   # printed after the article: unlabelled erratum?
     assert _decide(article, one_page) == "review"
     assert _decide(article, one_page, link_errata=True) == "review"
     named = _rec("a", TITLE + ".[Erratum appears in J Things. 2020 Sep;12(9):2205]", authors=TEAM, pages="1223-1229")
-    assert _decide(named, one_page) == "review"
+    assert _decide(named, one_page) == "merge"   # the article's own record names it: linked by default
     assert _decide(named, one_page, link_errata=True) == "merge"
+    assert _decide(named, dict(one_page, pages="2206")) == "review"                 # not at the named page
+    assert _decide(named, dict(one_page, volume="13")) == "review"                  # nor in the named volume
+    assert _decide(named, dict(one_page, year=2022)) != "merge"                     # years more than one apart
+    assert _decide(named, dict(one_page, journal="Blood")) != "merge"               # another journal
+    truncated = _rec("a", TITLE + ".[Erratum appears in J Things. 2020 Sep", authors=TEAM, pages="1223-1229")
+    assert _decide(truncated, one_page) == "review"                                # no volume and page named
+
+
+def test_erratum_named_by_the_article_by_volume_and_issue_when_its_page_is_damaged():
+    article = _rec("a", TITLE + ".[Erratum appears in J Things. 2020 Jun 19;12(25):10749]", authors=TEAM,
+                   pages="240-245", issue="1")
+    erratum = _rec("b", "Erratum: " + TITLE, authors=TEAM, pages="19", issue="25")   # the day, not the page
+    assert _decide(article, erratum) == "merge"
+    assert _decide(article, dict(erratum, issue="24")) == "review"
+    assert _decide(article, dict(erratum, pages="10751")) == "review"   # a real page, not the named one
+
+
+def test_erratum_naming_its_article_is_linked_only_with_link_errata():
+    article = _rec("a", TITLE, authors=TEAM, pages="310-317")
+    erratum = _rec("b", TITLE + " (vol 12, pg 310, 2020)", authors=("Koehl,",), pages="616")
+    assert _decide(article, erratum) == "review"
+    assert _decide(article, erratum, link_errata=True) == "merge"
+
+
+def test_one_page_item_printed_before_the_article_in_the_same_volume_is_merged():
+    article = _rec("a", TITLE, authors=TEAM, pages="2539-2542")
+    abstract = _rec("b", TITLE, authors=TEAM, pages="1875")     # the meeting abstract, earlier in the volume
+    assert _decide(article, abstract) == "merge"
+    assert _decide(abstract, article) == "merge"
+    assert _decide(article, dict(abstract, volume="13")) != "merge"            # another volume
+    assert _decide(article, dict(abstract, year=2019)) != "merge"              # another year
+    assert _decide(article, dict(abstract, pages="S18")) != "merge"            # a supplement's own page series
+    assert _decide(article, dict(abstract, authors=["Koehl, B.", "Other, Z."])) != "merge"  # no shared co-author
+    part = "Intervertebral disc degeneration in a rat model treated with exosome-loaded hydrogel, part {}"
+    assert _decide(_rec("a", part.format("II"), authors=TEAM, pages="2539-2542"),
+                   _rec("b", part.format("I"), authors=TEAM, pages="1875")) != "merge"  # part I / part II
 
 
 def test_truncated_erratum_citation_and_shifted_fields_are_repaired():
