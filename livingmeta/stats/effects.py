@@ -184,13 +184,46 @@ def sd_from_ci(lower, upper, n, level=95, t_dist=None):
     return math.sqrt(n) * (upper - lower) / (2 * crit)
 
 
+# Wan et al. (2014) Table 1: xi(n) = 2 E(Z_(n)), the expected range of n standard normal values, for
+# n = 1..50 (3 decimals, as published; bmcmedresmethodol.biomedcentral.com/articles/10.1186/
+# 1471-2288-14-135/tables/1).  Table 2: eta(n) = 2 E(Z_(3Q+1)), the expected interquartile range, for
+# n = 4Q + 1, Q = 1..50 (as transcribed in R meta, option "Wan2014.Table2").  Wan et al. use the tables for
+# n <= 50 and n <= 201 and their formulas (7) and (16) (Blom's approximation) beyond; R meta does the same.
+_WAN_XI = (0.000, 1.128, 1.693, 2.059, 2.326, 2.534, 2.704, 2.847, 2.970, 3.078,
+           3.173, 3.259, 3.336, 3.407, 3.472, 3.532, 3.588, 3.640, 3.689, 3.735,
+           3.778, 3.819, 3.858, 3.895, 3.931, 3.964, 3.997, 4.027, 4.057, 4.086,
+           4.113, 4.139, 4.165, 4.189, 4.213, 4.236, 4.259, 4.280, 4.301, 4.322,
+           4.341, 4.361, 4.379, 4.398, 4.415, 4.433, 4.450, 4.466, 4.482, 4.498)
+_WAN_ETA = (0.990, 1.144, 1.206, 1.239, 1.260, 1.274, 1.284, 1.292, 1.298, 1.303,
+            1.307, 1.311, 1.313, 1.316, 1.318, 1.320, 1.322, 1.323, 1.324, 1.326,
+            1.327, 1.328, 1.329, 1.330, 1.330, 1.331, 1.332, 1.332, 1.333, 1.333,
+            1.334, 1.334, 1.335, 1.335, 1.336, 1.336, 1.336, 1.337, 1.337, 1.337,
+            1.338, 1.338, 1.338, 1.338, 1.339, 1.339, 1.339, 1.339, 1.339, 1.340)
+
+
+def wan_xi(n):
+    """Wan et al.'s xi(n): Table 1 for integer n <= 50, else 2 Phi^-1((n - 0.375) / (n + 0.25)) (eq. 7)."""
+    if float(n).is_integer() and 2 <= n <= 50:
+        return _WAN_XI[int(n) - 1]
+    return 2 * _z(1 - (n - 0.375) / (n + 0.25))
+
+
+def wan_eta(n):
+    """Wan et al.'s eta(n): Table 2 (n = 4Q + 1, Q = ceil((n - 1) / 4), as R meta) for n <= 201, else
+    2 Phi^-1((0.75 n - 0.125) / (n + 0.25)) (eq. 16)."""
+    if n <= 201:
+        return _WAN_ETA[math.ceil((n - 1) / 4) - 1]
+    return 2 * _z(1 - (0.75 * n - 0.125) / (n + 0.25))
+
+
 def mean_sd_from_median(median, n, q1=None, q3=None, minimum=None, maximum=None):
     """Mean and SD from the median and the IQR and/or range.
 
     Mean: Luo et al. (2018, Stat Methods Med Res 27:1785), optimal weights for scenario S1 (min,
     median, max), S2 (q1, median, q3) and S3 (all five).  SD: Wan et al. (2014, BMC Med Res Methodol
-    14:135), eqs. (7), (16) and (12), with the exact normal quantiles xi(n) = 2 Phi^-1((n - 0.375) /
-    (n + 0.25)) and eta(n) = 2 Phi^-1((0.75 n - 0.125) / (n + 0.25)).  Returns ``(mean, sd)``.
+    14:135), eqs. (7), (16) and (12), with xi(n) and eta(n) from the paper's Tables 1 and 2 for
+    n <= 50 and n <= 201 and from its formulas beyond (``wan_xi``, ``wan_eta``), as R meta's
+    ``metacont(..., method.mean = "Luo")`` does.  Returns ``(mean, sd)``.
     """
     n = float(n)
     has_r = minimum is not None and maximum is not None
@@ -198,21 +231,21 @@ def mean_sd_from_median(median, n, q1=None, q3=None, minimum=None, maximum=None)
     if not (has_r or has_q):
         raise ReviewInputError("need the IQR (q1, q3) or the range (min, max) with the median",
                                field="median")
-    xi = 2 * _z(1 - (n - 0.375) / (n + 0.25))
-    eta = 2 * _z(1 - (0.75 * n - 0.125) / (n + 0.25))
+    if not n >= 2:
+        raise ReviewInputError(f"need a sample size of at least 2 to estimate an SD (got n = {n:g})", field="n")
     if has_r and has_q:  # S3
         w1 = 2.2 / (2.2 + n ** 0.75)
         w2 = 0.7 - 0.72 / n ** 0.55
         mean = w1 * (minimum + maximum) / 2 + w2 * (q1 + q3) / 2 + (1 - w1 - w2) * median
-        sd = (maximum - minimum) / (2 * xi) + (q3 - q1) / (2 * eta)
+        sd = (maximum - minimum) / (2 * wan_xi(n)) + (q3 - q1) / (2 * wan_eta(n))
     elif has_r:  # S1
         w = 4 / (4 + n ** 0.75)
         mean = w * (minimum + maximum) / 2 + (1 - w) * median
-        sd = (maximum - minimum) / xi
+        sd = (maximum - minimum) / wan_xi(n)
     else:  # S2
         w = 0.7 + 0.39 / n
         mean = w * (q1 + q3) / 2 + (1 - w) * median
-        sd = (q3 - q1) / eta
+        sd = (q3 - q1) / wan_eta(n)
     return mean, sd
 
 
