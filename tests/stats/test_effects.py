@@ -26,6 +26,7 @@ def test_se_input_equals_sd_input():
 
 def test_revman5_smd_formulas():
     # RevMan 5 statistical methods: g = d (1 - 3/(4N - 9)), SE^2 = N/(n1 n2) + g^2/(2 (N - 3.94))
+    # (formulas only: no SMD printed by RevMan itself, with its inputs, was found to test against)
     yi, vi = escalc("SMD", vtype="REVMAN5", **ARMS)
     n1, n2 = 8, 8
     N = n1 + n2
