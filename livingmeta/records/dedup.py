@@ -215,6 +215,14 @@ def _named_erratum(a: Features, b: Features) -> bool:
     return False
 
 
+def _online_first(a: Features, b: Features) -> bool:
+    """One record is the online-first version: no volume, its own pages numbered from 1."""
+    for x, y in ((a, b), (b, a)):
+        if not x.volume and y.volume and x.ps == "1" and y.ps != "1":
+            return True
+    return False
+
+
 def _printed_before(a: Features, b: Features) -> bool:
     """One record is a one-page item printed earlier in the same volume than the other's page range
     (same page series): the meeting abstract or preview of the paper, not its erratum (an erratum is
@@ -235,6 +243,14 @@ def _numbers(f: Features) -> list[str]:
     """Numbers and roman numerals of a title ("part ii", "phase 3", "type 1"): titles that differ only
     there are two articles, however similar."""
     return sorted(w for w in f.words if _NUMBER.match(w))
+
+
+def _journals(a: Features, b: Features) -> bool | None:
+    """:func:`journals_compatible`, also across the parallel names of ``Title = Title = English title``."""
+    same = journals_compatible(a.jkey, b.jkey)
+    if same is False and (a.jalts or b.jalts):
+        return any(journals_compatible(x, y) for x in (a.jkey,) + a.jalts for y in (b.jkey,) + b.jalts) or False
+    return same
 
 
 def _same_team(a: Features, b: Features, authors: bool | None) -> bool:
@@ -317,7 +333,7 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
     pages = _pages(a, b)
     same_vol = bool(a.volume) and a.volume == b.volume
     vol_conflict = bool(a.volume) and bool(b.volume) and not same_vol
-    journals = journals_compatible(a.jkey, b.jkey)
+    journals = _journals(a, b)
     full_pages = pages == "same" and a.pe and b.pe and a.pe == b.pe
 
     if (tsim >= 0.9 and year_gap is not None and year_gap <= 1 and journals is not False
@@ -371,7 +387,7 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
     # separate record, merged only with link_errata when the article names it as its erratum.
     if (pages == "conflict" and tsim >= 0.98 and min(len(a.words), len(b.words)) >= 6 and year_gap == 0
             and not vol_conflict and journals and _same_team(a, b, authors)):
-        if _one_page(a) == _one_page(b):
+        if _one_page(a) == _one_page(b) or _online_first(a, b):
             pages = "unknown"
         elif same_vol and not kinds_differ and _printed_before(a, b):
             return "merge", tsim, "one-page item printed before the article in the same volume (its meeting abstract)"

@@ -44,6 +44,11 @@ _LANGUAGES = {"chinese", "german", "french", "spanish", "polish", "japanese", "r
               "korean", "hebrew", "greek", "croatian", "serbian", "slovak", "slovenian", "ukrainian", "persian",
               "arabic", "lithuanian", "bulgarian", "english", "catalan", "icelandic", "estonian", "latvian"}
 _LINK = re.compile(r"(?:\b(?:19|20)\d\d\b[^;\]]*;\s*(\d+)\s*(?:\(([^)]*)\))?\s*:\s*([a-z]?\d+))", re.I)
+# CINAHL appends notes to titles after "...": "... includes discussion", "... ...including commentary by X",
+# "... Proceedings of the 10th Congress ...", or the citation of the article a letter discusses
+# ("... N Engl J Med. 2009 Jan 29;360(5):544-6")
+_CINAHL_NOTE = re.compile(r"\s*\.\.\.\s*(?:\.\.\.\s*)?(?:includes? discussion\b|including commentary\b|"
+                          r"proceedings of\b|[A-Z][A-Za-z. ]{1,60}\.\s+(?:19|20)\d\d\b[^;]*;\s*\d+).*$")
 _PAGE_TOKEN = re.compile(r"[a-z]*(\d+)[a-z]?$", re.I)
 
 
@@ -81,7 +86,7 @@ class Features:
     __slots__ = ("index", "title", "tkey", "words", "year", "surnames", "fa", "volume", "ps", "pe",
                  "jkey", "doi", "pmid", "notice", "abstract_mark", "translated", "has_title", "pstarts",
                  "fa_tokens", "fa_initials", "group_author", "links", "eloc", "letters", "coauthors",
-                 "has_coordinates", "erratum_at", "issue", "pprefix")
+                 "has_coordinates", "erratum_at", "issue", "pprefix", "jalts")
 
     def __init__(self, index: int, record: dict):
         self.index = index
@@ -123,6 +128,7 @@ class Features:
         self.issue = str(int(issue)) if issue.isdigit() else ""   # "Suppl. 1", "1-2": not comparable
         self.eloc = bool(re.match(r"\s*[a-z]\d{3,}", pages, re.I))  # e12724, a1754, c1804
         self.jkey = journal_tokens(record.get("journal"))
+        self.jalts = journal_alternatives(record.get("journal"))
         self.doi = record.get("doi") or ""
         self.pmid = record.get("pmid") or ""
         self.has_coordinates = bool(self.jkey or self.volume or self.ps)
@@ -172,6 +178,7 @@ def split_title(title: str | None) -> tuple[str, str | None, bool, bool, tuple, 
     abstract_mark = False
     translated = False
     text, notes = strip_annotations(text)
+    text = _CINAHL_NOTE.sub("", text)
     for note in notes:
         note = note.strip().lower()
         if _ABSTRACT_MARK.match(note):
@@ -229,6 +236,15 @@ def journal_tokens(journal: str | None) -> tuple[str, ...]:
     text = re.sub(r"\..*$", "", text) if re.search(r"[a-z]{3}\.[a-z]{3}", text) else text  # "x.journal y"
     tokens = [t for t in re.split(r"[^a-z0-9]+", text) if t and t not in _J_STOP]
     return tuple(tokens)
+
+
+def journal_alternatives(journal: str | None) -> tuple[tuple[str, ...], ...]:
+    """The other names of a journal given as ``Title = Title = English title`` (MEDLINE's parallel titles:
+    ``Ai zheng = Aizheng = Chinese journal of cancer``), as tokens; ``()`` for a single name."""
+    if not journal or "=" not in journal:
+        return ()
+    names = (journal_tokens(part) for part in journal.split("=")[1:])
+    return tuple(n for n in names if n)
 
 
 def journals_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:

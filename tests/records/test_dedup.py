@@ -345,3 +345,18 @@ def test_link_errata_default_matches_the_config_schema(repo):
 
     schema = yaml.safe_load((repo / "workflow" / "schemas" / "config.schema.yaml").read_text(encoding="utf-8"))
     assert schema["properties"]["records"]["properties"]["link_errata"]["default"] is dedup.LINK_ERRATA
+
+
+def test_cinahl_title_notes_parallel_journal_names_and_online_first_pages():
+    note = _rec("a", TITLE + "... includes discussion", pages="742-8; discussion 748-9")
+    assert _decide(note, _rec("b", TITLE, pages="742-749")) == "merge"
+    cited = Features(0, _rec("a", "More on eculizumab for congenital aHUS... N Engl J Med. 2009 Jan 29;360(5):544-6"))
+    assert cited.tkey == "more on eculizumab for congenital ahus"
+    assert Features(0, _rec("a", "Less is more... or is it? A trial of less")).tkey.endswith("or is it a trial of less")
+    chinese = _rec("a", TITLE, authors=TEAM, journal="Ai zheng = Aizheng = Chinese journal of cancer", pages="1324-1327")
+    english = _rec("b", TITLE, authors=TEAM, journal="Chinese Journal of Cancer", pages="84-87")
+    assert _decide(chinese, english) == "merge"
+    assert _decide(chinese, dict(english, journal="Journal of Cancer Research")) != "merge"
+    online = _rec("a", TITLE, authors=TEAM, volume=None, pages="1-6")
+    assert _decide(online, _rec("b", TITLE, authors=TEAM, pages="2422-2427")) == "merge"
+    assert _decide(dict(online, volume="11"), _rec("b", TITLE, authors=TEAM, pages="2422-2427")) != "merge"
