@@ -189,6 +189,8 @@ def split_title(title: str | None) -> tuple[str, str | None, bool, bool, tuple, 
             for vol, issue, page in _LINK.findall(note):
                 links.append((str(int(vol)), _page_token(page)))
                 issue = issue.strip()
+                if "appears in" not in note:
+                    continue  # "[Erratum for: ...]" is on the erratum and names the article
                 erratum_at.append((str(int(vol)), str(int(issue)) if issue.isdigit() else "", _page_token(page)))
     text = re.sub(r"\s*\((?:multiple letters|letter|abstract|structured abstract)\)\s*(\[\d+\])?\s*$", "", text,
                   flags=re.I)

@@ -360,3 +360,10 @@ def test_cinahl_title_notes_parallel_journal_names_and_online_first_pages():
     online = _rec("a", TITLE, authors=TEAM, volume=None, pages="1-6")
     assert _decide(online, _rec("b", TITLE, authors=TEAM, pages="2422-2427")) == "merge"
     assert _decide(dict(online, volume="11"), _rec("b", TITLE, authors=TEAM, pages="2422-2427")) != "merge"
+
+
+def test_erratum_for_annotation_on_the_erratum_is_not_the_articles_own_link():
+    article = _rec("a", TITLE, authors=TEAM, pages="542-544")
+    erratum = _rec("b", TITLE + " [Erratum for: J Things. 2020 Jan 29;12(5):542-4]", authors=TEAM, pages="2487")
+    assert _decide(article, erratum) == "review"
+    assert _decide(article, erratum, link_errata=True) == "merge"
