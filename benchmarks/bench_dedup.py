@@ -12,7 +12,14 @@
 
 Run: ``.venv/bin/python benchmarks/bench_dedup.py`` (``--copies 16`` gives ~105,000 records);
 ``--link-errata`` adds the quality table with errata linked to their articles; ``--misses haematology``
-lists one set's missed and wrongly merged pairs field by field. Figures: docs/records.md.
+lists one set's missed and wrongly merged pairs field by field. Figures (docs/records.md, 2-core machine):
+
+    set                 precision  recall  F1
+    stroke              1.0000     0.9958  0.9979
+    haematology         1.0000     0.9448  0.9716   (9 missed: 7 sibling trial registrations, see docs)
+    respiratory         1.0000     0.9843  0.9921
+    cytology_screening  1.0000     0.9978  0.9989
+    enlarged corpus     104,816 records in 19.3 s, peak RSS 770 MB; precision 1.0000, recall 0.9968
 """
 
 from __future__ import annotations

@@ -21,14 +21,23 @@ by :func:`compare`:
   have one) and compatible journals -> merge even when the titles differ (the same article indexed under
   its original-language and English titles).
 * **damaged fields**: pages that disagree under the same long title, first author and co-author, journal,
-  volume and year (both ranges, or both single pages) -> merge; a one-page item against the full article
-  -> review. Volume/issue/pages shifted left and truncated erratum citations are repaired in
-  :mod:`dedup_features`. Embase's ``(multiple letters)`` record absorbs the letter and replies it prints.
+  volume and year (both ranges, both single pages, or an online-first record without volume paginated
+  from 1) -> merge. A one-page item against the full article: printed *before* it in the same volume
+  (same page series, same numbers in the titles) -> merge (the paper's meeting abstract: it cannot be an
+  erratum, which follows its article); printed after it -> review (an unlabelled erratum). Volume/issue/
+  pages shifted left, truncated erratum citations, CINAHL's ``... includes discussion`` notes and parallel
+  journal names (``Ai zheng = Aizheng = Chinese journal of cancer``) are handled in :mod:`dedup_features`.
+  Embase's ``(multiple letters)`` record absorbs the letter and replies it prints.
+* **erratum named by its article**: MEDLINE's ``[Erratum appears in J. 2009;360(23):2487]`` on the article
+  and a record of the same title (>= 0.9) at that volume and first page (or a labelled erratum in that
+  volume and issue whose page field is damaged), compatible journal and author, years at most one apart
+  -> merge: both records agree on the link. An erratum that only names its article (``(vol 360, pg 542,
+  2009)``) is linked with ``link_errata`` only.
 * Titles differing in a substituted word (``adult`` / ``adolescent``) without matching volume and pages
   -> review (sibling trial registrations).
-* Errata, replies, comments, retraction notices and conference abstracts (``[Abstract]``) are never merged
-  automatically with a record of another kind (``link_errata`` links errata; off by default, see
-  docs/records.md); nor are records whose years differ by more than one.
+* Errata, replies, comments, retraction notices and conference abstracts (``[Abstract]``) are otherwise
+  never merged automatically with a record of another kind (``link_errata`` links errata that name their
+  article; off by default, see docs/records.md); nor are records whose years differ by more than one.
 * Anything close but not certain (title similarity >= 0.85, or matching coordinates without compatible
   journals, ...) -> review list.
 
@@ -337,7 +346,8 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
     full_pages = pages == "same" and a.pe and b.pe and a.pe == b.pe
 
     if (tsim >= 0.9 and year_gap is not None and year_gap <= 1 and journals is not False
-            and (authors is not False or a.fa in b.surnames or b.fa in a.surnames) and _named_erratum(a, b)):
+            and (authors is not False or a.fa in b.surnames or b.fa in a.surnames) and _numbers(a) == _numbers(b)
+            and _named_erratum(a, b)):
         return "merge", tsim, "article and the erratum its record names (volume and page)"
 
     if link_errata and tsim >= 0.9 and (a.notice == "erratum") != (b.notice == "erratum") and (

@@ -367,3 +367,11 @@ def test_erratum_for_annotation_on_the_erratum_is_not_the_articles_own_link():
     erratum = _rec("b", TITLE + " [Erratum for: J Things. 2020 Jan 29;12(5):542-4]", authors=TEAM, pages="2487")
     assert _decide(article, erratum) == "review"
     assert _decide(article, erratum, link_errata=True) == "merge"
+
+
+def test_named_erratum_is_not_linked_across_part_numbers():
+    part = "Intervertebral disc degeneration in a rat model treated with exosome-loaded hydrogel, part {}"
+    article = _rec("a", part.format("II") + ".[Erratum appears in J Things. 2020 Sep;12(9):2205]", authors=TEAM,
+                   pages="1223-1229")
+    assert _decide(article, _rec("b", part.format("II"), authors=TEAM, pages="2205")) == "merge"
+    assert _decide(article, _rec("b", part.format("I"), authors=TEAM, pages="2205")) != "merge"
