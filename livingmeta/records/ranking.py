@@ -1,9 +1,12 @@
 """Relevance ranking of records still to screen, learned from the title/abstract decisions so far.
 
-TF-IDF features (words and word pairs) of title + abstract (+ keywords) and a linear model: a
-class-balanced, L2-penalised logistic regression (default, C = 100) or multinomial naive Bayes. Written on numpy + scipy.sparse (already
-project dependencies) so no machine-learning library is needed; the screening job imports this module
-only when ranking is enabled and there are decisions to learn from.
+Default model (the screening job's): TF-IDF of character 3- to 5-grams taken inside word boundaries
+(scikit-learn's ``char_wb`` analyzer; sublinear tf, smooth idf, L2 norm) of title + abstract (+ keywords)
+and a class-balanced, L2-penalised logistic regression (C = 1) fitted by L-BFGS. Character n-grams match
+word stems and variants (depress-ion/-ive/anti-depress-ant, drug name stems), which matters most for the
+records that have a title only. Word/word-pair TF-IDF and multinomial naive Bayes remain as options.
+Written on numpy + scipy (already project dependencies) so no machine-learning library is needed; the
+screening job imports this module only when ranking is enabled and there are decisions to learn from.
 
 ``benchmarks/bench_screening.py`` simulates screening of a labelled data set with this ranker and
 prints WSS@95 and recall after 10% screened.
@@ -33,6 +36,23 @@ while who whom why will with within without would you your yours yourself yourse
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9\-]*[a-z0-9]|[a-z]")
 
 
+_WHITESPACE = re.compile(r"\s\s+")
+
+
+def char_ngrams(text: str, ngram_min: int = 3, ngram_max: int = 5) -> list[str]:
+    """Character n-grams inside word boundaries, each word padded with one space (scikit-learn's
+    ``analyzer="char_wb"``): "rat" -> " ra", "rat", "at ", " rat", "rat ", " rat "."""
+    grams: list[str] = []
+    for word in _WHITESPACE.sub(" ", (text or "").lower()).split():
+        w = f" {word} "
+        size = len(w)
+        for n in range(ngram_min, ngram_max + 1):
+            if n > size:
+                break
+            grams.extend(w[i:i + n] for i in range(size - n + 1))
+    return grams
+
+
 def tokenize(text: str, ngram_max: int = 1) -> list[str]:
     words = [w for w in _TOKEN.findall((text or "").lower()) if w not in STOP_WORDS and not w.isdigit()]
     terms = list(words)
@@ -42,9 +62,17 @@ def tokenize(text: str, ngram_max: int = 1) -> list[str]:
 
 
 class TfidfVectorizer:
-    """Sublinear-tf, smooth-idf, L2-normalised TF-IDF (the scikit-learn conventions)."""
+    """Sublinear-tf, smooth-idf, L2-normalised TF-IDF (the scikit-learn conventions).
 
-    def __init__(self, ngram_max: int = 1, min_df: int = 1, max_df: float = 1.0, sublinear_tf: bool = True):
+    ``analyzer="word"``: words and word n-grams up to ``ngram_max`` (stop words removed);
+    ``analyzer="char_wb"``: character ``ngram_min``- to ``ngram_max``-grams inside word boundaries."""
+
+    def __init__(self, ngram_max: int = 1, min_df: int = 1, max_df: float = 1.0, sublinear_tf: bool = True,
+                 analyzer: str = "word", ngram_min: int = 1):
+        if analyzer not in ("word", "char_wb"):
+            raise ValueError(f"unknown analyzer {analyzer!r}")
+        self.analyzer = analyzer
+        self.ngram_min = ngram_min
         self.ngram_max = ngram_max
         self.min_df = min_df
         self.max_df = max_df
@@ -52,8 +80,13 @@ class TfidfVectorizer:
         self.vocabulary: dict[str, int] = {}
         self.idf: np.ndarray | None = None
 
+    def terms(self, text: str) -> list[str]:
+        if self.analyzer == "char_wb":
+            return char_ngrams(text, self.ngram_min, self.ngram_max)
+        return tokenize(text, self.ngram_max)
+
     def fit(self, texts: Iterable[str]) -> "TfidfVectorizer":
-        docs = [set(tokenize(t, self.ngram_max)) for t in texts]
+        docs = [set(self.terms(t)) for t in texts]
         df = Counter(term for doc in docs for term in doc)
         n = max(len(docs), 1)
         max_count = self.max_df * n if isinstance(self.max_df, float) else self.max_df
@@ -66,7 +99,8 @@ class TfidfVectorizer:
     def transform(self, texts: Iterable[str]) -> sparse.csr_matrix:
         indptr, indices, data = [0], [], []
         for text in texts:
-            counts = Counter(self.vocabulary[t] for t in tokenize(text, self.ngram_max) if t in self.vocabulary)
+            vocab = self.vocabulary
+            counts = Counter(vocab[t] for t in self.terms(text) if t in vocab)
             for j, c in sorted(counts.items()):
                 indices.append(j)
                 data.append((1.0 + math.log(c)) if self.sublinear_tf else float(c))
@@ -93,47 +127,74 @@ def balanced_weights(y: np.ndarray) -> np.ndarray:
     return w
 
 
-def fit_logistic(X, y: np.ndarray, C: float = 1.0, sample_weight: np.ndarray | None = None,
-                 max_iter: int = 500, tol: float = 1e-6, init: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """L2-penalised logistic regression (objective of scikit-learn's LogisticRegression(C)):
-    minimise 0.5 |w|^2 + C sum_i s_i log(1 + exp(-t_i (x_i w + b))), t = +-1, by accelerated gradient
-    descent (Nesterov, constant step 1/L with L from the largest singular value of [X 1])."""
-    n, p = X.shape
+def _logistic_loss(m: np.ndarray, st: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-record log(1 + exp(-m)) and s_i t_i / (1 + exp(m)) for margins m = t (x w + b)."""
+    return np.logaddexp(0.0, -m), st * 0.5 * (1.0 + np.tanh(-0.5 * m))  # overflow-free 1/(1+exp(m))
+
+
+def fit_logistic_gram(K: np.ndarray, y: np.ndarray, C: float = 1.0, sample_weight: np.ndarray | None = None,
+                      max_iter: int = 5000, tol: float = 1e-6,
+                      init: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """The L2-penalised logistic regression of ``fit_logistic`` solved in its representer form: the
+    optimal w is a combination X^T a of the training rows, so with the Gram matrix K = X X^T the problem
+    is minimise 0.5 a'Ka + C sum_i s_i log(1 + exp(-t_i ((Ka)_i + b))) over a (one value per training
+    record) and b: the same optimum, in n instead of p (vocabulary size) unknowns. Returns (a, b);
+    ``init`` = (a, b) starts the search there (e.g. the previous fit with zeros for new records)."""
+    from scipy.optimize import minimize  # imported here: only the ranker needs it
+
+    K = np.asarray(K, dtype=float)
+    n = K.shape[0]
     s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     t = np.where(np.asarray(y) > 0, 1.0, -1.0)
-    # Lipschitz constant of the gradient: 1 + C * 0.25 * max(s) * sigma_max([X 1])^2
-    Xa = sparse.hstack([X, np.ones((n, 1))]).tocsr()
-    v = np.ones(p + 1) / math.sqrt(p + 1)
-    for _ in range(30):
-        u = Xa.T @ (Xa @ v)
-        norm = np.linalg.norm(u)
-        if norm == 0:
-            break
-        v = u / norm
-    sigma2 = float(v @ (Xa.T @ (Xa @ v)))
-    L = 1.0 + C * 0.25 * float(s.max()) * max(sigma2, 1e-12)
-    step = 1.0 / L
-    theta = np.zeros(p + 1) if init is None else np.array(init, dtype=float)
-    z = theta.copy()
-    k_prev = 1.0
-    penalty = np.ones(p + 1)
-    penalty[-1] = 0.0  # intercept not penalised
+    st = s * t
 
-    def grad(th):
-        m = t * (Xa @ th)
-        sig = 0.5 * (1.0 + np.tanh(-0.5 * m))  # = 1 / (1 + exp(m)), overflow-free
-        return penalty * th - C * (Xa.T @ (s * t * sig))
+    def objective(theta):
+        a, b = theta[:-1], theta[-1]
+        Ka = K @ a
+        loss, r = _logistic_loss(t * (Ka + b), st)
+        grad = np.empty(n + 1)
+        grad[:-1] = Ka - C * (K @ r)
+        grad[-1] = -C * r.sum()
+        return 0.5 * float(a @ Ka) + C * float(s @ loss), grad
 
-    for _ in range(max_iter):
-        new = z - step * grad(z)
-        k = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * k_prev * k_prev))
-        z = new + ((k_prev - 1.0) / k) * (new - theta)
-        change = np.max(np.abs(new - theta))
-        theta = new
-        k_prev = k
-        if change < tol:
-            break
-    return theta[:-1], float(theta[-1])
+    theta0 = np.zeros(n + 1) if init is None else np.asarray(init, dtype=float)
+    res = minimize(objective, theta0, jac=True, method="L-BFGS-B",
+                   options={"maxiter": max_iter, "gtol": tol, "maxcor": 20})
+    return res.x[:-1].copy(), float(res.x[-1])
+
+
+GRAM_MAX_RECORDS = 4000  # up to this many training records the Gram form is used (dense n x n matrix)
+
+
+def fit_logistic(X, y: np.ndarray, C: float = 1.0, sample_weight: np.ndarray | None = None,
+                 max_iter: int = 5000, tol: float = 1e-6) -> tuple[np.ndarray, float]:
+    """L2-penalised logistic regression, the objective of scikit-learn's LogisticRegression(C):
+    minimise 0.5 |w|^2 + C sum_i s_i log(1 + exp(-t_i (x_i w + b))), t = +-1, intercept b not penalised,
+    by L-BFGS (scipy.optimize). With fewer training records than terms (the usual case) it is solved in
+    the representer form (``fit_logistic_gram``), which is much faster and gives the same (w, b)."""
+    from scipy.optimize import minimize  # imported here: only the ranker needs it
+
+    X = sparse.csr_matrix(X)
+    n, p = X.shape
+    if n <= min(p, GRAM_MAX_RECORDS):
+        a, b = fit_logistic_gram((X @ X.T).toarray(), y, C=C, sample_weight=sample_weight,
+                                 max_iter=max_iter, tol=tol)
+        return np.asarray(X.T @ a).ravel(), b
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    t = np.where(np.asarray(y) > 0, 1.0, -1.0)
+    st = s * t
+
+    def objective(theta):
+        w, b = theta[:-1], theta[-1]
+        loss, r = _logistic_loss(t * (X @ w + b), st)
+        grad = np.empty(p + 1)
+        grad[:-1] = w - C * (X.T @ r)
+        grad[-1] = -C * r.sum()
+        return 0.5 * float(w @ w) + C * float(s @ loss), grad
+
+    res = minimize(objective, np.zeros(p + 1), jac=True, method="L-BFGS-B",
+                   options={"maxiter": max_iter, "gtol": tol, "maxcor": 20})
+    return res.x[:-1].copy(), float(res.x[-1])
 
 
 def fit_naive_bayes(X, y: np.ndarray, alpha: float = 3.822) -> np.ndarray:
@@ -145,25 +206,40 @@ def fit_naive_bayes(X, y: np.ndarray, alpha: float = 3.822) -> np.ndarray:
     return np.log(f1 / f1.sum()) - np.log(f0 / f0.sum())
 
 
-class RelevanceRanker:
-    """Learns include/exclude from screened records and scores unscreened ones (higher = more relevant)."""
+FEATURES = {"char": ("char_wb", (3, 5)), "word": ("word", (1, 2))}
 
-    def __init__(self, model: str = "logistic", C: float = 100.0, ngram_max: int = 2, min_df: int | None = None,
-                 alpha: float = 3.822):
+
+class RelevanceRanker:
+    """Learns include/exclude from screened records and scores unscreened ones (higher = more relevant).
+
+    ``features``: ``"char"`` (default; character 3- to 5-grams within words) or ``"word"`` (words and word
+    pairs); ``ngram`` overrides the (min, max) n-gram lengths. ``model``: ``"logistic"`` (default;
+    class-balanced, L2 penalty 1/C) or ``"naive_bayes"`` (multinomial, smoothing ``alpha``)."""
+
+    def __init__(self, model: str = "logistic", C: float = 1.0, features: str = "char",
+                 ngram: tuple[int, int] | None = None, min_df: int | None = None, alpha: float = 3.822):
         if model not in ("logistic", "naive_bayes"):
             raise ValueError(f"unknown model {model!r}")
+        if features not in FEATURES:
+            raise ValueError(f"unknown features {features!r} (char or word)")
+        analyzer, default_ngram = FEATURES[features]
+        lo, hi = ngram or default_ngram
         self.model = model
+        self.features = features
         self.C = C
         self.alpha = alpha
         self.min_df = min_df  # None: 2 for 100 or more texts (terms seen once carry no signal), else 1
-        self.vectorizer = TfidfVectorizer(ngram_max=ngram_max, min_df=min_df or 1)
+        self.vectorizer = TfidfVectorizer(ngram_max=hi, ngram_min=lo, min_df=min_df or 1, analyzer=analyzer)
         self.coef: np.ndarray | None = None
         self.intercept = 0.0
 
     def describe(self) -> str:
+        v = self.vectorizer
+        feats = (f"char {v.ngram_min}-{v.ngram_max}-grams" if v.analyzer == "char_wb"
+                 else f"word 1-{v.ngram_max}-grams")
         if self.model == "logistic":
-            return f"tfidf+logistic (C={self.C:g}, balanced, ngram_max={self.vectorizer.ngram_max})"
-        return f"tfidf+naive_bayes (alpha={self.alpha:g}, ngram_max={self.vectorizer.ngram_max})"
+            return f"tfidf+logistic ({feats}, C={self.C:g}, balanced)"
+        return f"tfidf+naive_bayes ({feats}, alpha={self.alpha:g})"
 
     def fit(self, texts: Sequence[str], labels: Sequence[bool], extra_texts: Sequence[str] = ()) -> "RelevanceRanker":
         """Fit TF-IDF on all texts (screened and to-be-screened) and the model on the screened ones."""
@@ -173,13 +249,10 @@ class RelevanceRanker:
         self.vectorizer.fit(corpus)
         return self.fit_matrix(self.vectorizer.transform(texts), labels)
 
-    def fit_matrix(self, X, labels: Sequence[bool], warm_start: bool = False) -> "RelevanceRanker":
+    def fit_matrix(self, X, labels: Sequence[bool]) -> "RelevanceRanker":
         y = np.asarray(labels, dtype=float)
         if self.model == "logistic":
-            init = None
-            if warm_start and self.coef is not None and len(self.coef) == X.shape[1]:
-                init = np.append(self.coef, self.intercept)
-            self.coef, self.intercept = fit_logistic(X, y, C=self.C, sample_weight=balanced_weights(y), init=init)
+            self.coef, self.intercept = fit_logistic(X, y, C=self.C, sample_weight=balanced_weights(y))
         else:
             self.coef, self.intercept = fit_naive_bayes(X, y, self.alpha), 0.0
         return self
@@ -200,34 +273,48 @@ class RelevanceRanker:
 # simulation (used by benchmarks/bench_screening.py and a small sanity test)
 
 
-def simulate(texts: Sequence[str], labels: Sequence[bool], *, model: str = "logistic", C: float = 100.0,
-             ngram_max: int = 2, min_df: int | None = None, batch: int = 10, n_prior_included: int = 1, n_prior_excluded: int = 1,
-             seed: int = 0) -> dict:
-    """Simulated screening: start from a few random prior decisions, then repeatedly fit the ranker on
-    everything screened so far and screen the ``batch`` highest-ranked records next.
+def simulate(texts: Sequence[str], labels: Sequence[bool], *, model: str = "logistic", C: float = 1.0,
+             features: str = "char", ngram: tuple[int, int] | None = None, min_df: int | None = None,
+             batch: int = 10, n_prior_included: int = 1, n_prior_excluded: int = 1, seed: int = 0) -> dict:
+    """Simulated screening (certainty-based active learning, ASReview's "max" query strategy): start from
+    ``n_prior_included`` + ``n_prior_excluded`` random records of each class (the prior knowledge), then
+    repeatedly refit the ranker on the labels of the records screened so far only (class-balanced
+    weights) and screen the ``batch`` highest-ranked unscreened records next, until all are screened.
+    TF-IDF is fitted once on all texts without labels (as in the screening job, which fits it on the
+    screened and queued records together).
 
-    Returns ``{order (indices in screening order), wss95, recall_at_10, n, n_included}``.
+    Returns ``{order (indices in screening order), wss95, recall_at_10, n, n_included, n_prior,
+    n_screened_95}``.
     """
     y = np.asarray(labels, dtype=bool)
     n = len(y)
     rng = np.random.default_rng(seed)
     inc = rng.choice(np.flatnonzero(y), size=n_prior_included, replace=False)
     exc = rng.choice(np.flatnonzero(~y), size=n_prior_excluded, replace=False)
-    ranker = RelevanceRanker(model=model, C=C, ngram_max=ngram_max, min_df=min_df)
+    ranker = RelevanceRanker(model=model, C=C, features=features, ngram=ngram, min_df=min_df)
     if min_df is None:
         ranker.vectorizer.min_df = 2 if len(texts) >= 100 else 1
     X = ranker.vectorizer.fit_transform(texts)
-    screened = list(inc) + list(exc)
+    # logistic: refits in the representer form on the Gram matrix of all records (computed once)
+    gram = (X @ X.T).toarray() if model == "logistic" else None
+    screened = [int(i) for i in inc] + [int(i) for i in exc]
     mask = np.zeros(n, dtype=bool)
     mask[screened] = True
+    dual = np.zeros(n + 1)  # logistic: the last fit's a (per record) and b, the next fit's start
     while not mask.all():
         idx = np.flatnonzero(mask)
+        rest = np.flatnonzero(~mask)
         if y[idx].all() or not y[idx].any():
-            nxt = rng.choice(np.flatnonzero(~mask), size=min(batch, int((~mask).sum())), replace=False)
+            nxt = rng.choice(rest, size=min(batch, len(rest)), replace=False)
         else:
-            ranker.fit_matrix(X[idx], y[idx], warm_start=True)
-            rest = np.flatnonzero(~mask)
-            scores = ranker.score_matrix(X[rest])
+            if gram is not None:
+                a, b = fit_logistic_gram(gram[np.ix_(idx, idx)], y[idx], C=C,
+                                         sample_weight=balanced_weights(y[idx].astype(float)),
+                                         init=np.append(dual[idx], dual[-1]))
+                dual[idx], dual[-1] = a, b
+                scores = gram[np.ix_(rest, idx)] @ a + b
+            else:
+                scores = ranker.fit_matrix(X[idx], y[idx]).score_matrix(X[rest])
             nxt = rest[np.argsort(-scores, kind="stable")[:batch]]
         screened.extend(int(i) for i in nxt)
         mask[nxt] = True
