@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from livingmeta.yamlsafe import safe_load
+
 from livingmeta.errors import ReviewInputError
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
@@ -34,7 +36,7 @@ def _path_of(error) -> str:
 
 def load_schema(path: str | os.PathLike = SCHEMA_PATH) -> dict:
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return safe_load(handle)
 
 
 def validate_config(config: dict, *, source: str = "config.yaml", schema: dict | None = None) -> dict:
@@ -78,7 +80,7 @@ def load(configfile: str | os.PathLike, cwd: str | os.PathLike | None = None) ->
     path = Path(configfile)
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle) or {}
+            data = safe_load(handle) or {}
     except FileNotFoundError:
         raise ReviewInputError("the config file does not exist", file=str(path)) from None
     except yaml.YAMLError as err:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from livingmeta.yamlsafe import safe_load
+
 EXPORT_EXTENSIONS = ("ris", "nbib", "txt", "xml", "bib", "csv")
 STUDY_EXTENSIONS = ("yaml", "yml")
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -64,7 +66,7 @@ class ReviewPlan:
 def _safe_yaml(path: Path):
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return safe_load(handle)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
 

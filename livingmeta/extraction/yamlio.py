@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from livingmeta.yamlsafe import safe_load
+
 from livingmeta.errors import ReviewInputError, ReviewInputErrors
 
 
@@ -17,7 +19,7 @@ def load_yaml(path: str | os.PathLike, *, what: str = "file") -> Any:
     naming the file and the line (field ``line N``)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return safe_load(handle)
     except FileNotFoundError:
         raise ReviewInputError(f"{what} not found", file=path,
                                hint="Create it or fix the path (see docs/study-file.md).") from None

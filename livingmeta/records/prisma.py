@@ -201,10 +201,12 @@ def load_previous(path: str | os.PathLike | None, display: str | None = None) ->
         return None
     import yaml
 
+    from livingmeta.yamlsafe import safe_load
+
     shown = display or str(path)
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            data = safe_load(handle)
     except yaml.YAMLError as err:
         raise ReviewInputError(f"not valid YAML ({str(err).splitlines()[0]})", file=shown) from None
     return parse_previous(data, shown)

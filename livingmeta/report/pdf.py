@@ -5,8 +5,8 @@ URLs, so rendering never touches the network or the file system beyond the HTML 
 the system (Liberation Sans / DejaVu, metric-compatible with Arial, which the figures are laid out for).
 
 Incremental build (:func:`build_pdf`). The report template marks where the PDF may be cut with
-``<!--pdf-part NAME-->`` comments: the front matter, one part per analysis, the appendices (each starts on
-a new page anyway). Every part is rendered as a standalone document with the report's own ``<head>``
+``<!--pdf-part NAME-->`` comments: the front matter (title, notices, contents), each chapter, one part
+per analysis, each appendix (each starts on a new page anyway). Every part is rendered as a standalone document with the report's own ``<head>``
 (same CSS) and without the page-margin texts, in a process pool; its PDF is cached under ``cache_dir``
 keyed by a hash of its HTML (and the WeasyPrint version), so an update re-renders only the parts whose
 HTML changed. What depends on the whole document is added when the parts are merged (pypdf):
@@ -14,9 +14,10 @@ HTML changed. What depends on the whole document is added when the parts are mer
 * the running header (title, version), the "Illustrative data — do not cite" footer and "Page X of Y":
   a blank document of the same page size and ``@page`` rules, rendered by WeasyPrint with exactly those
   margin texts, is stamped onto the pages (so the look is unchanged);
-* the page numbers in the contents: the front matter is rendered with the page numbers of the other parts
-  written in (``data-page``), from the parts' page counts (guessed from the last build while everything
-  renders in parallel, checked afterwards, and the front matter re-rendered if a guess was wrong);
+* the page numbers in the contents: the front matter is rendered last, with the page numbers of the other
+  parts written in (``data-page``), once their page counts are known (its own page count is guessed from
+  the last build, checked, and the front matter rendered again if the guess was wrong); the front matter
+  is kept small so that this costs little;
 * links between parts (rewritten to a placeholder URL in the parts, turned back into internal links),
   named destinations for every anchor, and the bookmarks (outline) with WeasyPrint's heading levels.
 
@@ -397,32 +398,29 @@ def _anchor_pages(split: Split, metas: list[dict | None], counts: list[int]) -> 
 
 
 def plan_parts(split: Split, renderer: Renderer) -> Plan:
-    """Render what is not cached; resolve the contents' page numbers and the page total (a few rounds
-    at most: the first renders everything in parallel on guessed page counts)."""
+    """Render what is not cached, then the front matter (with the contents' page numbers) and the page
+    margins (with the page total) once the other parts' page counts are known; the front matter's own
+    page count is guessed from the last build and the two are rendered again if the guess was wrong."""
     guesses = _guesses(renderer.cache_dir)
     rest = split.parts[1:]
     rest_html = [part_html(split, p) for p in rest]
     rest_keys = [part_key(h) for h in rest_html]
+    renderer.render({k: h for k, h in zip(rest_keys, rest_html) if renderer.cached(k) is None})
     metas: list[dict | None] = [None] + [renderer.cached(k) for k in rest_keys]
     front_pages = guesses.get("front", 1)
     for _round in range(4):
-        counts = [front_pages] + [m["pages"] if m else guesses.get(p.name, 1) for m, p in zip(metas[1:], rest)]
+        counts = [front_pages] + [m["pages"] for m in metas[1:]]
         pages = _anchor_pages(split, metas, counts)
         front = part_html(split, split.parts[0], pages)
         front_key = part_key(front)
         stamp = stamp_html(split, sum(counts))
         stamp_key = part_key(stamp)
-        jobs = {k: h for k, h, m in zip(rest_keys, rest_html, metas[1:]) if m is None}
-        for key, html in ((front_key, front), (stamp_key, stamp)):
-            if renderer.cached(key) is None:
-                jobs[key] = html
-        renderer.render(jobs)
-        metas = [renderer.cached(front_key)] + [m or renderer.cached(k) for m, k in zip(metas[1:], rest_keys)]
-        actual = [m["pages"] for m in metas]
-        if actual == counts and _anchor_pages(split, metas, actual) == pages:
+        renderer.render({key: html for key, html in ((front_key, front), (stamp_key, stamp))
+                         if renderer.cached(key) is None})
+        metas[0] = renderer.cached(front_key)
+        if metas[0]["pages"] == front_pages:
             return Plan([front_key] + rest_keys, metas, stamp_key, renderer.cached(stamp_key))
-        front_pages = actual[0]
-        # the next round renders only the front matter and the stamp again
+        front_pages = metas[0]["pages"]
     raise RuntimeError("the contents' page numbers did not settle")
 
 

@@ -445,10 +445,10 @@ def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: st
 
     review = None
     if review_path and os.path.exists(review_path):
-        import yaml
+        from livingmeta.yamlsafe import safe_load
 
         with open(review_path, encoding="utf-8") as handle:
-            review = yaml.safe_load(handle) or {}
+            review = safe_load(handle) or {}
     return build_results(
         prisma=read_json(prisma_path),
         studies=[read_json(p) for p in study_paths],

@@ -35,9 +35,12 @@ def built(report_html, tmp_path_factory):
 def test_split_into_sections(report_html):
     split = pdf.split_report(report_html)
     names = [p.name for p in split.parts]
-    assert names == ["front", "results", "analysis-histological_grade__end_of_study",
-                     "analysis-mmp13__12_weeks", "appendix-data", "appendix-rob"]
-    assert "analysis-dhi__4_weeks" in split.parts[1].ids and "summary" in split.parts[0].ids
+    assert names == ["front", "what-changed", "summary", "methods", "search", "studies", "rob", "results",
+                     "analysis-histological_grade__end_of_study", "analysis-mmp13__12_weeks", "appendix-data",
+                     "appendix-rob"]
+    parts = {p.name: p for p in split.parts}
+    assert "analysis-dhi__4_weeks" in parts["results"].ids and "summary" in parts["summary"].ids
+    assert "contents" in split.parts[0].body.lower() and "<h2>2. Methods" not in split.parts[0].body
     for part in split.parts:  # every part is balanced HTML
         assert part.body.count("<section") == part.body.count("</section>")
     assert 'class="running-title"' in split.running
@@ -49,9 +52,12 @@ def test_split_into_sections(report_html):
 
 def test_contents_page_numbers_written_in(report_html):
     split = pdf.split_report(report_html)
-    front = pdf.part_html(split, split.parts[0], {"analysis-dhi__4_weeks": 7, "appendix-data": 12})
+    front = pdf.part_html(split, split.parts[0], {"analysis-dhi__4_weeks": 7, "summary": 3})
     assert f'href="{pdf.CROSS_LINK}analysis-dhi__4_weeks" data-page="7"' in front
-    assert 'href="#summary"' in front  # same part: WeasyPrint's own target-counter
+    assert f'href="{pdf.CROSS_LINK}summary" data-page="3"' in front
+    # a link inside another part that points at a third part: rewritten, without a page number
+    summary = pdf.part_html(split, next(p for p in split.parts if p.name == "summary"))
+    assert f'href="{pdf.CROSS_LINK}analysis-' in summary and 'data-page="' not in summary
 
 
 def test_svg_text_as_html():
@@ -78,7 +84,7 @@ def test_pdf_pages_contents_links_bookmarks(built):
     from pypdf import PdfReader
 
     folder, stats = built
-    assert stats["parts"] == 6 and stats["rendered"] >= 7  # six sections and the page margins
+    assert stats["parts"] == 12 and stats["rendered"] == 13  # twelve sections and the page margins
     reader = PdfReader(folder / "report.pdf")
     n = len(reader.pages)
     assert n == stats["pages"]
@@ -124,4 +130,4 @@ def test_only_changed_sections_are_rendered_again(built, report_html):
     stats = pdf.build_pdf(changed, folder / "changed.pdf", cache_dir=folder / "cache", workers=2)
     assert stats["rendered_parts"] == ["analysis-mmp13__12_weeks"]
     cached = sorted(p.stem for p in (folder / "cache").glob("*.pdf"))
-    assert len(cached) == 7  # six sections and the page margins; what the last build did not use is gone
+    assert len(cached) == 13  # twelve sections and the page margins; what the last build did not use is gone

@@ -86,3 +86,25 @@ def final_targets():
     if CFG["report"]["pdf"]:
         targets.append(res("report/report.pdf"))
     return targets
+
+
+
+def _cancel_rescheduling_timers():
+    """Snakemake's job rate limit (default 100 jobs per second) re-checks the queue through a 1-second
+    threading.Timer started after every scheduling round, and the interpreter waits for the last one
+    before it exits: every run that executed jobs ended up to a second after its last job (a quarter of
+    an add-one-study update). Once the workflow has finished nothing is left to schedule, so the pending
+    timers are cancelled."""
+    import threading
+
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
+
+
+onsuccess:
+    _cancel_rescheduling_timers()
+
+
+onerror:
+    _cancel_rescheduling_timers()
