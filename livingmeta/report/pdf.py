@@ -29,6 +29,7 @@ is a hash of the parts.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -500,7 +501,12 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) ->
     writer.add_metadata({k: v for k, v in info.items() if isinstance(k, str)})
     digest = hashlib.sha256("\0".join(plan.keys + [plan.stamp_key]).encode()).digest()[:16]
     writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
-    write_atomic(out_path, writer.write)
+    def write(tmp: str) -> None:  # through memory: pypdf writes a path unbuffered, in tens of thousands of calls
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        Path(tmp).write_bytes(buffer.getvalue())
+
+    write_atomic(out_path, write)
 
 
 def _stamp_page(writer, page, stamp_page, number: int) -> None:
