@@ -12,8 +12,10 @@ keyed by a hash of its HTML (and the WeasyPrint version), so an update re-render
 HTML changed. What depends on the whole document is added when the parts are merged (pypdf):
 
 * the running header (title, version), the "Illustrative data — do not cite" footer and "Page X of Y":
-  a blank document of the same page size and ``@page`` rules, rendered by WeasyPrint with exactly those
-  margin texts, is stamped onto the pages (so the look is unchanged);
+  blank documents of the same page size and ``@page`` rules, rendered by WeasyPrint with exactly those
+  margin texts, are stamped onto the pages (so the look is unchanged): two pages with the header and the
+  notice (first page and any other page), and one page per report page with its number only (this one
+  names no version, so a later build with the same page total reuses it);
 * the page numbers in the contents: the front matter is rendered last, with the page numbers of the other
   parts written in (``data-page``), once their page counts are known (its own page count is guessed from
   the last build, checked, and the front matter rendered again if the guess was wrong); the front matter
@@ -264,15 +266,33 @@ def part_html(split: Split, part: Part, pages: dict[str, int] | None = None) -> 
     return f"{_with_part_css(head)}{split.body_open}\n{body}\n</body>\n</html>\n"
 
 
-def stamp_html(split: Split, n_pages: int) -> str:
-    """A document of ``n_pages`` blank pages carrying only the report's page-margin texts."""
-    head = split.head
+# the two stamps: the margin texts without the page numbers, and the page numbers alone
+NO_NUMBERS_CSS = "<style>@page { @bottom-right { content: none; } }</style>\n"
+NUMBERS_ONLY_CSS = ("<style>@page { @top-left { content: none; } @top-right { content: none; } "
+                    "@bottom-left { content: none; } }</style>\n")
+
+
+def _with_css(head: str, css: str) -> str:
     cut = head.rfind("</head>")
-    head = head[:cut] + STAMP_CSS + head[cut:] if cut >= 0 else head + STAMP_CSS
+    return head[:cut] + css + head[cut:] if cut >= 0 else head + css
+
+
+def margins_html(split: Split) -> str:
+    """Two blank pages (the first page's style and every other page's) carrying the report's running
+    header and notice: the same on every page, so two pages serve the whole report."""
+    head = _with_css(split.head, STAMP_CSS + NO_NUMBERS_CSS)
     notice = ('<div class="lm-stamp-string"><p class="notice-title lm-stamp-string"></p></div>'
               if re.search(r'class="[^"]*\billustrative\b', split.body_open) else "")
+    return f'{head}{split.body_open}\n{split.running}{notice}<div class="lm-stamp-page"></div>\n</body>\n</html>\n'
+
+
+def numbers_html(split: Split, n_pages: int) -> str:
+    """``n_pages`` blank pages carrying only "Page X of Y": it names neither the version nor the date, so
+    it is reused by every later build with the same page total."""
+    head = _with_css(_neutral_head(split.head), STAMP_CSS + NUMBERS_ONLY_CSS)
     pages = '<div class="lm-stamp-page"></div>' * max(n_pages - 1, 0)
-    return f"{head}{split.body_open}\n{split.running}{notice}{pages}\n</body>\n</html>\n"
+    first = '<div class="lm-stamp-string"></div>'  # the first page (a page break needs something before it)
+    return f"{head}{split.body_open}\n{first}{pages}\n</body>\n</html>\n"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -374,8 +394,8 @@ class Renderer:
 class Plan:
     keys: list[str]           # one per part, in order
     metas: list[dict]
-    stamp_key: str
-    stamp_meta: dict
+    margins_key: str          # running header and notice (2 pages)
+    numbers_key: str          # "Page X of Y" (one page per report page)
 
 
 def _guesses(cache_dir: Path) -> dict[str, int]:
@@ -406,7 +426,10 @@ def plan_parts(split: Split, renderer: Renderer) -> Plan:
     rest = split.parts[1:]
     rest_html = [part_html(split, p) for p in rest]
     rest_keys = [part_key(h) for h in rest_html]
-    renderer.render({k: h for k, h in zip(rest_keys, rest_html) if renderer.cached(k) is None})
+    margins = margins_html(split)
+    margins_key = part_key(margins)
+    renderer.render({k: h for k, h in zip(rest_keys + [margins_key], rest_html + [margins])
+                     if renderer.cached(k) is None})
     metas: list[dict | None] = [None] + [renderer.cached(k) for k in rest_keys]
     front_pages = guesses.get("front", 1)
     for _round in range(4):
@@ -414,13 +437,13 @@ def plan_parts(split: Split, renderer: Renderer) -> Plan:
         pages = _anchor_pages(split, metas, counts)
         front = part_html(split, split.parts[0], pages)
         front_key = part_key(front)
-        stamp = stamp_html(split, sum(counts))
-        stamp_key = part_key(stamp)
-        renderer.render({key: html for key, html in ((front_key, front), (stamp_key, stamp))
+        numbers = numbers_html(split, sum(counts))
+        numbers_key = part_key(numbers)
+        renderer.render({key: html for key, html in ((front_key, front), (numbers_key, numbers))
                          if renderer.cached(key) is None})
         metas[0] = renderer.cached(front_key)
         if metas[0]["pages"] == front_pages:
-            return Plan([front_key] + rest_keys, metas, stamp_key, renderer.cached(stamp_key))
+            return Plan([front_key] + rest_keys, metas, margins_key, numbers_key)
         front_pages = metas[0]["pages"]
     raise RuntimeError("the contents' page numbers did not settle")
 
@@ -456,12 +479,15 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) ->
                             FloatObject(round(x * PX_TO_PT, 3)),
                             FloatObject(round(heights[page] - y * PX_TO_PT, 3)), NumberObject(0)])
 
-    # the stamp: margin texts and page numbers, drawn over each page (a form XObject, no re-parsing)
-    stamp = PdfReader(renderer.paths(plan.stamp_key)[0])
-    if len(stamp.pages) != len(writer.pages):
-        raise RuntimeError(f"page margins for {len(stamp.pages)} pages, the report has {len(writer.pages)}")
+    # the stamps: margin texts and page numbers, drawn over each page (form XObjects, no re-parsing)
+    margins = PdfReader(renderer.paths(plan.margins_key)[0])
+    numbers = PdfReader(renderer.paths(plan.numbers_key)[0])
+    if len(numbers.pages) != len(writer.pages):
+        raise RuntimeError(f"page numbers for {len(numbers.pages)} pages, the report has {len(writer.pages)}")
+    margin_forms = [_form_xobject(writer, page) for page in margins.pages[:2]]
     for i, page in enumerate(writer.pages):
-        _stamp_page(writer, page, stamp.pages[i], i + 1)
+        _overlay(writer, page, [(f"/LmMargins{min(i, 1) + 1}", margin_forms[min(i, len(margin_forms) - 1)]),
+                                (f"/LmPage{i + 1}", _form_xobject(writer, numbers.pages[i]))])
         # links: named destinations and links to other parts -> explicit destinations
         for ref in page.get("/Annots") or []:
             annot = ref.get_object()
@@ -499,7 +525,7 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) ->
         stack.append((level, item))
 
     writer.add_metadata({k: v for k, v in info.items() if isinstance(k, str)})
-    digest = hashlib.sha256("\0".join(plan.keys + [plan.stamp_key]).encode()).digest()[:16]
+    digest = hashlib.sha256("\0".join(plan.keys + [plan.margins_key, plan.numbers_key]).encode()).digest()[:16]
     writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
     def write(tmp: str) -> None:  # through memory: pypdf writes a path unbuffered, in tens of thousands of calls
         buffer = io.BytesIO()
@@ -509,9 +535,8 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) ->
     write_atomic(out_path, write)
 
 
-def _stamp_page(writer, page, stamp_page, number: int) -> None:
-    """Draw ``stamp_page`` over ``page`` as a form XObject (the page's own content stream is wrapped in
-    q/Q, never parsed)."""
+def _form_xobject(writer, stamp_page):
+    """``stamp_page``'s content as a form XObject of ``writer`` (a reference)."""
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
     contents = stamp_page["/Contents"].get_object()
@@ -525,17 +550,25 @@ def _stamp_page(writer, page, stamp_page, number: int) -> None:
         NameObject("/Resources"): (stamp_page["/Resources"].get_object().clone(writer)
                                    if "/Resources" in stamp_page else DictionaryObject()),
     })
-    form_ref = writer._add_object(form.flate_encode())
+    return writer._add_object(form.flate_encode())
+
+
+def _overlay(writer, page, forms: list) -> None:
+    """Draw the form XObjects ``[(name, reference)]`` over ``page`` (its own content stream is wrapped in
+    q/Q, never parsed). Names are unique per page: the pages of a part share one resource dictionary."""
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
+
     if "/Resources" not in page:
         page[NameObject("/Resources")] = DictionaryObject()
     resources = page["/Resources"].get_object()
     if "/XObject" not in resources:
         resources[NameObject("/XObject")] = DictionaryObject()
-    name = f"/LmStamp{number}"  # pages of a part share one resource dictionary
-    resources["/XObject"].get_object()[NameObject(name)] = form_ref
+    xobjects = resources["/XObject"].get_object()
+    for name, ref in forms:
+        xobjects[NameObject(name)] = ref
     before, after = DecodedStreamObject(), DecodedStreamObject()
     before.set_data(b"q\n")
-    after.set_data(f"\nQ\nq {name} Do Q\n".encode("ascii"))
+    after.set_data(("\nQ\n" + "".join(f"q {name} Do Q\n" for name, _ in forms)).encode("ascii"))
     old = page["/Contents"]
     old_list = list(old.get_object()) if isinstance(old.get_object(), ArrayObject) else [old]
     page[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *old_list,
@@ -561,11 +594,12 @@ def build_pdf(html: str, pdf_path: str | os.PathLike, *, cache_dir: str | os.Pat
     counts = {p.name: m["pages"] for p, m in zip(split.parts, plan.metas)}
     write_atomic(cache / "pages.json", lambda tmp: Path(tmp).write_text(json.dumps(counts, sort_keys=True),
                                                                         encoding="utf-8"))
-    keep = set(plan.keys) | {plan.stamp_key}
+    keep = set(plan.keys) | {plan.margins_key, plan.numbers_key}
     for path in cache.iterdir():
         if path.suffix in (".pdf", ".json") and path.stem not in keep and path.name != "pages.json":
             path.unlink(missing_ok=True)
-    names = {k: p.name for p, k in zip(split.parts, plan.keys)} | {plan.stamp_key: "page margins"}
+    names = ({k: p.name for p, k in zip(split.parts, plan.keys)}
+             | {plan.margins_key: "page margins", plan.numbers_key: "page numbers"})
     return {"parts": len(plan.keys), "rendered": renderer.rendered, "pages": sum(counts.values()),
             "rendered_parts": sorted({names.get(k, "front") for k in renderer.keys})}
 

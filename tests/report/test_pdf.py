@@ -84,7 +84,7 @@ def test_pdf_pages_contents_links_bookmarks(built):
     from pypdf import PdfReader
 
     folder, stats = built
-    assert stats["parts"] == 12 and stats["rendered"] == 13  # twelve sections and the page margins
+    assert stats["parts"] == 12 and stats["rendered"] == 14  # twelve sections, the page margins and numbers
     reader = PdfReader(folder / "report.pdf")
     n = len(reader.pages)
     assert n == stats["pages"]
@@ -130,4 +130,19 @@ def test_only_changed_sections_are_rendered_again(built, report_html):
     stats = pdf.build_pdf(changed, folder / "changed.pdf", cache_dir=folder / "cache", workers=2)
     assert stats["rendered_parts"] == ["analysis-mmp13__12_weeks"]
     cached = sorted(p.stem for p in (folder / "cache").glob("*.pdf"))
-    assert len(cached) == 13  # twelve sections and the page margins; what the last build did not use is gone
+    assert len(cached) == 14  # twelve sections, margins and numbers; what the last build did not use is gone
+
+
+def test_a_new_version_with_the_same_page_total_reuses_the_page_numbers(built, report_html):
+    folder, first = built
+    newer = report_html.replace("2026-11-21", "2026-11-22")
+    stats = pdf.build_pdf(newer, folder / "newer.pdf", cache_dir=folder / "cache", workers=2)
+    assert stats["pages"] == first["pages"]
+    assert "page margins" in stats["rendered_parts"] and "front" in stats["rendered_parts"]
+    assert "page numbers" not in stats["rendered_parts"]  # names no version: reused
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext not installed")
+    text = subprocess.run(["pdftotext", "-layout", str(folder / "newer.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = text.split("\f")
+    assert "Version 2026-11-22" in pages[1] and f"Page 2 of {stats['pages']}" in pages[1]
