@@ -10,11 +10,11 @@ normal environment has it after its first run (this makes no difference where Py
 itself; it does where PYTHONDONTWRITEBYTECODE is set, which would make every job compile the package).
 Usage: .venv/bin/python benchmarks/bench_workflow.py [--cores 2] [--repeat 3]
 
-Figures (2-core machine, 2026-11-21): full 13.6 s (13.3-15.0), no-op 1.1 s, add one study 5.1 s
-(5.0-5.6) = 37% of full (target 30%: not met). Of the add-one-study run: ~0.9 s Snakemake start-up and
-planning, ~1.1 s for the study's and the analysis's jobs, results.json and the HTML, ~2.9 s for the PDF
+Figures (2-core machine, 2026-11-21): full 13.2 s (13.2-13.4), no-op 1.0 s, add one study 4.8 s
+(4.7-4.9) = 36% of full (target 30%: not met). Of the add-one-study run: ~0.9 s Snakemake start-up and
+planning, ~1.1 s for the study's and the analysis's jobs, results.json and the HTML, ~2.5 s for the PDF
 (nine of its 22 parts change when a study is added: what changed, summary, search, studies, risk of bias,
-the analysis, both appendices, plus the contents and the page margins), ~0.3 s publish and exit.
+the analysis, both appendices, plus the contents, the page margins and numbers), ~0.3 s publish and exit.
 """
 from __future__ import annotations
 
