@@ -88,7 +88,6 @@ def final_targets():
     return targets
 
 
-
 def _cancel_rescheduling_timers():
     """Snakemake's job rate limit (default 100 jobs per second) re-checks the queue through a 1-second
     threading.Timer started after every scheduling round, and the interpreter waits for the last one
