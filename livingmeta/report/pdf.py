@@ -225,9 +225,9 @@ def split_report(html: str) -> Split:
     return Split(head, body_open, running, parts)
 
 
-def _with_part_css(head: str) -> str:
+def _with_css(head: str, css: str) -> str:
+    """``css`` added at the end of the document's ``<head>``."""
     cut = head.rfind("</head>")
-    css = PART_CSS + SVG_TEXT_CSS
     return head[:cut] + css + head[cut:] if cut >= 0 else head + css
 
 
@@ -263,18 +263,13 @@ def _neutral_head(head: str) -> str:
 def part_html(split: Split, part: Part, pages: dict[str, int] | None = None) -> str:
     body = _relink(part.body, part.ids, pages)
     head = split.head if part.name == "front" else _neutral_head(split.head)
-    return f"{_with_part_css(head)}{split.body_open}\n{body}\n</body>\n</html>\n"
+    return f"{_with_css(head, PART_CSS + SVG_TEXT_CSS)}{split.body_open}\n{body}\n</body>\n</html>\n"
 
 
 # the two stamps: the margin texts without the page numbers, and the page numbers alone
 NO_NUMBERS_CSS = "<style>@page { @bottom-right { content: none; } }</style>\n"
 NUMBERS_ONLY_CSS = ("<style>@page { @top-left { content: none; } @top-right { content: none; } "
                     "@bottom-left { content: none; } }</style>\n")
-
-
-def _with_css(head: str, css: str) -> str:
-    cut = head.rfind("</head>")
-    return head[:cut] + css + head[cut:] if cut >= 0 else head + css
 
 
 def margins_html(split: Split) -> str:
