@@ -7,6 +7,7 @@ Bad review input (``ReviewInputError``) becomes one line on stderr and in the jo
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Any, Callable
 
@@ -33,3 +34,7 @@ def run_job(smk: Any, main: Callable[[Any], None]) -> None:
     except ReviewInputError as err:
         report_error(err, log_path)
         sys.exit(1)
+    finally:
+        # The job's outputs are written and closed: spare the interpreter's final garbage collection of
+        # everything imported (60-100 ms per job, most of a small job's own run time).
+        gc.freeze()
