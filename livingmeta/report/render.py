@@ -117,35 +117,44 @@ def _summary_rows(analyses: list[dict]) -> list[dict]:
     return rows
 
 
-def _appendix_rows(studies: list[dict], analyses: list[dict]) -> list[dict]:
-    labels = {a.get("analysis"): f"{a.get('label')}, {a.get('timepoint')}" for a in analyses}
+def _effect_rows(study: dict, labels: dict[str, str]) -> list[dict]:
     keys = ("analysis", "outcome", "timepoint", "yi", "vi", "n1i", "n2i", "m1i", "sd1i", "m2i", "sd2i", "stated",
             "provenance", "source", "unit", "note", "direction_flipped")
     rows = []
-    for study in studies:
-        for raw in study.get("effects") or []:
-            effect = {key: raw.get(key) for key in keys}
-            effect["stated"] = effect["stated"] or {}
-            rows.append({"study": study, "effect": effect,
-                         "analysis_label": labels.get(effect.get("analysis"),
-                                                      f"{fmt.humanise(effect.get('outcome') or '')}, "
-                                                      f"{effect.get('timepoint')}")})
+    for raw in study.get("effects") or []:
+        effect = {key: raw.get(key) for key in keys}
+        effect["stated"] = effect["stated"] or {}
+        rows.append({"effect": effect,
+                     "analysis_label": labels.get(effect.get("analysis"),
+                                                  f"{fmt.humanise(effect.get('outcome') or '')}, "
+                                                  f"{effect.get('timepoint')}")})
     return rows
 
 
-def _rob_support_rows(rob: dict, labels: dict[str, str]) -> list[dict]:
-    items = {i.get("id"): i for i in rob.get("items") or []}
-    order = [i.get("id") for i in rob.get("items") or []]
+def _rob_rows(rob: dict, judgements: dict) -> list[dict]:
     rows = []
-    for study, judgements in (rob.get("studies") or {}).items():
-        for n, item_id in enumerate(order, 1):
-            entry = (judgements or {}).get(item_id) or {}
-            if entry:
-                rows.append({"study": labels.get(study, study), "item": f"D{n}",
-                             "item_label": (items.get(item_id) or {}).get("label") or item_id,
-                             "judgement": entry.get("judgement") or "not assessed",
-                             "support": entry.get("support") or ""})
+    for n, item in enumerate(rob.get("items") or [], 1):
+        entry = (judgements or {}).get(item.get("id")) or {}
+        if entry:
+            rows.append({"item": f"D{n}", "item_label": item.get("label") or item.get("id"),
+                         "judgement": entry.get("judgement") or "not assessed",
+                         "support": entry.get("support") or ""})
     return rows
+
+
+def appendix_studies(studies: list[dict], analyses: list[dict], rob: dict) -> list[dict]:
+    """The appendix, one entry per study (the way RevMan prints its per-study tables): every number
+    that entered an analysis, with provenance, and the risk-of-bias judgements with their support.
+    Each study starts on a new page in the PDF, so that adding or correcting a study re-renders that
+    study's pages only."""
+    labels = {a.get("analysis"): f"{a.get('label')}, {a.get('timepoint')}" for a in analyses}
+    judged = rob.get("studies") or {}
+    entries = [{"study": s, "effects": _effect_rows(s, labels), "rob": _rob_rows(rob, judged.get(s["study"]))}
+               for s in studies]
+    known = {s["study"] for s in studies}
+    entries += [{"study": {"study": sid, "label": sid}, "effects": [], "rob": _rob_rows(rob, judged[sid])}
+                for sid in judged if sid not in known]
+    return [e for e in entries if e["effects"] or e["rob"]]
 
 
 STATUS_TEXT = {"new": "new analysis", "removed": "no longer reported", "changed": "updated", "unchanged": "unchanged"}
@@ -251,8 +260,7 @@ def build_view(results: dict) -> dict[str, Any]:
         "characteristics": characteristic_tables(studies),
         "subgroup_vars": subgroup_vars,
         "summary": _summary_rows(analyses),
-        "appendix": _appendix_rows(studies, analyses),
-        "rob_support": _rob_support_rows(rob, labels) if has_rob else [],
+        "appendix": appendix_studies(studies, analyses, rob if has_rob else {}),
         "illustrative_notice": illustrative_notice,
         "consistency_notices": [n for n in results.get("notices") or [] if n.get("kind") == "consistency"],
         "favours": {a.get("analysis"): svg.favours_labels(a.get("higher_is_better")) for a in analyses},

@@ -11,7 +11,7 @@ import pytest
 from livingmeta.report.render import render_html
 from tests.report.conftest import without_illustrative
 
-SECTIONS = ("summary", "methods", "search", "studies", "rob", "results", "appendix-data", "appendix-rob")
+SECTIONS = ("summary", "methods", "search", "studies", "rob", "results", "appendix")
 
 
 @pytest.fixture()
@@ -63,7 +63,7 @@ def test_illustrative_notice_iff_illustrative(html, inputs, build):
 
 
 def test_single_study_and_missing_subgroups(html):
-    mmp13 = html[html.index('id="analysis-mmp13__12_weeks"'):html.index('id="appendix-data"')]
+    mmp13 = html[html.index('id="analysis-mmp13__12_weeks"'):html.index('id="appendix"')]
     assert "One study only (Zhan 2025)" in mmp13 and "No pooling" in mmp13
     assert "Single study: no pooled estimate (k = 1)." in mmp13
     assert "no subgroup analysis (fewer than 2 levels with data)" in mmp13
@@ -78,7 +78,7 @@ def test_analysis_without_any_subgroup_variable(results):
     assert "No subgroup analysis (fewer than 2 levels with data)." in dhi
 
 
-def test_tables(html):
+def test_tables(html, results):
     # summary of results: pooled estimates with CI, single study shown unpooled
     assert "2.16 [0.86, 3.46]" in html and "\u22123.47 [\u22125.94, \u22120.99]" in html
     assert "not pooled (single study)" in html
@@ -88,9 +88,14 @@ def test_tables(html):
     assert "Characteristics of included studies: animals and disease model" in html
     assert "Characteristics of included studies: intervention" in html
     assert "Classification of studies used by the subgroup analyses" in html
-    # appendix: per-study numbers with provenance and file
-    assert html.count(" illus\">") == 9 and html.count("<tr class=\"first") == 5  # 9 effects, 5 study files
-    assert "review/<wbr>studies/<wbr>liao2021.yaml" in html
+    # appendix, study by study: numbers with provenance and file, then the risk-of-bias support
+    studies = re.findall(r'<section class="appendix-study" id="appendix-([^"]+)">(.*?)</section>', html, flags=re.S)
+    assert sum(body.count('<tr class="illus">') for _, body in studies) == 9  # 9 effects
+    assert [sid for sid, _ in studies] == [s["study"] for s in results["studies"]]  # 5 study files, in order
+    liao = dict(studies)["liao2021"]
+    assert "review/<wbr>studies/<wbr>liao2021.yaml" in liao and "Extracted data" in liao
+    assert liao.index('class="extracted') < liao.index('class="rob-support"')
+    assert all(f"<!--pdf-part appendix-{sid}-->" in html for sid, _ in studies[1:])  # one PDF part each
     # agreement table and methods text
     assert "Cohen\u2019s \u03ba" in html and "Knapp\u2013Hartung" in html
     # RoB support appendix
