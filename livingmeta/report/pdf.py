@@ -6,8 +6,9 @@ the system (Liberation Sans / DejaVu, metric-compatible with Arial, which the fi
 
 Incremental build (:func:`build_pdf`). The report template marks where the PDF may be cut with
 ``<!--pdf-part NAME-->`` comments: the front matter (title, notices, contents), each chapter, one part
-per analysis, each appendix (each starts on a new page anyway). Every part is rendered as a standalone document with the report's own ``<head>``
-(same CSS) and without the page-margin texts, in a process pool; its PDF is cached under ``cache_dir``
+per analysis and one per study in the appendix (each starts on a new page anyway). Every part is
+rendered as a standalone document with the report's own ``<head>`` (same CSS) and without the
+page-margin texts, in a process pool; its PDF is cached under ``cache_dir``
 keyed by a hash of its HTML (and the WeasyPrint version), so an update re-renders only the parts whose
 HTML changed. What depends on the whole document is added when the parts are merged (pypdf):
 
@@ -333,15 +334,36 @@ def _render_job(args: tuple[str, str, str]) -> dict:
     return render_part(*args)
 
 
-class Renderer:
-    """Renders documents into the cache, in parallel (a pool of forked processes made on first use)."""
+def _import_weasyprint() -> None:
+    import weasyprint  # noqa: F401
 
-    def __init__(self, cache_dir: Path, workers: int):
-        self.cache_dir = cache_dir
+
+class Renderer:
+    """Renders documents into the cache, in parallel (a pool of forked processes made on first use, or
+    by :meth:`start`)."""
+
+    def __init__(self, cache_dir: str | os.PathLike, workers: int):
+        self.cache_dir = Path(cache_dir)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
         self.workers = max(1, workers)
         self.pool = None
         self.rendered = 0
         self.keys: set[str] = set()
+
+    def start(self) -> "Renderer":
+        """Start the worker processes now; each imports WeasyPrint (~0.35 s) while the caller goes on
+        (e.g. renders the HTML that they will print)."""
+        if self.workers > 1 and self.pool is None:
+            self._make_pool()
+            for _ in range(self.workers):
+                self.pool.submit(_import_weasyprint)
+        return self
+
+    def _make_pool(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"))
 
     def paths(self, key: str) -> tuple[Path, Path]:
         return self.cache_dir / f"{key}.pdf", self.cache_dir / f"{key}.json"
@@ -366,13 +388,8 @@ class Renderer:
         if self.workers == 1:
             return {k: _render_job(a) for k, a in zip(order, args)}
         if self.pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            import weasyprint  # noqa: F401  (imported once, before the workers are forked)
-
-            self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                            mp_context=multiprocessing.get_context("fork"))
+            _import_weasyprint()  # once, before the workers are forked
+            self._make_pool()
         return dict(zip(order, self.pool.map(_render_job, args)))
 
     def close(self) -> None:
@@ -571,19 +588,21 @@ def _overlay(writer, page, forms: list) -> None:
 
 
 def build_pdf(html: str, pdf_path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
-              workers: int | None = None) -> dict:
+              workers: int | None = None, renderer: Renderer | None = None) -> dict:
     """Write the report ``html`` as a PDF, re-rendering only the parts whose HTML changed since the last
-    build that used ``cache_dir`` (default: ``pdf_parts/`` beside the PDF). Returns
-    ``{parts, rendered, pages}``."""
+    build that used the same cache (``renderer``'s, else ``cache_dir``, default ``pdf_parts/`` beside the
+    PDF). Returns ``{parts, rendered, pages, rendered_parts}``."""
     pdf_path = Path(pdf_path)
-    cache = Path(cache_dir) if cache_dir else pdf_path.parent / "pdf_parts"
-    cache.mkdir(parents=True, exist_ok=True)
+    own = renderer is None
+    if own:
+        renderer = Renderer(cache_dir or pdf_path.parent / "pdf_parts", workers or os.cpu_count() or 1)
+    cache = renderer.cache_dir
     split = split_report(svg_text_as_html(html))
-    renderer = Renderer(cache, workers or os.cpu_count() or 1)
     try:
         plan = plan_parts(split, renderer)
     finally:
-        renderer.close()
+        if own:
+            renderer.close()
     merge_parts(split, plan, renderer, pdf_path)
     # remember the page counts (next build's guesses) and drop what this build did not use
     counts = {p.name: m["pages"] for p, m in zip(split.parts, plan.metas)}
@@ -597,8 +616,3 @@ def build_pdf(html: str, pdf_path: str | os.PathLike, *, cache_dir: str | os.Pat
              | {plan.margins_key: "page margins", plan.numbers_key: "page numbers"})
     return {"parts": len(plan.keys), "rendered": renderer.rendered, "pages": sum(counts.values()),
             "rendered_parts": sorted({names.get(k, "front") for k in renderer.keys})}
-
-
-def html_file_to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
-                     cache_dir: str | os.PathLike | None = None, workers: int | None = None) -> dict:
-    return build_pdf(Path(html_path).read_text(encoding="utf-8"), pdf_path, cache_dir=cache_dir, workers=workers)

@@ -1,5 +1,5 @@
-"""The three report jobs through their scripts (with a stand-in for Snakemake's ``snakemake`` object):
-results.json -> report.html -> report.pdf, reproducible with SOURCE_DATE_EPOCH, PDF text extractable,
+"""The two report jobs through their scripts (with a stand-in for Snakemake's ``snakemake`` object):
+results.json -> report.html (+ report.pdf), reproducible with SOURCE_DATE_EPOCH, PDF text extractable,
 and no network access from WeasyPrint."""
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class NamedList(list):
 class FakeSnakemake:
     def __init__(self, inputs, output, log, params=None, threads=1):
         self.input = inputs
-        self.output = NamedList([str(output)])
+        self.output = output if isinstance(output, NamedList) else NamedList([str(output)])
         self.log = NamedList([str(log)])
         self.params = NamedList([], **(params or {}))
         self.threads = threads
@@ -56,20 +56,24 @@ def jobs(tmp_path, monkeypatch):
                                                     {"config": CONFIG, "reports_dir": str(tmp_path / "reports")}))
         return out / "results.json"
 
+    def report(cache="pdf_parts", pdf=True):
+        outputs = {"html": str(out / "report.html")} | ({"pdf": str(out / "report.pdf")} if pdf else {})
+        run_script("report.py", FakeSnakemake(NamedList([str(out / "results.json")]),
+                                              NamedList(list(outputs.values()), **outputs),
+                                              tmp_path / "report.log", {"cache": str(out / cache)},
+                                              threads=2 if pdf else 1))
+        return out / "report.html", out / "report.pdf"
+
     def report_html():
-        run_script("report_html.py", FakeSnakemake(NamedList([str(out / "results.json")]), out / "report.html",
-                                                   tmp_path / "html.log"))
-        return out / "report.html"
+        return report(pdf=False)[0]
 
     def report_pdf(cache="pdf_parts"):
-        run_script("report_pdf.py", FakeSnakemake(NamedList([], html=str(out / "report.html")), out / "report.pdf",
-                                                  tmp_path / "pdf.log", {"cache": str(out / cache)}, threads=2))
-        return out / "report.pdf"
+        return report(cache)[1]
 
     return results_json, report_html, report_pdf
 
 
-def test_results_json_and_html_jobs_are_reproducible(jobs):
+def test_results_json_and_html_jobs_are_reproducible(jobs, tmp_path):
     results_json, report_html, _ = jobs
     first_json = results_json().read_bytes()
     first_html = report_html().read_bytes()
@@ -77,18 +81,22 @@ def test_results_json_and_html_jobs_are_reproducible(jobs):
     assert json.loads(first_json)["version"] == "2026-11-21"
     assert results_json().read_bytes() == first_json
     assert report_html().read_bytes() == first_html  # byte-identical HTML for the same input
+    # without a PDF output (config report.pdf: false) the job writes the HTML only
+    assert not (tmp_path / "results" / "report" / "report.pdf").exists()
+    assert not (tmp_path / "results" / "report" / "pdf_parts").exists()
 
 
 def test_pdf_job(jobs):
     results_json, report_html, report_pdf = jobs
     results_json()
-    report_html()
+    html = report_html().read_bytes()
     pdf = report_pdf()
+    assert pdf.with_name("report.html").read_bytes() == html  # the same HTML, written by the same job
     data = pdf.read_bytes()
     # byte-identical PDF for the same input (SOURCE_DATE_EPOCH): rendered afresh, and from the cache
     assert report_pdf(cache="other_cache").read_bytes() == data
     assert report_pdf().read_bytes() == data
-    assert "rendered 0 document(s) (none)" in (pdf.parent.parent.parent / "pdf.log").read_text()
+    assert "rendered 0 document(s) (none)" in (pdf.parent.parent.parent / "report.log").read_text()
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext not installed: PDF generated but its text not checked")

@@ -36,8 +36,8 @@ def test_split_into_sections(report_html):
     split = pdf.split_report(report_html)
     names = [p.name for p in split.parts]
     assert names == ["front", "what-changed", "summary", "methods", "search", "studies", "rob", "results",
-                     "analysis-histological_grade__end_of_study", "analysis-mmp13__12_weeks", "appendix-data",
-                     "appendix-rob"]
+                     "analysis-histological_grade__end_of_study", "analysis-mmp13__12_weeks", "appendix",
+                     "appendix-liu2023a", "appendix-luo2021", "appendix-xing2021", "appendix-zhan2025"]
     parts = {p.name: p for p in split.parts}
     assert "analysis-dhi__4_weeks" in parts["results"].ids and "summary" in parts["summary"].ids
     assert "contents" in split.parts[0].body.lower() and "<h2>2. Methods" not in split.parts[0].body
@@ -84,7 +84,7 @@ def test_pdf_pages_contents_links_bookmarks(built):
     from pypdf import PdfReader
 
     folder, stats = built
-    assert stats["parts"] == 12 and stats["rendered"] == 14  # twelve sections, the page margins and numbers
+    assert stats["parts"] == 15 and stats["rendered"] == 17  # fifteen sections, the page margins and numbers
     reader = PdfReader(folder / "report.pdf")
     n = len(reader.pages)
     assert n == stats["pages"]
@@ -95,7 +95,7 @@ def test_pdf_pages_contents_links_bookmarks(built):
     top = reader.outline
     assert len(top) == 2 and top[0].title.startswith("Exosome-loaded hydrogels")
     sections = [item.title for item in top[1] if not isinstance(item, list)]
-    assert "6. Results" in sections and "Appendix A. Extracted data and provenance" in sections
+    assert "6. Results" in sections and "Appendix. Study by study: extracted data and risk of bias" in sections
     results_children = top[1][sections.index("6. Results") + 1]
     assert [i.title.split(" ")[0] for i in results_children if not isinstance(i, list)] == ["6.1", "6.2", "6.3"]
     # every link resolved to an explicit destination; none left pointing at the placeholder
@@ -130,7 +130,7 @@ def test_only_changed_sections_are_rendered_again(built, report_html):
     stats = pdf.build_pdf(changed, folder / "changed.pdf", cache_dir=folder / "cache", workers=2)
     assert stats["rendered_parts"] == ["analysis-mmp13__12_weeks"]
     cached = sorted(p.stem for p in (folder / "cache").glob("*.pdf"))
-    assert len(cached) == 14  # twelve sections, margins and numbers; what the last build did not use is gone
+    assert len(cached) == 17  # fifteen sections, margins and numbers; what the last build did not use is gone
 
 
 def test_a_new_version_with_the_same_page_total_reuses_the_page_numbers(built, report_html):

@@ -3,13 +3,17 @@ import glob
 # The two branches meet: results.json (the machine-readable twin), the HTML report and its PDF.
 
 # The report's own code, templates and scripts are inputs of results_json: editing them re-renders the
-# report (not the analyses) as a NEW version. (Were they inputs of report_html or report_pdf only, a
-# re-rendered report would carry the version name that is already published with other content.)
+# report (not the analyses) as a NEW version. (Were they inputs of the report rule only, a re-rendered
+# report would carry the version name that is already published with other content.)
 REPORT_CODE = sorted(
     glob.glob(os.path.join(workflow.basedir, "livingmeta", "report", "*.py"))
     + glob.glob(os.path.join(workflow.basedir, "livingmeta", "report", "templates", "*"))
-    + [os.path.join(SCRIPTS, f"{name}.py") for name in ("results_json", "report_html", "report_pdf")]
+    + [os.path.join(SCRIPTS, f"{name}.py") for name in ("results_json", "report")]
 )
+
+
+localrules:
+    results_json,
 
 
 rule results_json:
@@ -33,26 +37,22 @@ rule results_json:
         "../../scripts/results_json.py"
 
 
-rule report_html:
+# The HTML and its PDF in one job: its worker processes start importing WeasyPrint while the HTML is
+# rendered, and an update re-renders only the PDF sections whose HTML changed (see livingmeta/report/pdf.py).
+REPORT_OUTPUT = {"html": res("report/report.html")}
+if CFG["report"]["pdf"]:
+    REPORT_OUTPUT["pdf"] = res("report/report.pdf")
+
+
+rule report:
     input:
         res("report/results.json"),
     output:
-        res("report/report.html"),
+        **REPORT_OUTPUT,
     log:
-        res("logs/report/report_html.log"),
-    script:
-        "../../scripts/report_html.py"
-
-
-rule report_pdf:
-    input:
-        html=res("report/report.html"),
-    output:
-        res("report/report.pdf"),
-    log:
-        res("logs/report/report_pdf.log"),
+        res("logs/report/report.log"),
     params:
-        cache=res("report/pdf_parts"),  # one PDF per report section, keyed by its HTML (see pdf.py)
-    threads: 2  # sections render in parallel inside the job (capped at --cores)
+        cache=res("report/pdf_parts"),  # one PDF per report section, keyed by its HTML
+    threads: 2 if CFG["report"]["pdf"] else 1  # PDF sections render in parallel (capped at --cores)
     script:
-        "../../scripts/report_pdf.py"
+        "../../scripts/report.py"
