@@ -10,11 +10,15 @@ normal environment has it after its first run (this makes no difference where Py
 itself; it does where PYTHONDONTWRITEBYTECODE is set, which would make every job compile the package).
 Usage: .venv/bin/python benchmarks/bench_workflow.py [--cores 2] [--repeat 3]
 
-Figures (2-core machine, 2026-11-21): full 13.2 s (13.2-13.4), no-op 1.0 s, add one study 4.8 s
-(4.7-4.9) = 36% of full (target 30%: not met). Of the add-one-study run: ~0.9 s Snakemake start-up and
-planning, ~1.1 s for the study's and the analysis's jobs, results.json and the HTML, ~2.5 s for the PDF
-(nine of its 22 parts change when a study is added: what changed, summary, search, studies, risk of bias,
-the analysis, both appendices, plus the contents, the page margins and numbers), ~0.3 s publish and exit.
+Figures (2-core machine, 2026-11-21, end of the third session): full 11.3 s (11.1-11.8), no-op 0.6 s,
+add one study 3.5 s (3.5-3.6) = 31% of full (target 30%: not met; 36% at the start of the session). Of the
+add-one-study run: ~0.65 s Snakemake start-up and planning, ~0.8 s for the study's and the analysis's jobs
+and results.json (pool, subgroups and leave-one-out need two rounds on 2 cores), ~1.9 s for the report job
+(HTML 0.1 s while the PDF workers import WeasyPrint 0.35 s; ~1.2 s rendering the 10 of 31 PDF parts that
+change: front matter, what changed, summary, search, studies, risk of bias, the analysis, the new study's
+appendix page and the one it displaces, the page margins; 0.2 s merging), ~0.1 s publish and exit.
+Speed-ups of the per-job overhead shrink the full run more than the update (it has ~70 jobs), so the ratio
+moves only with the update's own critical path.
 """
 from __future__ import annotations
 

@@ -12,15 +12,14 @@ page-margin texts, in a process pool; its PDF is cached under ``cache_dir``
 keyed by a hash of its HTML (and the WeasyPrint version), so an update re-renders only the parts whose
 HTML changed. What depends on the whole document is added when the parts are merged (pypdf):
 
-* the running header (title, version), the "Illustrative data — do not cite" footer and "Page X of Y":
-  blank documents of the same page size and ``@page`` rules, rendered by WeasyPrint with exactly those
-  margin texts, are stamped onto the pages (so the look is unchanged): two pages with the header and the
-  notice (first page and any other page), and one page per report page with its number only (this one
-  names no version, so a later build with the same page total reuses it);
-* the page numbers in the contents: the front matter is rendered last, with the page numbers of the other
-  parts written in (``data-page``), once their page counts are known (its own page count is guessed from
-  the last build, checked, and the front matter rendered again if the guess was wrong); the front matter
-  is kept small so that this costs little;
+* the running header (title, version) and the "Illustrative data — do not cite" footer: a blank
+  document of the same page size and ``@page`` rules, rendered by WeasyPrint with exactly those margin
+  texts, is stamped onto the pages (two pages: the first page's style and every other page's);
+* the page numbers, "Page X of Y" and those of the contents, drawn in the PDF's standard Helvetica
+  (Liberation Sans, the report's font, has the same widths) where WeasyPrint would put them: in the
+  contents each entry ends with an empty box after its leader, whose position is recorded when the front
+  matter is rendered. So nothing rendered depends on page numbers: every part, the front matter
+  included, is rendered at once, and the front matter changes only when its own text does;
 * links between parts (rewritten to a placeholder URL in the parts, turned back into internal links),
   named destinations for every anchor, and the bookmarks (outline) with WeasyPrint's heading levels.
 
@@ -46,15 +45,17 @@ PART_RE = re.compile(r"<!--pdf-part ([A-Za-z0-9_.:-]+)-->")
 CROSS_LINK = "https://livingmeta.invalid/part-link#"
 CACHE_FORMAT = "livingmeta-pdf-part-1"  # bump when the way parts are made changes
 PX_TO_PT = 0.75
+TOC_SLOT_PX = 24  # room for the contents' page numbers (up to 3 digits), stamped when merging
 
 # no page-margin texts in the parts: they are stamped at merge time
 PART_CSS = """<style>
 @page { @top-left { content: none; } @top-right { content: none; }
         @bottom-left { content: none; } @bottom-right { content: none; } }
 @page :first { @top-left { content: none; } @top-right { content: none; } }
-.toc a[data-page]::after { content: leader(".") attr(data-page); }
+.toc a::after { content: leader("."); }
+.lm-toc-slot { display: inline-block; width: %spx; height: 0; }
 </style>
-"""
+""" % TOC_SLOT_PX
 # SVG text drawn as HTML text (see svg_text_as_html)
 SVG_TEXT_CSS = """<style>
 .lm-svg { position: relative; break-inside: avoid; page-break-inside: avoid; }
@@ -235,22 +236,24 @@ def _with_css(head: str, css: str) -> str:
 LINK_RE = re.compile(r'href="#([^"]+)"')
 
 
-def _relink(body: str, ids: set[str], pages: dict[str, int] | None = None) -> str:
-    """Point links to anchors of other parts at the placeholder URL (resolved when merging); in the
-    contents, also write the target's page number (``pages``) into ``data-page``."""
+TOC_LINK_RE = re.compile(r'(<a\b[^>]*\bhref="#([^"]+)"[^>]*>.*?</a>)', flags=re.S)
+TOC_SLOT = "lm-toc-"  # id prefix of the empty box after each contents entry, where its page number goes
+
+
+def _relink(body: str, ids: set[str], contents: bool = False) -> str:
+    """Point links to anchors of other parts at the placeholder URL (resolved when merging). In the
+    contents (``contents``), each entry is followed by an empty box whose position (the baseline of the
+    entry's last line, after its leader) is where the target's page number is stamped when merging."""
     def cross(m: re.Match) -> str:
         return m.group(0) if m.group(1) in ids else f'href="{CROSS_LINK}{m.group(1)}"'
 
-    def toc(m: re.Match) -> str:
-        target = m.group(1)
-        if target in ids or pages is None or target not in pages:
-            return cross(m)
-        return f'href="{CROSS_LINK}{target}" data-page="{pages[target]}"'
+    def slot(m: re.Match) -> str:
+        return f'{LINK_RE.sub(cross, m.group(1))}<span class="lm-toc-slot" id="{TOC_SLOT}{m.group(2)}"></span>'
 
-    nav = re.search(r'<nav class="toc".*?</nav>', body, flags=re.S) if pages is not None else None
+    nav = re.search(r'<nav class="toc".*?</nav>', body, flags=re.S) if contents else None
     if nav is None:
         return LINK_RE.sub(cross, body)
-    return (LINK_RE.sub(cross, body[:nav.start()]) + LINK_RE.sub(toc, nav.group(0))
+    return (LINK_RE.sub(cross, body[:nav.start()]) + TOC_LINK_RE.sub(slot, nav.group(0))
             + LINK_RE.sub(cross, body[nav.end():]))
 
 
@@ -261,16 +264,14 @@ def _neutral_head(head: str) -> str:
     return re.sub(r"<meta\s+name=[^>]*>\s*", "", head)
 
 
-def part_html(split: Split, part: Part, pages: dict[str, int] | None = None) -> str:
-    body = _relink(part.body, part.ids, pages)
+def part_html(split: Split, part: Part) -> str:
+    body = _relink(part.body, part.ids, contents=part.name == "front")
     head = split.head if part.name == "front" else _neutral_head(split.head)
     return f"{_with_css(head, PART_CSS + SVG_TEXT_CSS)}{split.body_open}\n{body}\n</body>\n</html>\n"
 
 
-# the two stamps: the margin texts without the page numbers, and the page numbers alone
+# the page-margins stamp: the margin texts without the page numbers (drawn when merging, see _text_op)
 NO_NUMBERS_CSS = "<style>@page { @bottom-right { content: none; } }</style>\n"
-NUMBERS_ONLY_CSS = ("<style>@page { @top-left { content: none; } @top-right { content: none; } "
-                    "@bottom-left { content: none; } }</style>\n")
 
 
 def margins_html(split: Split) -> str:
@@ -280,15 +281,6 @@ def margins_html(split: Split) -> str:
     notice = ('<div class="lm-stamp-string"><p class="notice-title lm-stamp-string"></p></div>'
               if re.search(r'class="[^"]*\billustrative\b', split.body_open) else "")
     return f'{head}{split.body_open}\n{split.running}{notice}<div class="lm-stamp-page"></div>\n</body>\n</html>\n'
-
-
-def numbers_html(split: Split, n_pages: int) -> str:
-    """``n_pages`` blank pages carrying only "Page X of Y": it names neither the version nor the date, so
-    it is reused by every later build with the same page total."""
-    head = _with_css(_neutral_head(split.head), STAMP_CSS + NUMBERS_ONLY_CSS)
-    pages = '<div class="lm-stamp-page"></div>' * max(n_pages - 1, 0)
-    first = '<div class="lm-stamp-string"></div>'  # the first page (a page break needs something before it)
-    return f"{head}{split.body_open}\n{first}{pages}\n</body>\n</html>\n"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -407,57 +399,53 @@ class Plan:
     keys: list[str]           # one per part, in order
     metas: list[dict]
     margins_key: str          # running header and notice (2 pages)
-    numbers_key: str          # "Page X of Y" (one page per report page)
 
 
-def _guesses(cache_dir: Path) -> dict[str, int]:
-    try:
-        return json.loads((cache_dir / "pages.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _anchor_pages(split: Split, metas: list[dict | None], counts: list[int]) -> dict[str, int]:
-    """Absolute page number (1-based) of every anchor outside the front matter."""
+def anchor_pages(split: Split, metas: list[dict]) -> dict[str, int]:
+    """Absolute page number (1-based) of every anchor of the report."""
     pages: dict[str, int] = {}
-    offset = counts[0]
-    for part, meta, count in zip(split.parts[1:], metas[1:], counts[1:]):
-        anchors = (meta or {}).get("anchors") or {}
+    offset = 0
+    for part, meta in zip(split.parts, metas):
+        anchors = meta.get("anchors") or {}
         for anchor in part.ids:
-            page = anchors.get(anchor, [0])[0]
-            pages.setdefault(anchor, offset + page + 1)
-        offset += count
+            pages.setdefault(anchor, offset + anchors.get(anchor, [0])[0] + 1)
+        offset += meta["pages"]
     return pages
 
 
 def plan_parts(split: Split, renderer: Renderer) -> Plan:
-    """Render what is not cached, then the front matter (with the contents' page numbers) and the page
-    margins (with the page total) once the other parts' page counts are known; the front matter's own
-    page count is guessed from the last build and the two are rendered again if the guess was wrong."""
-    guesses = _guesses(renderer.cache_dir)
-    rest = split.parts[1:]
-    rest_html = [part_html(split, p) for p in rest]
-    rest_keys = [part_key(h) for h in rest_html]
+    """Render the parts (and the page-margins stamp) that are not cached, all at once: nothing rendered
+    depends on page numbers, which are drawn when merging."""
+    htmls = [part_html(split, p) for p in split.parts]
+    keys = [part_key(h) for h in htmls]
     margins = margins_html(split)
     margins_key = part_key(margins)
-    renderer.render({k: h for k, h in zip(rest_keys + [margins_key], rest_html + [margins])
-                     if renderer.cached(k) is None})
-    metas: list[dict | None] = [None] + [renderer.cached(k) for k in rest_keys]
-    front_pages = guesses.get("front", 1)
-    for _round in range(4):
-        counts = [front_pages] + [m["pages"] for m in metas[1:]]
-        pages = _anchor_pages(split, metas, counts)
-        front = part_html(split, split.parts[0], pages)
-        front_key = part_key(front)
-        numbers = numbers_html(split, sum(counts))
-        numbers_key = part_key(numbers)
-        renderer.render({key: html for key, html in ((front_key, front), (numbers_key, numbers))
-                         if renderer.cached(key) is None})
-        metas[0] = renderer.cached(front_key)
-        if metas[0]["pages"] == front_pages:
-            return Plan([front_key] + rest_keys, metas, margins_key, numbers_key)
-        front_pages = metas[0]["pages"]
-    raise RuntimeError("the contents' page numbers did not settle")
+    renderer.render({k: h for k, h in zip(keys + [margins_key], htmls + [margins]) if renderer.cached(k) is None})
+    return Plan(keys, [renderer.cached(k) for k in keys], margins_key)
+
+
+# Page numbers ("Page X of Y" in the bottom margin, the contents' page numbers) are drawn when merging, in
+# the PDF's standard Helvetica (not embedded; Liberation Sans and Arial share its widths), where WeasyPrint
+# puts them: right-aligned, at the positions below or at the contents' slots (see _relink).
+HELVETICA_WIDTHS = {**{d: 556 for d in "0123456789"}, " ": 278, "P": 667, "a": 556, "g": 556, "e": 556,
+                    "o": 556, "f": 278}
+PAGE_NUMBER_SIZE = 7.5        # pt, as the report's @bottom-right margin box
+PAGE_NUMBER_GREY = 0x55 / 255  # colour #555
+PAGE_NUMBER_RIGHT = 42.52     # pt from the right edge (15 mm page margin)
+PAGE_NUMBER_BASELINE = 22.91  # pt above the bottom edge (middle of the 18 mm margin, Liberation Sans metrics)
+TOC_SIZE = 9.5                # pt, the contents' font size in print
+TOC_GREY = 0x1A / 255         # the report's ink, #1a1a1a
+
+
+def _text_op(text: str, size: float, grey: float, right: float, baseline: float) -> str:
+    """PDF operators drawing ``text`` in /LmHelv, right-aligned at ``right``, on ``baseline`` (pt)."""
+    width = sum(HELVETICA_WIDTHS[c] for c in text) * size / 1000
+    return (f"BT /LmHelv {_pt(size)} Tf {_pt(grey)} g 1 0 0 1 {_pt(right - width)} {_pt(baseline)} Tm "
+            f"({text}) Tj ET\n")
+
+
+def _pt(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) -> None:
@@ -491,15 +479,26 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) ->
                             FloatObject(round(x * PX_TO_PT, 3)),
                             FloatObject(round(heights[page] - y * PX_TO_PT, 3)), NumberObject(0)])
 
-    # the stamps: margin texts and page numbers, drawn over each page (form XObjects, no re-parsing)
+    # the stamps: the margin texts (form XObjects, no re-parsing) and the page numbers, drawn over each page
     margins = PdfReader(renderer.paths(plan.margins_key)[0])
-    numbers = PdfReader(renderer.paths(plan.numbers_key)[0])
-    if len(numbers.pages) != len(writer.pages):
-        raise RuntimeError(f"page numbers for {len(numbers.pages)} pages, the report has {len(writer.pages)}")
     margin_forms = [_form_xobject(writer, page) for page in margins.pages[:2]]
+    font = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"), NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))
+    numbered = anchor_pages(split, plan.metas)
+    contents: dict[int, list[str]] = {}
+    for name, (page, x, y) in sorted(anchors.items()):
+        target = name[len(TOC_SLOT):]
+        if name.startswith(TOC_SLOT) and target in numbered:
+            contents.setdefault(page, []).append(_text_op(str(numbered[target]), TOC_SIZE, TOC_GREY,
+                                                          (x + TOC_SLOT_PX) * PX_TO_PT, heights[page] - y * PX_TO_PT))
+    total = len(writer.pages)
     for i, page in enumerate(writer.pages):
-        _overlay(writer, page, [(f"/LmMargins{min(i, 1) + 1}", margin_forms[min(i, len(margin_forms) - 1)]),
-                                (f"/LmPage{i + 1}", _form_xobject(writer, numbers.pages[i]))])
+        number = _text_op(f"Page {i + 1} of {total}", PAGE_NUMBER_SIZE, PAGE_NUMBER_GREY,
+                          float(page.mediabox.right) - PAGE_NUMBER_RIGHT,
+                          float(page.mediabox.bottom) + PAGE_NUMBER_BASELINE)
+        _overlay(writer, page, [(f"/LmMargins{min(i, 1) + 1}", margin_forms[min(i, len(margin_forms) - 1)])],
+                 number + "".join(contents.get(i, [])), font)
         # links: named destinations and links to other parts -> explicit destinations
         for ref in page.get("/Annots") or []:
             annot = ref.get_object()
@@ -522,7 +521,7 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) ->
 
     # named destinations (report.pdf#analysis-dhi__4_weeks) and bookmarks
     names = ArrayObject()
-    for name in sorted(anchors):
+    for name in sorted(n for n in anchors if not n.startswith(TOC_SLOT)):
         names += [TextStringObject(name), dest(name)]
     dests = DictionaryObject({NameObject("/Names"): names})
     writer._root_object[NameObject("/Names")] = DictionaryObject(
@@ -537,7 +536,7 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) ->
         stack.append((level, item))
 
     writer.add_metadata({k: v for k, v in info.items() if isinstance(k, str)})
-    digest = hashlib.sha256("\0".join(plan.keys + [plan.margins_key, plan.numbers_key]).encode()).digest()[:16]
+    digest = hashlib.sha256("\0".join(plan.keys + [plan.margins_key]).encode()).digest()[:16]
     writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
     def write(tmp: str) -> None:  # through memory: pypdf writes a path unbuffered, in tens of thousands of calls
         buffer = io.BytesIO()
@@ -565,22 +564,24 @@ def _form_xobject(writer, stamp_page):
     return writer._add_object(form.flate_encode())
 
 
-def _overlay(writer, page, forms: list) -> None:
-    """Draw the form XObjects ``[(name, reference)]`` over ``page`` (its own content stream is wrapped in
-    q/Q, never parsed). Names are unique per page: the pages of a part share one resource dictionary."""
+def _overlay(writer, page, forms: list, text: str, font) -> None:
+    """Draw the form XObjects ``[(name, reference)]`` and then the text operators ``text`` (font /LmHelv,
+    ``font``) over ``page`` (its own content stream is wrapped in q/Q, never parsed). The pages of a part
+    share one resource dictionary: the names are the same on every page for the same object."""
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
     if "/Resources" not in page:
         page[NameObject("/Resources")] = DictionaryObject()
     resources = page["/Resources"].get_object()
-    if "/XObject" not in resources:
-        resources[NameObject("/XObject")] = DictionaryObject()
-    xobjects = resources["/XObject"].get_object()
-    for name, ref in forms:
-        xobjects[NameObject(name)] = ref
+    for kind, entries in (("/XObject", forms), ("/Font", [("/LmHelv", font)])):
+        if kind not in resources:
+            resources[NameObject(kind)] = DictionaryObject()
+        table = resources[kind].get_object()
+        for name, ref in entries:
+            table[NameObject(name)] = ref
     before, after = DecodedStreamObject(), DecodedStreamObject()
     before.set_data(b"q\n")
-    after.set_data(("\nQ\n" + "".join(f"q {name} Do Q\n" for name, _ in forms)).encode("ascii"))
+    after.set_data(("\nQ\n" + "".join(f"q {name} Do Q\n" for name, _ in forms) + text).encode("ascii"))
     old = page["/Contents"]
     old_list = list(old.get_object()) if isinstance(old.get_object(), ArrayObject) else [old]
     page[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *old_list,
@@ -604,15 +605,11 @@ def build_pdf(html: str, pdf_path: str | os.PathLike, *, cache_dir: str | os.Pat
         if own:
             renderer.close()
     merge_parts(split, plan, renderer, pdf_path)
-    # remember the page counts (next build's guesses) and drop what this build did not use
-    counts = {p.name: m["pages"] for p, m in zip(split.parts, plan.metas)}
-    write_atomic(cache / "pages.json", lambda tmp: Path(tmp).write_text(json.dumps(counts, sort_keys=True),
-                                                                        encoding="utf-8"))
-    keep = set(plan.keys) | {plan.margins_key, plan.numbers_key}
+    # drop what this build did not use
+    keep = set(plan.keys) | {plan.margins_key}
     for path in cache.iterdir():
-        if path.suffix in (".pdf", ".json") and path.stem not in keep and path.name != "pages.json":
+        if path.suffix in (".pdf", ".json") and path.stem not in keep:
             path.unlink(missing_ok=True)
-    names = ({k: p.name for p, k in zip(split.parts, plan.keys)}
-             | {plan.margins_key: "page margins", plan.numbers_key: "page numbers"})
-    return {"parts": len(plan.keys), "rendered": renderer.rendered, "pages": sum(counts.values()),
-            "rendered_parts": sorted({names.get(k, "front") for k in renderer.keys})}
+    names = {k: p.name for p, k in zip(split.parts, plan.keys)} | {plan.margins_key: "page margins"}
+    return {"parts": len(plan.keys), "rendered": renderer.rendered, "pages": sum(m["pages"] for m in plan.metas),
+            "rendered_parts": sorted({names[k] for k in renderer.keys})}
