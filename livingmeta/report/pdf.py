@@ -401,7 +401,7 @@ class Plan:
     margins_key: str          # running header and notice (2 pages)
 
 
-def anchor_pages(split: Split, metas: list[dict]) -> dict[str, int]:
+def _anchor_pages(split: Split, metas: list[dict]) -> dict[str, int]:
     """Absolute page number (1-based) of every anchor of the report."""
     pages: dict[str, int] = {}
     offset = 0
@@ -485,7 +485,7 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) ->
     font = writer._add_object(DictionaryObject({
         NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
         NameObject("/BaseFont"): NameObject("/Helvetica"), NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))
-    numbered = anchor_pages(split, plan.metas)
+    numbered = _anchor_pages(split, plan.metas)
     contents: dict[int, list[str]] = {}
     for name, (page, x, y) in sorted(anchors.items()):
         target = name[len(TOC_SLOT):]

@@ -60,6 +60,18 @@ def test_a_second_run_with_nothing_changed_does_nothing(example_run):
     assert planned_jobs(example_run) == Counter()
 
 
+def test_without_a_pdf_the_report_job_writes_and_publishes_the_html_only(tmp_path):
+    work = copy_example(tmp_path / "work")
+    config = work / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("report:\n  pdf: true", "report:\n  pdf: false"),
+                      encoding="utf-8")
+    assert planned_jobs(work)["report"] == 1
+    snakemake(work, check=True)
+    latest = work / "reports" / "latest"
+    assert (latest / "report.html").exists() and (latest / "results.json").exists()
+    assert not (latest / "report.pdf").exists() and not (work / "results" / "report" / "pdf_parts").exists()
+
+
 def test_snakemakes_own_process_does_not_import_pandas(example_run):
     # common.smk marks pandas unavailable there (Snakemake imported it only to look for DataFrame params);
     # the no-op test above shows that the recorded params still match
