@@ -25,8 +25,10 @@ def test_se_input_equals_sd_input():
 
 
 def test_revman5_smd_formulas():
-    # RevMan 5 statistical methods: g = d (1 - 3/(4N - 9)), SE^2 = N/(n1 n2) + g^2/(2 (N - 3.94))
-    # (formulas only: no SMD printed by RevMan itself, with its inputs, was found to test against)
+    # RevMan 5 statistical methods: g = d (1 - 3/(4N - 9)), SE^2 = N/(n1 n2) + g^2/(2 (N - 3.94)).
+    # Checked here against the formulas; against published R meta output computed with these RevMan 5
+    # formulas (statsmodels' recorded metacont values; meta 4.0-1 printout for Fleiss93cont) in
+    # test_published_examples.py.  No SMD printed by RevMan itself, with its inputs, was found.
     yi, vi = escalc("SMD", vtype="REVMAN5", **ARMS)
     n1, n2 = 8, 8
     N = n1 + n2
@@ -63,8 +65,9 @@ def test_escalc_input_errors_name_the_study():
 
 
 def test_sd_from_se_identity():
-    # Cochrane Handbook 6.5.2.2: SD = SE x sqrt(N).  No published numeric worked example was found for
-    # this step; it is an identity, checked as such (and against the CI route with z = 1.96).
+    # Cochrane Handbook 6.5.2.2: SD = SE x sqrt(N), an identity, checked as such here (and against the CI
+    # route with z = 1.96); the StatsToDo worked example (printed SEs and SDs) is in
+    # test_published_examples.py.
     assert sd_from_se(2.4, 25) == pytest.approx(2.4 * 5, rel=1e-15)
     np.testing.assert_allclose(sd_from_se([1.0, 0.5], [16, 100]), [4.0, 5.0], rtol=1e-15)
     se, n = 0.7, 400
@@ -75,8 +78,9 @@ def test_sd_from_se_identity():
 
 def test_mean_sd_from_median_luo_weights_and_large_sample_recovery():
     # Luo et al. (2018) weights for S1, S2, S3 as written in the paper (and in R meta's mean.sd.range(),
-    # mean.sd.iqr(), mean.sd.iqr.range()).  No published numeric worked example was found for Luo's
-    # estimators; the SD constants are checked against Wan et al.'s tables in test_published_examples.py.
+    # mean.sd.iqr(), mean.sd.iqr.range()).  A published numeric example was found for S1 only (metaBLUE's
+    # Luo.mean example output, in test_published_examples.py); none for S2 or S3, which are checked here
+    # against the formulas.  The SD constants are checked against Wan et al.'s tables there too.
     n = 40
     mean, sd = mean_sd_from_median(20.0, n, q1=15.0, q3=27.0)
     w = 0.7 + 0.39 / n
@@ -103,8 +107,9 @@ def test_mean_sd_from_median_luo_weights_and_large_sample_recovery():
 
 
 def test_combine_arms_equals_pooling_the_raw_data():
-    # Cochrane Handbook Table 6.5.a.  No published numeric worked example was found; the formula is exact
-    # (it is the mean and SD of the pooled raw data), so it is checked against pooling raw data.
+    # Cochrane Handbook Table 6.5.a.  The formula is exact (it is the mean and SD of the pooled raw data),
+    # so it is checked against pooling raw data; the StatsToDo worked example (three groups, printed
+    # combined mean and SD) is in test_published_examples.py.
     rng = np.random.default_rng(5)
     a, b = rng.normal(10, 2, 13), rng.normal(12, 3, 9)
     n, m, s = combine_arms(a.size, a.mean(), a.std(ddof=1), b.size, b.mean(), b.std(ddof=1))
@@ -113,8 +118,10 @@ def test_combine_arms_equals_pooling_the_raw_data():
 
 
 def test_split_shared_control():
-    # Cochrane Handbook 23.3.4 (split the shared group's n, keep its mean and SD).  No published numeric
-    # example was found; the rule is exercised on dat.haeuser2009 against metafor in test_metafor.py.
+    # Cochrane Handbook 23.3.4 (split the shared group's n, keep its mean and SD).  The published example
+    # (Harrer et al., Doing Meta-Analysis in R: N = 50 -> 25 + 25) is in test_published_examples.py; the
+    # rounding of odd sizes below is this library's convention (no published rule found), and the split is
+    # exercised on dat.haeuser2009 against metafor in test_metafor.py.
     assert split_shared_control(10, 3) == [4, 3, 3]
     assert split_shared_control(12, 2) == [6, 6]
     with pytest.raises(ReviewInputError, match="cannot split"):

@@ -10,7 +10,8 @@ import math
 import numpy as np
 import pytest
 
-from livingmeta.stats import escalc, mean_sd_from_median, rma, sd_from_ci
+from livingmeta.stats import (combine_arms, escalc, mean_sd_from_median, rma, sd_from_ci, sd_from_se,
+                              split_shared_control)
 from livingmeta.stats.effects import _WAN_ETA, _WAN_XI, wan_eta, wan_xi
 
 
@@ -124,3 +125,145 @@ def test_md_and_common_effect_match_revman5_export():
     for key, printed in FLEISS_REVMAN_POOLED.items():
         ours = abs(res[key]) if key == "zval" else res[key]   # RevMan prints |Z|
         assert ours == pytest.approx(abs(printed) if key == "zval" else printed, abs=6e-8), key
+
+
+# --------------------------------------------------------------------------------------------------
+# RevMan 5 SMD (Hedges' adjusted g, J = 1 - 3/(4N - 9), var = N/(n1 n2) + g^2/(2(N - 3.94))), as printed
+# by R meta, whose metacont(sm = "SMD") used exactly these RevMan 5 formulas (method.smd = "Hedges",
+# exact.smd = FALSE) in the versions below.  No SMD printed by RevMan itself, with its inputs, was found
+# in reach: the only RevMan files seen (R meta inst/extdata/Fleiss1993.rm5 and Fleiss93_CR.csv, GitHub
+# guido-s/meta) either leave the SMD outcome uncalculated (EFFECT_SIZE="" in the .rm5) or hold MD only.
+# --------------------------------------------------------------------------------------------------
+
+def test_revman5_smd_matches_r_meta_full_precision_statsmodels():
+    # statsmodels test suite, statsmodels/stats/tests/test_meta.py (GitHub statsmodels/statsmodels,
+    # commit 0d34d1f6), class TestEffSmdMeta: data of the example in "Applied Meta-Analysis with R"
+    # (Chen & Peace; the Carroll ... Young data of Borenstein et al. 2009, ch. 14) and the output of
+    # R meta's `metacont(n.t, m.t, sd.t, n.c, m.c, sd.c, sm = "SMD")`, `rm$TE` and `rm$seTE**2`, printed
+    # to 16-17 significant digits, so agreement is expected to ~1e-14 relative.  metafor's exact J
+    # differs by ~5e-6 relative here, so this separates the RevMan formula from metafor's.
+    data = [  # study, mean_t, sd_t, n_t, mean_c, sd_c, n_c
+        ("Carroll", 94, 22, 60, 92, 20, 60), ("Grant", 98, 21, 65, 92, 22, 65),
+        ("Peck", 98, 28, 40, 88, 26, 40), ("Donat", 94, 19, 200, 82, 17, 200),
+        ("Stewart", 98, 21, 50, 88, 22, 45), ("Young", 96, 21, 85, 92, 22, 85),
+    ]
+    te = [0.09452437336063831, 0.27735640148036095, 0.36654634845797818, 0.66438509989113559,
+          0.46180797677414176, 0.18516464424648887]
+    se2 = [0.03337182573880991, 0.03107434965484927, 0.05088322525353587, 0.01055724834741877,
+           0.04339324466573324, 0.02363264537147130]
+    m1, s1, n1, m2, s2, n2 = (np.array(c, float) for c in list(zip(*data))[1:])
+    yi, vi = escalc("SMD", vtype="REVMAN5", m1i=m1, sd1i=s1, n1i=n1, m2i=m2, sd2i=s2, n2i=n2)
+    np.testing.assert_allclose(yi, te, rtol=1e-13)
+    np.testing.assert_allclose(vi, se2, rtol=1e-13)
+    exact, _ = escalc("SMD", m1i=m1, sd1i=s1, n1i=n1, m2i=m2, sd2i=s2, n2i=n2)
+    assert np.max(np.abs(exact / np.array(te) - 1)) > 1e-6   # the exact J would not pass the line above
+
+
+def test_revman5_smd_and_common_effect_match_printed_r_meta_fleiss1993cont():
+    # Printed R output of meta 4.0-1, `metacont(n.e, mean.e, sd.e, n.c, mean.c, sd.c, sm = "SMD",
+    # data = Fleiss93cont)`, reproduced in GitHub psygrammer/dsur, sp_meta/meta.md (commit 4adf929d),
+    # section "3. 평균의 비교": SMD and 95%-CI to 4 decimals (tolerance 5e-5), %W(fixed) to 2 decimals
+    # (5e-3), pooled "Fixed effect model -0.3434 [-0.6068; -0.08] z -2.555 p 0.0106" and "Q 3.68
+    # d.f. 4 p 0.4515".  At 4 decimals these CIs also tell RevMan's variance from metafor's LS/UB ones
+    # (Wilson: LS gives [-1.7469; 0.2780], UB [-1.7566; 0.2877], printed [-1.7575; 0.2883]).
+    m1, s1, n1 = [5.0, 4.9, 22.5, 12.5, 6.5], [4.7, 1.71, 3.44, 1.47, 0.76], [13, 30, 35, 20, 8]
+    m2, s2, n2 = [6.5, 6.1, 24.9, 12.3, 7.38], [3.8, 2.3, 10.65, 1.66, 1.41], [13, 50, 35, 20, 8]
+    printed = [  # SMD, CI lower, CI upper, %W(fixed); Davis, Florell, Gruen, Hart, Wilson
+        (-0.3399, -1.1152, 0.4354, 11.54), (-0.5659, -1.0274, -0.1044, 32.58),
+        (-0.2999, -0.7712, 0.1714, 31.23), (0.1250, -0.4954, 0.7455, 18.02),
+        (-0.7346, -1.7575, 0.2883, 6.63)]
+    smd, lo, hi, w = (np.array(c) for c in zip(*printed))
+    yi, vi = escalc("SMD", vtype="REVMAN5", m1i=m1, sd1i=s1, n1i=n1, m2i=m2, sd2i=s2, n2i=n2)
+    z = 1.959963984540054
+    np.testing.assert_allclose(yi, smd, atol=5e-5)
+    np.testing.assert_allclose(yi - z * np.sqrt(vi), lo, atol=5e-5)
+    np.testing.assert_allclose(yi + z * np.sqrt(vi), hi, atol=5e-5)
+    res = rma(yi, vi, method="FE", test="z").to_dict()
+    np.testing.assert_allclose(res["weights"], w, atol=5e-3)
+    assert res["estimate"] == pytest.approx(-0.3434, abs=5e-5)
+    assert (res["ci_lb"], res["ci_ub"]) == (pytest.approx(-0.6068, abs=5e-5), pytest.approx(-0.08, abs=5e-5))
+    assert res["zval"] == pytest.approx(-2.555, abs=5e-4) and res["pval"] == pytest.approx(0.0106, abs=5e-5)
+    assert res["Q"] == pytest.approx(3.68, abs=5e-3) and res["Q_pval"] == pytest.approx(0.4515, abs=5e-5)
+    for vtype in ("LS", "UB"):   # metafor's J and variances would fail the 5e-5 tolerance above
+        y, v = escalc("SMD", vtype=vtype, m1i=m1, sd1i=s1, n1i=n1, m2i=m2, sd2i=s2, n2i=n2)
+        assert np.max(np.abs(y - z * np.sqrt(v) - lo)) > 5e-4
+
+
+# --------------------------------------------------------------------------------------------------
+# Luo et al. (2018), Stat Methods Med Res 27:1785: mean from the median and the range
+# --------------------------------------------------------------------------------------------------
+
+def test_luo_mean_from_median_and_range_metablue_example():
+    # R package metaBLUE 1.0.0, help page Luo.mean ("Luo et al.'s mean estimators", citing Luo et al.,
+    # arXiv:1505.05687), example `Luo.mean(X = c(1, 4, 10), n = 30, type = "S1")` (min, median, max),
+    # with its example output "$muhat [1] 4.356748" as rendered on rdrr.io/cran/metaBLUE/man/Luo.mean.html;
+    # source cran/metaBLUE R/BLUE.R (commit 796708a5): w = 4 / (4 + n^0.75), Luo et al. eq. (7).
+    # Printed to 7 significant digits: tolerance 5e-7.  (metaBLUE's Wan.std example is not used: it
+    # takes Blom's formula for xi(n) at n = 30, where Wan et al. and R meta use Table 1.)
+    mean, _ = mean_sd_from_median(4.0, 30, minimum=1.0, maximum=10.0)
+    assert mean == pytest.approx(4.356748, abs=5e-7)
+    # No published numeric example was found for the S2 (quartiles) and S3 (five-number) weights; they are
+    # checked against the formulas in test_effects.py.
+
+
+# --------------------------------------------------------------------------------------------------
+# SE to SD, and combining groups (Cochrane Handbook 6.5.2.2 and Table 6.5.a): StatsToDo worked example
+# --------------------------------------------------------------------------------------------------
+
+# StatsToDo, "Combine Means and SDs Into One Group Program" (www.statstodo.com/CombineMeansSDs.php and
+# CombineMeansSDs_Pgm.php; the page cites Cochrane Handbook chapter 6, section 6.5.2): example groups
+# (n, mean, SD) and its printed results, 4 decimals.
+STATSTODO_GROUPS = [(10, 11.8, 2.4), (20, 15.3, 3.2), (15, 8.4, 4.1)]
+
+
+def test_combine_groups_statstodo_worked_example():
+    # "Combined 45 12.2222 4.5028", by the sums of x and x^2 and, identically, by "Cochrane's formula"
+    # (Handbook Table 6.5.a) applied to groups 1 and 2, then the result with group 3.  Printed to 4
+    # decimals: tolerance 5e-5.  Both orders of combination give the same result.
+    (na, ma, sa), (nb, mb, sb), (nc, mc, sc) = STATSTODO_GROUPS
+    n, m, s = combine_arms(*combine_arms(na, ma, sa, nb, mb, sb), nc, mc, sc)
+    assert n == 45 and m == pytest.approx(12.2222, abs=5e-5) and s == pytest.approx(4.5028, abs=5e-5)
+    n, m, s = combine_arms(nc, mc, sc, *combine_arms(nb, mb, sb, na, ma, sa))
+    assert n == 45 and m == pytest.approx(12.2222, abs=5e-5) and s == pytest.approx(4.5028, abs=5e-5)
+    # the same page's intermediate sums: sum x = 550, sum x^2 = 7614.34 (exact decimal inputs)
+    assert sum(k * mu for k, mu, _ in STATSTODO_GROUPS) == pytest.approx(550, abs=1e-9)
+    assert sum(sd ** 2 * (k - 1) + k * mu ** 2 for k, mu, sd in STATSTODO_GROUPS) == pytest.approx(7614.34, abs=1e-9)
+
+
+def test_sd_from_se_statstodo_worked_example():
+    # Same page, meta-analysis table: per-group SE = SD / sqrt(n) printed as 0.7589, 0.7155, 1.0586, and
+    # the pooled results converted back with "SD = SE x sqrt(t_n)", t_n = 45: "Fixed Effect Model 45
+    # 12.6299 3.1341 0.4672" and "Random Effect Model 45 11.8975 12.6684 1.8885" (n, mean, SD, SE).
+    # The printed SDs are the printed SEs times sqrt(45) (from the full-precision SEs they would be 3.1340
+    # and 12.6686), so sd_from_se is applied to the printed SEs: tolerance 5e-5 (SD printed to 4
+    # decimals).  Going from a printed SE (error <= 5e-5) back to the group SD allows 5e-5 * sqrt(n).
+    assert sd_from_se(0.4672, 45) == pytest.approx(3.1341, abs=5e-5)
+    assert sd_from_se(1.8885, 45) == pytest.approx(12.6684, abs=5e-5)
+    for (k, _, sd), se in zip(STATSTODO_GROUPS, (0.7589, 0.7155, 1.0586)):
+        assert sd_from_se(se, k) == pytest.approx(sd, abs=5e-5 * math.sqrt(k))
+        assert round(sd / math.sqrt(k), 4) == se
+    # the pooled means and SEs of that table are a common-effect and a DerSimonian-Laird pool of the
+    # three group means with variances SE^2 (4 decimals: tolerance 5e-5)
+    k, mu, sd = (np.array(c, float) for c in zip(*STATSTODO_GROUPS))
+    for method, est, se in (("FE", 12.6299, 0.4672), ("DL", 11.8975, 1.8885)):
+        res = rma(mu, sd ** 2 / k, method=method, test="z").to_dict()
+        assert res["estimate"] == pytest.approx(est, abs=5e-5) and res["se"] == pytest.approx(se, abs=5e-5)
+
+
+# --------------------------------------------------------------------------------------------------
+# Splitting a shared control group (Cochrane Handbook 23.3.4)
+# --------------------------------------------------------------------------------------------------
+
+def test_split_shared_control_harrer_example():
+    # Harrer, Cuijpers, Furukawa & Ebert, "Doing Meta-Analysis in R", first online edition, section
+    # "Multiple comparisons" (bookdown.org/MathiasHarrer/Doing_Meta_Analysis_in_R/i.html, 15.9; source
+    # GitHub MathiasHarrer/Doing-Meta-Analysis-in-R, 13-Effectsizeconverter.Rmd, commit 260f4048):
+    # "if your control group has N = 50 participants, you could divide the control group into two
+    # control groups with the same mean and standard deviation, and N = 25 participants each."  Exact.
+    assert split_shared_control(50, 2) == [25, 25]
+    # "same mean and standard deviation": each comparison uses the shared arm's mean and SD with the
+    # split n, so the MD is unchanged and its variance uses n = 25 for the control arm
+    yi, vi = escalc("MD", m1i=[12.0, 13.0], sd1i=[4.0, 5.0], n1i=[40, 40], m2i=10.0, sd2i=3.0,
+                    n2i=split_shared_control(50, 2))
+    np.testing.assert_allclose(yi, [2.0, 3.0], rtol=1e-15)
+    np.testing.assert_allclose(vi, [16 / 40 + 9 / 25, 25 / 40 + 9 / 25], rtol=1e-15)
