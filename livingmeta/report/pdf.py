@@ -8,7 +8,8 @@ Incremental build (:func:`build_pdf`). The report template marks where the PDF m
 ``<!--pdf-part NAME-->`` comments: the front matter (title, notices, contents), each chapter, one part
 per analysis and one per study in the appendix (each starts on a new page anyway). Every part is
 rendered as a standalone document with the report's own ``<head>`` (same CSS) and without the
-page-margin texts, in a process pool; its PDF is cached under ``cache_dir``
+page-margin texts, by worker processes forked from one that imported WeasyPrint (:class:`Renderer`); its
+PDF is cached under ``cache_dir``
 keyed by a hash of its HTML (and the WeasyPrint version), so an update re-renders only the parts whose
 HTML changed. What depends on the whole document is added when the parts are merged (pypdf):
 
@@ -30,6 +31,7 @@ is a hash of the parts.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import json
@@ -37,7 +39,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from livingmeta.jsonio import write_atomic
 
@@ -47,12 +49,14 @@ CACHE_FORMAT = "livingmeta-pdf-part-1"  # bump when the way parts are made chang
 PX_TO_PT = 0.75
 TOC_SLOT_PX = 24  # room for the contents' page numbers (up to 3 digits), stamped when merging
 
-# no page-margin texts in the parts: they are stamped at merge time
+# no page-margin texts in the parts: they are stamped at merge time. The contents' leaders repeat five dots
+# (the same dot pitch as one): WeasyPrint lays out and draws every repetition as its own text box, and single
+# dots were ~4,500 of them, half the front matter's rendering time.
 PART_CSS = """<style>
 @page { @top-left { content: none; } @top-right { content: none; }
         @bottom-left { content: none; } @bottom-right { content: none; } }
 @page :first { @top-left { content: none; } @top-right { content: none; } }
-.toc a::after { content: leader("."); }
+.toc a::after { content: leader("....."); }
 .lm-toc-slot { display: inline-block; width: %spx; height: 0; }
 </style>
 """ % TOC_SLOT_PX
@@ -326,36 +330,63 @@ def _render_job(args: tuple[str, str, str]) -> dict:
     return render_part(*args)
 
 
-def _import_weasyprint() -> None:
+def _zygote(conn, workers: int) -> None:
+    """The render workers' parent: imports WeasyPrint once (~0.35 s, most of it cffi parsing the C
+    declarations of Pango and HarfBuzz), then forks the ``workers`` processes that render, which so start
+    with it imported. Serves lists of :func:`render_part` arguments from ``conn`` until ``None`` or EOF."""
+    import gc
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     import weasyprint  # noqa: F401
+
+    gc.freeze()  # what is imported now stays shared with the forked workers (no copy on write by the GC)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        while True:
+            try:
+                args = conn.recv()
+            except EOFError:
+                return
+            if args is None:
+                return
+            try:
+                reply = ("ok", list(pool.map(_render_job, args)))
+            except BaseException as err:  # noqa: BLE001 (handed to the caller, which raises it)
+                reply = ("error", err)
+            try:
+                conn.send(reply)
+            except Exception:  # noqa: BLE001 (an exception that cannot be pickled)
+                conn.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
 
 
 class Renderer:
-    """Renders documents into the cache, in parallel (a pool of forked processes made on first use, or
-    by :meth:`start`)."""
+    """Renders documents into the cache: in this process (one worker), or in parallel in worker processes
+    forked from one process that imported WeasyPrint (started on first use, or by :meth:`start`)."""
 
     def __init__(self, cache_dir: str | os.PathLike, workers: int):
         self.cache_dir = Path(cache_dir)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self.workers = max(1, workers)
-        self.pool = None
+        self._process = None
+        self._conn = None
         self.rendered = 0
         self.keys: set[str] = set()
 
     def start(self) -> "Renderer":
-        """Start the worker processes now; each imports WeasyPrint (~0.35 s) while the caller goes on
-        (e.g. renders the HTML that they will print)."""
-        if self.workers > 1 and self.pool is None:
-            self._make_pool()
-            for _ in range(self.workers):
-                self.pool.submit(_import_weasyprint)
+        """Start the workers' parent process now: it imports WeasyPrint while the caller goes on (e.g.
+        assembles and renders the HTML that it will print). One import instead of one per worker."""
+        if self.workers > 1 and self._process is None:
+            import multiprocessing
+
+            context = multiprocessing.get_context("fork")
+            self._conn, child = context.Pipe()
+            self._process = context.Process(target=_zygote, args=(child, self.workers), name="livingmeta-pdf")
+            self._process.start()
+            child.close()
+            # were close() never called (an exception between start() and the caller's finally), the
+            # interpreter's exit would wait for the workers' parent, which waits for work: close it first
+            atexit.register(self.close)
         return self
-
-    def _make_pool(self) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"))
 
     def paths(self, key: str) -> tuple[Path, Path]:
         return self.cache_dir / f"{key}.pdf", self.cache_dir / f"{key}.json"
@@ -371,23 +402,47 @@ class Renderer:
 
     def render(self, jobs: dict[str, str]) -> dict[str, dict]:
         """``{key: html}`` -> ``{key: meta}``, biggest documents first."""
+        return self.collect(self.submit(jobs))
+
+    def submit(self, jobs: dict[str, str]) -> tuple:
+        """Hand ``{key: html}`` to the workers and return at once (with one worker: render them now);
+        :meth:`collect` waits for the result."""
         order = sorted(jobs, key=lambda k: -len(jobs[k]))
         args = [(jobs[k], *map(str, self.paths(k))) for k in order]
         self.rendered += len(args)
         self.keys.update(order)
         if not args:
-            return {}
+            return order, []
         if self.workers == 1:
-            return {k: _render_job(a) for k, a in zip(order, args)}
-        if self.pool is None:
-            _import_weasyprint()  # once, before the workers are forked
-            self._make_pool()
-        return dict(zip(order, self.pool.map(_render_job, args)))
+            return order, [_render_job(a) for a in args]
+        self.start()
+        self._conn.send(args)
+        return order, None
+
+    def collect(self, pending: tuple) -> dict[str, dict]:
+        order, metas = pending
+        if metas is None:
+            try:
+                status, metas = self._conn.recv()
+            except EOFError:
+                raise RuntimeError("the PDF rendering processes ended unexpectedly") from None
+            if status != "ok":
+                raise metas
+        return dict(zip(order, metas))
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
-            self.pool = None
+        if self._process is not None:
+            try:
+                self._conn.send(None)
+            except OSError:
+                pass
+            self._conn.close()
+            self._process.join(timeout=30)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join()
+            self._process = self._conn = None
+            atexit.unregister(self.close)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -413,15 +468,37 @@ def _anchor_pages(split: Split, metas: list[dict]) -> dict[str, int]:
     return pages
 
 
-def plan_parts(split: Split, renderer: Renderer) -> Plan:
+def plan_parts(split: Split, renderer: Renderer, meanwhile: Callable[[list[str]], None] | None = None) -> Plan:
     """Render the parts (and the page-margins stamp) that are not cached, all at once: nothing rendered
-    depends on page numbers, which are drawn when merging."""
+    depends on page numbers, which are drawn when merging. ``meanwhile(cached keys)`` runs while they
+    render (the workers' parent may still be importing WeasyPrint: this process has time to spare)."""
     htmls = [part_html(split, p) for p in split.parts]
     keys = [part_key(h) for h in htmls]
     margins = margins_html(split)
     margins_key = part_key(margins)
-    renderer.render({k: h for k, h in zip(keys + [margins_key], htmls + [margins]) if renderer.cached(k) is None})
+    cached = {k for k in keys + [margins_key] if renderer.cached(k) is not None}
+    pending = renderer.submit({k: h for k, h in zip(keys + [margins_key], htmls + [margins]) if k not in cached})
+    if meanwhile is not None:
+        meanwhile([k for k in keys if k in cached])
+    renderer.collect(pending)
     return Plan(keys, [renderer.cached(k) for k in keys], margins_key)
+
+
+def _read_parts(renderer: Renderer, keys: list[str]) -> dict[str, Any]:
+    """``{key: PdfReader}`` for the parts ``keys``, every object already parsed (pypdf parses lazily, and
+    parsing is most of merging: done here, while other parts render, it is off the critical path)."""
+    from pypdf import PdfReader
+    from pypdf.generic import IndirectObject
+
+    readers = {}
+    for key in keys:
+        reader = PdfReader(renderer.paths(key)[0])
+        numbers = {(number, 0) for number in reader.xref_objStm}  # objects inside object streams
+        numbers |= {(number, generation) for generation, refs in reader.xref.items() for number in refs}
+        for number, generation in sorted(numbers):
+            reader.get_object(IndirectObject(number, generation, reader))
+        readers[key] = reader
+    return readers
 
 
 # Page numbers ("Page X of Y" in the bottom margin, the contents' page numbers) are drawn when merging, in
@@ -448,7 +525,9 @@ def _pt(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
-def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) -> None:
+def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path,
+                readers: dict[str, Any] | None = None) -> None:
+    """Merge the parts of ``plan`` into ``out_path`` (``readers``: parts already read, see _read_parts)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (ArrayObject, ByteStringObject, DictionaryObject, Fit, FloatObject, NameObject,
                                NumberObject, TextStringObject)
@@ -460,7 +539,7 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path) ->
     info: dict = {}
     offset = 0
     for key, meta in zip(plan.keys, plan.metas):
-        reader = PdfReader(renderer.paths(key)[0])
+        reader = (readers or {}).get(key) or PdfReader(renderer.paths(key)[0])
         for page in reader.pages:
             writer.add_page(page)
             heights.append(float(page.mediabox.height))
@@ -599,12 +678,13 @@ def build_pdf(html: str, pdf_path: str | os.PathLike, *, cache_dir: str | os.Pat
         renderer = Renderer(cache_dir or pdf_path.parent / "pdf_parts", workers or os.cpu_count() or 1)
     cache = renderer.cache_dir
     split = split_report(svg_text_as_html(html))
+    readers: dict[str, Any] = {}
     try:
-        plan = plan_parts(split, renderer)
+        plan = plan_parts(split, renderer, meanwhile=lambda keys: readers.update(_read_parts(renderer, keys)))
     finally:
         if own:
             renderer.close()
-    merge_parts(split, plan, renderer, pdf_path)
+    merge_parts(split, plan, renderer, pdf_path, readers)
     # drop what this build did not use
     keep = set(plan.keys) | {plan.margins_key}
     for path in cache.iterdir():

@@ -166,6 +166,9 @@ def test_only_changed_sections_are_rendered_again(built, report_html):
     assert stats["rendered_parts"] == ["analysis-mmp13__12_weeks"]
     cached = sorted(p.stem for p in (folder / "cache").glob("*.pdf"))
     assert len(cached) == 16  # fifteen sections and the margins; what the last build did not use is gone
+    # an incremental build is byte for byte the build from scratch of the same HTML
+    pdf.build_pdf(changed, folder / "scratch.pdf", cache_dir=folder / "scratch_cache", workers=2)
+    assert (folder / "scratch.pdf").read_bytes() == (folder / "changed.pdf").read_bytes()
 
 
 def test_a_new_version_renders_only_the_front_matter_and_the_margins_again(built, report_html):
