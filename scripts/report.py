@@ -1,9 +1,13 @@
-"""Rule report: render the self-contained HTML report from results.json (and nothing else) and, unless the
-config turns the PDF off, print it to PDF with WeasyPrint (no network access). The PDF's worker processes
-(``threads`` of them) start importing WeasyPrint while the HTML is rendered; only the report sections whose
-HTML changed are rendered again (cached under params.cache)."""
-from livingmeta.jsonio import read_json, write_text_atomic
+"""Rule report: assemble results.json (the machine-readable twin of the report), render the self-contained
+HTML report from it (and nothing else) and, unless the config turns the PDF off, print that to PDF with
+WeasyPrint (no network access). The PDF's worker processes start (one WeasyPrint import, forked ``threads``
+times) while results.json and the HTML are made; only the report sections whose HTML changed are rendered
+again (cached under params.cache)."""
+import json
+
+from livingmeta.jsonio import dumps, write_text_atomic
 from livingmeta.report.render import render_html
+from livingmeta.report.results_json import load_and_build
 from livingmeta.scripting import run_job
 
 
@@ -15,7 +19,13 @@ def main(smk):
 
         renderer = Renderer(smk.params.cache, int(smk.threads or 1)).start()
     try:
-        html = render_html(read_json(smk.input[0]))
+        inp = smk.input
+        results = dumps(load_and_build(
+            prisma_path=inp.prisma, study_paths=list(inp.studies), rob_path=inp.rob,
+            pooled_paths=list(inp.pooled), subgroups_paths=list(inp.subgroups), loo_paths=list(inp.leave_one_out),
+            review_path=inp.review, config=dict(smk.params.config), reports_dir=smk.params.reports_dir))
+        write_text_atomic(smk.output.results, results)
+        html = render_html(json.loads(results))  # exactly what results.json says
         write_text_atomic(smk.output.html, html)
         if renderer is not None:
             from livingmeta.report.pdf import build_pdf

@@ -61,7 +61,7 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
                 f"version {version} is already published with different content",
                 file=str(target),
                 hint="The report was re-rendered without a new version name: run `snakemake --forcerun "
-                     "results_json` (or delete results/report/results.json) and run again.")
+                     "report` (or delete results/report/results.json) and run again.")
     else:
         staging = reports_dir / f".staging-{version}-{os.getpid()}"
         if staging.exists():

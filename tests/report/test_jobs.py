@@ -1,6 +1,6 @@
-"""The two report jobs through their scripts (with a stand-in for Snakemake's ``snakemake`` object):
-results.json -> report.html (+ report.pdf), reproducible with SOURCE_DATE_EPOCH, PDF text extractable,
-and no network access from WeasyPrint."""
+"""The report job through its script (with a stand-in for Snakemake's ``snakemake`` object): the
+analyses -> results.json -> report.html (+ report.pdf), reproducible with SOURCE_DATE_EPOCH, PDF text
+extractable, and no network access from WeasyPrint."""
 from __future__ import annotations
 
 import json
@@ -43,60 +43,55 @@ def run_script(name: str, smk: FakeSnakemake) -> None:
 
 
 @pytest.fixture()
-def jobs(tmp_path, monkeypatch):
+def report(tmp_path, monkeypatch):
+    """Runs the report job; returns the paths of results.json, report.html and report.pdf."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795240800")  # 2026-11-21T06:00:00Z
     p = fixture_paths()
     out = tmp_path / "results" / "report"
+    inputs = NamedList([], prisma=p["prisma_path"], studies=p["study_paths"], rob=p["rob_path"],
+                       pooled=p["pooled_paths"], subgroups=p["subgroups_paths"], leave_one_out=p["loo_paths"],
+                       review=p["review_path"])
 
-    def results_json():
-        inputs = NamedList([], prisma=p["prisma_path"], studies=p["study_paths"], rob=p["rob_path"],
-                           pooled=p["pooled_paths"], subgroups=p["subgroups_paths"],
-                           leave_one_out=p["loo_paths"], review=p["review_path"])
-        run_script("results_json.py", FakeSnakemake(inputs, out / "results.json", tmp_path / "rj.log",
-                                                    {"config": CONFIG, "reports_dir": str(tmp_path / "reports")}))
-        return out / "results.json"
+    def run(cache="pdf_parts", pdf=True):
+        outputs = {"results": str(out / "results.json"), "html": str(out / "report.html")}
+        outputs |= {"pdf": str(out / "report.pdf")} if pdf else {}
+        params = {"config": CONFIG, "reports_dir": str(tmp_path / "reports"), "cache": str(out / cache)}
+        run_script("report.py", FakeSnakemake(inputs, NamedList(list(outputs.values()), **outputs),
+                                              tmp_path / "report.log", params, threads=2 if pdf else 1))
+        return out / "results.json", out / "report.html", out / "report.pdf"
 
-    def report(cache="pdf_parts", pdf=True):
-        outputs = {"html": str(out / "report.html")} | ({"pdf": str(out / "report.pdf")} if pdf else {})
-        run_script("report.py", FakeSnakemake(NamedList([str(out / "results.json")]),
-                                              NamedList(list(outputs.values()), **outputs),
-                                              tmp_path / "report.log", {"cache": str(out / cache)},
-                                              threads=2 if pdf else 1))
-        return out / "report.html", out / "report.pdf"
-
-    def report_html():
-        return report(pdf=False)[0]
-
-    def report_pdf(cache="pdf_parts"):
-        return report(cache)[1]
-
-    return results_json, report_html, report_pdf
+    return run
 
 
-def test_results_json_and_html_jobs_are_reproducible(jobs, tmp_path):
-    results_json, report_html, _ = jobs
-    first_json = results_json().read_bytes()
-    first_html = report_html().read_bytes()
+def test_results_json_and_html_are_reproducible(report, tmp_path):
+    results, html, pdf = report(pdf=False)
+    first_json, first_html = results.read_bytes(), html.read_bytes()
     assert json.loads(first_json)["generated_at"] == "2026-11-21T06:00:00Z"
     assert json.loads(first_json)["version"] == "2026-11-21"
-    assert results_json().read_bytes() == first_json
-    assert report_html().read_bytes() == first_html  # byte-identical HTML for the same input
-    # without a PDF output (config report.pdf: false) the job writes the HTML only
-    assert not (tmp_path / "results" / "report" / "report.pdf").exists()
+    report(pdf=False)
+    assert results.read_bytes() == first_json
+    assert html.read_bytes() == first_html  # byte-identical HTML for the same input
+    # the HTML says what results.json says: rendered from the file's content, not from the job's objects
+    from livingmeta.report.render import render_html
+
+    assert render_html(json.loads(first_json)) == first_html.decode("utf-8")
+    # without a PDF output (config report.pdf: false) the job writes results.json and the HTML only
+    assert not pdf.exists()
     assert not (tmp_path / "results" / "report" / "pdf_parts").exists()
 
 
-def test_pdf_job(jobs):
-    results_json, report_html, report_pdf = jobs
-    results_json()
-    html = report_html().read_bytes()
-    pdf = report_pdf()
-    assert pdf.with_name("report.html").read_bytes() == html  # the same HTML, written by the same job
+def test_pdf_job(report, tmp_path):
+    results, html_path, pdf = report(pdf=False)
+    html = html_path.read_bytes()
+    report()
+    assert html_path.read_bytes() == html  # the same HTML, written by the same job
     data = pdf.read_bytes()
     # byte-identical PDF for the same input (SOURCE_DATE_EPOCH): rendered afresh, and from the cache
-    assert report_pdf(cache="other_cache").read_bytes() == data
-    assert report_pdf().read_bytes() == data
-    assert "rendered 0 document(s) (none)" in (pdf.parent.parent.parent / "report.log").read_text()
+    report(cache="other_cache")
+    assert pdf.read_bytes() == data
+    report()
+    assert pdf.read_bytes() == data
+    assert "rendered 0 document(s) (none)" in (tmp_path / "report.log").read_text()
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext not installed: PDF generated but its text not checked")
@@ -107,6 +102,22 @@ def test_pdf_job(jobs):
                      "Total (k = 4)", "Test for subgroup differences", "Records screened (n = 402)",
                      "Random sequence generation", "Favours treatment", "Version 2026-11-21", "Page 2 of"):
         assert expected in text, expected
+
+
+def test_a_failing_render_worker_fails_the_build_with_its_error(tmp_path):
+    from livingmeta.report.pdf import Renderer
+
+    cache = tmp_path / "cache"
+    renderer = Renderer(cache, 2).start()
+    cache.rmdir()
+    cache.write_text("a file where the cache folder should be")  # the worker cannot write the part
+    try:
+        with pytest.raises(OSError) as raised:
+            renderer.render({"key": "<!DOCTYPE html><html><body><p>x</p></body></html>"})
+        assert str(cache) in str(raised.value)
+    finally:
+        renderer.close()
+    assert renderer._process is None
 
 
 def test_pdf_refuses_network_and_files():

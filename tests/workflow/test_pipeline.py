@@ -14,7 +14,7 @@ from tests.workflow.helpers import add_study_copy, copy_example, copy_run, plann
 
 pytestmark = pytest.mark.workflow
 
-REPORT_JOBS = {"results_json": 1, "report": 1, "publish": 1}
+REPORT_JOBS = {"report": 1, "publish": 1}
 
 
 @pytest.fixture(scope="session")
@@ -175,7 +175,7 @@ def test_bad_study_input_stops_before_pooling_with_one_clear_message(example_run
 
 
 def test_a_change_to_the_report_code_renders_a_new_version_not_a_clash(example_run, tmp_path, repo):
-    """Report code is an input of results_json, so a re-rendered report always gets a new version name
+    """Report code is an input of the report job (which writes results.json), so a re-rendered report always gets a new version name
     (a re-render under the published name would be refused by publish). The stylesheet is edited for the
     duration of the test and restored byte for byte."""
     work = copy_run(example_run, tmp_path / "work")

@@ -25,7 +25,7 @@ LOCALRULES_RE = re.compile(r"^localrules:\s*\n((?:[ \t]+\w+,?[ \t]*\n)+)", re.MU
 
 # The aggregation rules that cost less than a cluster submission; the mini workflow below declares them
 # `localrules`, as the real rule files should (see docs/operations.md).
-LOCAL_RULES = {"prisma", "rob_summary", "results_json", "publish"}
+LOCAL_RULES = {"prisma", "rob_summary", "publish"}
 
 
 def workflow_rules() -> set[str]:
@@ -52,7 +52,7 @@ def slurm_profile() -> dict:
 def test_slurm_profile_sizes_every_rule_of_the_workflow():
     profile = slurm_profile()
     rules = workflow_rules()
-    assert len(rules) >= 13
+    assert len(rules) >= 12
     assert profile["executor"] == "slurm"
     assert set(profile["set-resources"]) == rules, "set-resources must name exactly the workflow's rules"
     for rule, res in profile["set-resources"].items():
@@ -141,18 +141,13 @@ for kind in KINDS:
         output: f"results/analyses/{{{{analysis}}}}/{{kind}}.json"
         shell: "cat {{input}} > {{output}}"
 
-rule results_json:
+rule report:
     input:
         "results/prisma.json",
         "results/rob/summary.json",
         expand("results/analyses/{{a}}/{{k}}.json", a=ANALYSES, k=KINDS),
-    output: "results/results.json"
-    shell: "cat {{input}} > {{output}}"
-
-rule report:
-    input: "results/results.json"
-    output: html="results/report.html", pdf="results/report.pdf"
-    shell: "cat {{input}} > {{output.html}} && cat {{input}} > {{output.pdf}}"
+    output: results="results/results.json", html="results/report.html", pdf="results/report.pdf"
+    shell: "cat {{input}} > {{output.results}} && cat {{input}} > {{output.html}} && cat {{input}} > {{output.pdf}}"
 
 rule publish:
     input: "results/report.html", "results/report.pdf"
