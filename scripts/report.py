@@ -3,22 +3,23 @@ HTML report from it (and nothing else) and, unless the config turns the PDF off,
 WeasyPrint (no network access). The PDF's worker processes start (one WeasyPrint import, forked ``threads``
 times) while results.json and the HTML are made; only the report sections whose HTML changed are rendered
 again (cached under params.cache)."""
-import json
-
-from livingmeta.jsonio import dumps, write_text_atomic
-from livingmeta.report.render import render_html
-from livingmeta.report.results_json import load_and_build
 from livingmeta.scripting import run_job
 
 
 def main(smk):
     pdf_path = smk.output.get("pdf")
     renderer = None
-    if pdf_path:
+    if pdf_path:  # first of all: the import of WeasyPrint is the longest wait of this job
         from livingmeta.report.pdf import Renderer
 
         renderer = Renderer(smk.params.cache, int(smk.threads or 1)).start()
     try:
+        import json
+
+        from livingmeta.jsonio import dumps, write_text_atomic
+        from livingmeta.report.render import render_html
+        from livingmeta.report.results_json import load_and_build
+
         inp = smk.input
         results = dumps(load_and_build(
             prisma_path=inp.prisma, study_paths=list(inp.studies), rob_path=inp.rob,

@@ -188,3 +188,25 @@ def test_a_change_to_the_report_code_renders_a_new_version_not_a_clash(example_r
     finally:
         stylesheet.write_bytes(original)
     assert len([p for p in os.listdir(work / "reports") if p[0].isdigit()]) == 2
+
+
+def test_publish_refuses_to_overwrite_a_published_version_with_one_clear_message(example_run, tmp_path):
+    """A refusal to publish is one `livingmeta: error:` message naming the folder and the fix, also in the
+    rule's log, with no traceback, and nothing published changes."""
+    work = copy_run(example_run, tmp_path / "work")
+    latest = os.readlink(work / "reports" / "latest")
+    tampered = work / "reports" / latest / "report.html"
+    tampered.write_text(tampered.read_text(encoding="utf-8") + "<!-- edited by hand -->", encoding="utf-8")
+    published = tree_digest(work / "reports")
+
+    proc = snakemake(work, "--forcerun", "publish")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    errors = [line for line in output.splitlines() if line.startswith("livingmeta: error: ")]
+    assert errors and f"reports/{latest}" in errors[0] and "already published with different content" in errors[0]
+    assert "--forcerun report" in errors[0]
+    assert "Traceback" not in output
+    log = (work / "results" / "logs" / "report" / "publish.log").read_text(encoding="utf-8")
+    assert log.startswith("livingmeta: error: ") and "already published" in log
+    assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest
+    assert not (work / "results" / "report" / "published.json").exists()  # the rule did not complete
