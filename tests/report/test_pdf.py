@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -184,3 +186,26 @@ def test_a_new_version_renders_only_the_front_matter_and_the_margins_again(built
                           text=True, check=True).stdout
     pages = text.split("\f")
     assert "Version 2026-11-22" in pages[1] and f"Page 2 of {stats['pages']}" in pages[1]
+
+LOADED_LIBRARIES = """
+import ctypes.util, sys
+find_library = ctypes.util.find_library
+if sys.argv[1] == "fast":
+    from livingmeta.report.pdf import import_weasyprint
+    import_weasyprint()
+else:
+    import weasyprint
+from weasyprint.text import ffi
+assert ctypes.util.find_library is find_library
+libs = sorted({line.split()[-1] for line in open("/proc/self/maps") if ".so" in line.split()[-1]})
+print([ffi.harfbuzz_subset is None, ffi.harfbuzz_vector is None], [lib for lib in libs if any(
+    name in lib for name in ("pango", "harfbuzz", "fontconfig", "gobject", "glib"))])
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc (Linux)")
+def test_the_quick_weasyprint_import_loads_the_same_libraries():
+    runs = {how: subprocess.run([sys.executable, "-c", LOADED_LIBRARIES, how], capture_output=True, text=True,
+                                check=True).stdout for how in ("fast", "plain")}
+    assert runs["fast"] == runs["plain"]
+    assert "libpango-1.0.so" in runs["fast"] and "libharfbuzz.so" in runs["fast"]
