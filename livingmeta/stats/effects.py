@@ -4,9 +4,10 @@ Validated against metafor 3.8-1 ``escalc()`` (SMD with vtype LS/UB/AV, MD, ROM; 
 ``validation/metafor/reference/*.json``); MD and its common-effect pool also against RevMan 5's own
 exported output (tests/stats/test_published_examples.py).  The RevMan 5 SMD formulas (approximate J =
 1 - 3/(4N - 9), variance N/(n1 n2) + g^2/(2(N - 3.94)), as in RevMan's statistical-methods document and
-R meta's ``metacont(sm="SMD", method.smd="Hedges", exact.smd=FALSE)``) are tested against the formulas
-only: no SMD printed by RevMan itself was found to test against.  The bias-corrected ROM is tested
-against the formulas of Lajeunesse (2015, Ecology 96:2056, eqs. 8-9) written out by hand.
+R meta's ``metacont(sm="SMD", method.smd="Hedges", exact.smd=FALSE)``) are tested against published
+output of R meta computed with them (no SMD printed by RevMan itself was found to test against).  The
+bias-corrected ROM is tested against the formulas of Lajeunesse (2015, Ecology 96:2056, eqs. 8-9) written
+out by hand.
 
 Arm 1 is the treatment (experimental) arm, arm 2 the control arm, as in metafor.
 """
