@@ -10,13 +10,14 @@ normal environment has it after its first run (this makes no difference where Py
 itself; it does where PYTHONDONTWRITEBYTECODE is set, which would make every job compile the package).
 Usage: .venv/bin/python benchmarks/bench_workflow.py [--cores 2] [--repeat 3]
 
-Figures (2-core machine, 2026-11-21, end of the third session): full 11.3 s (11.1-11.8), no-op 0.6 s,
-add one study 3.5 s (3.5-3.6) = 31% of full (target 30%: not met; 36% at the start of the session). Of the
-add-one-study run: ~0.65 s Snakemake start-up and planning, ~0.8 s for the study's and the analysis's jobs
-and results.json (pool, subgroups and leave-one-out need two rounds on 2 cores), ~1.9 s for the report job
-(HTML 0.1 s while the PDF workers import WeasyPrint 0.35 s; ~1.2 s rendering the 10 of 31 PDF parts that
-change: front matter, what changed, summary, search, studies, risk of bias, the analysis, the new study's
-appendix page and the one it displaces, the page margins; 0.2 s merging), ~0.1 s publish and exit.
+Figures (2-core machine, 2026-11-21, end of the fourth session; 5 rounds): full 10.7 s (10.2-11.7), no-op
+0.7 s, add one study 2.9 s (2.8-3.3) = 27% of full (per round 27-29%; target 30%: met; 31% at the start of
+the session). Of the add-one-study run: ~0.65 s Snakemake start-up and planning (mostly Snakemake's own
+imports), ~0.65 s for the study's job and the analysis's three jobs (two rounds on 2 cores), ~1.45 s for
+the report job (results.json and the HTML while the PDF workers' parent imports WeasyPrint, 0.25 s; ~1.0 s
+rendering the 10 of 31 PDF parts that change: front matter, what changed, summary, search, studies, risk of
+bias, the analysis, the appendix's first part (its heading and the new study, which sorts first), the
+study that it displaces, the page margins; 0.1 s merging), ~0.1 s publish and exit. The job is CPU-bound on 2 cores: what shortens it is less work, not more overlap.
 Speed-ups of the per-job overhead shrink the full run more than the update (it has ~70 jobs), so the ratio
 moves only with the update's own critical path.
 """
