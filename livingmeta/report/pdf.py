@@ -361,7 +361,7 @@ def _render_job(args: tuple[str, str, str]) -> dict:
 
 
 def _zygote(conn, workers: int) -> None:
-    """The render workers' parent: imports WeasyPrint once (~0.35 s, most of it cffi parsing the C
+    """The render workers' parent: imports WeasyPrint once (~0.25 s, most of it cffi parsing the C
     declarations of Pango and HarfBuzz), then forks the ``workers`` processes that render, which so start
     with it imported. Serves lists of :func:`render_part` arguments from ``conn`` until ``None`` or EOF."""
     import gc
@@ -568,7 +568,9 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path,
     info: dict = {}
     offset = 0
     for key, meta in zip(plan.keys, plan.metas):
-        reader = (readers or {}).get(key) or PdfReader(renderer.paths(key)[0])
+        reader = readers.get(key) if readers else None
+        if reader is None:
+            reader = PdfReader(renderer.paths(key)[0])
         for page in reader.pages:
             writer.add_page(page)
             heights.append(float(page.mediabox.height))
