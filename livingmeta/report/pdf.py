@@ -429,13 +429,9 @@ class Renderer:
                 return None
         return None
 
-    def render(self, jobs: dict[str, str]) -> dict[str, dict]:
-        """``{key: html}`` -> ``{key: meta}``, biggest documents first."""
-        return self.collect(self.submit(jobs))
-
     def submit(self, jobs: dict[str, str]) -> tuple:
-        """Hand ``{key: html}`` to the workers and return at once (with one worker: render them now);
-        :meth:`collect` waits for the result."""
+        """Hand ``{key: html}`` to the workers, biggest documents first, and return at once (with one
+        worker: render them now); :meth:`collect` waits for the result, ``{key: meta}``."""
         order = sorted(jobs, key=lambda k: -len(jobs[k]))
         args = [(jobs[k], *map(str, self.paths(k))) for k in order]
         self.rendered += len(args)

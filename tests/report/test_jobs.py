@@ -113,7 +113,7 @@ def test_a_failing_render_worker_fails_the_build_with_its_error(tmp_path):
     cache.write_text("a file where the cache folder should be")  # the worker cannot write the part
     try:
         with pytest.raises(OSError) as raised:
-            renderer.render({"key": "<!DOCTYPE html><html><body><p>x</p></body></html>"})
+            renderer.collect(renderer.submit({"key": "<!DOCTYPE html><html><body><p>x</p></body></html>"}))
         assert str(cache) in str(raised.value)
     finally:
         renderer.close()
