@@ -225,8 +225,10 @@ def mean_sd_from_median(median, n, q1=None, q3=None, minimum=None, maximum=None)
     Mean: Luo et al. (2018, Stat Methods Med Res 27:1785), optimal weights for scenario S1 (min,
     median, max), S2 (q1, median, q3) and S3 (all five).  SD: Wan et al. (2014, BMC Med Res Methodol
     14:135), eqs. (7), (16) and (12), with xi(n) and eta(n) from the paper's Tables 1 and 2 for
-    n <= 50 and n <= 201 and from its formulas beyond (``wan_xi``, ``wan_eta``), as R meta's
-    ``metacont(..., method.mean = "Luo")`` does.  Returns ``(mean, sd)``.
+    n <= 50 and n <= 201 and from its formulas beyond (``wan_xi``, ``wan_eta``), as current R meta's
+    ``metacont(..., method.mean = "Luo")`` does for S1 and S2 (R meta 4.x read Table 2 at n instead of
+    Q = ceil((n - 1) / 4); see tests/stats/test_published_examples.py).  For S3, R meta's default SD is
+    Shi et al. (2020) (``method.sd = "Shi"``); here it is Wan et al.'s eq. (12).  Returns ``(mean, sd)``.
     """
     n = float(n)
     has_r = minimum is not None and maximum is not None

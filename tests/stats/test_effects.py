@@ -78,9 +78,10 @@ def test_sd_from_se_identity():
 
 def test_mean_sd_from_median_luo_weights_and_large_sample_recovery():
     # Luo et al. (2018) weights for S1, S2, S3 as written in the paper (and in R meta's mean.sd.range(),
-    # mean.sd.iqr(), mean.sd.iqr.range()).  A published numeric example was found for S1 only (metaBLUE's
-    # Luo.mean example output, in test_published_examples.py); none for S2 or S3, which are checked here
-    # against the formulas.  The SD constants are checked against Wan et al.'s tables there too.
+    # mean.sd.iqr(), mean.sd.iqr.range()).  Published numeric examples were found for S1 (metaBLUE's
+    # Luo.mean example output) and S2 (R meta output printed in a published analysis), both in
+    # test_published_examples.py; none for S3, which is checked here against the formulas.  The SD
+    # constants are checked against Wan et al.'s tables there too.
     n = 40
     mean, sd = mean_sd_from_median(20.0, n, q1=15.0, q3=27.0)
     w = 0.7 + 0.39 / n

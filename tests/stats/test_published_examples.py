@@ -202,8 +202,57 @@ def test_luo_mean_from_median_and_range_metablue_example():
     # takes Blom's formula for xi(n) at n = 30, where Wan et al. and R meta use Table 1.)
     mean, _ = mean_sd_from_median(4.0, 30, minimum=1.0, maximum=10.0)
     assert mean == pytest.approx(4.356748, abs=5e-7)
-    # No published numeric example was found for the S2 (quartiles) and S3 (five-number) weights; they are
-    # checked against the formulas in test_effects.py.
+    # No published numeric example was found for the S3 (five-number) weights; they are checked against the
+    # formulas in test_effects.py.  S2 (quartiles): the next test.
+
+
+# R meta 4.x output printed in a published analysis: GitHub ElenaShekhova/Meta-anlaysis, meta_analysis1.md
+# (commit 193b36fc), "Age as a risk factor for IA": metacont(n.e, mean.e, sd.e, n.c, mean.c, sd.c,
+# median.e, q1.e, q3.e, median.c, q1.c, q3.c, method.mean = "Luo", method.sd = "Shi", sm = "SMD",
+# method.smd = "Hedges").  Inputs from the document's str() printout (n_IA, md/R1/R2 = median, q1, q3;
+# m_age/SD) and its table of total sample sizes (n_noIA = total - n_IA); outputs: the printed SMD and
+# 95% CI, to 4 decimals.  That version of R meta took the SD from the IQR as IQR / eta with eta =
+# 2 qnorm((0.75 n - 0.125) / (n + 0.25)) for n > 50 and its Wan2014.Table2 vector indexed by n itself
+# below (mean.sd.iqr: `.settings$Wan2014.Table2[n]`); current R meta (and this library) index Wan et al.'s
+# Table 2 by Q = ceiling((n - 1) / 4), as the table is laid out (n = 4Q + 1).  The SD rule of that version is
+# therefore written out here; the means are this library's Luo et al. (2018) S2 estimates, and the SMD is
+# this library's RevMan 5 SMD (R meta's method.smd = "Hedges" with its default exact.smd = FALSE).
+SHEKHOVA_META = [
+    # study, (n, median, q1, q3) or (n, mean, sd) per arm: IA (arm 1), no IA (arm 2); printed SMD, CI
+    ("Razazi, K", (24, 68, 59, 74), (148, 60, 52, 69), 0.5219, 0.0870, 0.9568),
+    ("Bellelli, V", (5, 59, 58, 71), (72, 53, 26.5, 75), 0.3283, -0.5797, 1.2363),
+    ("Chen, L", (21, 67, 61, 82), (672, 60, 36, 76), 0.4428, 0.0079, 0.8778),
+    ("Seok, H", (26, 58, 54, 62), (52, 50, 38, 56), 0.8523, 0.3619, 1.3427),
+    ("Chauvet, P", (6, 66.5, 6.78), (40, 66, 55.5, 70), 0.2636, -0.5963, 1.1236),
+]
+
+
+def test_luo_mean_from_median_and_quartiles_in_printed_r_meta_output():
+    from statistics import NormalDist
+
+    def arm(values):
+        if len(values) == 3:  # reported as mean and SD
+            return values
+        n, median, q1, q3 = values
+        mean, _ = mean_sd_from_median(median, n, q1=q1, q3=q3)  # Luo et al. (2018) S2
+        eta = 2 * NormalDist().inv_cdf((0.75 * n - 0.125) / (n + 0.25)) if n > 50 else _WAN_ETA[n - 1]
+        return n, mean, (q3 - q1) / eta
+
+    def smd_ci(arm1, arm2):
+        (n1, m1, sd1), (n2, m2, sd2) = arm1, arm2
+        yi, vi = escalc("SMD", vtype="REVMAN5", m1i=np.array([m1]), sd1i=np.array([sd1]), n1i=np.array([n1]),
+                        m2i=np.array([m2]), sd2i=np.array([sd2]), n2i=np.array([n2]))
+        half = 1.959963984540054 * math.sqrt(vi[0])
+        return yi[0], yi[0] - half, yi[0] + half
+
+    for study, arm1, arm2, smd, lo, hi in SHEKHOVA_META:
+        assert smd_ci(arm(arm1), arm(arm2)) == pytest.approx((smd, lo, hi), abs=5.1e-5), study
+    # the check tells the mean estimators apart: with Wan et al.'s (q1 + median + q3) / 3 for the means,
+    # Razazi's SMD would be 0.5293, not the printed 0.5219
+    study, arm1, arm2, smd, _, _ = SHEKHOVA_META[0]
+    (n1, _, sd1), (n2, _, sd2) = arm(arm1), arm(arm2)
+    wan = smd_ci((n1, sum(arm1[1:]) / 3, sd1), (n2, sum(arm2[1:]) / 3, sd2))[0]
+    assert abs(wan - smd) > 0.007
 
 
 # --------------------------------------------------------------------------------------------------
