@@ -501,12 +501,12 @@ def plan_parts(split: Split, renderer: Renderer, meanwhile: Callable[[list[str]]
     keys = [part_key(h) for h in htmls]
     margins = margins_html(split)
     margins_key = part_key(margins)
-    cached = {k for k in keys + [margins_key] if renderer.cached(k) is not None}
-    pending = renderer.submit({k: h for k, h in zip(keys + [margins_key], htmls + [margins]) if k not in cached})
+    metas = {k: meta for k in keys + [margins_key] if (meta := renderer.cached(k)) is not None}
+    pending = renderer.submit({k: h for k, h in zip(keys + [margins_key], htmls + [margins]) if k not in metas})
     if meanwhile is not None:
-        meanwhile([k for k in keys if k in cached])
-    renderer.collect(pending)
-    return Plan(keys, [renderer.cached(k) for k in keys], margins_key)
+        meanwhile([k for k in keys if k in metas])
+    metas.update(renderer.collect(pending))
+    return Plan(keys, [metas[k] for k in keys], margins_key)
 
 
 def _read_parts(renderer: Renderer, keys: list[str]) -> dict[str, Any]:
