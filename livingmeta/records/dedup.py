@@ -33,6 +33,9 @@ by :func:`compare`:
   volume and issue whose page field is damaged), compatible journal and author, years at most one apart
   -> merge: both records agree on the link. An erratum that only names its article (``(vol 360, pg 542,
   2009)``) is linked with ``link_errata`` only.
+* **retitled in print**: titles >= 0.75 similar, same journal and year, the same first four or more
+  authors in order, one record without volume and pages (the online version) -> merge; with fewer
+  authors in common -> review.
 * Titles differing in a substituted word (``adult`` / ``adolescent``) without matching volume and pages
   -> review (sibling trial registrations).
 * Errata, replies, comments, retraction notices and conference abstracts (``[Abstract]``) are otherwise
@@ -145,11 +148,18 @@ def read_decisions(path: str | os.PathLike, known_ids=None) -> list[Decision]:
 # ------------------------------------------------------------------------------------------ comparing
 
 def title_similarity(a: Features, b: Features) -> float:
+    """Indel similarity of the title keys; a title that defines an abbreviation (``... Syndrome (aHUS)``)
+    is also compared in its abbreviated form, so the spelled-out and the abbreviated title match."""
     if not a.tkey or not b.tkey:
         return 0.0
     if a.tkey == b.tkey:
         return 1.0
-    return Indel.normalized_similarity(a.tkey, b.tkey)
+    best = Indel.normalized_similarity(a.tkey, b.tkey)
+    if a.akey or b.akey:
+        for x, y in ((a.akey, b.tkey), (a.tkey, b.akey), (a.akey, b.akey)):
+            if x and y:
+                best = max(best, 1.0 if x == y else Indel.normalized_similarity(x, y))
+    return best
 
 
 def _authors_compatible(a: Features, b: Features) -> bool | None:
@@ -286,6 +296,18 @@ def _substituted_words(a: Features, b: Features) -> tuple[str, str]:
     return (x, y) if x and y else ("", "")
 
 
+def _retitled_in_print(a: Features, b: Features) -> bool:
+    """One record is the online version (no volume, no pages) and the other the printed one, and both list
+    the same first four or more authors in the same order (as far as the shorter list goes): an article
+    retitled between its online and print versions (NEJM's ``Eculizumab in severe Shiga-toxin-associated
+    HUS`` / ``Complement blockade in severe Shiga-toxin-associated HUS``). Two papers of one team in one
+    journal and year are printed both, or have different author lists."""
+    if bool(a.volume or a.ps) == bool(b.volume or b.ps):
+        return False
+    n = min(len(a.surnames), len(b.surnames))
+    return n >= 4 and a.surnames[:n] == b.surnames[:n]
+
+
 def _one_page(f: Features) -> bool:
     return not f.pe or f.pe == f.ps
 
@@ -376,6 +398,10 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
         if tsim >= 0.6 or a.translated or b.translated or (len(shorter) >= 20 and longer.startswith(shorter)):
             return "merge", tsim, "same first author, year, volume and page range"
         return "review", tsim, "same first author, year, volume and page range; different titles"
+
+    if (0.75 <= tsim < MERGE_TITLE and year_gap == 0 and journals and _retitled_in_print(a, b)
+            and _numbers(a) == _numbers(b)):
+        return "merge", tsim, "online version retitled in print (same journal, year and first 4+ authors in order)"
 
     if tsim < REVIEW_TITLE:
         if (authors and same_vol and year_gap == 0 and pages == "same" and a.words and b.words

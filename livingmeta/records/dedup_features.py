@@ -83,7 +83,7 @@ def page_parts(pages: str) -> tuple[str, str, frozenset]:
 
 
 class Features:
-    __slots__ = ("index", "title", "tkey", "words", "year", "surnames", "fa", "volume", "ps", "pe",
+    __slots__ = ("index", "tkey", "akey", "words", "year", "surnames", "fa", "volume", "ps", "pe",
                  "jkey", "doi", "pmid", "notice", "abstract_mark", "translated", "has_title", "pstarts",
                  "fa_tokens", "fa_initials", "group_author", "links", "eloc", "letters", "coauthors",
                  "has_coordinates", "erratum_at", "issue", "pprefix", "jalts")
@@ -97,6 +97,7 @@ class Features:
         # Embase's "(multiple letters)": one record for a letter and the replies printed after it
         self.letters = bool(title) and bool(_MULTIPLE_LETTERS.search(title))
         self.tkey = nz.title_key(core)
+        self.akey = abbreviated_key(core)
         self.words = self.tkey.split()
         self.has_title = bool(self.tkey)
         self.notice = notice
@@ -132,6 +133,31 @@ class Features:
         self.doi = record.get("doi") or ""
         self.pmid = record.get("pmid") or ""
         self.has_coordinates = bool(self.jkey or self.volume or self.ps)
+
+
+ABBREVIATION = re.compile(r"\(([A-Za-z][A-Za-z0-9-]{1,9})\)")
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def abbreviated_key(title: str) -> str:
+    """The title key with every abbreviation defined in the title in place of its expansion
+    (``... Atypical Hemolytic Uremic Syndrome (aHUS)`` -> ``... ahus``), so that a title that spells the
+    term out and defines it compares with one that uses only the abbreviation; ``""`` when the title
+    defines none. The abbreviation's letters must be the initials of the words before it."""
+    if not title or "(" not in title:
+        return ""
+    out, found = title, False
+    for match in ABBREVIATION.finditer(title):
+        letters = match.group(1).replace("-", "").lower()
+        starts = [w.start() for w in _WORD.finditer(title, 0, match.start())]
+        k = len(letters)
+        if len(starts) < k or not letters.isalpha():
+            continue
+        words = _WORD.findall(title[starts[-k]:match.start()])
+        if "".join(w[0].lower() for w in words) == letters:
+            out = out.replace(title[starts[-k]:match.end()], match.group(1), 1)
+            found = True
+    return nz.title_key(out) if found else ""
 
 
 def strip_annotations(text: str) -> tuple[str, list[str]]:

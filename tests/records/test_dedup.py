@@ -10,9 +10,10 @@ import pytest
 
 from livingmeta.cli import main as cli_main
 from livingmeta.errors import ReviewInputError
-from livingmeta.records.dedup import Decision, build_library, compare, deduplicate, read_decisions
+from livingmeta.records.dedup import (Decision, build_library, compare, deduplicate, read_decisions,
+                                      title_similarity)
 from livingmeta.records.dedup_eval import pairwise_scores, read_answer_key
-from livingmeta.records.dedup_features import Features
+from livingmeta.records.dedup_features import Features, abbreviated_key
 from livingmeta.records.ingest import parse_export
 
 SETS = ("stroke", "haematology", "respiratory", "cytology_screening")
@@ -42,18 +43,18 @@ def test_pairwise_recall_on_labelled_sets(scores, name):
 
 # Haematology's key cannot be reached by a conservative engine (docs/records.md, "Quality and scale"): 7 of
 # its 163 pairs join sibling trial registrations (adult / adolescent, plasma-therapy sensitive / resistant:
-# distinct trials), 1 joins the same abstract in two journals (the key keeps the identical case of another
-# team apart) and 1 a retitled letter. Recall >= 0.97 (at most 4 missed pairs) would need merging distinct
-# registrations, which loses studies.
-@pytest.mark.xfail(strict=True, reason="the haematology key joins sibling trial registrations (7 pairs): "
-                   "unreachable at precision 0.999 without merging distinct studies")
+# distinct trials; the key keeps Alexion's pediatric / adult registrations apart) and 1 joins the same
+# abstract in two journals (the key keeps four identical cases apart). Recall >= 0.97 (at most 4 missed
+# pairs) would need merging distinct registrations, which loses studies (`bench_dedup.py --what-if`).
+@pytest.mark.xfail(strict=True, reason="the haematology key joins sibling trial registrations (7 pairs) and "
+                   "keeps alike ones apart: reachable only by merging distinct registrations")
 def test_pairwise_recall_haematology(scores):
     assert scores["haematology"][0]["recall"] >= 0.97
 
 
 def test_haematology_recall_floor_and_missed_pairs_on_the_review_list(scores):
     s, result, truth = scores["haematology"]
-    assert s["recall"] >= 0.94 and s["precision"] == 1.0
+    assert s["recall"] >= 0.95 and s["precision"] == 1.0
     in_review = {frozenset((p["a"], p["b"])) for p in result.review_pairs}
     cluster = dict(zip(result.record_ids, result.cluster_ids))
     members = {}
@@ -61,8 +62,21 @@ def test_haematology_recall_floor_and_missed_pairs_on_the_review_list(scores):
         members.setdefault(cid, []).append(rid)
     surfaced = sum(1 for a, b in s["fn_pairs"]
                    if any(frozenset((x, y)) in in_review for x in members[cluster[a]] for y in members[cluster[b]]))
-    # all but the three pairs of one trial registration whose titles differ in two words (< 0.85 similar)
-    assert surfaced >= len(s["fn_pairs"]) - 3
+    # every missed pair is on the review list (the aHUS registration spelled out compares abbreviated)
+    assert surfaced == len(s["fn_pairs"])
+
+
+def test_haematology_key_labels_alike_sibling_registrations_both_ways(scores):
+    """Why the recall target is out of reach: Alexion's 2011 registrations "... in Adult / Adolescent Patients
+    With Plasma Therapy-Resistant aHUS" are one cluster in the key, "... in Pediatric / Adult Patients With
+    Atypical Hemolytic-Uremic Syndrome" are two. The engine treats both pairs alike: review."""
+    s, result, truth = scores["haematology"]
+    key = {rid: k for k, members in enumerate(truth) for rid in members}
+    joined, apart = ("id_0000235", "id_0000237"), ("id_0001377", "id_0001378")
+    assert key[joined[0]] == key[joined[1]]
+    assert key.get(apart[0], apart[0]) != key.get(apart[1], apart[1])
+    review = {frozenset((p["a"], p["b"])) for p in result.review_pairs}
+    assert frozenset(joined) in review and frozenset(apart) in review
 
 
 def _rec(rid, title, authors=("Smith, J.",), year=2020, journal="Journal of Things", volume="12", pages="100-110",
@@ -327,6 +341,46 @@ def test_retitled_version_with_same_authors_journal_and_year_goes_to_review():
              journal="New England Journal of Medicine", volume=None, pages=None)
     assert _decide(a, b) == "review"
     assert _decide(a, dict(b, authors=["Lapeyraque, AL", "Other, Z"])) == "none"
+
+
+def test_a_title_that_defines_an_abbreviation_compares_with_the_abbreviated_title():
+    assert abbreviated_key("Eculizumab in Atypical Hemolytic-Uremic Syndrome (aHUS)") == "eculizumab in ahus"
+    assert abbreviated_key("Chronic obstructive pulmonary disease (COPD) in smokers") == "copd in smokers"
+    assert abbreviated_key("Cardiovascular disease (CVD) in smokers") == ""      # not the initials
+    assert abbreviated_key("Coronavirus disease 2019 (COVID-19)") == ""
+    assert abbreviated_key("Treatment for POEMS (polyneuropathy, organomegaly) syndrome") == ""
+    assert abbreviated_key("No abbreviation here") == ""
+    spelled = Features(0, _rec("a", "Trial of eculizumab in adult patients with plasma therapy-sensitive atypical "
+                                    "hemolytic uremic syndrome (aHUS)", volume=None, pages=None))
+    short = Features(1, _rec("b", "Trial of eculizumab in adult patients with plasma therapy-sensitive aHUS",
+                             volume=None, pages=None))
+    assert title_similarity(spelled, short) == 1.0
+    plain = Features(2, _rec("c", "Trial of eculizumab in adult patients with plasma therapy-sensitive atypical "
+                                  "hemolytic uremic syndrome", volume=None, pages=None))
+    assert title_similarity(spelled, plain) > 0.95
+
+
+def test_online_version_retitled_in_print_is_merged_when_four_authors_agree_in_order():
+    # haematology id_0000818 / id_0000819 (the key joins them; so does bib-dedupe)
+    authors = ("Lapeyraque, A. L.", "Malina, M.", "Fremeaux-Bacchi, V.", "Boppel, T.", "Kirschfink, M.", "Oualha, M.")
+    printed = _rec("a", "Eculizumab in severe Shiga-toxin-associated HUS", authors=authors,
+                   journal="New England Journal of Medicine", volume="364", pages="2561-2563", year=2011)
+    online = _rec("b", "Complement Blockade in Severe Shiga-Toxin\u2013Associated HUS", year=2011,
+                  authors=("Lapeyraque, AL", "Malina, M", "Fremeaux-Bacchi, V", "Boppel, T", "Kirschfink, M"),
+                  journal="New Engl J Med", volume=None, pages=None)
+    assert _decide(printed, online) == "merge"
+    # what a companion paper of the same team looks like instead: both printed, or authors in another order,
+    # or another year or journal, or a different number in the title
+    assert _decide(printed, dict(online, volume="364", pages="2564-2566")) != "merge"
+    swapped = list(online["authors"])
+    swapped[2], swapped[3] = swapped[3], swapped[2]
+    assert _decide(printed, dict(online, authors=swapped)) != "merge"
+    assert _decide(printed, dict(online, authors=online["authors"][:3])) != "merge"
+    assert _decide(printed, dict(online, year=2012)) != "merge"
+    assert _decide(printed, dict(online, journal="Pediatric Nephrology")) != "merge"
+    assert _decide(dict(printed, title="Eculizumab in severe Shiga-toxin-associated HUS: part 1"),
+                   dict(online, title="Complement blockade in severe Shiga-toxin-associated HUS: part 2")) != "merge"
+    assert _decide(printed, dict(online, title="Plasma exchange in children with pneumococcal HUS")) != "merge"
 
 
 def test_link_errata_accepts_an_erratum_that_adds_an_author():
