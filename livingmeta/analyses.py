@@ -1,4 +1,5 @@
-"""One analysis (outcome x timepoint) from the per-study effect files: pooling, subgroups, leave-one-out.
+"""One analysis (outcome x timepoint) from the per-study effect files: pooling, small-study effects,
+subgroups, leave-one-out.
 
 The workflow's per-analysis jobs call these functions; the statistics come from ``livingmeta.stats``
 (validated against R metafor). Inputs are the ``results/studies/<study>.json`` documents of only the
@@ -10,6 +11,9 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from livingmeta.errors import ReviewInputError
+
+# Cochrane Handbook 13.3.5.4: tests for funnel plot asymmetry only with at least 10 studies
+SMALL_STUDY_MIN_K = 10
 
 
 def collect_effects(study_docs: Iterable[dict], analysis: str) -> list[dict]:
@@ -67,8 +71,37 @@ def pool_analysis(rows: list[dict], meta: dict, model: dict) -> dict[str, Any]:
         "measure": model["measure"],
         "studies": studies,
         "illustrative": any(r.get("provenance") == "illustrative" for r in rows),
+        "small_study": small_study_effects(rows, model),
     })
     return doc
+
+
+def small_study_effects(rows: list[dict], model: dict) -> dict[str, Any]:
+    """The ``small_study`` block of ``pooled.json`` (PRISMA 2020 items 14 and 21).
+
+    With at least ``model["small_study_min_k"]`` studies (default :data:`SMALL_STUDY_MIN_K`): Egger's
+    regression test (metafor ``regtest()``, model "rma" with the main model's method, test and level) with
+    the SE as predictor, for SMDs also with 1/sqrt(n), n = n1i + n2i (Zwetsloot et al. 2017, eLife
+    6:e24260; only when every study states both group sizes), and the funnel plot data (``funnel_data``).
+    With fewer studies: ``assessed`` false and the reason.
+    """
+    min_k = int(model.get("small_study_min_k", SMALL_STUDY_MIN_K))
+    k = len(rows)
+    if k < min_k:
+        return {"assessed": False, "min_k": min_k, "reason": f"fewer than {min_k} studies (k = {k})"}
+    from livingmeta.stats import funnel_data, regtest
+
+    yi = [r["yi"] for r in rows]
+    vi = [r["vi"] for r in rows]
+    kwargs = {**_model_kwargs(model), "labels": [r["study"] for r in rows]}
+    ni = None
+    if model["measure"] == "SMD" and all(r.get("n1i") is not None and r.get("n2i") is not None for r in rows):
+        ni = [r["n1i"] + r["n2i"] for r in rows]
+    out: dict[str, Any] = {"assessed": True, "min_k": min_k, "egger_se": regtest(yi, vi, predictor="sei", **kwargs)}
+    if ni is not None:
+        out["egger_sqrtninv"] = regtest(yi, vi, predictor="sqrtninv", ni=ni, **kwargs)
+    out["funnel"] = funnel_data(yi, vi, ni=ni, **kwargs)
+    return out
 
 
 def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta: dict, model: dict,

@@ -21,12 +21,16 @@ def test_empty_config_gets_every_default():
     assert cfg["analysis"]["measure"] == "SMD"
     assert cfg["analysis"]["smd_variance"] == "LS"
     assert cfg["analysis"]["level"] == 95
+    assert cfg["analysis"]["small_study_min_k"] == 10
 
 
 @pytest.mark.parametrize("config, field, words", [
     ({"analysis": {"method": "REM"}}, "analysis.method", "'REM' is not one of"),
     ({"analysis": {"level": 120}}, "analysis.level", "120"),
     ({"analysis": {"subgroups": [{"label": "x"}]}}, "analysis.subgroups[0]", "'variable' is a required property"),
+    ({"analysis": {"small_study_min_k": 1}}, "analysis.small_study_min_k", "1 is less than the minimum of 3"),
+    ({"analysis": {"small_study_min_k": "ten"}}, "analysis.small_study_min_k", "'ten' is not of type 'integer'"),
+    ({"analysis": {"small_study_min_k": 7.5}}, "analysis.small_study_min_k", "7.5 is not of type 'integer'"),
     ({"reviewdir": "x"}, "(top level)", "reviewdir"),
 ])
 def test_bad_config_names_the_key(config, field, words):

@@ -12,8 +12,8 @@ def analysis_params(wc):
     }
 
 
-def model_params():
-    return {k: ANALYSIS[k] for k in ("measure", "method", "test", "level", "prediction_interval")}
+def model_params(*extra):
+    return {k: ANALYSIS[k] for k in ("measure", "method", "test", "level", "prediction_interval", *extra)}
 
 
 rule pool:
@@ -25,7 +25,7 @@ rule pool:
         res("logs/analyses/{analysis}/pool.log"),
     params:
         analysis=analysis_params,
-        model=model_params(),
+        model=model_params("small_study_min_k"),
     script:
         "../../scripts/pool.py"
 
