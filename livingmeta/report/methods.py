@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from livingmeta.analyses import SMALL_STUDY_MIN_K
 from livingmeta.report import fmt
 
 MEASURE_LABELS = {
@@ -166,6 +167,21 @@ def _subgroup_text(a: dict) -> str:
     return text
 
 
+def _small_study_text(a: dict) -> str:
+    level = fmt.integer(a.get("level", 95))
+    text = (f"Small-study effects (a possible sign of bias due to missing results) were assessed only for "
+            f"analyses with at least {fmt.integer(a['small_study_min_k'])} studies (Cochrane Handbook "
+            f"13.3.5.4), with a funnel plot (study effects against their standard errors, with the pseudo "
+            f"{level}% confidence region around the pooled estimate) and Egger's regression test (R metafor "
+            "regtest: the meta-analytic model above with the standard error as moderator).")
+    if a.get("measure") == "SMD":
+        text += (" Because the standard error of a standardised mean difference depends on the difference "
+                 "itself, Egger's test was also run with 1/\u221an (n = n\u2081 + n\u2082) as predictor, as "
+                 "Zwetsloot et al. (2017, eLife 6:e24260) recommend, for analyses whose studies all state "
+                 "their group sizes.")
+    return text
+
+
 def _software_text(sw: dict) -> str:
     def v(name: str) -> str:
         return sw.get(name) or "(version unknown)"
@@ -203,6 +219,7 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
     a.setdefault("subgroup_tau2", "separate")
     a.setdefault("subgroups", [])
     a.setdefault("leave_one_out", True)
+    a.setdefault("small_study_min_k", SMALL_STUDY_MIN_K)
     rows = agreement_rows(agreement)
     text = [
         {"heading": "Effect measure", "text": _measure_text(a)},
@@ -211,6 +228,7 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
         {"heading": "Sensitivity analysis", "text": (
             "Each study was left out in turn and the model re-fitted (leave-one-out), for analyses with at "
             "least three studies." if a["leave_one_out"] else "No leave-one-out sensitivity analysis was run.")},
+        {"heading": "Small-study effects", "text": _small_study_text(a)},
     ]
     if rob_tool:
         text.append({"heading": "Risk of bias", "text": "Risk of bias was assessed with "
@@ -237,6 +255,7 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
         "subgroups": [{"variable": s.get("variable"), "label": s.get("label") or fmt.humanise(s.get("variable", ""))}
                       for s in a["subgroups"]],
         "leave_one_out": bool(a["leave_one_out"]),
+        "small_study_min_k": a["small_study_min_k"],
         "risk_of_bias_tool": rob_tool,
         "screening_agreement": rows,
         "software": dict(software),

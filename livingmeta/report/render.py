@@ -228,7 +228,9 @@ def build_view(results: dict) -> dict[str, Any]:
     rob = results.get("risk_of_bias") or {}
     figures = {"analyses": {}}
     for a in analyses:
-        entry = {"forest": _markup(svg.forest_plot(a)), "subgroups": []}
+        funnel = svg.funnel_plot(a)
+        entry = {"forest": _markup(svg.forest_plot(a)), "subgroups": [],
+                 "funnel": _markup(funnel) if funnel else None, "egger": svg.egger_text(a) if funnel else None}
         for sg in a.get("subgroups") or []:
             # the "not classified" part of the engine's note is shown with study labels instead
             note = "; ".join(part for part in str(sg.get("note") or "").split("; ")

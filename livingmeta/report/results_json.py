@@ -297,6 +297,7 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
         "pval": item.get("pval"), "tau2": item.get("tau2"), "I2": item.get("I2"),
     } for item in loo_doc.get("leave_one_out") or []]
     out["leave_one_out_note"] = loo_doc.get("note")
+    out["small_study"] = pooled.get("small_study")
     return out
 
 

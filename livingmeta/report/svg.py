@@ -1,5 +1,6 @@
-"""Hand-written SVG figures for the report: forest plots, subgroup forest plots, the PRISMA 2020 flow
-diagram (updated-review variant) and the SYRCLE risk-of-bias traffic-light table and summary bar chart.
+"""Hand-written SVG figures for the report: forest plots, subgroup forest plots, funnel plots, the PRISMA
+2020 flow diagram (updated-review variant) and the SYRCLE risk-of-bias traffic-light table and summary
+bar chart.
 
 Every function takes plain dicts from results.json and returns an SVG string that is
 
@@ -226,7 +227,12 @@ def axis_range(core: Iterable[float], extended: Iterable[float], *, zero_share: 
         lo = -f * hi / (1 - f)
     if hi < f * (hi - lo):
         hi = -f * lo / (1 - f)
-    step = nice_step(hi - lo, target_ticks)
+    return nice_ticks(lo, hi, target_ticks)
+
+
+def nice_ticks(lo: float, hi: float, target: int = 5) -> tuple[float, float, list[float]]:
+    """Round limits around [lo, hi] (multiples of a 1-2-5 step) and the ticks between them."""
+    step = nice_step(hi - lo, target)
     lo_t = math.floor(lo / step + 1e-9) * step
     hi_t = math.ceil(hi / step - 1e-9) * step
     ticks = []
@@ -653,6 +659,75 @@ def subgroup_test_text(sg: dict) -> str:
     if sg.get("Q_between_df") is not None:
         text += f", df = {fmt.integer(sg.get('Q_between_df'))}"
     return text + f" ({fmt.p_eq(sg.get('Q_between_pval'))})"
+
+
+# ---------------------------------------------------------------------------------------------------
+# small-study effects: funnel plot and Egger's test
+
+FUNNEL_WIDTH = 340.0
+FUNNEL_HEIGHT = 200.0  # of the plotting area
+
+
+def funnel_plot(a: dict) -> str | None:
+    """The funnel plot of one analysis from its ``small_study.funnel`` block (metafor ``funnel()``'s
+    default): study effects on x, standard errors on y (0 at the top), the pseudo confidence region
+    (dashed) and the pooled estimate (vertical line). None when small-study effects were not assessed."""
+    ss = a.get("small_study") or {}
+    funnel = ss.get("funnel") if ss.get("assessed") else None
+    if not funnel:
+        return None
+    points = [p for p in funnel.get("studies") or [] if _ok(p.get("yi"), p.get("sei"))]
+    est, se_max = funnel.get("estimate"), funnel.get("se_max")
+    base = (funnel.get("region") or [{}])[-1]
+    if not points or not _ok(est, se_max, base.get("lb"), base.get("ub")):
+        return None
+    labels = {r.get("study"): r.get("label") or r.get("study") for r in a.get("studies") or []}
+    short = MEASURE_SHORT.get(a.get("measure"), a.get("measure") or "Effect")
+    lo, hi, xticks = nice_ticks(min([base["lb"]] + [p["yi"] for p in points]),
+                            max([base["ub"]] + [p["yi"] for p in points]), 4)
+    _, se_top, yticks = nice_ticks(0.0, se_max, 4)
+    x0, x1, y0 = 48.0, FUNNEL_WIDTH - 10.0, 8.0
+    y1 = y0 + FUNNEL_HEIGHT
+    sx = Scale(lo, hi, x0, x1)
+    sy = Scale(0.0, se_top, y0, y1)
+    label = f"{a.get('label') or a.get('outcome')}, {a.get('timepoint')}"
+    canvas = Canvas(FUNNEL_WIDTH, title=f"Funnel plot: {label}",
+                    desc=f"{len(points)} studies; {egger_text(a)}", font_size=FS)
+    canvas.rect(x0, y0, x1 - x0, y1 - y0, stroke=LIGHT, width=0.75)
+    apex, yb = sx(est), sy(se_max)
+    canvas.line(apex, y0, sx(base["lb"]), yb, stroke=GREY, width=0.75, dash="4 3")
+    canvas.line(apex, y0, sx(base["ub"]), yb, stroke=GREY, width=0.75, dash="4 3")
+    canvas.line(apex, y0, apex, y1, stroke=DARK, width=0.75)
+    for p in points:
+        canvas.circle(sx(p["yi"]), sy(p["sei"]), 3.2, fill=DARK, cls="study",
+                      tooltip=f"{labels.get(p.get('study'), p.get('study'))}: {short} {fmt.num(p['yi'])}, "
+                              f"SE {fmt.num(p['sei'])}")
+    xstep = xticks[1] - xticks[0] if len(xticks) > 1 else 1.0
+    for t in xticks:
+        canvas.line(sx(t), y1, sx(t), y1 + 4, stroke=DARK, width=0.75)
+        canvas.text(sx(t), y1 + 14, tick_label(t, xstep), size=FS_S, anchor="middle")
+    ystep = yticks[1] - yticks[0] if len(yticks) > 1 else 1.0
+    for t in yticks:
+        canvas.line(x0 - 4, sy(t), x0, sy(t), stroke=DARK, width=0.75)
+        canvas.text(x0 - 6, sy(t) + FS_S * 0.35, tick_label(t, ystep), size=FS_S, anchor="end")
+    canvas.text((x0 + x1) / 2, y1 + 28, MEASURE_LONG.get(a.get("measure"), short), size=FS_S, anchor="middle")
+    canvas.text(12, (y0 + y1) / 2, "Standard error", size=FS_S, anchor="middle", rotate=-90)
+    return canvas.render(y1 + 34, css_class="figure-svg funnel")
+
+
+def egger_text(a: dict) -> str:
+    """``Egger's regression test: SE as predictor t = 1.52, df = 8 (p = 0.17); 1/√n as predictor ...``."""
+    ss = a.get("small_study") or {}
+    parts = []
+    for key, name in (("egger_se", "SE"), ("egger_sqrtninv", "1/\u221an")):
+        res = ss.get(key)
+        if not res:
+            continue
+        text = f"{name} as predictor {'z' if res.get('dfs') is None else 't'} = {fmt.num(res.get('zval'))}"
+        if res.get("dfs") is not None:
+            text += f", df = {fmt.integer(res.get('dfs'))}"
+        parts.append(text + f" ({fmt.p_eq(res.get('pval'))})")
+    return "Egger's regression test: " + ("; ".join(parts) or "not available")
 
 
 # ---------------------------------------------------------------------------------------------------
