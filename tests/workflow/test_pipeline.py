@@ -49,6 +49,11 @@ def test_the_example_publishes_html_pdf_and_results_json(example_run):
         assert analysis["ci_lb"] < analysis["estimate"] < analysis["ci_ub"]
         assert sum(s["weight"] for s in analysis["studies"]) == pytest.approx(100)
         assert {"study", "yi", "vi", "weight"} <= set(analysis["studies"][0])
+        # at most 7 studies per analysis: no funnel plot or Egger's test (PRISMA 2020 items 14/21)
+        assert analysis["small_study"] == {"assessed": False, "min_k": 10,
+                                           "reason": f"fewer than 10 studies (k = {analysis['k']})"}
+    assert html.count("Small-study effects not assessed: fewer than 10 studies (k = ") == 13
+    assert 'class="figure-svg funnel"' not in html
     histology = next(a for a in results["analyses"] if a["outcome"] == "histological_grade")
     assert histology["k"] == 6 and len(histology["leave_one_out"]) == 6
     assert histology["estimate"] < 0  # lower histological grade = less degeneration
