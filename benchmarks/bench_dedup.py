@@ -35,7 +35,7 @@ from pathlib import Path
 
 from livingmeta.records.dedup import compare, deduplicate
 from livingmeta.records.dedup_eval import pairwise_scores, read_answer_key
-from livingmeta.records.dedup_features import ABBREVIATION, Features, abbreviated_key
+from livingmeta.records.dedup_features import Features, defined_abbreviations
 from livingmeta.records.ingest import parse_export
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dedup"
@@ -108,7 +108,6 @@ def misses(name: str, link_errata: bool = False) -> None:
                     print(f"     {'':8s} {str(vb)[:110]}")
 
 
-
 # ------------------------------------------------------------------------------------------ what if
 
 def _registry(f: Features) -> bool:
@@ -141,9 +140,8 @@ def _drop_defined_abbreviations(record: dict) -> dict:
     """The record with every ``(ABBR)`` that abbreviates the words before it removed from its title: the
     same title to a reader (and to :func:`title_similarity`), but other words for a word-count rule."""
     title = record.get("title") or ""
-    for match in reversed(list(ABBREVIATION.finditer(title))):
-        if abbreviated_key(title[: match.end()]):
-            title = title[: match.start()].rstrip() + title[match.end():]
+    for _, paren, end, _ in reversed(defined_abbreviations(title)):
+        title = title[:paren].rstrip() + title[end:]
     return dict(record, title=title)
 
 

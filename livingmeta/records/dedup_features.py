@@ -135,19 +135,18 @@ class Features:
         self.has_coordinates = bool(self.jkey or self.volume or self.ps)
 
 
-ABBREVIATION = re.compile(r"\(([A-Za-z][A-Za-z0-9-]{1,9})\)")
+_ABBREVIATION = re.compile(r"\(([A-Za-z][A-Za-z0-9-]{1,9})\)")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
 
-def abbreviated_key(title: str) -> str:
-    """The title key with every abbreviation defined in the title in place of its expansion
-    (``... Atypical Hemolytic Uremic Syndrome (aHUS)`` -> ``... ahus``), so that a title that spells the
-    term out and defines it compares with one that uses only the abbreviation; ``""`` when the title
-    defines none. The abbreviation's letters must be the initials of the words before it."""
+def defined_abbreviations(title: str) -> list[tuple[int, int, int, str]]:
+    """The abbreviations a title defines, as ``(start of the expansion, start of "(", end of ")",
+    abbreviation)``: ``Atypical Hemolytic Uremic Syndrome (aHUS)``. The abbreviation's letters must be the
+    initials of the words before it."""
     if not title or "(" not in title:
-        return ""
-    out, found = title, False
-    for match in ABBREVIATION.finditer(title):
+        return []
+    out = []
+    for match in _ABBREVIATION.finditer(title):
         letters = match.group(1).replace("-", "").lower()
         starts = [w.start() for w in _WORD.finditer(title, 0, match.start())]
         k = len(letters)
@@ -155,9 +154,22 @@ def abbreviated_key(title: str) -> str:
             continue
         words = _WORD.findall(title[starts[-k]:match.start()])
         if "".join(w[0].lower() for w in words) == letters:
-            out = out.replace(title[starts[-k]:match.end()], match.group(1), 1)
-            found = True
-    return nz.title_key(out) if found else ""
+            out.append((starts[-k], match.start(), match.end(), match.group(1)))
+    return out
+
+
+def abbreviated_key(title: str) -> str:
+    """The title key with every abbreviation defined in the title in place of its expansion
+    (``... Atypical Hemolytic Uremic Syndrome (aHUS)`` -> ``... ahus``), so that a title that spells the
+    term out and defines it compares with one that uses only the abbreviation; ``""`` when the title
+    defines none."""
+    defined = defined_abbreviations(title)
+    if not defined:
+        return ""
+    out = title
+    for start, _, end, abbreviation in reversed(defined):
+        out = out[:start] + abbreviation + out[end:]
+    return nz.title_key(out)
 
 
 def strip_annotations(text: str) -> tuple[str, list[str]]:

@@ -347,6 +347,8 @@ def test_a_title_that_defines_an_abbreviation_compares_with_the_abbreviated_titl
     assert abbreviated_key("Eculizumab in Atypical Hemolytic-Uremic Syndrome (aHUS)") == "eculizumab in ahus"
     assert abbreviated_key("Chronic obstructive pulmonary disease (COPD) in smokers") == "copd in smokers"
     assert abbreviated_key("Cardiovascular disease (CVD) in smokers") == ""      # not the initials
+    assert (abbreviated_key("Chronic obstructive pulmonary disease (COPD) and tumour necrosis factor (TNF) in mice (X)")
+            == "copd and tnf in mice x")
     assert abbreviated_key("Coronavirus disease 2019 (COVID-19)") == ""
     assert abbreviated_key("Treatment for POEMS (polyneuropathy, organomegaly) syndrome") == ""
     assert abbreviated_key("No abbreviation here") == ""
