@@ -19,7 +19,9 @@ by :func:`compare`:
   volume or first page -> merge. Short titles (< 5 words) also need the same volume or first page.
 * **bibliographic coordinates**: same first author, year, volume and first page (and last page if both
   have one) and compatible journals -> merge even when the titles differ (the same article indexed under
-  its original-language and English titles).
+  its original-language and English titles). Without a first author on one side (or a group author),
+  compatible journals take its place, for a page range (not one page, which several meeting abstracts
+  share) and titles >= 0.6 similar (a translated title -> review).
 * **damaged fields**: pages that disagree under the same long title, first author and co-author, journal,
   volume and year (both ranges, both single pages, or an online-first record without volume paginated
   from 1) -> merge. A one-page item against the full article: printed *before* it in the same volume
@@ -412,6 +414,14 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
         if tsim >= 0.75 and year_gap == 0 and journals and not vol_conflict and pages != "conflict" \
                 and _same_team(a, b, authors):
             return "review", tsim, "same authors, journal and year; titles differ (retitled online version?)"
+        if (authors is None and journals and year_gap == 0 and same_vol and full_pages
+                and a.ps != a.pe):
+            # no author to compare: the journal vouches for the coordinates instead (a page range, not
+            # one page, which several meeting abstracts can share)
+            if tsim >= 0.6:
+                return "merge", tsim, "same journal, year, volume and page range; titles differ, authors missing"
+            if a.translated or b.translated:
+                return "review", tsim, "same journal, year, volume and page range; translated title, authors missing"
         return "none", tsim, ""
 
     # similar titles

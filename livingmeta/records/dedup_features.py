@@ -287,6 +287,19 @@ def journal_alternatives(journal: str | None) -> tuple[tuple[str, ...], ...]:
     return tuple(n for n in names if n)
 
 
+def _abbreviates(x: str, y: str) -> bool:
+    """One journal-title word abbreviates the other: truncation (``Med`` / ``Medizinische``) or, as ISO 4
+    also allows, contraction (``Dtsch`` / ``Deutsche``, ``Natl`` / ``National``): the same first letter,
+    then the letters of the short word in order."""
+    if x.startswith(y) or y.startswith(x):
+        return True
+    short, long_ = (x, y) if len(x) < len(y) else (y, x)
+    if len(short) < 3 or short[0] != long_[0] or short.isdigit() or long_.isdigit():
+        return False
+    letters = iter(long_[1:])
+    return all(c in letters for c in short[1:])
+
+
 def journals_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
     """True if one journal name is the other or its abbreviation (``N Engl J Med`` ~ ``New England
     Journal of Medicine``); None when either is unknown."""
@@ -295,10 +308,10 @@ def journals_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
     if a == b:
         return True
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    # every token of the short form is a prefix of a token of the long form, in order
+    # every token of the short form abbreviates a token of the long form, in order
     j = 0
     for tok in short:
-        while j < len(long_) and not (long_[j].startswith(tok) or tok.startswith(long_[j])):
+        while j < len(long_) and not _abbreviates(tok, long_[j]):
             j += 1
         if j == len(long_):
             break

@@ -135,6 +135,36 @@ def test_translated_title_with_same_coordinates_is_merged():
     assert _decide(english, _rec("b", "Antibioprophylaxie en chirurgie thoracique", pages="477-481")) != "merge"
 
 
+def test_journal_contractions_match_the_full_title():
+    from livingmeta.records.dedup_features import journal_tokens, journals_compatible
+
+    def compatible(x, y):
+        return journals_compatible(journal_tokens(x), journal_tokens(y))
+
+    assert compatible("Dtsch-Med-Wochenschr", "Deutsche Medizinische Wochenschrift")  # ISO 4 contraction
+    assert compatible("Br J Haematol", "British Journal of Haematology")
+    assert not compatible("J Biol Chem", "Journal of Clinical Oncology")
+    assert not compatible("Blood", "Brain")
+    assert not compatible("Dtsch Med Wochenschr", "Deutsche Zeitschrift fur Sportmedizin")
+
+
+def test_same_journal_volume_and_page_range_without_authors_is_merged():
+    # respiratory set: Toomes 1984, indexed once without authors and under another English title
+    english = _rec("a", "[Postoperative immunostimulation in non-small-cell bronchial carcinoma. Outcome and "
+                   "complications]", authors=("Toomes, H.",), year=1984, journal="Deutsche Medizinische "
+                   "Wochenschrift", volume="109", pages="935-940")
+    other = _rec("b", "Postoperative local immunostimulation in non-oatcell bronchial carcinoma", authors=(),
+                 year=1984, journal="Dtsch-Med-Wochenschr", volume="109", pages="935-940")
+    assert _decide(english, other) == "merge"
+    # the journal must vouch for the coordinates, over a page range: one page holds several meeting abstracts
+    assert _decide(english, dict(other, journal="Thorax")) != "merge"
+    assert _decide(dict(english, pages="935"), dict(other, pages="935")) != "merge"
+    assert _decide(english, dict(other, pages="935-941")) != "merge"
+    assert _decide(english, dict(other, volume="110")) != "merge"
+    assert _decide(english, dict(other, title="Lung cancer screening with low-dose computed tomography")) == "review"
+    assert _decide(dict(english, title="Lung cancer screening with low-dose computed tomography"), other) == "none"
+
+
 def test_forced_decisions_stick_and_override():
     a = _rec("pubmed:2024-01-01:1", TITLE, position=1)
     b = _rec("embase:2024-01-01:1", TITLE, source="embase", position=1)
