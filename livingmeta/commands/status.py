@@ -33,7 +33,19 @@ def collect(cfg: dict) -> dict:
     if queue.is_file():
         with open(queue, newline="", encoding="utf-8") as handle:
             waiting = max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+    review_pairs = None
+    review_csv = results_dir / "records" / "dedup_review.csv"
+    if review_csv.is_file():
+        with open(review_csv, newline="", encoding="utf-8") as handle:
+            review_pairs = max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+    conflicts = None
+    screening = results_dir / "records" / "screening.json"
+    if screening.is_file():
+        awaiting = (read_json(screening).get("counts") or {}).get("awaiting") or {}
+        conflicts = {stage: int(counts.get("conflict") or 0) for stage, counts in awaiting.items()}
     return {
+        "duplicate_pairs_to_review": review_pairs,
+        "conflicts_to_resolve": conflicts,
         "last_version": versions[-1] if versions else None,
         "versions": len(versions),
         "last_search": searches,
@@ -59,6 +71,17 @@ def run(args) -> int:
         print(f"last search:       {source}: {name}")
     waiting = info["records_waiting_for_screening"]
     print(f"to screen:         {'unknown (run the workflow)' if waiting is None else waiting} record(s)")
+    pairs = info["duplicate_pairs_to_review"]
+    print(f"duplicates:        {'unknown (run the workflow)' if pairs is None else pairs} pair(s) to review"
+          + (" in results/records/dedup_review.csv; decide them in review/screening/duplicates.csv" if pairs else ""))
+    conflicts = info["conflicts_to_resolve"]
+    if conflicts is None:
+        print("conflicts:         unknown (run the workflow)")
+    else:
+        names = {"title_abstract": "title/abstract", "full_text": "full text"}
+        order = [stage for stage in names if stage in conflicts] + sorted(set(conflicts) - set(names))
+        stages = ", ".join(f"{names.get(stage, stage)} {conflicts[stage]}" for stage in order)
+        print(f"conflicts:         {sum(conflicts.values())} between reviewers to resolve ({stages})")
     new = info["studies_since_last_version"]
     print(f"studies:           {info['studies']} ({len(new)} since the last version{': ' + ', '.join(new) if new else ''})")
     if info["running"]:

@@ -215,3 +215,33 @@ def test_publish_refuses_to_overwrite_a_published_version_with_one_clear_message
     assert log.startswith("livingmeta: error: ") and "already published" in log
     assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest
     assert not (work / "results" / "report" / "published.json").exists()  # the rule did not complete
+
+
+def test_status_reports_what_waits_for_the_reviewers(example_run, tmp_path, monkeypatch, capsys):
+    import argparse
+    import csv
+
+    from livingmeta.commands import status
+
+    work = copy_run(example_run, tmp_path / "work")
+    monkeypatch.chdir(work)
+    screening = _load(work / "results" / "records" / "screening.json")
+    awaiting = screening["counts"]["awaiting"]
+    assert status.run(argparse.Namespace(configfile="config.yaml")) == 0
+    out = capsys.readouterr().out
+    assert f"to screen:         {screening['counts']['records_awaiting_screening']} record(s)" in out
+    assert "duplicates:        0 pair(s) to review\n" in out  # the example's records leave no pair in doubt
+    ta, ft = awaiting["title_abstract"]["conflict"], awaiting["full_text"]["conflict"]
+    assert ta + ft >= 1  # the example keeps an unresolved conflict to show the queue
+    assert f"conflicts:         {ta + ft} between reviewers to resolve (title/abstract {ta}, full text {ft})" in out
+
+    review_csv = work / "results" / "records" / "dedup_review.csv"
+    with open(review_csv, newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    with open(review_csv, "a", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        for pair in (("pubmed:x:1", "embase:x:2"), ("pubmed:x:3", "embase:x:4")):
+            writer.writerow(list(pair) + [""] * (len(header) - 2))
+    status.run(argparse.Namespace(configfile="config.yaml"))
+    assert ("duplicates:        2 pair(s) to review in results/records/dedup_review.csv; decide them in "
+            "review/screening/duplicates.csv") in capsys.readouterr().out
