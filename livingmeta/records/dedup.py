@@ -57,7 +57,8 @@ A CSV file with the header ``record_a,record_b,decision,reviewer,note``:
 * ``record_a``, ``record_b``: record ids (``<source>:<export name>:<position>``), as listed in
   ``dedup_review.csv`` or ``dedup.json``;
 * ``decision``: ``same`` (merge the two records' clusters) or ``different`` (never put them in one
-  cluster, whatever the automatic matching says);
+  cluster, whatever the automatic matching says); empty = not decided yet (the pair stays on the review
+  list), so ``dedup_review.csv`` can be copied whole and decided over several sessions;
 * ``reviewer``, ``note``: free text, kept for the audit trail.
 
 Decisions are keyed by record ids, which never change, so they stick across runs and updates. A
@@ -130,6 +131,8 @@ def read_decisions(path: str | os.PathLike, known_ids=None) -> list[Decision]:
             if not any(row.values()):
                 continue
             decision = row.get("decision", "").lower()
+            if not decision:
+                continue  # a pair copied from dedup_review.csv and not decided yet: it stays on the review list
             where = f"line {row_number}"
             if decision not in ("same", "different"):
                 raise ReviewInputError(f"decision must be 'same' or 'different' (got {row.get('decision')!r})",
@@ -729,7 +732,8 @@ def build_library(parsed: list[dict], decisions: list[Decision] | tuple = (), *,
 
 def write_review_csv(path: str | os.PathLike, review_pairs: list[dict], records: list[dict]) -> None:
     """``dedup_review.csv``: one row per uncertain pair, with both records side by side and empty
-    ``decision,reviewer,note`` cells; copy decided rows into ``review/screening/duplicates.csv``."""
+    ``decision,reviewer,note`` cells; copy decided rows (or the whole file) into
+    ``review/screening/duplicates.csv``."""
     from livingmeta.jsonio import write_text_atomic
     import io
 

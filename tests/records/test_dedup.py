@@ -11,7 +11,7 @@ import pytest
 from livingmeta.cli import main as cli_main
 from livingmeta.errors import ReviewInputError
 from livingmeta.records.dedup import (Decision, build_library, compare, deduplicate, read_decisions,
-                                      title_similarity)
+                                      title_similarity, write_review_csv)
 from livingmeta.records.dedup_eval import pairwise_scores, read_answer_key
 from livingmeta.records.dedup_features import Features, abbreviated_key
 from livingmeta.records.ingest import parse_export
@@ -192,6 +192,34 @@ def test_read_decisions_file(tmp_path):
     path.write_text("record_a,record_b,decision\npubmed:d:1,embase:d:2,maybe\n", encoding="utf-8")
     with pytest.raises(ReviewInputError, match="line 2.*'same' or 'different'"):
         read_decisions(path)
+
+
+def test_dedup_review_csv_copied_whole_into_duplicates_csv_is_read_as_decisions(tmp_path):
+    a = _rec("pubmed:2024-01-01:1", TITLE, pages="100-110")
+    b = _rec("embase:2024-01-01:1", TITLE, source="embase", pages="300-310")  # pages conflict: review
+    c = _rec("embase:2024-01-01:2", "Open label trial of drug X in adult patients with disease Y", source="embase",
+             volume=None, pages=None)
+    d = _rec("embase:2024-01-01:3", "Open label trial of drug X in adolescent patients with disease Y",
+             source="embase", volume=None, pages=None)
+    lib = build_library([{"file": "f", "source": "pubmed", "export": "2024-01-01", "records": [a]},
+                         {"file": "g", "source": "embase", "export": "2024-01-01", "records": [b, c, d]}])
+    review = tmp_path / "dedup_review.csv"
+    write_review_csv(review, lib["review_pairs"], lib["records"])
+    rows = list(csv.DictReader(open(review, newline="", encoding="utf-8")))
+    assert len(rows) == 2 and all(row["decision"] == "" for row in rows)
+    rows[0]["decision"], rows[0]["reviewer"] = "same", "AB"
+    copied = tmp_path / "duplicates.csv"
+    with open(copied, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    decisions = read_decisions(copied, known_ids={r["record_id"] for r in lib["records"]})
+    assert [(x.record_a, x.record_b, x.decision, x.reviewer) for x in decisions] == [
+        (rows[0]["record_a"], rows[0]["record_b"], "same", "AB")]
+    again = build_library([{"file": "f", "source": "pubmed", "export": "2024-01-01", "records": [a]},
+                           {"file": "g", "source": "embase", "export": "2024-01-01", "records": [b, c, d]}],
+                          decisions)
+    assert [(p["a"], p["b"]) for p in again["review_pairs"]] == [(rows[1]["record_a"], rows[1]["record_b"])]
 
 
 def test_living_update_keeps_ids_and_counts_duplicates_of_earlier_search():
