@@ -82,14 +82,15 @@ def small_study_effects(rows: list[dict], model: dict) -> dict[str, Any]:
     With at least ``model["small_study_min_k"]`` studies (default :data:`SMALL_STUDY_MIN_K`): Egger's
     regression test (metafor ``regtest()``, model "rma" with the main model's method, test and level) with
     the SE as predictor, for SMDs also with 1/sqrt(n), n = n1i + n2i (Zwetsloot et al. 2017, eLife
-    6:e24260; only when every study states both group sizes), and the funnel plot data (``funnel_data``).
+    6:e24260; only when every study states both group sizes), Begg's rank correlation test (metafor
+    ``ranktest()``), trim-and-fill (:func:`trim_and_fill_block`) and the funnel plot data (``funnel_data``).
     With fewer studies: ``assessed`` false and the reason.
     """
     min_k = int(model.get("small_study_min_k", SMALL_STUDY_MIN_K))
     k = len(rows)
     if k < min_k:
         return {"assessed": False, "min_k": min_k, "reason": f"fewer than {min_k} studies (k = {k})"}
-    from livingmeta.stats import funnel_data, regtest
+    from livingmeta.stats import funnel_data, ranktest, regtest
 
     yi = [r["yi"] for r in rows]
     vi = [r["vi"] for r in rows]
@@ -100,7 +101,27 @@ def small_study_effects(rows: list[dict], model: dict) -> dict[str, Any]:
     out: dict[str, Any] = {"assessed": True, "min_k": min_k, "egger_se": regtest(yi, vi, predictor="sei", **kwargs)}
     if ni is not None:
         out["egger_sqrtninv"] = regtest(yi, vi, predictor="sqrtninv", ni=ni, **kwargs)
+    out["rank_test"] = ranktest(yi, vi, method=model["method"], test=model["test"], labels=kwargs["labels"])
+    out["trim_and_fill"] = trim_and_fill_block(yi, vi, **kwargs)
     out["funnel"] = funnel_data(yi, vi, ni=ni, **kwargs)
+    return out
+
+
+def trim_and_fill_block(yi: list[float], vi: list[float], **kwargs: Any) -> dict[str, Any]:
+    """Duval and Tweedie's trim-and-fill (metafor ``trimfill()``, estimator L0, side estimated from the data).
+
+    ``{estimator, side, k0, se_k0, k, estimate, se, ci_lb, ci_ub, pval, tau2, test, warnings, imputed}``:
+    ``k`` counts the observed and imputed studies, the estimate is the model refitted to them (with
+    ``test`` "z" when studies were imputed, as metafor 3.8-1; the original model when k0 = 0), on the
+    analysis's scale, and ``imputed`` lists the imputed studies ``[{yi, sei}]``.
+    """
+    from livingmeta.stats import trimfill
+
+    res = trimfill(yi, vi, estimator="L0", **kwargs)
+    keys = ("estimator", "side", "k0", "se_k0", "k", "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "test",
+            "warnings")
+    out: dict[str, Any] = {key: res[key] for key in keys}
+    out["imputed"] = [{"yi": y, "sei": v ** 0.5} for y, v, filled in zip(res["yi"], res["vi"], res["fill"]) if filled]
     return out
 
 
