@@ -230,7 +230,10 @@ def build_view(results: dict) -> dict[str, Any]:
     for a in analyses:
         funnel = svg.funnel_plot(a)
         entry = {"forest": _markup(svg.forest_plot(a)), "subgroups": [],
-                 "funnel": _markup(funnel) if funnel else None, "egger": svg.egger_text(a) if funnel else None}
+                 "funnel": _markup(funnel) if funnel else None, "egger": svg.egger_text(a) if funnel else None,
+                 "rank_test": svg.rank_test_text(a) if funnel else None,
+                 "trim_and_fill": svg.trim_and_fill_text(a) if funnel else None,
+                 "imputed": bool(svg.imputed_studies(a))}
         for sg in a.get("subgroups") or []:
             # the "not classified" part of the engine's note is shown with study labels instead
             note = "; ".join(part for part in str(sg.get("note") or "").split("; ")

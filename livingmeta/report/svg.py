@@ -662,16 +662,25 @@ def subgroup_test_text(sg: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# small-study effects: funnel plot and Egger's test
+# small-study effects: funnel plot, Egger's and Begg's tests, trim-and-fill
 
 FUNNEL_WIDTH = 340.0
 FUNNEL_HEIGHT = 200.0  # of the plotting area
 
 
+def imputed_studies(a: dict) -> list[dict]:
+    """The studies trim-and-fill imputed (``small_study.trim_and_fill.imputed``, ``[{yi, sei}]``); empty
+    when small-study effects were not assessed or no study was imputed (k0 = 0)."""
+    ss = a.get("small_study") or {}
+    tf = (ss.get("trim_and_fill") or {}) if ss.get("assessed") else {}
+    return [p for p in tf.get("imputed") or [] if _ok(p.get("yi"), p.get("sei"))]
+
+
 def funnel_plot(a: dict) -> str | None:
     """The funnel plot of one analysis from its ``small_study.funnel`` block (metafor ``funnel()``'s
     default): study effects on x, standard errors on y (0 at the top), the pseudo confidence region
-    (dashed) and the pooled estimate (vertical line). None when small-study effects were not assessed."""
+    (dashed) and the pooled estimate (vertical line), and the studies imputed by trim-and-fill as open
+    circles. None when small-study effects were not assessed."""
     ss = a.get("small_study") or {}
     funnel = ss.get("funnel") if ss.get("assessed") else None
     if not funnel:
@@ -681,23 +690,29 @@ def funnel_plot(a: dict) -> str | None:
     base = (funnel.get("region") or [{}])[-1]
     if not points or not _ok(est, se_max, base.get("lb"), base.get("ub")):
         return None
+    imputed = imputed_studies(a)
     labels = {r.get("study"): r.get("label") or r.get("study") for r in a.get("studies") or []}
     short = MEASURE_SHORT.get(a.get("measure"), a.get("measure") or "Effect")
-    lo, hi, xticks = nice_ticks(min([base["lb"]] + [p["yi"] for p in points]),
-                            max([base["ub"]] + [p["yi"] for p in points]), 4)
+    xs = [p["yi"] for p in points + imputed]
+    lo, hi, xticks = nice_ticks(min([base["lb"]] + xs), max([base["ub"]] + xs), 4)
     _, se_top, yticks = nice_ticks(0.0, se_max, 4)
     x0, x1, y0 = 48.0, FUNNEL_WIDTH - 10.0, 8.0
     y1 = y0 + FUNNEL_HEIGHT
     sx = Scale(lo, hi, x0, x1)
     sy = Scale(0.0, se_top, y0, y1)
     label = f"{a.get('label') or a.get('outcome')}, {a.get('timepoint')}"
-    canvas = Canvas(FUNNEL_WIDTH, title=f"Funnel plot: {label}",
-                    desc=f"{len(points)} studies; {egger_text(a)}", font_size=FS)
+    desc = f"{len(points)} studies"
+    if imputed:
+        desc += f", {len(imputed)} imputed by trim-and-fill (open circles)"
+    canvas = Canvas(FUNNEL_WIDTH, title=f"Funnel plot: {label}", desc=f"{desc}; {egger_text(a)}", font_size=FS)
     canvas.rect(x0, y0, x1 - x0, y1 - y0, stroke=LIGHT, width=0.75)
     apex, yb = sx(est), sy(se_max)
     canvas.line(apex, y0, sx(base["lb"]), yb, stroke=GREY, width=0.75, dash="4 3")
     canvas.line(apex, y0, sx(base["ub"]), yb, stroke=GREY, width=0.75, dash="4 3")
     canvas.line(apex, y0, apex, y1, stroke=DARK, width=0.75)
+    for p in imputed:  # open circles, outer radius that of the dots (r + half the stroke = 3.2)
+        canvas.circle(sx(p["yi"]), sy(p["sei"]), 2.7, fill="#FFFFFF", stroke=DARK, width=1, cls="imputed",
+                      tooltip=f"Imputed by trim-and-fill: {short} {fmt.num(p['yi'])}, SE {fmt.num(p['sei'])}")
     for p in points:
         canvas.circle(sx(p["yi"]), sy(p["sei"]), 3.2, fill=DARK, cls="study",
                       tooltip=f"{labels.get(p.get('study'), p.get('study'))}: {short} {fmt.num(p['yi'])}, "
@@ -728,6 +743,30 @@ def egger_text(a: dict) -> str:
             text += f", df = {fmt.integer(res.get('dfs'))}"
         parts.append(text + f" ({fmt.p_eq(res.get('pval'))})")
     return "Egger's regression test: " + ("; ".join(parts) or "not available")
+
+
+def rank_test_text(a: dict) -> str | None:
+    """``Begg's rank correlation: Kendall's τ = 0.12, p = 0.58``; None without ``small_study.rank_test``."""
+    res = (a.get("small_study") or {}).get("rank_test")
+    if not res:
+        return None
+    return f"Begg's rank correlation: Kendall's \u03c4 = {fmt.num(res.get('tau'))}, {fmt.p_eq(res.get('pval'))}"
+
+
+def trim_and_fill_text(a: dict) -> str | None:
+    """``Trim-and-fill (L0): 2 studies imputed on the left; adjusted SMD 1.23 (95% CI 0.45 to 2.01)`` or
+    ``Trim-and-fill (L0): no studies imputed``; None without ``small_study.trim_and_fill``."""
+    tf = (a.get("small_study") or {}).get("trim_and_fill")
+    if not tf:
+        return None
+    head = f"Trim-and-fill ({tf.get('estimator')}): "
+    k0 = tf.get("k0")
+    if not k0:
+        return head + "no studies imputed"
+    short = MEASURE_SHORT.get(a.get("measure"), a.get("measure") or "effect")
+    return (head + f"{fmt.integer(k0)} {'study' if k0 == 1 else 'studies'} imputed on the {tf.get('side')}; "
+            f"adjusted {short} {fmt.num(tf.get('estimate'))} ({fmt.integer(a.get('level') or 95)}% CI "
+            f"{fmt.num(tf.get('ci_lb'))} to {fmt.num(tf.get('ci_ub'))})")
 
 
 # ---------------------------------------------------------------------------------------------------

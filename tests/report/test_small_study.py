@@ -1,5 +1,6 @@
 """Small-study effects in the report (PRISMA 2020 items 14 and 21): the methods sentence, results.json's
-small_study block, the funnel plot with Egger's test when assessed, one line when not."""
+small_study block, the funnel plot with Egger's and Begg's tests and trim-and-fill when assessed, one line
+when not."""
 from __future__ import annotations
 
 import copy
@@ -7,6 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import markupsafe
+import pytest
 
 from livingmeta.analyses import small_study_effects
 from livingmeta.report import fmt, pdf, svg
@@ -31,6 +33,16 @@ def _with_block(results: dict, index: int, block: dict) -> dict:
     data = copy.deepcopy(results)
     data["analyses"][index]["small_study"] = block
     return data
+
+
+def _funnel(section: str) -> ET.Element:
+    svgs = re.findall(r'<svg\b[^>]*class="figure-svg funnel".*?</svg>', section, re.S)
+    assert len(svgs) == 1
+    return ET.fromstring(svgs[0])
+
+
+def _circles(root: ET.Element, cls: str) -> list[ET.Element]:
+    return [c for c in root.iter(f"{SVG}circle") if c.get("class") == cls]
 
 
 def test_small_study_block_is_copied_from_pooled_json(inputs, build):
@@ -59,9 +71,7 @@ def test_assessed_analysis_gets_a_funnel_plot_and_egger_line(results):
     page = render_html(_with_block(results, 0, block))
     dhi = _section(page, a["analysis"])
     assert "<h4>Small-study effects</h4>" in dhi and "not assessed" not in dhi
-    funnels = [ET.fromstring(s) for s in re.findall(r'<svg\b[^>]*class="figure-svg funnel".*?</svg>', dhi, re.S)]
-    assert len(funnels) == 1
-    root = funnels[0]
+    root = _funnel(dhi)
     assert root.find(f"{SVG}title").text == "Funnel plot: Disc height index (DHI), 4 weeks"
     dots = [c for c in root.iter(f"{SVG}circle") if c.get("class") == "study"]
     assert len(dots) == a["k"] == 4
@@ -80,12 +90,59 @@ def test_assessed_analysis_gets_a_funnel_plot_and_egger_line(results):
     assert "Small-study effects" not in _section(page, HISTO)
 
 
+def test_assessed_analysis_gets_begg_and_trim_and_fill_lines_and_open_circles(results):
+    a = results["analyses"][0]  # DHI 4 weeks: trim-and-fill imputes one study on the left
+    block = _assessed(a)
+    rank, tf = block["rank_test"], block["trim_and_fill"]
+    assert tf["k0"] == 1 and tf["side"] == "left" and len(tf["imputed"]) == 1
+    dhi = _section(render_html(_with_block(results, 0, block)), a["analysis"])
+    begg = (f"Begg's rank correlation: Kendall's \u03c4 = {fmt.num(rank['tau'])}, {fmt.p_eq(rank['pval'])}")
+    fill = (f"Trim-and-fill (L0): 1 study imputed on the left; adjusted SMD {fmt.num(tf['estimate'])} "
+            f"(95% CI {fmt.num(tf['ci_lb'])} to {fmt.num(tf['ci_ub'])})")
+    assert svg.rank_test_text({**a, "small_study": block}) == begg
+    assert svg.trim_and_fill_text({**a, "small_study": block}) == fill
+    egger_at = dhi.index('<p class="egger">')
+    assert egger_at < dhi.index(f'<p class="rank-test">{markupsafe.escape(begg)}.</p>') < dhi.index(
+        f'<p class="trim-and-fill">{markupsafe.escape(fill)}.</p>')
+    root = _funnel(dhi)
+    dots, opens = _circles(root, "study"), _circles(root, "imputed")
+    assert len(dots) == 4 and len(opens) == 1
+    # open: white inside, drawn with a stroke; the same outer size as the dots (radius + half the stroke)
+    assert opens[0].get("fill") == "#FFFFFF" and opens[0].get("stroke")
+    outer = float(opens[0].get("r")) + float(opens[0].get("stroke-width")) / 2
+    assert outer == float(dots[0].get("r")) and dots[0].get("stroke") is None
+    assert opens[0].find(f"{SVG}title").text == (f"Imputed by trim-and-fill: SMD {fmt.num(tf['imputed'][0]['yi'])}, "
+                                                 f"SE {fmt.num(tf['imputed'][0]['sei'])}")
+    assert "open circles: studies imputed by trim-and-fill" in dhi
+    # drawn at its yi and SE on the observed studies' axes (dots in the funnel block's order)
+    observed = block["funnel"]["studies"]
+    i, j = min(range(4), key=lambda n: observed[n]["yi"]), max(range(4), key=lambda n: observed[n]["yi"])
+    per_unit = (float(dots[j].get("cx")) - float(dots[i].get("cx"))) / (observed[j]["yi"] - observed[i]["yi"])
+    expected = float(dots[i].get("cx")) + per_unit * (tf["imputed"][0]["yi"] - observed[i]["yi"])
+    assert float(opens[0].get("cx")) == pytest.approx(expected, abs=0.02)
+    same_se = next(n for n in range(4) if observed[n]["sei"] == pytest.approx(tf["imputed"][0]["sei"], rel=1e-12))
+    assert opens[0].get("cy") == dots[same_se].get("cy")
+
+
+def test_nothing_imputed_gives_one_line_and_no_open_circles(results):
+    a = results["analyses"][1]  # histological grade: trim-and-fill imputes no study
+    block = _assessed(a)
+    assert block["trim_and_fill"]["k0"] == 0 and block["trim_and_fill"]["imputed"] == []
+    histo = _section(render_html(_with_block(results, 1, block)), HISTO)
+    assert '<p class="trim-and-fill">Trim-and-fill (L0): no studies imputed.</p>' in histo
+    assert '<p class="rank-test">Begg&#39;s rank correlation: Kendall&#39;s \u03c4 = ' in histo
+    root = _funnel(histo)
+    assert len(_circles(root, "study")) == 4 and _circles(root, "imputed") == []
+    assert "open circles" not in histo and "imputed by trim-and-fill" not in root.find(f"{SVG}desc").text
+
+
 def test_not_assessed_analysis_gets_one_line(results):
     block = {"assessed": False, "min_k": 10, "reason": "fewer than 10 studies (k = 4)"}
     page = render_html(_with_block(results, 0, block))
     dhi = _section(page, results["analyses"][0]["analysis"])
     assert '<p class="empty">Small-study effects not assessed: fewer than 10 studies (k = 4).</p>' in dhi
     assert "funnel" not in dhi and "Egger" not in dhi
+    assert "Begg" not in dhi and "rim-and-fill" not in dhi and "open circles" not in dhi
 
 
 def test_funnel_text_is_escaped(results):
