@@ -167,7 +167,7 @@ def _subgroup_text(a: dict) -> str:
     return text
 
 
-def _small_study_text(a: dict) -> str:
+def _small_study_text(a: dict, assessed: bool) -> str:
     level = fmt.integer(a.get("level", 95))
     text = (f"Small-study effects (a possible sign of bias due to missing results) were assessed only for "
             f"analyses with at least {fmt.integer(a['small_study_min_k'])} studies (Cochrane Handbook "
@@ -179,7 +179,24 @@ def _small_study_text(a: dict) -> str:
                  "itself, Egger's test was also run with 1/\u221an (n = n\u2081 + n\u2082) as predictor, as "
                  "Zwetsloot et al. (2017, eLife 6:e24260) recommend, for analyses whose studies all state "
                  "their group sizes.")
+    if assessed:
+        text += " " + _sensitivity_small_study_text(a)
     return text
+
+
+def _sensitivity_small_study_text(a: dict) -> str:
+    """Begg's test and trim-and-fill, for reports with at least one analysis assessed for small-study effects."""
+    refit = "the same common-effect model" if a.get("method") == "FE" else "the same estimator of \u03c4\u00b2"
+    z = "the normal distribution (z test, as in metafor 3.8-1"
+    z += ", not the Knapp\u2013Hartung adjustment)" if a.get("test") == "knha" else ")"
+    return ("Begg and Mazumdar's rank correlation test (R metafor ranktest) complemented Egger's test, and Duval "
+            "and Tweedie's trim-and-fill method (R metafor trimfill: L0 estimator, with the side of the funnel on "
+            "which studies are missing chosen from the data as metafor does) served as a sensitivity analysis. "
+            "When trim-and-fill imputes studies, its adjusted estimate comes from the observed and imputed studies "
+            f"refitted with {refit}, with a {fmt.integer(a.get('level', 95))}% confidence interval from {z}; it "
+            "shows how far the pooled estimate could move if the asymmetry came from missing studies and is not a "
+            "corrected estimate, since asymmetry can also arise from heterogeneity, from differences in quality "
+            "between small and large studies or by chance (Cochrane Handbook 13.3.5.4\u201313.3.5.5).")
 
 
 def _software_text(sw: dict) -> str:
@@ -208,7 +225,10 @@ def _agreement_text(rows: list[dict]) -> str | None:
     return "Agreement between the two reviewers: " + "; ".join(parts) + "."
 
 
-def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_tool: str | None = None) -> dict:
+def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_tool: str | None = None,
+                  small_study_assessed: bool = False) -> dict:
+    """The ``methods`` block; ``small_study_assessed``: at least one analysis was assessed for small-study
+    effects (the text then also names Begg's test and trim-and-fill)."""
     a = dict((config or {}).get("analysis") or {})
     a.setdefault("measure", "SMD")
     a.setdefault("smd_variance", "LS")
@@ -228,7 +248,7 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
         {"heading": "Sensitivity analysis", "text": (
             "Each study was left out in turn and the model re-fitted (leave-one-out), for analyses with at "
             "least three studies." if a["leave_one_out"] else "No leave-one-out sensitivity analysis was run.")},
-        {"heading": "Small-study effects", "text": _small_study_text(a)},
+        {"heading": "Small-study effects", "text": _small_study_text(a, small_study_assessed)},
     ]
     if rob_tool:
         text.append({"heading": "Risk of bias", "text": "Risk of bias was assessed with "

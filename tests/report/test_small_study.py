@@ -1,4 +1,4 @@
-"""Small-study effects in the report (PRISMA 2020 items 14 and 21): the methods sentence, results.json's
+"""Small-study effects in the report (PRISMA 2020 items 14 and 21): the methods sentences, results.json's
 small_study block, the funnel plot with Egger's and Begg's tests and trim-and-fill when assessed, one line
 when not."""
 from __future__ import annotations
@@ -33,6 +33,10 @@ def _with_block(results: dict, index: int, block: dict) -> dict:
     data = copy.deepcopy(results)
     data["analyses"][index]["small_study"] = block
     return data
+
+
+def _methods_text(results: dict) -> str:
+    return next(p["text"] for p in results["methods"]["text"] if p["heading"] == "Small-study effects")
 
 
 def _funnel(section: str) -> ET.Element:
@@ -134,6 +138,25 @@ def test_nothing_imputed_gives_one_line_and_no_open_circles(results):
     root = _funnel(histo)
     assert len(_circles(root, "study")) == 4 and _circles(root, "imputed") == []
     assert "open circles" not in histo and "imputed by trim-and-fill" not in root.find(f"{SVG}desc").text
+
+
+def test_methods_name_begg_and_trim_and_fill_only_when_an_analysis_is_assessed(inputs, build):
+    assert "Begg" not in _methods_text(build(inputs))  # no analysis assessed
+    inputs["pooled"][0]["small_study"] = {"assessed": False, "min_k": 10, "reason": "fewer than 10 studies (k = 4)"}
+    assert "Begg" not in _methods_text(build(inputs))
+    inputs["pooled"][0]["small_study"] = _assessed(inputs["pooled"][0])
+    results = build(inputs)
+    text = _methods_text(results)
+    assert "Begg and Mazumdar's rank correlation test" in text and "Duval and Tweedie's trim-and-fill" in text
+    assert "L0 estimator" in text and "sensitivity analysis" in text and "not a corrected estimate" in text
+    # the refit: same tau2 estimator, a z-based CI instead of Knapp-Hartung (metafor 3.8-1)
+    assert "same estimator of \u03c4\u00b2" in text and "normal distribution (z test" in text
+    assert "not the Knapp\u2013Hartung adjustment" in text
+    assert str(markupsafe.escape(text)) in render_html(results)
+    config = copy.deepcopy(inputs["config"])
+    config["analysis"].update(method="FE", test="z")
+    text = _methods_text(build(inputs, config=config))
+    assert "same common-effect model" in text and "Knapp" not in text
 
 
 def test_not_assessed_analysis_gets_one_line(results):

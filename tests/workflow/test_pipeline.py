@@ -54,6 +54,8 @@ def test_the_example_publishes_html_pdf_and_results_json(example_run):
                                            "reason": f"fewer than 10 studies (k = {analysis['k']})"}
     assert html.count("Small-study effects not assessed: fewer than 10 studies (k = ") == 13
     assert 'class="figure-svg funnel"' not in html
+    # nor Begg's test or trim-and-fill, in the analyses or the methods
+    assert "Begg" not in html and "rim-and-fill" not in html and "open circles" not in html
     histology = next(a for a in results["analyses"] if a["outcome"] == "histological_grade")
     assert histology["k"] == 6 and len(histology["leave_one_out"]) == 6
     assert histology["estimate"] < 0  # lower histological grade = less degeneration
