@@ -196,7 +196,7 @@ def _sensitivity_small_study_text(a: dict) -> str:
             f"refitted with {refit}, with a {fmt.integer(a.get('level', 95))}% confidence interval from {z}; it "
             "shows how far the pooled estimate could move if the asymmetry came from missing studies and is not a "
             "corrected estimate, since asymmetry can also arise from heterogeneity, from differences in quality "
-            "between small and large studies or by chance (Cochrane Handbook 13.3.5.4\u201313.3.5.5).")
+            "between small and large studies or by chance (Cochrane Handbook, chapter 13).")
 
 
 def _software_text(sw: dict) -> str:

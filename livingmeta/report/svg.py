@@ -680,7 +680,8 @@ def funnel_plot(a: dict) -> str | None:
     """The funnel plot of one analysis from its ``small_study.funnel`` block (metafor ``funnel()``'s
     default): study effects on x, standard errors on y (0 at the top), the pseudo confidence region
     (dashed) and the pooled estimate (vertical line), and the studies imputed by trim-and-fill as open
-    circles. None when small-study effects were not assessed."""
+    circles with the adjusted estimate (dotted vertical line). None when small-study effects were not
+    assessed."""
     ss = a.get("small_study") or {}
     funnel = ss.get("funnel") if ss.get("assessed") else None
     if not funnel:
@@ -710,6 +711,9 @@ def funnel_plot(a: dict) -> str | None:
     canvas.line(apex, y0, sx(base["lb"]), yb, stroke=GREY, width=0.75, dash="4 3")
     canvas.line(apex, y0, sx(base["ub"]), yb, stroke=GREY, width=0.75, dash="4 3")
     canvas.line(apex, y0, apex, y1, stroke=DARK, width=0.75)
+    adjusted = ((ss.get("trim_and_fill") or {}).get("estimate") if imputed else None)
+    if _ok(adjusted) and lo <= adjusted <= hi:  # where the funnel's centre moves with the imputed studies
+        canvas.line(sx(adjusted), y0, sx(adjusted), y1, stroke=DARK, width=0.75, dash="1 2")
     for p in imputed:  # open circles, outer radius that of the dots (r + half the stroke = 3.2)
         canvas.circle(sx(p["yi"]), sy(p["sei"]), 2.7, fill="#FFFFFF", stroke=DARK, width=1, cls="imputed",
                       tooltip=f"Imputed by trim-and-fill: {short} {fmt.num(p['yi'])}, SE {fmt.num(p['sei'])}")

@@ -126,6 +126,11 @@ def test_assessed_analysis_gets_begg_and_trim_and_fill_lines_and_open_circles(re
     assert float(opens[0].get("cx")) == pytest.approx(expected, abs=0.02)
     same_se = next(n for n in range(4) if observed[n]["sei"] == pytest.approx(tf["imputed"][0]["sei"], rel=1e-12))
     assert opens[0].get("cy") == dots[same_se].get("cy")
+    # the adjusted estimate: a dotted vertical line at its x, named in the caption
+    [dotted] = [ln for ln in root.iter(f"{SVG}line") if ln.get("stroke-dasharray") == "1 2"]
+    x_adjusted = float(dots[i].get("cx")) + per_unit * (tf["estimate"] - observed[i]["yi"])
+    assert dotted.get("x1") == dotted.get("x2") and float(dotted.get("x1")) == pytest.approx(x_adjusted, abs=0.02)
+    assert "dotted line: trim-and-fill adjusted estimate" in dhi
 
 
 def test_nothing_imputed_gives_one_line_and_no_open_circles(results):
@@ -138,6 +143,8 @@ def test_nothing_imputed_gives_one_line_and_no_open_circles(results):
     root = _funnel(histo)
     assert len(_circles(root, "study")) == 4 and _circles(root, "imputed") == []
     assert "open circles" not in histo and "imputed by trim-and-fill" not in root.find(f"{SVG}desc").text
+    assert "dotted line" not in histo
+    assert [ln for ln in root.iter(f"{SVG}line") if ln.get("stroke-dasharray") == "1 2"] == []
 
 
 def test_methods_name_begg_and_trim_and_fill_only_when_an_analysis_is_assessed(inputs, build):
