@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from livingmeta.plan import slug
 from livingmeta.report import fmt, svg
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -47,6 +48,7 @@ def _environment():
     env.filters.update(fmt.FILTERS)
     env.filters["inline_code"] = inline_code
     env.filters["path_breaks"] = path_breaks
+    env.filters["slug"] = slug  # subgroup figures' ids, fig-subgroups-<analysis>-<variable slug>, name their files
     return env
 
 
