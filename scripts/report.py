@@ -1,8 +1,9 @@
 """Rule report: assemble results.json (the machine-readable twin of the report), render the self-contained
-HTML report from it (and nothing else) and, unless the config turns the PDF off, print that to PDF with
-WeasyPrint (no network access). The PDF's worker processes start (one WeasyPrint import, forked ``threads``
-times) while results.json and the HTML are made; only the report sections whose HTML changed are rendered
-again (cached under params.cache)."""
+HTML report from it (and nothing else), write the HTML's figures as standalone SVG files listed in
+figures/index.csv and, unless the config turns the PDF off, print the HTML to PDF with WeasyPrint (no
+network access). The PDF's worker processes start (one WeasyPrint import, forked ``threads`` times) while
+results.json and the HTML are made; only the report sections whose HTML changed are rendered again
+(cached under params.cache)."""
 from livingmeta.scripting import run_job
 
 
@@ -17,6 +18,7 @@ def main(smk):
         import json
 
         from livingmeta.jsonio import dumps, write_text_atomic
+        from livingmeta.report.figures import write_figures
         from livingmeta.report.render import render_html
         from livingmeta.report.results_json import load_and_build
 
@@ -28,6 +30,7 @@ def main(smk):
         write_text_atomic(smk.output.results, results)
         html = render_html(json.loads(results))  # exactly what results.json says
         write_text_atomic(smk.output.html, html)
+        write_figures(html, smk.output.figures)
         if renderer is not None:
             from livingmeta.report.pdf import build_pdf
 

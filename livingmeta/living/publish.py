@@ -1,8 +1,9 @@
 """Publish a rendered report as a new version beside the old ones.
 
-``reports/<version>/`` receives report.html, report.pdf and results.json through a staging folder and
-one atomic rename; ``reports/latest`` is a symbolic link switched atomically (a new link renamed over the
-old one); ``reports/index.html`` lists every version. Nothing already published is ever changed.
+``reports/<version>/`` receives report.html, report.pdf, results.json and the figures (``figures/index.csv``
+and the SVG files it lists) through a staging folder and one atomic rename; ``reports/latest`` is a
+symbolic link switched atomically (a new link renamed over the old one); ``reports/index.html`` lists
+every version. Nothing already published is ever changed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from livingmeta.errors import ReviewInputError
 from livingmeta.jsonio import read_json, write_text_atomic
 from livingmeta.living.versions import published_versions, version_key
+from livingmeta.report.figures import FOLDER as FIGURES
 
 FILES = ("report.html", "report.pdf", "results.json")
 
@@ -23,6 +25,13 @@ FILES = ("report.html", "report.pdf", "results.json")
 def _same_content(folder: Path, files: dict[str, Path]) -> bool:
     return all((folder / name).is_file() and filecmp.cmp(folder / name, src, shallow=False)
                for name, src in files.items())
+
+
+def publishable(name: str) -> bool:
+    """Whether ``name`` is a file a version holds: one of :data:`FILES`, or an SVG file or the index
+    (``index.csv``) in its ``figures/`` folder."""
+    folder, _, file = name.rpartition("/")
+    return name in FILES or (folder == FIGURES and file.endswith((".svg", ".csv")))
 
 
 def switch_latest(reports_dir: Path, version: str) -> None:
@@ -39,13 +48,14 @@ def switch_latest(reports_dir: Path, version: str) -> None:
 
 
 def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike) -> dict:
-    """Publish ``files`` (name -> path; report.html, results.json and optionally report.pdf).
+    """Publish ``files`` (name -> path; report.html, results.json, figures/<file> for each figure file
+    and optionally report.pdf).
 
     Returns ``{version, folder, files}``. The version is read from results.json.
     """
     reports_dir = Path(reports_dir)
     files = {name: Path(path) for name, path in files.items() if path}
-    unknown = set(files) - set(FILES)
+    unknown = {name for name in files if not publishable(name)}
     if unknown:
         raise ValueError(f"cannot publish {sorted(unknown)}")
     results = read_json(files["results.json"])
@@ -69,6 +79,7 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
         staging.mkdir()
         try:
             for name, src in files.items():
+                (staging / name).parent.mkdir(exist_ok=True)
                 shutil.copyfile(src, staging / name)
                 with open(staging / name, "rb") as handle:
                     os.fsync(handle.fileno())

@@ -7,6 +7,8 @@ import pytest
 from livingmeta.errors import ReviewInputError
 from livingmeta.living.publish import publish
 from livingmeta.living.versions import next_version, published_versions, version_key
+from livingmeta.report.figures import listed_files
+from tests.workflow.helpers import tree_digest
 
 
 def rendered(tmp_path, version, text="v1"):
@@ -17,6 +19,16 @@ def rendered(tmp_path, version, text="v1"):
     (src / "report.html").write_text(f"<html>{text}</html>")
     (src / "report.pdf").write_bytes(b"%PDF-1.7 " + text.encode())
     return {name: src / name for name in ("results.json", "report.html", "report.pdf")}
+
+
+def figures(tmp_path, version, names):
+    """A rendered figures/ folder: one SVG file per name and the index.csv listing them."""
+    folder = tmp_path / f"src-{version}-figures"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_text(f'<svg xmlns="http://www.w3.org/2000/svg">{version}</svg>')
+    (folder / "index.csv").write_text("file,figure,caption\n" + "".join(f"{n},1,A figure\n" for n in names))
+    return listed_files(folder / "index.csv")
 
 
 def test_version_names_and_order(tmp_path):
@@ -70,3 +82,29 @@ def test_a_hand_made_latest_folder_is_moved_aside_not_deleted(tmp_path):
     assert (reports / "latest").is_symlink()
     kept = [p for p in reports.iterdir() if p.name.startswith(".latest-replaced")]
     assert kept and (kept[0] / "mine.txt").read_text() == "keep"
+
+
+def test_publish_puts_the_figures_in_the_version_folder(tmp_path):
+    reports = tmp_path / "reports"
+    publish({**rendered(tmp_path, "2026-11-20"),
+             **figures(tmp_path, "2026-11-20", ["prisma_flow.svg", "forest_dhi__4_weeks.svg"])}, reports)
+    assert sorted(os.listdir(reports / "latest" / "figures")) == ["forest_dhi__4_weeks.svg", "index.csv",
+                                                                  "prisma_flow.svg"]
+    # a review without figures: the index with its header only
+    publish({**rendered(tmp_path, "2026-11-21", "v2"), **figures(tmp_path, "2026-11-21", [])}, reports)
+    assert os.listdir(reports / "latest" / "figures") == ["index.csv"]
+    with pytest.raises(ValueError, match="cannot publish"):
+        publish({**rendered(tmp_path, "2026-11-22"), "figures/../outside.svg": tmp_path / "x.svg"}, reports)
+
+
+def test_a_failed_publish_leaves_the_previous_version_and_its_figures_untouched(tmp_path):
+    reports = tmp_path / "reports"
+    publish({**rendered(tmp_path, "2026-11-20"), **figures(tmp_path, "2026-11-20", ["forest_a.svg"])}, reports)
+    published = tree_digest(reports)
+    files = {**rendered(tmp_path, "2026-11-21", "v2"),
+             **figures(tmp_path, "2026-11-21", ["forest_a.svg", "forest_b.svg"])}
+    files["figures/forest_b.svg"].unlink()  # lost after the other files were copied
+    with pytest.raises(FileNotFoundError):
+        publish(files, reports)
+    assert tree_digest(reports) == published and os.readlink(reports / "latest") == "2026-11-20"
+    assert sorted(os.listdir(reports)) == ["2026-11-20", "index.html", "latest"]  # no staging, no new version

@@ -53,7 +53,8 @@ def report(tmp_path, monkeypatch):
                        review=p["review_path"])
 
     def run(cache="pdf_parts", pdf=True):
-        outputs = {"results": str(out / "results.json"), "html": str(out / "report.html")}
+        outputs = {"results": str(out / "results.json"), "html": str(out / "report.html"),
+                   "figures": str(out / "figures" / "index.csv")}
         outputs |= {"pdf": str(out / "report.pdf")} if pdf else {}
         params = {"config": CONFIG, "reports_dir": str(tmp_path / "reports"), "cache": str(out / cache)}
         run_script("report.py", FakeSnakemake(inputs, NamedList(list(outputs.values()), **outputs),

@@ -2,9 +2,12 @@
 outputs, no-op rerun, precise incremental rebuilds, and bad input that stops the run cleanly."""
 from __future__ import annotations
 
+import csv
 import json
 import os
+import xml.etree.ElementTree as ET
 from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -61,6 +64,66 @@ def test_the_example_publishes_html_pdf_and_results_json(example_run):
     assert histology["estimate"] < 0  # lower histological grade = less degeneration
     index = (example_run / "reports" / "index.html").read_text(encoding="utf-8")
     assert results["version"] in index
+
+
+class Captions(HTMLParser):
+    """The text of every <figcaption> of a page, in order (white space collapsed)."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.captions: list[str] = []
+        self._inside = False
+        self.feed(page)
+        self.captions = [" ".join(c.split()) for c in self.captions]
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "figcaption":
+            self._inside = True
+            self.captions.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "figcaption":
+            self._inside = False
+
+    def handle_data(self, data):
+        if self._inside:
+            self.captions[-1] += data
+
+
+def test_the_example_publishes_every_figure_as_a_standalone_svg_file(example_run):
+    latest = example_run / "reports" / "latest"
+    figures = latest / "figures"
+    with open(figures / "index.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(os.listdir(figures)) == sorted(["index.csv"] + [row["file"] for row in rows])
+    results = json.loads((latest / "results.json").read_text(encoding="utf-8"))
+    forests = {row["file"] for row in rows if row["file"].startswith("forest_")}
+    assert forests == {f"forest_{a['analysis']}.svg" for a in results["analyses"]} and len(forests) == 13
+    assert {"prisma_flow.svg", "rob_traffic_light.svg", "rob_summary.svg"} <= {row["file"] for row in rows}
+    for row in rows:
+        root = ET.parse(figures / row["file"]).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg", row["file"]
+        width, height = float(root.get("width")), float(root.get("height"))
+        assert width > 0 and height > 0 and root.get("viewBox").split() == ["0", "0", root.get("width"),
+                                                                             root.get("height")]
+    # the numbers and captions of the report, in its order
+    html = (latest / "report.html").read_text(encoding="utf-8")
+    assert [f"Figure {row['figure']}. {row['caption']}" for row in rows] == Captions(html).captions
+    assert rows[0]["file"] == "prisma_flow.svg" and rows[0]["caption"].startswith("PRISMA 2020 flow diagram")
+
+
+def test_a_run_that_fails_while_publishing_leaves_the_published_figures_untouched(example_run, tmp_path):
+    work = copy_run(example_run, tmp_path / "work")
+    published = tree_digest(work / "reports")
+    latest = os.readlink(work / "reports" / "latest")
+    analysis = add_study_copy(work / "review", "liao2021", "newstudy2026", keep_outcome=0)
+    snakemake(work, "--until", "report", check=True)
+    (work / "results" / "report" / "figures" / f"forest_{analysis}.svg").unlink()  # lost before publishing
+
+    proc = snakemake(work)
+    assert proc.returncode != 0 and "rule publish:" in proc.stdout + proc.stderr
+    assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest
+    assert not [p for p in os.listdir(work / "reports") if p.startswith(".")]  # no staging folder left
 
 
 def test_a_second_run_with_nothing_changed_does_nothing(example_run):

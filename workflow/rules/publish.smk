@@ -9,6 +9,7 @@ rule publish:
     input:
         results=res("report/results.json"),
         html=res("report/report.html"),
+        figures=res("report/figures/index.csv"),  # and the files it lists
         pdf=res("report/report.pdf") if CFG["report"]["pdf"] else [],
     output:
         res("report/published.json"),
