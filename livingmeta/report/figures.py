@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from livingmeta.errors import ReviewInputError
 from livingmeta.jsonio import write_text_atomic
 from livingmeta.report import svg
 
@@ -84,10 +85,15 @@ def stacked_svg(parts: list[str]) -> str:
 
 def report_figures(page: str) -> list[Figure]:
     """Every figure of the rendered report ``page``, in the report's order."""
-    figures = []
+    figures, taken = [], set()
     for figure_id, body in _FIGURE.findall(page):
         number, caption = _CAPTION.search(body).groups()
-        figures.append(Figure(file=file_name(figure_id), number=number, caption=caption_text(caption),
+        name = file_name(figure_id)
+        stem, n = name[:-len(".svg")], 2
+        while name in taken:  # two subgroup variables with one slug ("Age", "age"): keep both files
+            name, n = f"{stem}_{n}.svg", n + 1
+        taken.add(name)
+        figures.append(Figure(file=name, number=number, caption=caption_text(caption),
                               svg=standalone_svg(_SVG.findall(body))))
     return figures
 
@@ -121,4 +127,9 @@ def listed_files(index_path: str | os.PathLike) -> dict[str, Path]:
     index_path = Path(index_path)
     with open(index_path, encoding="utf-8", newline="") as handle:
         names = [row["file"] for row in csv.DictReader(handle)]
+    missing = [name for name in names if not (index_path.parent / name).is_file()]
+    if missing:
+        raise ReviewInputError(f"{len(missing)} figure file(s) it lists are missing ({', '.join(missing[:3])})",
+                               file=str(index_path), hint="Delete results/report/ and run again; nothing was "
+                               "published")
     return {f"{FOLDER}/{name}": index_path.parent / name for name in [INDEX, *names]}

@@ -109,3 +109,11 @@ def test_a_report_without_figures_gets_an_index_with_its_header_only(tmp_path):
     assert index.read_text(encoding="utf-8") == "file,figure,caption\n"
     assert [p.name for p in index.parent.iterdir()] == ["index.csv"]
     assert listed_files(index) == {"figures/index.csv": index}
+
+
+def test_two_figure_ids_with_one_file_name_keep_both_files():
+    one = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" viewBox="0 0 10 10"></svg>'
+    page = "".join(f'<figure class="figure forest subgroup" id="fig-subgroups-dhi-{variable}">{one}'
+                   f"<figcaption>Figure 6.1.{n}. Subgroups by {variable}.</figcaption></figure>"
+                   for n, variable in ((2, "age"), (3, "age")))  # "Age" and "age" give one slug
+    assert [f.file for f in report_figures(page)] == ["subgroups_dhi_age.svg", "subgroups_dhi_age_2.svg"]

@@ -122,6 +122,9 @@ def test_a_run_that_fails_while_publishing_leaves_the_published_figures_untouche
 
     proc = snakemake(work)
     assert proc.returncode != 0 and "rule publish:" in proc.stdout + proc.stderr
+    assert (f"figures/index.csv: 1 figure file(s) it lists are missing (forest_{analysis}.svg). Delete "
+            "results/report/ and run again; nothing was published") in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
     assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest
     assert not [p for p in os.listdir(work / "reports") if p.startswith(".")]  # no staging folder left
 
