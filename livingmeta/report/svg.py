@@ -759,18 +759,20 @@ def rank_test_text(a: dict) -> str | None:
 
 def trim_and_fill_text(a: dict) -> str | None:
     """``Trim-and-fill (L0): 2 studies imputed on the left; adjusted SMD 1.23 (95% CI 0.45 to 2.01)`` or
-    ``Trim-and-fill (L0): no studies imputed``; None without ``small_study.trim_and_fill``."""
+    ``Trim-and-fill (L0): no studies imputed``, followed by the engine's notes (non-convergence) when it
+    has any; None without ``small_study.trim_and_fill``."""
     tf = (a.get("small_study") or {}).get("trim_and_fill")
     if not tf:
         return None
     head = f"Trim-and-fill ({tf.get('estimator')}): "
+    notes = "".join(f" (note: {w})" for w in tf.get("warnings") or [])  # e.g. the iterations did not converge
     k0 = tf.get("k0")
     if not k0:
-        return head + "no studies imputed"
+        return head + "no studies imputed" + notes
     short = MEASURE_SHORT.get(a.get("measure"), a.get("measure") or "effect")
     return (head + f"{fmt.integer(k0)} {'study' if k0 == 1 else 'studies'} imputed on the {tf.get('side')}; "
             f"adjusted {short} {fmt.num(tf.get('estimate'))} ({fmt.integer(a.get('level') or 95)}% CI "
-            f"{fmt.num(tf.get('ci_lb'))} to {fmt.num(tf.get('ci_ub'))})")
+            f"{fmt.num(tf.get('ci_lb'))} to {fmt.num(tf.get('ci_ub'))}){notes}")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -202,3 +202,14 @@ def test_no_funnel_plot_when_not_assessed(results):
     assert svg.funnel_plot(a) is None  # no block
     a["small_study"] = {"assessed": False, "min_k": 10, "reason": "fewer than 10 studies (k = 4)"}
     assert svg.funnel_plot(a) is None
+
+
+def test_trim_and_fill_notes_follow_its_line():
+    a = {"measure": "SMD", "level": 95, "small_study": {"assessed": True, "trim_and_fill": {
+        "estimator": "L0", "k0": 2, "side": "left", "estimate": 0.5, "ci_lb": 0.1, "ci_ub": 0.9,
+        "warnings": ["trim-and-fill did not converge in 100 iterations"]}}}
+    assert svg.trim_and_fill_text(a) == ("Trim-and-fill (L0): 2 studies imputed on the left; adjusted SMD 0.50 "
+                                         "(95% CI 0.10 to 0.90) (note: trim-and-fill did not converge in 100 iterations)")
+    a["small_study"]["trim_and_fill"].update(k0=0)
+    assert svg.trim_and_fill_text(a) == ("Trim-and-fill (L0): no studies imputed (note: trim-and-fill did not "
+                                         "converge in 100 iterations)")
