@@ -19,6 +19,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", "--configfile", dest="configfile", default="config.yaml")
 
 
+def _data_rows(path: Path) -> int | None:
+    """The rows of a CSV file below its header; None when the workflow has not written it yet."""
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as handle:
+        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+
+
 def collect(cfg: dict) -> dict:
     reports_dir, results_dir = Path(cfg["reports_dir"]), Path(cfg["results_dir"])
     plan = scan_review(cfg["review_dir"])
@@ -28,28 +36,18 @@ def collect(cfg: dict) -> dict:
     searches: dict[str, str] = {}
     for export in plan.exports:
         searches[export.source] = max(searches.get(export.source, ""), export.name)
-    queue = results_dir / "records" / "screening_queue.csv"
-    waiting = None
-    if queue.is_file():
-        with open(queue, newline="", encoding="utf-8") as handle:
-            waiting = max(sum(1 for _ in csv.reader(handle)) - 1, 0)
-    review_pairs = None
-    review_csv = results_dir / "records" / "dedup_review.csv"
-    if review_csv.is_file():
-        with open(review_csv, newline="", encoding="utf-8") as handle:
-            review_pairs = max(sum(1 for _ in csv.reader(handle)) - 1, 0)
     conflicts = None
     screening = results_dir / "records" / "screening.json"
     if screening.is_file():
         awaiting = (read_json(screening).get("counts") or {}).get("awaiting") or {}
         conflicts = {stage: int(counts.get("conflict") or 0) for stage, counts in awaiting.items()}
     return {
-        "duplicate_pairs_to_review": review_pairs,
+        "duplicate_pairs_to_review": _data_rows(results_dir / "records" / "dedup_review.csv"),
         "conflicts_to_resolve": conflicts,
         "last_version": versions[-1] if versions else None,
         "versions": len(versions),
         "last_search": searches,
-        "records_waiting_for_screening": waiting,
+        "records_waiting_for_screening": _data_rows(results_dir / "records" / "screening_queue.csv"),
         "studies": len(plan.studies),
         "studies_since_last_version": sorted(set(plan.studies) - published_studies) if versions else sorted(plan.studies),
         "running": UpdateLock(state_dir(cfg) / "update.lock").held_by_other(),
