@@ -16,20 +16,15 @@ plot or traffic-light table, one part per printed page) becomes one document wit
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from livingmeta.errors import ReviewInputError
-from livingmeta.jsonio import write_text_atomic
-from livingmeta.report import svg
+from livingmeta.report import indexed, svg
 
 FOLDER = "figures"  # in results/report/ and in every published version
-INDEX = "index.csv"
 INDEX_COLUMNS = ("file", "figure", "caption")
 RENAMED = {"prisma": "prisma_flow", "rob-traffic": "rob_traffic_light"}  # figure id -> file name
 PART_GAP = 16.0  # px between the stacked parts of a figure (as the report's margin between them)
@@ -100,36 +95,18 @@ def report_figures(page: str) -> list[Figure]:
 
 def index_csv(figures: list[Figure]) -> str:
     """``file,figure,caption``, one row per figure in the report's order."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(INDEX_COLUMNS)
-    writer.writerows((f.file, f.number, f.caption) for f in figures)
-    return buffer.getvalue()
+    return indexed.csv_text(INDEX_COLUMNS, ((f.file, f.number, f.caption) for f in figures))
 
 
 def write_figures(page: str, index_path: str | os.PathLike) -> list[Figure]:
     """Write the figures of the report ``page`` beside ``index_path`` and then the index itself, so that
     it lists only files in place; SVG files of an earlier report in that folder are removed first."""
-    folder = Path(index_path).parent
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.svg"):
-        old.unlink()
     figures = report_figures(page)
-    for figure in figures:
-        write_text_atomic(folder / figure.file, figure.svg)
-    write_text_atomic(index_path, index_csv(figures))
+    indexed.write_listed(index_path, {f.file: f.svg for f in figures}, index_csv(figures), stale="*.svg")
     return figures
 
 
 def listed_files(index_path: str | os.PathLike) -> dict[str, Path]:
     """The index and the figure files it lists, by their path in a published version
     (``figures/index.csv``, ``figures/<file>``)."""
-    index_path = Path(index_path)
-    with open(index_path, encoding="utf-8", newline="") as handle:
-        names = [row["file"] for row in csv.DictReader(handle)]
-    missing = [name for name in names if not (index_path.parent / name).is_file()]
-    if missing:
-        raise ReviewInputError(f"{len(missing)} figure file(s) it lists are missing ({', '.join(missing[:3])})",
-                               file=str(index_path), hint="Delete results/report/ and run again; nothing was "
-                               "published")
-    return {f"{FOLDER}/{name}": index_path.parent / name for name in [INDEX, *names]}
+    return indexed.listed_files(index_path, FOLDER, "figure")
