@@ -1,12 +1,14 @@
-"""Rule publish: copy the rendered report and its figures into reports/<version>/ and switch reports/latest."""
+"""Rule publish: copy the rendered report, its figures and its data into reports/<version>/ and switch
+reports/latest."""
 from livingmeta.jsonio import write_json
 from livingmeta.living.publish import publish
-from livingmeta.report.figures import listed_files
+from livingmeta.report import data, figures
 from livingmeta.scripting import run_job
 
 
 def main(smk):
-    files = {"results.json": smk.input.results, "report.html": smk.input.html, **listed_files(smk.input.figures)}
+    files = {"results.json": smk.input.results, "report.html": smk.input.html,
+             **figures.listed_files(smk.input.figures), **data.listed_files(smk.input.data)}
     if smk.input.pdf:
         files["report.pdf"] = smk.input.pdf
     write_json(smk.output[0], publish(files, smk.params.reports_dir))

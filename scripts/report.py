@@ -1,9 +1,9 @@
 """Rule report: assemble results.json (the machine-readable twin of the report), render the self-contained
 HTML report from it (and nothing else), write the HTML's figures as standalone SVG files listed in
-figures/index.csv and, unless the config turns the PDF off, print the HTML to PDF with WeasyPrint (no
-network access). The PDF's worker processes start (one WeasyPrint import, forked ``threads`` times) while
-results.json and the HTML are made; only the report sections whose HTML changed are rendered again
-(cached under params.cache)."""
+figures/index.csv and results.json's analysis data as CSV files listed in data/index.csv and, unless the
+config turns the PDF off, print the HTML to PDF with WeasyPrint (no network access). The PDF's worker
+processes start (one WeasyPrint import, forked ``threads`` times) while results.json and the HTML are
+made; only the report sections whose HTML changed are rendered again (cached under params.cache)."""
 from livingmeta.scripting import run_job
 
 
@@ -18,6 +18,7 @@ def main(smk):
         import json
 
         from livingmeta.jsonio import dumps, write_text_atomic
+        from livingmeta.report.data import write_data
         from livingmeta.report.figures import write_figures
         from livingmeta.report.render import render_html
         from livingmeta.report.results_json import load_and_build
@@ -28,9 +29,11 @@ def main(smk):
             pooled_paths=list(inp.pooled), subgroups_paths=list(inp.subgroups), loo_paths=list(inp.leave_one_out),
             review_path=inp.review, config=dict(smk.params.config), reports_dir=smk.params.reports_dir))
         write_text_atomic(smk.output.results, results)
-        html = render_html(json.loads(results))  # exactly what results.json says
+        document = json.loads(results)  # exactly what results.json says
+        html = render_html(document)
         write_text_atomic(smk.output.html, html)
         write_figures(html, smk.output.figures)
+        write_data(document, smk.output.data)
         if renderer is not None:
             from livingmeta.report.pdf import build_pdf
 

@@ -1,9 +1,10 @@
 """Publish a rendered report as a new version beside the old ones.
 
-``reports/<version>/`` receives report.html, report.pdf, results.json and the figures (``figures/index.csv``
-and the SVG files it lists) through a staging folder and one atomic rename; ``reports/latest`` is a
-symbolic link switched atomically (a new link renamed over the old one); ``reports/index.html`` lists
-every version. Nothing already published is ever changed.
+``reports/<version>/`` receives report.html, report.pdf, results.json, the figures (``figures/index.csv``
+and the SVG files it lists) and the data (``data/index.csv`` and the CSV files it lists) through a staging
+folder and one atomic rename; ``reports/latest`` is a symbolic link switched atomically (a new link
+renamed over the old one); ``reports/index.html`` lists every version. Nothing already published is ever
+changed.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from pathlib import Path
 from livingmeta.errors import ReviewInputError
 from livingmeta.jsonio import read_json, write_text_atomic
 from livingmeta.living.versions import published_versions, version_key
-from livingmeta.report.figures import FOLDER as FIGURES
+from livingmeta.report import data, figures
+from livingmeta.report.indexed import INDEX
 
 FILES = ("report.html", "report.pdf", "results.json")
+FOLDERS = {figures.FOLDER: ".svg", data.FOLDER: ".csv"}  # a version's folders -> the files their index lists
 
 
 def _same_content(folder: Path, files: dict[str, Path]) -> bool:
@@ -28,10 +31,10 @@ def _same_content(folder: Path, files: dict[str, Path]) -> bool:
 
 
 def publishable(name: str) -> bool:
-    """Whether ``name`` is a file a version holds: one of :data:`FILES`, or an SVG file or the index
-    (``index.csv``) in its ``figures/`` folder."""
+    """Whether ``name`` is a file a version holds: one of :data:`FILES`, or in one of its :data:`FOLDERS`
+    the index (``index.csv``) or a file of that folder's kind (SVG in ``figures/``, CSV in ``data/``)."""
     folder, _, file = name.rpartition("/")
-    return name in FILES or (folder == FIGURES and file.endswith((".svg", ".csv")))
+    return name in FILES or (folder in FOLDERS and (file == INDEX or file.endswith(FOLDERS[folder])))
 
 
 def switch_latest(reports_dir: Path, version: str) -> None:
@@ -48,8 +51,8 @@ def switch_latest(reports_dir: Path, version: str) -> None:
 
 
 def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike) -> dict:
-    """Publish ``files`` (name -> path; report.html, results.json, figures/<file> for each figure file
-    and optionally report.pdf).
+    """Publish ``files`` (name -> path; report.html, results.json, figures/<file> for each figure file,
+    data/<file> for each data file and optionally report.pdf).
 
     Returns ``{version, folder, files}``. The version is read from results.json.
     """

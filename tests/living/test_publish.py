@@ -7,6 +7,7 @@ import pytest
 from livingmeta.errors import ReviewInputError
 from livingmeta.living.publish import publish
 from livingmeta.living.versions import next_version, published_versions, version_key
+from livingmeta.report.data import listed_files as listed_data
 from livingmeta.report.figures import listed_files
 from tests.workflow.helpers import tree_digest
 
@@ -29,6 +30,17 @@ def figures(tmp_path, version, names):
         (folder / name).write_text(f'<svg xmlns="http://www.w3.org/2000/svg">{version}</svg>')
     (folder / "index.csv").write_text("file,figure,caption\n" + "".join(f"{n},1,A figure\n" for n in names))
     return listed_files(folder / "index.csv")
+
+
+def data_folder(tmp_path, version, analyses):
+    """A rendered data/ folder: pooled.csv, one CSV file per analysis and the index.csv listing them."""
+    folder = tmp_path / f"src-{version}-data"
+    folder.mkdir()
+    names = ["pooled.csv"] + [f"{analysis}.csv" for analysis in analyses]
+    for name in names:
+        (folder / name).write_text(f"study,yi,vi\n{version},0.5,0.1\n")
+    (folder / "index.csv").write_text("file,description\n" + "".join(f"{n},Data\n" for n in names))
+    return listed_data(folder / "index.csv")
 
 
 def test_version_names_and_order(tmp_path):
@@ -104,6 +116,35 @@ def test_a_failed_publish_leaves_the_previous_version_and_its_figures_untouched(
     files = {**rendered(tmp_path, "2026-11-21", "v2"),
              **figures(tmp_path, "2026-11-21", ["forest_a.svg", "forest_b.svg"])}
     files["figures/forest_b.svg"].unlink()  # lost after the other files were copied
+    with pytest.raises(FileNotFoundError):
+        publish(files, reports)
+    assert tree_digest(reports) == published and os.readlink(reports / "latest") == "2026-11-20"
+    assert sorted(os.listdir(reports)) == ["2026-11-20", "index.html", "latest"]  # no staging, no new version
+
+
+def test_publish_puts_the_data_in_the_version_folder(tmp_path):
+    reports = tmp_path / "reports"
+    publish({**rendered(tmp_path, "2026-11-20"), **figures(tmp_path, "2026-11-20", ["forest_dhi__4_weeks.svg"]),
+             **data_folder(tmp_path, "2026-11-20", ["dhi__4_weeks"])}, reports)
+    data = reports / "latest" / "data"
+    assert sorted(os.listdir(data)) == ["dhi__4_weeks.csv", "index.csv", "pooled.csv"]
+    assert (data / "dhi__4_weeks.csv").read_text() == "study,yi,vi\n2026-11-20,0.5,0.1\n"
+    assert sorted(os.listdir(reports / "latest")) == ["data", "figures", "report.html", "report.pdf", "results.json"]
+    # a review without analyses: pooled.csv (its header only) and the index
+    publish({**rendered(tmp_path, "2026-11-21", "v2"), **data_folder(tmp_path, "2026-11-21", [])}, reports)
+    assert sorted(os.listdir(reports / "latest" / "data")) == ["index.csv", "pooled.csv"]
+    for n, name in enumerate(("data/../outside.csv", "data/forest.svg", "figures/pooled.csv")):
+        with pytest.raises(ValueError, match="cannot publish"):
+            publish({**rendered(tmp_path, "2026-11-22", f"v{n}"), name: tmp_path / "x.csv"}, reports)
+
+
+def test_a_failed_publish_leaves_the_previous_version_and_its_data_untouched(tmp_path):
+    reports = tmp_path / "reports"
+    publish({**rendered(tmp_path, "2026-11-20"), **data_folder(tmp_path, "2026-11-20", ["dhi__4_weeks"])}, reports)
+    published = tree_digest(reports)
+    files = {**rendered(tmp_path, "2026-11-21", "v2"),
+             **data_folder(tmp_path, "2026-11-21", ["dhi__4_weeks", "dhi__8_weeks"])}
+    files["data/dhi__8_weeks.csv"].unlink()  # lost after the other files were copied
     with pytest.raises(FileNotFoundError):
         publish(files, reports)
     assert tree_digest(reports) == published and os.readlink(reports / "latest") == "2026-11-20"

@@ -54,7 +54,7 @@ def report(tmp_path, monkeypatch):
 
     def run(cache="pdf_parts", pdf=True):
         outputs = {"results": str(out / "results.json"), "html": str(out / "report.html"),
-                   "figures": str(out / "figures" / "index.csv")}
+                   "figures": str(out / "figures" / "index.csv"), "data": str(out / "data" / "index.csv")}
         outputs |= {"pdf": str(out / "report.pdf")} if pdf else {}
         params = {"config": CONFIG, "reports_dir": str(tmp_path / "reports"), "cache": str(out / cache)}
         run_script("report.py", FakeSnakemake(inputs, NamedList(list(outputs.values()), **outputs),

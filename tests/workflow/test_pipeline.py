@@ -112,6 +112,33 @@ def test_the_example_publishes_every_figure_as_a_standalone_svg_file(example_run
     assert rows[0]["file"] == "prisma_flow.svg" and rows[0]["caption"].startswith("PRISMA 2020 flow diagram")
 
 
+def read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_example_publishes_its_analysis_data_as_csv_files_that_rerun_each_analysis(example_run):
+    from livingmeta.commands.pool import pool_table
+
+    data = example_run / "reports" / "latest" / "data"
+    files = [row["file"] for row in read_csv(data / "index.csv")]
+    assert sorted(os.listdir(data)) == sorted(["index.csv", *files])
+    results = json.loads((data.parent / "results.json").read_text(encoding="utf-8"))
+    assert files == ["pooled.csv"] + [f"{a['analysis']}.csv" for a in results["analyses"]] and len(files) == 14
+    pooled = read_csv(data / "pooled.csv")
+    assert [row["analysis"] for row in pooled] == [a["analysis"] for a in results["analyses"]]
+    for analysis, row in zip(results["analyses"], pooled):
+        for column in ("estimate", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "pval", "tau2", "I2", "Q", "Q_pval"):
+            assert float(row[column]) == analysis[column], column
+        studies = read_csv(data / f"{analysis['analysis']}.csv")
+        assert [(s["study"], float(s["yi"]), float(s["vi"]), float(s["weight"])) for s in studies] == [
+            (s["study"], s["yi"], s["vi"], s["weight"]) for s in analysis["studies"]]
+        # the file alone re-runs the analysis, as metafor::rma(yi, vi, data = read.csv(file), method, test)
+        rerun = pool_table(str(data / f"{analysis['analysis']}.csv"), method=row["method"], test=row["test"])
+        for column in ("estimate", "ci_lb", "ci_ub", "tau2", "I2", "pi_lb", "pi_ub"):
+            assert rerun[column] == pytest.approx(analysis[column], rel=1e-9, abs=1e-12), column
+
+
 def test_a_run_that_fails_while_publishing_leaves_the_published_figures_untouched(example_run, tmp_path):
     work = copy_run(example_run, tmp_path / "work")
     published = tree_digest(work / "reports")

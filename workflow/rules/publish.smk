@@ -10,6 +10,7 @@ rule publish:
         results=res("report/results.json"),
         html=res("report/report.html"),
         figures=res("report/figures/index.csv"),  # and the files it lists
+        data=res("report/data/index.csv"),  # and the files it lists
         pdf=res("report/report.pdf") if CFG["report"]["pdf"] else [],
     output:
         res("report/published.json"),

@@ -11,15 +11,17 @@ REPORT_CODE = sorted(
 )
 
 
-# results.json, the HTML, its figures as files and its PDF in one job: its PDF worker processes start
-# importing WeasyPrint while results.json and the HTML are made, and an update re-renders only the PDF
+# results.json, the HTML, its figures and its data as files and its PDF in one job: its PDF worker processes
+# start importing WeasyPrint while results.json and the HTML are made, and an update re-renders only the PDF
 # sections whose HTML changed (see livingmeta/report/pdf.py). The HTML is rendered from results.json and
 # nothing else; the figures are the HTML's own SVG, one file each beside figures/index.csv, the output
-# that lists them (a directory() output would add Snakemake's timestamp file to what is published).
+# that lists them (a directory() output would add Snakemake's timestamp file to what is published); the
+# data are results.json's analyses as CSV files, listed in the same way by data/index.csv.
 REPORT_OUTPUT = {
     "results": res("report/results.json"),
     "html": res("report/report.html"),
     "figures": res("report/figures/index.csv"),
+    "data": res("report/data/index.csv"),
 }
 if CFG["report"]["pdf"]:
     REPORT_OUTPUT["pdf"] = res("report/report.pdf")

@@ -1,0 +1,104 @@
+"""The analysis data of the report as CSV files, to re-run or check an analysis in R metafor or Stata and to
+put tables in a manuscript: written to ``data/`` beside the report, from results.json alone.
+
+``<analysis>.csv``
+    one row per study in the forest plot's order (results.json's): ``study, label, provenance``, the arms
+    (``m1i, sd1i, n1i`` treatment, ``m2i, sd2i, n2i`` control), the effect ``yi, vi`` and ``sei`` =
+    sqrt(vi), and the ``weight`` in percent, as the report;
+``pooled.csv``
+    one row per analysis, in the report's order: its pooled result and heterogeneity (``I2`` in percent);
+``index.csv``
+    ``file, description``: pooled.csv, then each analysis's file.
+
+Numbers are written in full (the repr of the float, as results.json holds it), true/false as TRUE/FALSE
+(R's ``read.csv`` reads them as logical, as pandas does) and a missing value as an empty cell, so that
+``metafor::rma(yi, vi, data = read.csv(...))`` refits an analysis.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from livingmeta.report import indexed
+
+FOLDER = "data"  # in results/report/ and in every published version
+POOLED = "pooled.csv"
+STUDY_COLUMNS = ("study", "label", "provenance", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "yi", "vi", "sei",
+                 "weight")
+POOLED_COLUMNS = ("analysis", "outcome", "label", "timepoint", "measure", "method", "test", "k", "estimate", "se",
+                  "ci_lb", "ci_ub", "pi_lb", "pi_ub", "pval", "tau2", "I2", "Q", "Q_df", "Q_pval", "illustrative")
+INDEX_COLUMNS = ("file", "description")
+POOLED_DESCRIPTION = ("One row per analysis: the pooled estimate, its confidence and prediction intervals and "
+                      "test, and the heterogeneity (tau2, I2 in percent, Q)")
+
+
+def cell(value: Any) -> str:
+    """A value of results.json as a CSV cell: a number in full (its repr), TRUE/FALSE, empty when missing."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def standard_error(vi: Any) -> float | None:
+    """``sei`` = sqrt(vi), as metafor; None when the variance is missing."""
+    return math.sqrt(vi) if isinstance(vi, (int, float)) and not isinstance(vi, bool) else None
+
+
+def study_row(study: dict) -> list[str]:
+    """The cells of one study of an analysis (a per-study row of results.json) in :data:`STUDY_COLUMNS`."""
+    values = {**study, "sei": standard_error(study.get("vi"))}
+    return [cell(values.get(column)) for column in STUDY_COLUMNS]
+
+
+def pooled_row(analysis: dict) -> list[str]:
+    """The cells of one analysis of results.json in :data:`POOLED_COLUMNS`."""
+    return [cell(analysis.get(column)) for column in POOLED_COLUMNS]
+
+
+def analysis_file(analysis: dict) -> str:
+    """The file of an analysis: ``dhi__4_weeks.csv``."""
+    return f"{analysis['analysis']}.csv"
+
+
+def description(analysis: dict) -> str:
+    """The index's description of an analysis's file, e.g. "Disc height index (DHI), 4 weeks (SMD, k = 5):
+    one row per study in the forest plot's order"."""
+    text = (f"{analysis.get('label')}, {analysis.get('timepoint')} ({analysis.get('measure')}, "
+            f"k = {analysis.get('k')}): one row per study in the forest plot's order")
+    return text + "; illustrative numbers, not evidence" if analysis.get("illustrative") else text
+
+
+def data_files(results: dict) -> dict[str, str]:
+    """The CSV text of every file the index lists, by file name: pooled.csv, then one per analysis."""
+    analyses = results.get("analyses") or []
+    files = {POOLED: indexed.csv_text(POOLED_COLUMNS, map(pooled_row, analyses))}
+    for analysis in analyses:
+        studies = analysis.get("studies") or []
+        files[analysis_file(analysis)] = indexed.csv_text(STUDY_COLUMNS, map(study_row, studies))
+    return files
+
+
+def index_csv(results: dict) -> str:
+    """``file,description``: pooled.csv, then each analysis's file in the report's order."""
+    rows = [(analysis_file(a), description(a)) for a in results.get("analyses") or []]
+    return indexed.csv_text(INDEX_COLUMNS, [(POOLED, POOLED_DESCRIPTION), *rows])
+
+
+def write_data(results: dict, index_path: str | os.PathLike) -> list[str]:
+    """Write the data files of ``results`` (results.json's content) beside ``index_path`` and then the index
+    itself, so that it lists only files in place; CSV files of an earlier report there are removed first.
+    Returns the names of the files written before the index."""
+    files = data_files(results)
+    indexed.write_listed(index_path, files, index_csv(results), stale="*.csv")
+    return list(files)
+
+
+def listed_files(index_path: str | os.PathLike) -> dict[str, Path]:
+    """The index and the data files it lists, by their path in a published version (``data/index.csv``,
+    ``data/<file>``)."""
+    return indexed.listed_files(index_path, FOLDER, "data")
