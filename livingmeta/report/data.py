@@ -3,7 +3,8 @@ put tables in a manuscript: written to ``data/`` beside the report, from results
 
 ``<analysis>.csv``
     one row per study in the forest plot's order (results.json's): ``study, label, provenance``, the arms
-    (``m1i, sd1i, n1i`` treatment, ``m2i, sd2i, n2i`` control), the effect ``yi, vi`` and ``sei`` =
+    (``m1i, sd1i, n1i`` treatment, ``m2i, sd2i, n2i`` control), ``direction_flipped`` (TRUE: the study's
+    scale runs the other way, so ``yi`` has the opposite sign of what its means give), the effect ``yi, vi`` and ``sei`` =
     sqrt(vi), and the ``weight`` in percent, as the report;
 ``pooled.csv``
     one row per analysis, in the report's order: its pooled result and heterogeneity (``I2`` in percent);
@@ -26,8 +27,8 @@ from livingmeta.report import indexed
 
 FOLDER = "data"  # in results/report/ and in every published version
 POOLED = "pooled.csv"
-STUDY_COLUMNS = ("study", "label", "provenance", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "yi", "vi", "sei",
-                 "weight")
+STUDY_COLUMNS = ("study", "label", "provenance", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "direction_flipped",
+                 "yi", "vi", "sei", "weight")
 POOLED_COLUMNS = ("analysis", "outcome", "label", "timepoint", "measure", "method", "test", "k", "estimate", "se",
                   "ci_lb", "ci_ub", "pi_lb", "pi_ub", "pval", "tau2", "I2", "Q", "Q_df", "Q_pval", "illustrative")
 INDEX_COLUMNS = ("file", "description")
@@ -49,10 +50,17 @@ def standard_error(vi: Any) -> float | None:
     return math.sqrt(vi) if isinstance(vi, (int, float)) and not isinstance(vi, bool) else None
 
 
-def study_row(study: dict) -> list[str]:
-    """The cells of one study of an analysis (a per-study row of results.json) in :data:`STUDY_COLUMNS`."""
-    values = {**study, "sei": standard_error(study.get("vi"))}
+def study_row(study: dict, flipped: bool | None = None) -> list[str]:
+    """The cells of one study of an analysis (a per-study row of results.json) in :data:`STUDY_COLUMNS`;
+    ``flipped``: the study's scale runs the other way, so ``yi`` has the opposite sign of what its means give."""
+    values = {**study, "sei": standard_error(study.get("vi")), "direction_flipped": flipped}
     return [cell(values.get(column)) for column in STUDY_COLUMNS]
+
+
+def flipped_effects(results: dict) -> dict[tuple[str, str], bool]:
+    """``(study, analysis) -> direction_flipped`` from the study list of results.json."""
+    return {(s.get("study"), e.get("analysis")): e.get("direction_flipped")
+            for s in results.get("studies") or [] for e in s.get("effects") or []}
 
 
 def pooled_row(analysis: dict) -> list[str]:
@@ -77,9 +85,11 @@ def data_files(results: dict) -> dict[str, str]:
     """The CSV text of every file the index lists, by file name: pooled.csv, then one per analysis."""
     analyses = results.get("analyses") or []
     files = {POOLED: indexed.csv_text(POOLED_COLUMNS, map(pooled_row, analyses))}
+    flipped = flipped_effects(results)
     for analysis in analyses:
-        studies = analysis.get("studies") or []
-        files[analysis_file(analysis)] = indexed.csv_text(STUDY_COLUMNS, map(study_row, studies))
+        rows = [study_row(s, flipped.get((s.get("study"), analysis.get("analysis"))))
+                for s in analysis.get("studies") or []]
+        files[analysis_file(analysis)] = indexed.csv_text(STUDY_COLUMNS, rows)
     return files
 
 

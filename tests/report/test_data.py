@@ -48,8 +48,11 @@ def test_each_analysis_file_holds_its_studies_in_the_forest_plots_order(results,
         assert places == sorted(places)  # the plot's rows, top to bottom
         for row, study in zip(rows, studies):
             for column in STUDY_COLUMNS:
-                if column != "sei":
+                if column not in ("sei", "direction_flipped"):
                     assert row[column] == expected(study[column]), column
+            [effect] = [e for s in results["studies"] if s["study"] == study["study"] for e in s["effects"]
+                        if e["analysis"] == analysis["analysis"]]
+            assert row["direction_flipped"] == expected(effect["direction_flipped"])
             assert float(row["yi"]) == study["yi"] and float(row["vi"]) == study["vi"]
             assert float(row["weight"]) == study["weight"]  # in percent, as the report
             assert float(row["sei"]) == math.sqrt(study["vi"])
@@ -109,3 +112,15 @@ def test_a_data_file_missing_at_publish_is_one_message_naming_it(index):
     (index.parent / "mmp13__12_weeks.csv").unlink()
     with pytest.raises(ReviewInputError, match=r"1 data file\(s\) it lists are missing \(mmp13__12_weeks.csv\)"):
         listed_files(index)
+
+
+def test_a_flipped_study_says_so_in_its_row(results, tmp_path):
+    analysis = results["analyses"][0]
+    first = analysis["studies"][0]["study"]
+    for study in results["studies"]:
+        for effect in study["effects"]:
+            if study["study"] == first and effect["analysis"] == analysis["analysis"]:
+                effect["direction_flipped"] = True
+    write_data(results, tmp_path / "data" / "index.csv")
+    _, rows = read_rows(tmp_path / "data" / f"{analysis['analysis']}.csv")
+    assert [row["direction_flipped"] for row in rows] == ["TRUE"] + ["FALSE"] * (len(rows) - 1)
