@@ -114,7 +114,8 @@ def write_index(reports_dir: str | os.PathLike) -> None:
         prisma = info.get("prisma") or {}
         links = " · ".join(
             f'<a href="{html.escape(version)}/{name}">{label}</a>'
-            for name, label in (("report.html", "HTML"), ("report.pdf", "PDF"), ("results.json", "JSON"))
+            for name, label in (("report.html", "HTML"), ("report.pdf", "PDF"), ("results.json", "JSON"),
+                                (f"{figures.FOLDER}/{INDEX}", "figures"), (f"{data.FOLDER}/{INDEX}", "data"))
             if (folder / name).is_file())
         rows.append(
             "<tr><td>{v}{tag}</td><td>{gen}</td><td>{studies}</td><td>{analyses}</td><td>{links}</td></tr>".format(

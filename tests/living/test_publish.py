@@ -102,6 +102,7 @@ def test_publish_puts_the_figures_in_the_version_folder(tmp_path):
              **figures(tmp_path, "2026-11-20", ["prisma_flow.svg", "forest_dhi__4_weeks.svg"])}, reports)
     assert sorted(os.listdir(reports / "latest" / "figures")) == ["forest_dhi__4_weeks.svg", "index.csv",
                                                                   "prisma_flow.svg"]
+    assert '<a href="2026-11-20/figures/index.csv">figures</a>' in (reports / "index.html").read_text()
     # a review without figures: the index with its header only
     publish({**rendered(tmp_path, "2026-11-21", "v2"), **figures(tmp_path, "2026-11-21", [])}, reports)
     assert os.listdir(reports / "latest" / "figures") == ["index.csv"]
@@ -130,6 +131,7 @@ def test_publish_puts_the_data_in_the_version_folder(tmp_path):
     assert sorted(os.listdir(data)) == ["dhi__4_weeks.csv", "index.csv", "pooled.csv"]
     assert (data / "dhi__4_weeks.csv").read_text() == "study,yi,vi\n2026-11-20,0.5,0.1\n"
     assert sorted(os.listdir(reports / "latest")) == ["data", "figures", "report.html", "report.pdf", "results.json"]
+    assert '<a href="2026-11-20/data/index.csv">data</a>' in (reports / "index.html").read_text()
     # a review without analyses: pooled.csv (its header only) and the index
     publish({**rendered(tmp_path, "2026-11-21", "v2"), **data_folder(tmp_path, "2026-11-21", [])}, reports)
     assert sorted(os.listdir(reports / "latest" / "data")) == ["index.csv", "pooled.csv"]
