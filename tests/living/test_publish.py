@@ -110,19 +110,6 @@ def test_publish_puts_the_figures_in_the_version_folder(tmp_path):
         publish({**rendered(tmp_path, "2026-11-22"), "figures/../outside.svg": tmp_path / "x.svg"}, reports)
 
 
-def test_a_failed_publish_leaves_the_previous_version_and_its_figures_untouched(tmp_path):
-    reports = tmp_path / "reports"
-    publish({**rendered(tmp_path, "2026-11-20"), **figures(tmp_path, "2026-11-20", ["forest_a.svg"])}, reports)
-    published = tree_digest(reports)
-    files = {**rendered(tmp_path, "2026-11-21", "v2"),
-             **figures(tmp_path, "2026-11-21", ["forest_a.svg", "forest_b.svg"])}
-    files["figures/forest_b.svg"].unlink()  # lost after the other files were copied
-    with pytest.raises(FileNotFoundError):
-        publish(files, reports)
-    assert tree_digest(reports) == published and os.readlink(reports / "latest") == "2026-11-20"
-    assert sorted(os.listdir(reports)) == ["2026-11-20", "index.html", "latest"]  # no staging, no new version
-
-
 def test_publish_puts_the_data_in_the_version_folder(tmp_path):
     reports = tmp_path / "reports"
     publish({**rendered(tmp_path, "2026-11-20"), **figures(tmp_path, "2026-11-20", ["forest_dhi__4_weeks.svg"]),
@@ -140,13 +127,17 @@ def test_publish_puts_the_data_in_the_version_folder(tmp_path):
             publish({**rendered(tmp_path, "2026-11-22", f"v{n}"), name: tmp_path / "x.csv"}, reports)
 
 
-def test_a_failed_publish_leaves_the_previous_version_and_its_data_untouched(tmp_path):
+@pytest.mark.parametrize("folder, first, second, lost", [
+    (figures, ["forest_a.svg"], ["forest_a.svg", "forest_b.svg"], "figures/forest_b.svg"),
+    (data_folder, ["dhi__4_weeks"], ["dhi__4_weeks", "dhi__8_weeks"], "data/dhi__8_weeks.csv"),
+], ids=["figures", "data"])
+def test_a_failed_publish_leaves_the_previous_version_and_its_folders_untouched(tmp_path, folder, first, second,
+                                                                                 lost):
     reports = tmp_path / "reports"
-    publish({**rendered(tmp_path, "2026-11-20"), **data_folder(tmp_path, "2026-11-20", ["dhi__4_weeks"])}, reports)
+    publish({**rendered(tmp_path, "2026-11-20"), **folder(tmp_path, "2026-11-20", first)}, reports)
     published = tree_digest(reports)
-    files = {**rendered(tmp_path, "2026-11-21", "v2"),
-             **data_folder(tmp_path, "2026-11-21", ["dhi__4_weeks", "dhi__8_weeks"])}
-    files["data/dhi__8_weeks.csv"].unlink()  # lost after the other files were copied
+    files = {**rendered(tmp_path, "2026-11-21", "v2"), **folder(tmp_path, "2026-11-21", second)}
+    files[lost].unlink()  # lost after the other files were copied
     with pytest.raises(FileNotFoundError):
         publish(files, reports)
     assert tree_digest(reports) == published and os.readlink(reports / "latest") == "2026-11-20"
