@@ -1,5 +1,6 @@
 # Configuration, validation and the parse-time plan of the review folder.
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -37,16 +38,15 @@ if not os.path.isdir(REVIEW):
 PLAN = scan_review(REVIEW)
 
 
-def _stop_on_bad_study_files():
-    """Validate every study file while planning: a bad one stops the run before any job starts."""
-    from livingmeta.extraction.studyfile import problems_in_folder
+def _stop_on_bad_inputs():
+    """The planning-time checks (livingmeta/preflight.py): a bad input stops the run before any job starts."""
+    from livingmeta import preflight
     from livingmeta.scripting import ERROR_PREFIX
 
-    problems = problems_in_folder(review_file("studies"), review_file("outcomes.yaml")) if PLAN.studies else []
+    problems = preflight.problems(REVIEW, PLAN)
     if problems:
-        lines = "\n".join(ERROR_PREFIX + line for err in problems for line in err.format().splitlines())
-        raise WorkflowError(
-            f"{len(problems)} problem(s) in the study files; nothing was run:\n{lines}")
+        raise WorkflowError(f"{len(problems)} problem(s) in the review folder; nothing was run:\n"
+                            + preflight.format_problems(problems, ERROR_PREFIX))
 
 
 SCRIPTS = os.path.join(workflow.basedir, "scripts")
@@ -56,7 +56,7 @@ def review_file(path):
     return os.path.join(REVIEW, path)
 
 
-_stop_on_bad_study_files()
+_stop_on_bad_inputs()
 
 
 wildcard_constraints:
@@ -80,55 +80,47 @@ def analysis_files(kind):
 
 
 def final_targets():
-    if CFG["publish"]["enabled"]:
-        return [res("report/published.json")]
-    targets = [res("report/results.json"), res("report/report.html")]
-    if CFG["report"]["pdf"]:
-        targets.append(res("report/report.pdf"))
-    return targets
+    """What `rule all` asks for: the final product AND every intermediate product of the workflow.
+
+    A job that fails loses its outputs (Snakemake deletes them), but the products downstream of it stay
+    on disk; Snakemake treats a missing file that nothing downstream needs again as a removed temporary
+    file and would report "Nothing to be done" on the next run: the failure would be forgotten and the
+    bad input never checked again. Asking for every product makes any missing one (a failed or killed
+    job, a file deleted by hand) be made again, and everything downstream of it re-run, so a failure is
+    reported by every run until its cause is fixed. The jobs are in the graph anyway; this costs nothing.
+    """
+    return every_product()
 
 
-def _cancel_rescheduling_timers():
-    """Snakemake's job rate limit (default 100 jobs per second) re-checks the queue through a 1-second
-    threading.Timer started after every scheduling round, and the interpreter waits for the last one
-    before it exits: every run that executed jobs ended up to a second after its last job (a quarter of
-    an add-one-study update). Once the workflow has finished nothing is left to schedule, so the pending
-    timers are cancelled."""
-    import threading
-
-    for thread in threading.enumerate():
-        if isinstance(thread, threading.Timer):
-            thread.cancel()
-
-
-def _no_pandas_in_this_process():
-    """Snakemake's own process imports pandas (~0.2 s of every run, a no-op included) only to check
-    whether a rule's params are DataFrames, when it records params and again when it hands them to a
-    script; where pandas is not importable it skips both checks (its supported path). No param of this
-    workflow is a pandas object and nothing in this process uses pandas, so it is marked unavailable here.
-    Jobs run in their own processes, unaffected; a process that already imported pandas keeps it."""
-    import sys
-
-    sys.modules.setdefault("pandas", None)
+# The jobs of each rule with wildcards (rule name -> list of wildcard values). A new rule with wildcards
+# must be listed here; every_product() says so if it is not.
+def _wildcard_jobs():
+    exports = [{"source": e.source, "name": e.name} for e in PLAN.exports]
+    analyses = [{"analysis": a} for a in PLAN.analyses]
+    return {
+        "parse_export": exports,
+        "study_effects": [{"study": s} for s in PLAN.studies],
+        "rob_study": [{"study": s} for s in PLAN.rob_files],
+        "pool": analyses,
+        "subgroups": analyses,
+        "leave_one_out": analyses,
+    }
 
 
-def _freeze_heap_at_exit():
-    """At exit the interpreter garbage-collects everything Snakemake built (~0.3 s of pure CPU after the
-    last job). Nothing needs finalising by the collector then (files and the metadata are closed
-    explicitly), so the heap is frozen first and the process ends at once."""
-    import atexit
-    import gc
-
-    atexit.register(gc.freeze)
-
-
-_no_pandas_in_this_process()
-_freeze_heap_at_exit()
-
-
-onsuccess:
-    _cancel_rescheduling_timers()
-
-
-onerror:
-    _cancel_rescheduling_timers()
+def every_product():
+    """Every output file of every job of the workflow, from the rules' own output patterns."""
+    jobs = _wildcard_jobs()
+    out = []
+    for rule in workflow.rules:
+        if rule.name == "all" or (rule.name == "publish" and not CFG["publish"]["enabled"]):
+            continue
+        # the global wildcard_constraints show in the patterns as {name,regex}: keep the name only
+        patterns = [re.sub(r"\{(\w+),[^{}]*\}", r"{\1}", str(f)) for f in rule.output]
+        if not any("{" in p for p in patterns):
+            out += patterns
+            continue
+        if rule.name not in jobs:
+            raise WorkflowError(f"livingmeta: internal error: rule {rule.name} has wildcards but is not listed "
+                                "in _wildcard_jobs() (workflow/rules/common.smk)")
+        out += [p.format(**wc) for wc in jobs[rule.name] for p in patterns]
+    return out

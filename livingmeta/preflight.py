@@ -1,0 +1,69 @@
+"""Checks of the review folder made while the job graph is planned, before any job starts.
+
+Each check is cheap (file names, plain YAML and CSV reads, no parsing of exports, no statistics), so a bad
+input stops the run in a second with every problem listed, instead of after minutes of work, and a bad
+input is checked again at every run until it is fixed. The jobs validate their inputs again (they are the
+contract), so a check here is an early copy of a job's check, never a different rule.
+"""
+
+from __future__ import annotations
+
+import os
+
+from livingmeta.errors import ReviewInputError, ReviewInputErrors
+
+
+def _flat(err: ReviewInputError) -> list[ReviewInputError]:
+    return list(err.errors) if isinstance(err, ReviewInputErrors) else [err]
+
+
+def _raised(load, *args) -> list[ReviewInputError]:
+    """The problems a loader raises (its result is not needed here)."""
+    try:
+        load(*args)
+    except ReviewInputError as err:
+        return _flat(err)
+    return []
+
+
+def study_file_problems(review_dir: str, plan) -> list[ReviewInputError]:
+    from livingmeta.extraction.studyfile import problems_in_folder
+
+    if not plan.studies:
+        return []
+    return problems_in_folder(os.path.join(review_dir, "studies"), os.path.join(review_dir, "outcomes.yaml"))
+
+
+def risk_of_bias_problems(plan) -> list[ReviewInputError]:
+    from livingmeta.rob import load_rob
+
+    problems: list[ReviewInputError] = []
+    for path in plan.rob_files.values():
+        problems += _raised(load_rob, path)
+    return problems
+
+
+def previous_version_problems(review_dir: str) -> list[ReviewInputError]:
+    """previous_version.yaml: valid, and its PRISMA boxes add up (the consistency check of the flow)."""
+    from livingmeta.records.prisma import load_previous
+
+    path = os.path.join(review_dir, "previous_version.yaml")
+    if not os.path.exists(path):
+        return []
+    display = os.path.relpath(path, os.path.dirname(os.path.abspath(review_dir)))
+    return _raised(load_previous, path, display)
+
+
+def problems(review_dir: str, plan) -> list[ReviewInputError]:
+    """Every problem the planning-time checks find, in the order a reviewer would fix them."""
+    review_dir = str(review_dir)
+    found: list[ReviewInputError] = []
+    found += study_file_problems(review_dir, plan)
+    found += risk_of_bias_problems(plan)
+    found += previous_version_problems(review_dir)
+    return found
+
+
+def format_problems(found: list[ReviewInputError], prefix: str) -> str:
+    return "\n".join(prefix + line for err in found for line in err.format().splitlines())
+
