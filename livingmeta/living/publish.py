@@ -5,6 +5,14 @@ and the SVG files it lists) and the data (``data/index.csv`` and the CSV files i
 folder and one atomic rename; ``reports/latest`` is a symbolic link switched atomically (a new link
 renamed over the old one); ``reports/index.html`` lists every version. Nothing already published is ever
 changed.
+
+A version is published only when something a reader sees changed: the candidate's results.json is
+compared with the latest published one without the keys that name the version itself
+(:data:`VERSION_KEYS`: its name, time, what changed since the previous version and the history of
+versions, which includes itself). Every other key (the results, study data, PRISMA counts, methods
+text, notices and the versions of the software that made them) is content. When nothing differs, no
+folder is made and ``latest`` stays; publish says ``unchanged``. The HTML and PDF are rendered from
+results.json alone, so a new rendering of the same content changes only bytes.
 """
 
 from __future__ import annotations
@@ -23,6 +31,59 @@ from livingmeta.report.indexed import INDEX
 
 FILES = ("report.html", "report.pdf", "results.json")
 FOLDERS = {figures.FOLDER: ".svg", data.FOLDER: ".csv"}  # a version's folders -> the files their index lists
+
+
+# keys of results.json that describe the version, not the evidence: left out when deciding whether
+# anything changed
+VERSION_KEYS = ("version", "generated_at", "what_changed", "history")
+STAGING_PREFIX = ".staging-"
+
+
+def reader_view(results: dict) -> dict:
+    """What a reader of results.json (and of the report rendered from it) sees, less the version itself."""
+    return {key: value for key, value in results.items() if key not in VERSION_KEYS}
+
+
+def _latest_published(reports_dir: Path) -> str | None:
+    latest = reports_dir / "latest"
+    if latest.is_symlink():
+        name = os.readlink(latest)
+        if (reports_dir / name / "results.json").is_file():
+            return name
+    versions = published_versions(reports_dir)
+    return versions[-1] if versions else None
+
+
+def unchanged_since(reports_dir: Path, results: dict) -> str | None:
+    """The latest published version when its content equals ``results``' (else None)."""
+    latest = _latest_published(reports_dir)
+    if latest is None:
+        return None
+    try:
+        published = read_json(reports_dir / latest / "results.json")
+    except (OSError, ValueError):
+        return None
+    return latest if reader_view(published) == reader_view(results) else None
+
+
+def remove_orphaned_staging(reports_dir: str | os.PathLike) -> list[str]:
+    """Remove staging folders left by a publish that was killed (``.staging-<version>-<pid>`` whose
+    process is gone). Returns their names."""
+    from livingmeta.living.processes import pid_alive
+
+    reports_dir = Path(reports_dir)
+    removed = []
+    if not reports_dir.is_dir():
+        return removed
+    for entry in reports_dir.iterdir():
+        if not entry.name.startswith(STAGING_PREFIX) or not entry.is_dir() or entry.is_symlink():
+            continue
+        pid = entry.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and pid_alive(int(pid)) and int(pid) != os.getpid():
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry.name)
+    return removed
 
 
 def _same_content(folder: Path, files: dict[str, Path]) -> bool:
@@ -54,7 +115,9 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
     """Publish ``files`` (name -> path; report.html, results.json, figures/<file> for each figure file,
     data/<file> for each data file and optionally report.pdf).
 
-    Returns ``{version, folder, files}``. The version is read from results.json.
+    Returns ``{version, folder, files, unchanged}``. The version is read from results.json; when the
+    latest published version has the same content (:func:`reader_view`), nothing is published and the
+    result names that version with ``unchanged: true`` (``candidate``: the name the new one would have had).
     """
     reports_dir = Path(reports_dir)
     files = {name: Path(path) for name, path in files.items() if path}
@@ -67,7 +130,12 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
         raise ReviewInputError(f"results.json has no valid version ({version!r})", file=str(files["results.json"]))
 
     reports_dir.mkdir(parents=True, exist_ok=True)
+    remove_orphaned_staging(reports_dir)
     target = reports_dir / version
+    same = None if target.exists() else unchanged_since(reports_dir, results)
+    if same is not None:
+        return {"version": same, "folder": str(reports_dir / same), "files": sorted(files), "unchanged": True,
+                "candidate": version}
     if target.exists():
         if not _same_content(target, files):
             raise ReviewInputError(
@@ -76,7 +144,7 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
                 hint="The report was re-rendered without a new version name: run `snakemake --forcerun "
                      "report` (or delete results/report/results.json) and run again.")
     else:
-        staging = reports_dir / f".staging-{version}-{os.getpid()}"
+        staging = reports_dir / f"{STAGING_PREFIX}{version}-{os.getpid()}"
         if staging.exists():
             shutil.rmtree(staging)
         staging.mkdir()
@@ -92,7 +160,7 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
             raise
     switch_latest(reports_dir, version)
     write_index(reports_dir)
-    return {"version": version, "folder": str(target), "files": sorted(files)}
+    return {"version": version, "folder": str(target), "files": sorted(files), "unchanged": False}
 
 
 def write_index(reports_dir: str | os.PathLike) -> None:

@@ -12,11 +12,13 @@ from livingmeta.report.figures import listed_files
 from tests.workflow.helpers import tree_digest
 
 
-def rendered(tmp_path, version, text="v1"):
+def rendered(tmp_path, version, text="v1", content=None):
+    """A rendered report. Its results differ from every other version's unless ``content`` is given."""
     src = tmp_path / f"src-{version}-{text}"
     src.mkdir()
     (src / "results.json").write_text(json.dumps({"version": version, "review": {"title": "T"},
-                                                  "prisma": {"total_studies": 10}, "analyses": [{}]}))
+                                                  "prisma": {"total_studies": 10}, "analyses": [{}],
+                                                  "searches": content or f"searched for {version}"}))
     (src / "report.html").write_text(f"<html>{text}</html>")
     (src / "report.pdf").write_bytes(b"%PDF-1.7 " + text.encode())
     return {name: src / name for name in ("results.json", "report.html", "report.pdf")}
@@ -142,3 +144,45 @@ def test_a_failed_publish_leaves_the_previous_version_and_its_folders_untouched(
         publish(files, reports)
     assert tree_digest(reports) == published and os.readlink(reports / "latest") == "2026-11-20"
     assert sorted(os.listdir(reports)) == ["2026-11-20", "index.html", "latest"]  # no staging, no new version
+
+
+def test_a_version_whose_content_did_not_change_is_not_published(tmp_path):
+    """Only the version's own keys differ (name, time, what changed, history): nothing is published,
+    latest stays, and publish says which version still holds this content."""
+    reports = tmp_path / "reports"
+    publish(rendered(tmp_path, "2026-11-20", content="same"), reports)
+    again = rendered(tmp_path, "2026-11-21", text="re-rendered", content="same")
+    doc = json.loads(again["results.json"].read_text())
+    doc.update(generated_at="2026-11-21T10:00:00Z", what_changed={"studies_added": []}, history={"a": [1]})
+    again["results.json"].write_text(json.dumps(doc))
+    before = tree_digest(reports)
+    result = publish(again, reports)
+    assert result["unchanged"] is True and result["version"] == "2026-11-20" and result["candidate"] == "2026-11-21"
+    assert tree_digest(reports) == before
+    # a change a reader sees (any other key) is published
+    doc["searches"] = "one more search"
+    again["results.json"].write_text(json.dumps(doc))
+    result = publish(again, reports)
+    assert result["unchanged"] is False and os.readlink(reports / "latest") == "2026-11-21"
+
+
+def test_orphaned_staging_folders_are_removed_and_live_ones_kept(tmp_path):
+    import subprocess
+    import sys
+
+    from livingmeta.living.publish import remove_orphaned_staging
+
+    reports = tmp_path / "reports"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (reports / f".staging-2026-11-20-{dead.pid}" / "figures").mkdir(parents=True)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (reports / f".staging-2026-11-21-{alive.pid}").mkdir()
+        assert remove_orphaned_staging(reports) == [f".staging-2026-11-20-{dead.pid}"]
+        assert sorted(os.listdir(reports)) == [f".staging-2026-11-21-{alive.pid}"]
+    finally:
+        alive.kill()
+        alive.wait()
+    publish(rendered(tmp_path, "2026-11-22"), reports)  # publish cleans up too
+    assert sorted(os.listdir(reports)) == ["2026-11-22", "index.html", "latest"]
