@@ -41,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if extra:
         args.extra = extra
-    return int(modules[args.command].run(args) or 0)
+    try:
+        return int(modules[args.command].run(args) or 0)
+    except KeyboardInterrupt:
+        print(f"livingmeta {args.command}: stopped (Ctrl-C); nothing was published.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -2,13 +2,19 @@
 
 A script calls ``run_job(snakemake, main)``; ``main(snakemake)`` does the work through the library.
 Bad review input (``ReviewInputError``) becomes one line on stderr and in the job's log, prefixed with
-``livingmeta: error:``, and the job exits with status 1 and no traceback.
+``livingmeta: error:``, and the job exits with status 1 and no traceback. Any other exception is a
+fault of livingmeta or of the machine (a bug, a full disk, memory): its traceback goes to the job's log,
+and one line naming the rule, the exception and the log goes to stderr with the same prefix, so that the
+cause reaches `livingmeta run`'s and `update`'s summary. A job stopped by SIGTERM (the run was cancelled)
+exits quietly.
 """
 
 from __future__ import annotations
 
 import gc
+import signal
 import sys
+import traceback
 from typing import Any, Callable
 
 from livingmeta.errors import ReviewInputError
@@ -25,14 +31,44 @@ def report_error(err: ReviewInputError, log_path: str | None = None) -> None:
             handle.write(text)
 
 
+def report_crash(err: BaseException, rule: str, log_path: str | None = None) -> None:
+    """An unexpected exception: the traceback to the log, one line (the cause) to stderr and the log."""
+    where = f"; the traceback is in {log_path}" if log_path else ""
+    cause = f"{type(err).__name__}: {err}".strip().splitlines()[0] if str(err) else type(err).__name__
+    line = (f"{ERROR_PREFIX}rule {rule}: the job stopped on an unexpected error ({cause}){where}. "
+            "If the message does not point at an input file, this is a livingmeta bug: please report it "
+            "with the log.\n")
+    detail = "".join(traceback.format_exception(err))
+    if log_path:
+        try:
+            with open(log_path, "a", encoding="utf-8") as handle:
+                handle.write(detail + line)
+        except OSError:
+            sys.stderr.write(detail)
+    else:
+        sys.stderr.write(detail)
+    sys.stderr.write(line)
+
+
+def _exit_quietly_on_sigterm() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def run_job(smk: Any, main: Callable[[Any], None]) -> None:
     log_path = str(smk.log[0]) if getattr(smk, "log", None) else None
+    rule = str(getattr(smk, "rule", "") or "?")
     if log_path:
         open(log_path, "w").close()
+    _exit_quietly_on_sigterm()
     try:
         main(smk)
     except ReviewInputError as err:
         report_error(err, log_path)
+        sys.exit(1)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as err:  # noqa: BLE001 (every other failure must reach the log and the summary)
+        report_crash(err, rule, log_path)
         sys.exit(1)
     finally:
         # The job's outputs are written and closed: spare the interpreter's final garbage collection of

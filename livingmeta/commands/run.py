@@ -1,17 +1,24 @@
 """``livingmeta run``: run the workflow through Snakemake's command line and say what happened.
 
-Extra arguments are passed to Snakemake (e.g. ``livingmeta run -n``). On failure the review-input
-problems reported by the jobs (lines starting ``livingmeta: error:``) are gathered into one summary; the
-published report is untouched (publishing is the workflow's last job).
+Extra arguments are passed to Snakemake (e.g. ``livingmeta run -n``). The run is supervised like
+`livingmeta update` (:mod:`livingmeta.living.session`: the run lock over the whole process tree, recovery
+from a killed run, status.json). On failure the causes (the review-input problems the jobs reported, or
+the jobs that failed and their logs) are gathered into one summary; the published report is untouched
+(publishing is the workflow's last job).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
-from livingmeta.living.runner import SNAKEFILE, nothing_to_do, problems_in, run_snakemake, snakemake_command
+from livingmeta.errors import ReviewInputError
+from livingmeta.living.runner import SNAKEFILE
+from livingmeta.living.session import DRY_RUN_FLAGS, supervised_run
 
 ACCEPTS_EXTRA_ARGS = True
+EXIT = {"failed": 1, "busy": 1}
+SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
 
 
 def add_arguments(parser) -> None:
@@ -20,10 +27,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--snakefile", default=str(SNAKEFILE), help="the workflow's Snakefile")
 
 
-def explain_failure(text: str) -> None:
-    problems = problems_in(text)
+def explain_failure(problems: list[str]) -> None:
     if problems:
-        print(f"livingmeta: the run stopped: {len(problems)} problem(s) in the review inputs:", file=sys.stderr)
+        print(f"livingmeta: the run stopped: {len(problems)} problem(s):", file=sys.stderr)
         for msg in problems:
             print(f"  - {msg}", file=sys.stderr)
     else:
@@ -32,31 +38,51 @@ def explain_failure(text: str) -> None:
 
 
 def run(args) -> int:
+    from livingmeta.config import load
+
     extra = list(getattr(args, "extra", []) or [])
-    cmd = snakemake_command(configfile=args.configfile, cores=args.cores, snakefile=args.snakefile, extra=extra)
-    status, text = run_snakemake(cmd)
-    if status != 0:
-        explain_failure(text)
-        return status
-    latest = _latest_report(args.configfile or "config.yaml")
-    if nothing_to_do(text):
+    configfile = args.configfile
+    try:
+        cfg = load(configfile or "config.yaml")
+    except ReviewInputError as err:
+        print(f"livingmeta: error: {err.format()}", file=sys.stderr)
+        return 1
+    try:
+        session = supervised_run(cfg, configfile=configfile, cores=args.cores, extra=extra, echo=True,
+                                 command="run", snakefile=args.snakefile)
+    except OSError as err:
+        print(f"livingmeta: error: cannot write the results folder {cfg['results_dir']} ({err.strerror or err}); "
+              "make it writable and run again.", file=sys.stderr)
+        return 1
+    for note in session.notes:
+        print(f"livingmeta: {note}")
+    if session.state == "busy":
+        print(f"livingmeta: {session.problems[0]}; nothing done.", file=sys.stderr)
+        return 1
+    if session.state == "interrupted":
+        print(f"livingmeta: {session.problems[0]}.", file=sys.stderr)
+        return SIGNAL_EXIT.get(session.stopped_by or "", 1)
+    if session.state == "failed":
+        explain_failure(session.problems)
+        return session.code or 1
+    if DRY_RUN_FLAGS & set(extra):
+        return 0
+    latest = _latest_report(cfg)
+    published = session.published or {}
+    if session.nothing_to_do or not session.jobs:
         print(f"livingmeta: nothing changed since the last run; the published report is up to date ({latest}).")
-    elif not {"-n", "--dry-run", "--dryrun"} & set(extra):
+    elif published.get("unchanged"):
+        print(f"livingmeta: re-checked {len(session.jobs)} job(s) ({', '.join(dict.fromkeys(session.jobs))}); "
+              f"nothing a reader sees changed, so no new version was published ({latest}).")
+    elif published:
         print(f"livingmeta: done; published {latest}")
+    else:
+        print("livingmeta: done (publishing is off in the config).")
     return 0
 
 
-def _latest_report(configfile: str) -> str:
+def _latest_report(cfg: dict) -> str:
     """Where the latest published report is, for the closing message."""
-    import os
-
-    from livingmeta.config import load
-    from livingmeta.errors import ReviewInputError
-
-    try:
-        reports = load(configfile)["reports_dir"]
-    except ReviewInputError:
-        return "see the reports folder"
-    latest = os.path.join(reports, "latest")
+    latest = os.path.join(cfg["reports_dir"], "latest")
     version = os.readlink(latest) if os.path.islink(latest) else "none"
     return f"{os.path.join(latest, 'report.html')} (version {version})"

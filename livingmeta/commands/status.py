@@ -10,7 +10,7 @@ from livingmeta.config import load
 from livingmeta.errors import ReviewInputError
 from livingmeta.jsonio import read_json
 from livingmeta.living.lock import UpdateLock
-from livingmeta.living.update import read_status, state_dir
+from livingmeta.living.session import read_status, state_dir
 from livingmeta.living.versions import published_versions
 from livingmeta.plan import scan_review
 
@@ -85,6 +85,11 @@ def run(args) -> int:
     if info["running"]:
         print("update:            running now")
     elif last:
-        print(f"last update:       {last.get('state')} at {last.get('finished') or last.get('started')}"
-              + (f" — {'; '.join(last.get('problems') or [])}" if last.get("state") == "failed" else ""))
-    return 1 if last.get("state") == "failed" and not info["running"] else 0
+        what = f"`livingmeta {last['command']}`" if last.get("command") else "update"
+        print(f"last run:          {what} {last.get('state')} at {last.get('finished') or last.get('started')}"
+              + (f" — {'; '.join(last.get('problems') or [])}" if last.get("state") in BAD_STATES else ""))
+    return 1 if last.get("state") in BAD_STATES and not info["running"] else 0
+
+
+# states of the last run that need attention: `status` exits 1 until a run succeeds
+BAD_STATES = ("failed", "interrupted", "fetch-failed")

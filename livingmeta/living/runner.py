@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
+from livingmeta.living import processes
 from livingmeta.scripting import ERROR_PREFIX
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,16 +30,55 @@ def snakemake_command(*, configfile: str | None = None, cores: str = "all", snak
     return cmd + list(extra or [])
 
 
-def run_snakemake(cmd: list[str], *, log_path: str | os.PathLike | None = None, echo: bool = True) -> tuple[int, str]:
-    """Run ``cmd``, echoing its output (without the raw error lines, which the caller summarises) and
-    copying all of it to ``log_path``. Returns (exit status, full output)."""
+@dataclass
+class RunResult:
+    status: int                      # Snakemake's exit status (negative: killed by that signal)
+    text: str                        # all of its output
+    stopped_by: str | None = None    # the signal that asked the run to stop (SIGINT, SIGTERM, SIGHUP)
+
+    def __iter__(self):              # (status, text), as callers unpack it
+        return iter((self.status, self.text))
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def run_snakemake(cmd: list[str], *, log_path: str | os.PathLike | None = None, echo: bool = True,
+                  pass_fds: tuple[int, ...] = (), on_start=None, grace: float = 30.0) -> RunResult:
+    """Run ``cmd`` as the leader of a new process group, echoing its output (without the raw error lines,
+    which the caller summarises) and copying all of it to ``log_path``.
+
+    Ctrl-C, SIGTERM and SIGHUP stop the whole group (SIGTERM to every process of it, SIGKILL after
+    ``grace`` seconds, a second signal kills at once) and the call returns when nothing of it lives,
+    never with a traceback. When Snakemake ends on its own, anything it left running in its group (an
+    orphaned job) is stopped too. ``pass_fds`` are inherited by Snakemake (the run lock);
+    ``on_start(pgid)`` is called once the group exists.
+    """
     log = None
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         log = open(log_path, "a", encoding="utf-8")
+    stopped: list[str] = []
+    proc = None
+
+    def stop(signum, _frame):
+        name = signal.Signals(signum).name
+        if proc is not None:
+            processes.signal_group(proc.pid, signal.SIGKILL if stopped else signal.SIGTERM)
+        stopped.append(name)
+
+    previous = {}
+    in_main_thread = threading.current_thread() is threading.main_thread()
     try:
+        if in_main_thread:
+            previous = {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                errors="replace", env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                start_new_session=True, pass_fds=tuple(pass_fds))
+        if stopped:  # a signal came before the group existed
+            processes.signal_group(proc.pid, signal.SIGTERM)
+        if on_start:
+            on_start(proc.pid)
         assert proc.stdout is not None
         captured = []
         for line in proc.stdout:
@@ -45,8 +88,17 @@ def run_snakemake(cmd: list[str], *, log_path: str | os.PathLike | None = None, 
             if echo and ERROR_PREFIX not in line and not _FRAME_LINE.match(line):
                 sys.stdout.write(line)
                 sys.stdout.flush()
-        return proc.wait(), "".join(captured)
+        status = proc.wait()
+        # the group outlives its leader when Snakemake was killed alone: stop what it left behind
+        processes.stop_group(proc.pid, grace=grace)
+        return RunResult(status, "".join(captured), stopped[0] if stopped else None)
+    except BaseException:
+        if proc is not None:
+            processes.stop_group(proc.pid, grace=grace)
+        raise
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if log:
             log.close()
 
@@ -66,3 +118,46 @@ def problems_in(text: str) -> list[str]:
 
 def nothing_to_do(text: str) -> bool:
     return NOTHING_TO_DO in text
+
+
+_ERROR_IN_RULE = re.compile(r"^Error in rule (\w+):")
+_LOG_LINE = re.compile(r"^\s+log: (\S+)")
+_JOB_LINE = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):\s*$")
+
+
+def failed_jobs(text: str) -> list[str]:
+    """One line per job that failed, from Snakemake's output: ``rule report (log: results/logs/...)``."""
+    out, current = [], None
+    for line in text.splitlines():
+        match = _ERROR_IN_RULE.match(line)
+        if match:
+            if current:
+                out.append(current)
+            current = f"rule {match.group(1)}"
+            continue
+        log = _LOG_LINE.match(line)
+        if current and log:
+            out.append(f"{current} (log: {log.group(1).split(' ')[0]})")
+            current = None
+    if current:
+        out.append(current)
+    return list(dict.fromkeys(out))
+
+
+def jobs_run(text: str) -> list[str]:
+    """The rules of the jobs Snakemake started, in order, without the target rule ``all``."""
+    return [m.group(1) for m in map(_JOB_LINE.match, text.splitlines()) if m and m.group(1) != "all"]
+
+
+def failure_summary(text: str) -> list[str]:
+    """What stopped a run, one line each: the input problems the jobs named or, when none did, the failed
+    jobs with their logs, or Snakemake's own last error line."""
+    problems = problems_in(text)
+    if problems:
+        return problems
+    jobs = failed_jobs(text)
+    if jobs:
+        return [f"{job} failed without a message (killed, or out of memory?)" for job in jobs]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line or "error" in line]
+    return [errors[-1] if errors else (lines[-1] if lines else "Snakemake stopped without a message")]

@@ -1,53 +1,36 @@
-"""The unattended update that cron runs: lock, recover, fetch, run the workflow, summarise.
+"""The unattended update that cron runs: lock, recover, fetch, run the workflow, one-line summary.
 
-State lives in ``<results_dir>/.livingmeta/``: ``update.lock`` (held while an update runs) and
-``status.json`` (the last update's outcome). Each update's full Snakemake output is kept in
-``<results_dir>/logs/runs/<UTC timestamp>.log``.
+The run itself (lock over the whole process tree, recovery from a killed run, status.json) is
+:func:`livingmeta.living.session.supervised_run`, shared with `livingmeta run`. State lives in
+``<results_dir>/.livingmeta/``: ``update.lock`` and ``status.json``. Each run's full Snakemake output is
+kept in ``<results_dir>/logs/runs/<UTC timestamp>.log``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from livingmeta.errors import ReviewInputError
 from livingmeta.jsonio import read_json, write_json
 from livingmeta.living.changes import what_changed
-from livingmeta.living.lock import AlreadyLocked, UpdateLock
-from livingmeta.living.runner import nothing_to_do, problems_in, run_snakemake, snakemake_command
+from livingmeta.living.session import read_status, status_path, supervised_run
 from livingmeta.living.versions import published_versions
-
 
 @dataclass
 class UpdateOutcome:
-    status: int          # exit status for cron: 0 success or nothing to do or already running, 1 failure
+    status: int          # exit status for cron: 0 success, nothing to do or already running; 1 failure
     summary: str         # one line for cron's mail
     log: str | None = None
 
 
-def state_dir(cfg: dict) -> Path:
-    return Path(cfg["results_dir"]) / ".livingmeta"
-
-
-def read_status(cfg: dict) -> dict:
-    path = state_dir(cfg) / "status.json"
-    try:
-        return read_json(path)
-    except (FileNotFoundError, ValueError):
-        return {}
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def _change_summary(reports_dir: Path) -> str:
+def _change_summary(reports_dir: Path, version: str) -> str:
     versions = published_versions(reports_dir)
-    if not versions:
-        return ""
-    current = read_json(reports_dir / versions[-1] / "results.json")
-    previous = read_json(reports_dir / versions[-2] / "results.json") if len(versions) > 1 else None
+    if version not in versions:
+        return f"published {version}"
+    at = versions.index(version)
+    current = read_json(reports_dir / version / "results.json")
+    previous = read_json(reports_dir / versions[at - 1] / "results.json") if at > 0 else None
     diff = what_changed(previous, current)
     parts = []
     if diff["studies_added"]:
@@ -60,51 +43,75 @@ def _change_summary(reports_dir: Path) -> str:
     flips = [a["analysis"] for a in diff["analyses"] if a["conclusion_changed"]]
     if flips:
         parts.append("conclusion changed: " + ", ".join(flips))
-    return f"published {versions[-1]}" + (f" ({'; '.join(parts)})" if parts else "")
+    return f"published {version}" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def what_happened(session, reports_dir: Path) -> str:
+    """One phrase for a run that succeeded: what it published, or that nothing changed."""
+    if session.nothing_to_do or not session.jobs:
+        return "no changes"
+    published = session.published or {}
+    if published.get("unchanged"):
+        return (f"re-checked {len(session.jobs)} job(s); nothing a reader sees changed, "
+                f"{published.get('version')} stays the latest version")
+    if published.get("version"):
+        return _change_summary(reports_dir, published["version"])
+    return f"ran {len(session.jobs)} job(s)"
 
 
 def update(cfg: dict, *, configfile: str | None, cores: str = "all", fetch: bool = True,
            echo: bool = False, extra: list[str] | None = None) -> UpdateOutcome:
-    results_dir = Path(cfg["results_dir"])
-    reports_dir = Path(cfg["reports_dir"])
-    lock = UpdateLock(state_dir(cfg) / "update.lock")
+    fetched: list[str] = []
+    fetch_failed: list[str] = []
+
+    def before() -> list[str]:
+        if fetch:
+            summary, failure = _maybe_fetch(cfg, configfile)
+            if summary:
+                fetched.append(summary)
+            if failure:
+                fetch_failed.append(failure)
+        return []
+
     try:
-        lock.acquire()
-    except AlreadyLocked as held:
-        return UpdateOutcome(0, f"livingmeta update: another update is running ({held.holder}); nothing done")
-    started = _now()
-    log_path = results_dir / "logs" / "runs" / (started.replace(":", "").replace("+0000", "Z") + ".log")
-    status_path = state_dir(cfg) / "status.json"
-    try:
-        write_json(status_path, {"state": "running", "started": started, "log": str(log_path)})
-        fetched, fetch_failed = _maybe_fetch(cfg, configfile) if fetch else ("", None)
-        # We hold the update lock, so a Snakemake lock left in this folder is stale: an earlier run was
-        # killed. Remove it; --rerun-incomplete (always on) then redoes the jobs it left incomplete.
-        run_snakemake(snakemake_command(configfile=configfile, cores=cores, extra=["--unlock"]),
-                      log_path=log_path, echo=False)
-        code, text = run_snakemake(snakemake_command(configfile=configfile, cores=cores, extra=extra),
-                                   log_path=log_path, echo=echo)
-        if code != 0:
-            problems = problems_in(text)
-            detail = f"{len(problems)} input problem(s): " + " | ".join(problems) if problems else "workflow error"
-            summary = f"livingmeta update: FAILED ({detail}); nothing published; log: {log_path}"
-            write_json(status_path, {"state": "failed", "started": started, "finished": _now(),
-                                     "log": str(log_path), "problems": problems})
-            return UpdateOutcome(1, summary, str(log_path))
-        what = "no changes" if nothing_to_do(text) else _change_summary(reports_dir)
-        summary = f"livingmeta update: {fetched + '; ' if fetched else ''}{what}"
-        versions = published_versions(reports_dir)
-        state = "fetch-failed" if fetch_failed else "ok"
-        write_json(status_path, {"state": state, "started": started, "finished": _now(), "log": str(log_path),
-                                 "version": versions[-1] if versions else None, "summary": summary,
-                                 "problems": [fetch_failed] if fetch_failed else []})
-        return UpdateOutcome(1 if fetch_failed else 0, summary, str(log_path))
+        session = supervised_run(cfg, configfile=configfile, cores=cores, extra=extra, echo=echo,
+                                 command="update", before=before)
     except ReviewInputError as err:
-        write_json(status_path, {"state": "failed", "started": started, "finished": _now(), "log": str(log_path),
-                                 "problems": [err.format()]})
-        return UpdateOutcome(1, f"livingmeta update: FAILED ({err.format()}); nothing published", str(log_path))
-    finally:
-        lock.release()
+        _record_failure(cfg, err.format())
+        return UpdateOutcome(1, f"livingmeta update: FAILED ({err.format()}); nothing published")
+    except OSError as err:
+        return UpdateOutcome(1, f"livingmeta update: FAILED (cannot write the results folder {cfg['results_dir']}: "
+                                f"{err.strerror or err}; make it writable); nothing published")
+    if session.state == "busy":
+        return UpdateOutcome(0, f"livingmeta update: {session.problems[0]}; nothing done")
+    prefix = "; ".join(fetched) + "; " if fetched else ""
+    if session.state != "ok":
+        what = "STOPPED" if session.state == "interrupted" else "FAILED"
+        detail = " | ".join(session.problems) or "workflow error"
+        count = f"{len(session.problems)} problem(s): " if session.state == "failed" else ""
+        return UpdateOutcome(1, f"livingmeta update: {prefix}{what} ({count}{detail}); nothing published; "
+                                f"log: {session.log}", session.log)
+    summary = f"livingmeta update: {prefix}{what_happened(session, Path(cfg['reports_dir']))}"
+    if fetch_failed:
+        _mark_fetch_failed(cfg, fetch_failed)
+    return UpdateOutcome(1 if fetch_failed else 0, summary, session.log)
+
+
+def _record_failure(cfg: dict, problem: str) -> None:
+    """A failure before the workflow ran (bad fetch settings): recorded so that `status` reports it."""
+    from livingmeta.living.session import now
+
+    try:
+        write_json(status_path(cfg), {"state": "failed", "command": "update", "finished": now(),
+                                      "problems": [problem]})
+    except OSError:
+        pass
+
+
+def _mark_fetch_failed(cfg: dict, failures: list[str]) -> None:
+    status = read_status(cfg)
+    status.update({"state": "fetch-failed", "problems": failures + list(status.get("problems") or [])})
+    write_json(status_path(cfg), status)
 
 
 def _maybe_fetch(cfg: dict, configfile: str | None) -> tuple[str, str | None]:
@@ -123,4 +130,7 @@ def _maybe_fetch(cfg: dict, configfile: str | None) -> tuple[str, str | None]:
         result = pubmed.fetch_pubmed(cfg["review_dir"], settings)
     except pubmed.FetchError as err:
         return f"PubMed fetch FAILED ({err})", str(err)
+    except Exception as err:  # noqa: BLE001 (a fetch bug must not stop the update nor leak its message)
+        failure = f"unexpected {type(err).__name__} in the PubMed fetch; nothing was written; please report it"
+        return f"PubMed fetch FAILED ({failure})", failure
     return f"PubMed: {result.written} new record(s)", None

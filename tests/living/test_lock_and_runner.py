@@ -1,3 +1,5 @@
+import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -28,7 +30,8 @@ def test_lock_is_exclusive_across_processes_and_released_on_exit(tmp_path):
     holder.wait()
     assert not lock.held_by_other()
     with lock:
-        assert path.read_text().startswith("pid ")
+        assert json.loads(path.read_text())["pid"] == os.getpid()
+        assert lock.previous["pid"] == holder.pid  # the last holder's record, for recovery
 
 
 def test_a_second_update_exits_at_once_with_status_0(tmp_path):
@@ -37,7 +40,7 @@ def test_a_second_update_exits_at_once_with_status_0(tmp_path):
     with UpdateLock(tmp_path / "results" / ".livingmeta" / "update.lock"):
         outcome = update(cfg, configfile=None)
     assert outcome.status == 0
-    assert "another update is running" in outcome.summary
+    assert "another run is in progress" in outcome.summary
 
 
 def test_problems_are_collected_once_each():
@@ -49,3 +52,37 @@ def test_problems_are_collected_once_each():
                                  "review/studies/b.yaml: study: duplicate id"]
     assert nothing_to_do("Nothing to be done (all requested files are present and up to date).")
     assert not nothing_to_do("Finished job 3.")
+
+
+def test_a_crash_inside_a_job_reaches_its_log_and_the_summary(tmp_path):
+    """An exception that is not a review-input error: the traceback goes to the job's log, one line with
+    the rule, the cause and the log to stderr, and the run's summary names it."""
+    log = tmp_path / "job.log"
+    script = textwrap.dedent(f"""
+        from types import SimpleNamespace
+        from livingmeta.scripting import run_job
+
+        def main(smk):
+            {{}}["missing key"]
+
+        run_job(SimpleNamespace(log=[{str(log)!r}], rule="screening"), main)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]
+    assert line.startswith("livingmeta: error: rule screening:") and "KeyError" in line and str(log) in line
+    assert "Traceback (most recent call last)" in log.read_text() and "missing key" in log.read_text()
+    from livingmeta.living.runner import failure_summary
+    assert failure_summary("Error in rule screening:\n" + proc.stderr) == [line[len("livingmeta: error: "):]]
+
+
+def test_a_job_that_died_without_a_message_is_named_with_its_log():
+    from livingmeta.living.runner import failure_summary, jobs_run
+
+    text = ("localrule report:\n    input: a\n\nrule pool:\n    output: b\n"
+            "Error in rule report:\n    message: None\n    jobid: 3\n    input: a\n"
+            "    log: results/logs/report/report.log (check log file(s) for error details)\n")
+    assert failure_summary(text) == ["rule report (log: results/logs/report/report.log) failed without a "
+                                     "message (killed, or out of memory?)"]
+    assert jobs_run(text) == ["report", "pool"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from livingmeta.config import load
+from livingmeta.living import session as session_module
 from livingmeta.living import update as update_module
+from livingmeta.living.runner import RunResult
 from tests.living.fake_eutils import FakeEutils, Status
 from tests.living.test_pubmed_cli import files, write_review
 
@@ -23,9 +25,9 @@ def workflow_runs(monkeypatch):
 
     def fake_run(cmd, **kwargs):
         calls.append(cmd)
-        return 0, "Nothing to be done (all requested files are present and up to date)."
+        return RunResult(0, "Nothing to be done (all requested files are present and up to date).")
 
-    monkeypatch.setattr(update_module, "run_snakemake", fake_run)
+    monkeypatch.setattr(session_module, "run_snakemake", fake_run)
     return calls
 
 
@@ -36,7 +38,7 @@ def test_update_fetches_new_pubmed_records_before_running(tmp_path, server, work
     assert outcome.status == 0, outcome.summary
     assert "PubMed:" in outcome.summary and "new record(s)" in outcome.summary
     assert any(name.endswith(".nbib") for name in files(config))
-    assert any("--unlock" in cmd for cmd in workflow_runs) and len(workflow_runs) == 2
+    assert len(workflow_runs) == 1 and not any("--unlock" in cmd for cmd in workflow_runs)  # no stale lock here
 
 
 def test_a_failed_fetch_is_reported_and_leaves_nothing(tmp_path, server, workflow_runs, monkeypatch):
@@ -48,7 +50,7 @@ def test_a_failed_fetch_is_reported_and_leaves_nothing(tmp_path, server, workflo
     assert outcome.status == 1
     assert "PubMed fetch FAILED" in outcome.summary
     assert files(config) == []  # no partial export
-    assert len(workflow_runs) == 2  # the workflow still ran on what the review folder holds
+    assert len(workflow_runs) == 1  # the workflow still ran on what the review folder holds
 
 
 def test_no_fetch_flag_skips_fetching(tmp_path, server, workflow_runs, monkeypatch):
