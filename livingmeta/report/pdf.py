@@ -10,8 +10,8 @@ per analysis and one per study in the appendix (each starts on a new page anyway
 rendered as a standalone document with the report's own ``<head>`` (same CSS) and without the
 page-margin texts, by worker processes forked from one that imported WeasyPrint (:class:`Renderer`); its
 PDF is cached under ``cache_dir``
-keyed by a hash of its HTML (and the WeasyPrint version), so an update re-renders only the parts whose
-HTML changed. What depends on the whole document is added when the parts are merged (pypdf):
+keyed by a hash of its HTML and of the renderer (:func:`renderer_identity`: WeasyPrint, pydyf, fontTools,
+the font subsetter), so an update re-renders only the parts whose HTML changed. What depends on the whole document is added when the parts are merged (pypdf):
 
 * the running header (title, version) and the "Illustrative data — do not cite" footer: a blank
   document of the same page size and ``@page`` rules, rendered by WeasyPrint with exactly those margin
@@ -24,14 +24,17 @@ HTML changed. What depends on the whole document is added when the parts are mer
 * links between parts (rewritten to a placeholder URL in the parts, turned back into internal links),
   named destinations for every anchor, and the bookmarks (outline) with WeasyPrint's heading levels.
 
-The output is deterministic: parts are rendered from the same HTML, metadata (creation date) comes from
-the HTML's ``dcterms.created`` (``generated_at``, fixed by ``SOURCE_DATE_EPOCH``), and the file identifier
-is a hash of the parts.
+The output is deterministic, and an incremental build is byte for byte the build from scratch of the same
+HTML: parts are rendered from the same HTML, the embedded font subsets carry a fixed date, not the time
+of rendering (:func:`fixed_font_dates`), metadata (creation date) comes from the HTML's ``dcterms.created``
+(``generated_at``, fixed by ``SOURCE_DATE_EPOCH``), and the file identifier is a hash of the parts.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -45,7 +48,7 @@ from livingmeta.jsonio import write_atomic
 
 PART_RE = re.compile(r"<!--pdf-part ([A-Za-z0-9_.:-]+)-->")
 CROSS_LINK = "https://livingmeta.invalid/part-link#"
-CACHE_FORMAT = "livingmeta-pdf-part-1"  # bump when the way parts are made changes
+CACHE_FORMAT = "livingmeta-pdf-part-2"  # bump when the way parts are made changes
 PX_TO_PT = 0.75
 TOC_SLOT_PX = 24  # room for the contents' page numbers (up to 3 digits), stamped when merging
 
@@ -321,15 +324,33 @@ def margins_html(split: Split) -> str:
 # rendering (in worker processes)
 
 
-def _weasyprint_version() -> str:
+HB_SUBSET_LIBRARIES = ("libharfbuzz-subset.so.0", "libharfbuzz-subset.0.dylib", "libharfbuzz-subset-0.dll")
+
+
+@functools.lru_cache(maxsize=None)
+def renderer_identity() -> str:
+    """What makes a part's PDF besides its HTML: the versions of WeasyPrint, pydyf (writes the PDF) and
+    fontTools (subsets the embedded fonts), and which subsetter WeasyPrint uses: HarfBuzz-Subset when its
+    library loads (as WeasyPrint loads it, by soname), else fontTools. A part cached by another renderer
+    would not be byte for byte the part rendered now, so the renderer is part of the cache key."""
+    import ctypes
     import importlib.metadata
 
-    return importlib.metadata.version("weasyprint")
+    versions = [f"{name} {importlib.metadata.version(name)}" for name in ("weasyprint", "pydyf", "fonttools")]
+    subsetter = "fonttools"
+    for name in HB_SUBSET_LIBRARIES:
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        subsetter = "harfbuzz-subset"
+        break
+    return "; ".join(versions + [f"subsetter {subsetter}"])
 
 
 def part_key(html: str) -> str:
     h = hashlib.sha256()
-    for piece in (CACHE_FORMAT, _weasyprint_version(), html):
+    for piece in (CACHE_FORMAT, renderer_identity(), html):
         h.update(piece.encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()[:32]
@@ -350,10 +371,40 @@ def render_part(html: str, pdf_path: str, meta_path: str) -> dict:
             bookmarks.append([level, label, i, x, y])
     meta = {"pages": len(document.pages), "anchors": anchors, "bookmarks": bookmarks,
             "height": document.pages[0].height if document.pages else 0}
-    write_atomic(Path(pdf_path), document.write_pdf)
+    with fixed_font_dates():
+        write_atomic(Path(pdf_path), document.write_pdf)
     write_atomic(Path(meta_path), lambda tmp: Path(tmp).write_text(json.dumps(meta, sort_keys=True),
                                                                    encoding="utf-8"))
     return meta
+
+
+# The date written into each embedded font subset (see fixed_font_dates): 1970-01-01T00:00:00Z.
+FONT_DATE_EPOCH = "0"
+
+
+@contextlib.contextmanager
+def fixed_font_dates():
+    """Within: the fonts that WeasyPrint embeds carry the fixed date ``FONT_DATE_EPOCH``, not the time of
+    rendering.
+
+    Without HarfBuzz-Subset (>= 4.1), WeasyPrint subsets fonts with fontTools, whose ``TTFont.save``
+    recomputes the ``modified`` field of each subset's ``head`` table (and so its ``checkSumAdjustment``):
+    by default the current time, to the second. A part cached yesterday and the same part rendered now
+    then differ in their fonts' bytes, and an incremental PDF was not the PDF built from scratch of the
+    same HTML. fontTools takes that date from ``SOURCE_DATE_EPOCH`` when it is set (reproducible-builds.org
+    spec, fontTools.misc.timeTools.timestampNow); the report's own ``SOURCE_DATE_EPOCH`` is no use here,
+    since it is the version's date and changes with every version while a cached part is kept. So the
+    variable is set to a constant while the PDF is written, then restored (the PDF's own dates come from
+    the HTML's metadata, not from it). HarfBuzz-Subset keeps the font's own date: the same either way."""
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = FONT_DATE_EPOCH
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
 
 
 def _render_job(args: tuple[str, str, str]) -> dict:

@@ -2,6 +2,7 @@
 report (module scope, a few seconds) checked for page numbers, contents, links, bookmarks and reuse."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -171,6 +172,38 @@ def test_only_changed_sections_are_rendered_again(built, report_html):
     # an incremental build is byte for byte the build from scratch of the same HTML
     pdf.build_pdf(changed, folder / "scratch.pdf", cache_dir=folder / "scratch_cache", workers=2)
     assert (folder / "scratch.pdf").read_bytes() == (folder / "changed.pdf").read_bytes()
+
+
+def test_a_part_does_not_depend_on_when_it_is_rendered(tmp_path, monkeypatch):
+    """A cached part and the same part rendered later are the same bytes. Without HarfBuzz-Subset,
+    WeasyPrint subsets the fonts with fontTools, which dated each subset (head.modified) with the time of
+    rendering, or with SOURCE_DATE_EPOCH (the version's date, a new one each version): two renderings a
+    second apart, or of two versions, differed in their fonts."""
+    import io
+
+    from fontTools.misc.timeTools import timestampSinceEpoch
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    html = ('<!DOCTYPE html><html><head><style>body { font-family: "Liberation Sans", Arial; }</style></head>'
+            '<body><p>Disc height index, <b>4 weeks</b> <i>(k = 4)</i></p></body></html>')
+    renders = []
+    for epoch in ("1795240800", "1795327200", None):  # the 2026-11-21 and 2026-11-22 versions, the clock
+        if epoch is None:
+            monkeypatch.delenv("SOURCE_DATE_EPOCH")
+        else:
+            monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        pdf.render_part(html, str(tmp_path / f"{epoch}.pdf"), str(tmp_path / f"{epoch}.json"))
+        assert os.environ.get("SOURCE_DATE_EPOCH") == epoch  # restored (or unset again) for the rest of the job
+        renders.append((tmp_path / f"{epoch}.pdf").read_bytes())
+    reader = PdfReader(io.BytesIO(renders[0]))
+    files = [page["/Resources"]["/Font"][name]["/DescendantFonts"][0]["/FontDescriptor"]["/FontFile2"]
+             for page in reader.pages for name in page["/Resources"]["/Font"]]
+    fonts = [TTFont(io.BytesIO(file.get_object().get_data())) for file in files]
+    assert len(fonts) >= 2  # regular, bold, italic (subsets)
+    if "subsetter fonttools" in pdf.renderer_identity():  # HarfBuzz-Subset keeps each font's own date
+        assert {f["head"].modified for f in fonts} == {timestampSinceEpoch(int(pdf.FONT_DATE_EPOCH))}
+    assert renders[1] == renders[0] and renders[2] == renders[0]
 
 
 def test_a_new_version_renders_only_the_front_matter_and_the_margins_again(built, report_html):
