@@ -219,7 +219,7 @@ _HTML_NAMED = {"&": ("amp",), "<": ("lt",), ">": ("gt",), '"': ("quot",), "'": (
 def _char_forms(char: str) -> str:
     """A regex matching ``char`` or any escape of it a server might use."""
     code = ord(char)
-    forms = [re.escape(char)]
+    forms = []  # the escapes first, the character itself last: "&" must not stop a match at "&#38;"
     utf8 = char.encode("utf-8")
     forms.append("".join(f"%{b:02x}" for b in utf8))             # URL-encoded
     forms.append("".join(f"%25{b:02x}" for b in utf8))           # ... twice
@@ -236,6 +236,7 @@ def _char_forms(char: str) -> str:
         forms.append(re.escape("\\" + char))
     if char == " ":
         forms.append(re.escape("+"))
+    forms.append(re.escape(char))
     return "(?:" + "|".join(forms) + ")"
 
 
@@ -439,6 +440,7 @@ class EutilsClient:
             self.requests += 1
             log.debug("%s: request %d (attempt %d of %d)", name, self.requests, attempt + 1, attempts)
             retry_after = None
+            last_detail = None
             try:
                 req = urllib.request.Request(url, data=body, headers=headers, method="POST")
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
@@ -451,6 +453,7 @@ class EutilsClient:
                     raise FetchError(f"{name}: the server answered HTTP {status} {detail}; nothing was written. "
                                      "Check the query and settings (fetch.pubmed in the config).") from None
                 problem = f"HTTP {status}"
+                last_detail = f"{problem}: {detail}" if detail else problem
                 retry_after = self._retry_after(err.headers.get("Retry-After") if err.headers else None)
             except (TimeoutError, socket.timeout):
                 problem = f"no answer within {self.timeout:g} s"
@@ -472,7 +475,8 @@ class EutilsClient:
                 raise FetchError(f"{name}: request failed ({err.__class__.__name__}: "
                                  f"{server_text(str(err), 120)}); nothing was written. Check the network and fetch.pubmed.base_url.") from None
             if attempt + 1 >= attempts:
-                raise FetchError(f"{name}: gave up after {attempts} attempts (last: {problem}); nothing was written. "
+                raise FetchError(f"{name}: gave up after {attempts} attempts (last: {last_detail or problem}); "
+                                 "nothing was written. "
                                  "Run the fetch again later.")
             delay = self.backoff(attempt)
             if retry_after is not None:
