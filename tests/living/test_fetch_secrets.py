@@ -111,7 +111,7 @@ def esearch_body(**changes) -> str:
 ALL = " ".join(key_forms("x"))  # every form at once
 SCENARIOS = {
     # name: (endpoint faults, fetch succeeds?)
-    "200 error body": ({"esearch": [Echo('{"error":"API key invalid","api-key":"@RAW@","also":"' + ALL + '"}')]},
+    "200 error body": ({"esearch": [Echo('{"error":"API key invalid: @RAW@ (' + ALL + ')","api-key":"@RAW@"}')]},
                        False),
     "400 error body": ({"esearch": [Echo('{"error":"Invalid api_key=@URL@ (@PARTIAL@)"}', code=400)]}, False),
     "404 html page": ({"efetch": [Echo("<html><head><title>Not found: key @RAW@</title></head><body>@HTML@ "
