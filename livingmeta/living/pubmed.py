@@ -315,8 +315,8 @@ def server_text(value: Any, limit: int = 200) -> str:
     if not isinstance(value, str):
         try:
             value = json.dumps(value, ensure_ascii=False, default=str)
-        except (TypeError, ValueError, RecursionError):
-            value = repr(value)
+        except (TypeError, ValueError, RecursionError):  # e.g. nested too deep to show
+            value = f"(a {type(value).__name__} that cannot be shown)"
     return one_line(redact(value), limit)
 
 
@@ -539,11 +539,17 @@ def _body_text(text: str) -> str:
     return text
 
 
+def _head(text: str) -> str:
+    """The start of a long body, to describe it (cut far from what is shown, with the tail dropped, where
+    a piece of an echoed secret could be)."""
+    return text if len(text) <= _ERROR_BODY_LIMIT else text[:_ERROR_BODY_LIMIT - 1024]
+
+
 def _describe(text: str) -> str:
     """A short description of a body that is not what was expected."""
     if not text.strip():
         return "the body is empty"
-    return f"it begins {server_text(_body_text(text), 120)!r}"
+    return f"it begins {server_text(_body_text(_head(text)), 120)!r}"
 
 
 def _whole_number(value: Any) -> int | None:
@@ -562,11 +568,13 @@ def _json_kind(value: Any) -> str:
             int: "number", float: "number"}.get(type(value), type(value).__name__)
 
 
-def _server_messages(block: Any) -> list[str]:
+def _server_messages(*blocks: Any) -> list[str]:
     """ESearch's ``errorlist`` / ``warninglist`` as one-line messages ``kind: text``, whatever their shape
-    (normally an object of lists; also accepted: a list, a string, nested values)."""
+    (normally an object of lists; also accepted: a list, a string, nested values); at most MAX_WARNINGS,
+    then how many more there were."""
     out: list[str] = []
-    stack: list[tuple[Any, str, int]] = [(block, "", 0)]
+    more = 0
+    stack: list[tuple[Any, str, int]] = [(block, "", 0) for block in reversed(blocks)]
     while stack:
         value, kind, depth = stack.pop()
         if value is None or value == "" or (isinstance(value, (dict, list)) and not value):
@@ -575,9 +583,13 @@ def _server_messages(block: Any) -> list[str]:
             stack.extend((v, f"{kind}.{k}" if kind else str(k), depth + 1) for k, v in reversed(value.items()))
         elif isinstance(value, list) and depth < 4:
             stack.extend((v, kind, depth + 1) for v in reversed(value))
+        elif len(out) >= MAX_WARNINGS:
+            more += 1
         else:
             text = server_text(value, 500)
             out.append(f"{server_text(kind, 60)}: {text}" if kind else text)
+    if more:
+        out.append(f"... and {more} more message(s)")
     return out
 
 
@@ -642,9 +654,7 @@ def _read_esearch(data: Any, history: bool) -> SearchResult:
         raise FetchError(f"esearch: the response's 'querykey' is not a number (malformed); {_AGAIN}.")
     if history and count and not (webenv and query_key is not None):
         raise FetchError(f"esearch: the response has no history (WebEnv/query_key); {_AGAIN}.")
-    warnings = _server_messages(result.get("errorlist")) + _server_messages(result.get("warninglist"))
-    if len(warnings) > MAX_WARNINGS:
-        warnings = warnings[:MAX_WARNINGS] + [f"... and {len(warnings) - MAX_WARNINGS} more message(s)"]
+    warnings = _server_messages(result.get("errorlist"), result.get("warninglist"))
     translation = result.get("querytranslation")
     if translation is None:
         translation = ""
