@@ -4,7 +4,8 @@ record beside it (query, [crdt] window, counts: PRISMA-S).
 
 Settings come from ``search.pubmed`` in the review's ``review.yaml`` and ``fetch.pubmed`` in the config
 (see docs/operations.md). The API key is read from the environment variable named by
-``fetch.pubmed.api_key_env`` (default ``NCBI_API_KEY``) and is never printed.
+``fetch.pubmed.api_key_env`` (default ``NCBI_API_KEY``) and is never printed: every line this command
+prints goes through :func:`livingmeta.living.pubmed.redact`, whatever the server sent.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from livingmeta.errors import ReviewInputError
-from livingmeta.living.pubmed import FetchError, fetch_pubmed, pubmed_settings
+from livingmeta.living.pubmed import FetchError, RedactFilter, fetch_pubmed, pubmed_settings, redact
 
 ERROR_PREFIX = "livingmeta: error: "
 SOURCES = ("pubmed",)
@@ -70,6 +71,7 @@ class _Handler(logging.StreamHandler):
         super().__init__(sys.stderr)
         self.setFormatter(logging.Formatter("livingmeta: %(message)s"))
         self.setLevel(logging.WARNING)
+        self.addFilter(RedactFilter())
 
 
 def run(args) -> int:
@@ -85,7 +87,7 @@ def run(args) -> int:
         result = fetch_pubmed(review_dir, settings, since=args.since, until=args.until, dry_run=args.dry_run)
     except (ReviewInputError, FetchError) as err:
         message = err.format() if isinstance(err, ReviewInputError) else str(err)
-        for line in message.splitlines():
+        for line in redact(message).splitlines():  # FetchError is redacted already; this is the last guard
             print(ERROR_PREFIX + line, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -93,5 +95,5 @@ def run(args) -> int:
         return 130
     finally:
         logger.removeHandler(handler)
-    print(result.summary())
+    print(redact(result.summary()))
     return 0

@@ -17,17 +17,23 @@ Why ``[crdt]``: the Entrez date ``[edat]`` of a record added to PubMed late is s
 so an ``[edat]`` window that has already passed never sees it; the creation date is when it was added.
 
 Politeness and robustness: at most 3 requests per second (10 with an API key), retries with exponential
-backoff and jitter on timeouts, dropped connections, HTTP 429 (honouring ``Retry-After``) and 5xx. A
-truncated or malformed response (an ``ERROR`` in the ESearch JSON, invalid JSON, EFetch returning other
-records or fewer than asked for) aborts the fetch. Everything is written to hidden temporary files that are
-renamed only when the whole fetch succeeded, so a failure never leaves a partial export behind.
+backoff and jitter on timeouts, dropped connections, HTTP 429 (honouring ``Retry-After``) and 5xx. Any
+other answer that is not what was asked for aborts the fetch with one clear FetchError, never a traceback:
+ESearch JSON of any wrong shape (:func:`parse_esearch`), EFetch text that is not complete MEDLINE
+(:func:`parse_efetch`; every record is checked by :func:`medline_record_problem`), EFetch returning other
+records or fewer than asked for. Everything is written to hidden temporary files that are renamed only when
+the whole fetch succeeded, so a failure never leaves a partial export behind.
 
-The API key is read from an environment variable (``NCBI_API_KEY`` unless configured otherwise), is sent in
-the body of POST requests (never in a URL), and never appears in logs, messages or the search record.
+The API key is read from an environment variable (``NCBI_API_KEY`` unless configured otherwise) and is
+sent in the body of POST requests (never in a URL). It and the e-mail address are registered with
+:func:`redact`, which every string leaving the fetcher goes through (errors, log records, warnings, the
+search record, the command's output), so they appear in none of them whatever the server echoes; an EFetch
+body that holds the key is refused.
 """
 
 from __future__ import annotations
 
+import html
 import http.client
 import json
 import logging
@@ -88,8 +94,13 @@ _STEM = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:_(\d{2}))?$")
 class FetchError(Exception):
     """A fetch that could not be completed (network, server or response problem); nothing was written.
 
-    ``str(err)`` is one line that says what happened and what to do.
+    ``str(err)`` is one line that says what happened and what to do. The message is passed through
+    :func:`redact` when the error is made, so no registered secret (the API key, the e-mail address)
+    can leave the fetcher in an error, whatever the server sent.
     """
+
+    def __init__(self, message: str):
+        super().__init__(one_line(redact(str(message))))
 
 
 # --------------------------------------------------------------------------------------------- settings
@@ -186,34 +197,141 @@ def pubmed_enabled(settings: Mapping) -> bool:
 # --------------------------------------------------------------------------------------------- client
 
 
-def _redact(text: str, secret: str | None) -> str:
-    if secret:
-        text = text.replace(secret, "***")
-        quoted = urllib.parse.quote_plus(secret)
-        if quoted != secret:
-            text = text.replace(quoted, "***")
+# Redaction. Every string that leaves the fetcher (FetchError messages, log records, the search record
+# written to YAML, the result's warnings, the lines the command prints) goes through redact(), which
+# replaces every registered secret by "***". A server may echo a secret in any form, so each character of
+# a secret may appear as itself or in any of the escapes a server, a proxy or a JSON/HTML/URL encoder may
+# use for it (percent-encoded, also twice; JSON \uXXXX and \/; HTML numeric and named entities; '+' for a
+# space), in any mix ("partially quoted") and in any letter case. For the API key, any run of at least
+# PARTIAL_MIN (or a third of the key, if longer) consecutive characters of it is redacted too, so that
+# a key cut short by the server (or by a length limit) does not leak its remaining part. The e-mail address
+# is redacted only whole (its parts are ordinary words); it stays in MEDLINE records, where it may be an
+# author's own address.
+
+REDACTED = "***"
+PARTIAL_MIN = 8
+_SECRET_KEYS: set[str] = set()     # redacted whole and in runs of consecutive characters
+_PRIVATE_TEXTS: set[str] = set()   # redacted whole only
+_PATTERN_CACHE: dict[tuple, re.Pattern | None] = {}
+_HTML_NAMED = {"&": ("amp",), "<": ("lt",), ">": ("gt",), '"': ("quot",), "'": ("apos", "#39")}
+
+
+def _char_forms(char: str) -> str:
+    """A regex matching ``char`` or any escape of it a server might use."""
+    code = ord(char)
+    forms = []  # the escapes first, the character itself last: "&" must not stop a match at "&#38;"
+    utf8 = char.encode("utf-8")
+    forms.append("".join(f"%{b:02x}" for b in utf8))             # URL-encoded
+    forms.append("".join(f"%25{b:02x}" for b in utf8))           # ... twice
+    if code < 0x10000:
+        forms.append(re.escape(f"\\u{code:04x}"))                 # JSON
+    if code < 0x100:
+        forms.append(re.escape(f"\\x{code:02x}"))                 # Python repr of bytes
+    forms.append(f"&#0*{code};")                                  # HTML numeric entities
+    forms.append(f"&#x0*{code:x};")
+    forms.extend(f"&{name};" for name in _HTML_NAMED.get(char, ()))
+    if char == "/":
+        forms.append(re.escape("\\/"))
+    if char in "\"\\":
+        forms.append(re.escape("\\" + char))
+    if char == " ":
+        forms.append(re.escape("+"))
+    forms.append(re.escape(char))
+    return "(?:" + "|".join(forms) + ")"
+
+
+def _secret_regex(secret: str, partial: bool) -> str:
+    chars = [_char_forms(c) for c in secret]
+    shortest = max(PARTIAL_MIN, -(-len(secret) // 3)) if partial else len(secret)
+    if shortest >= len(secret):
+        return "".join(chars)
+    alternatives = []
+    for start in range(len(secret) - shortest + 1):
+        tail = ""
+        for form in reversed(chars[start + shortest:]):  # the rest of the key, as far as it goes
+            tail = f"(?:{form}{tail})?"
+        alternatives.append("".join(chars[start:start + shortest]) + tail)
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def _secrets_pattern(partial: bool = True) -> re.Pattern | None:
+    key = (frozenset(_SECRET_KEYS), frozenset(_PRIVATE_TEXTS), partial)
+    if key not in _PATTERN_CACHE:
+        parts = [(s, True) for s in _SECRET_KEYS] + [(s, False) for s in _PRIVATE_TEXTS - _SECRET_KEYS]
+        parts.sort(key=lambda item: -len(item[0]))  # longest first: a secret containing another wins
+        regexes = [_secret_regex(s, p and partial) for s, p in parts]
+        _PATTERN_CACHE[key] = re.compile("|".join(regexes), re.IGNORECASE) if regexes else None
+    return _PATTERN_CACHE[key]
+
+
+def register_secret(value: str | None, *, partial: bool = True) -> None:
+    """Redact ``value`` from everything the fetcher outputs from now on (``partial``: also runs of its
+    characters; give False for values whose parts are ordinary words, such as an e-mail address)."""
+    if value and value.strip():
+        (_SECRET_KEYS if partial else _PRIVATE_TEXTS).add(value.strip())
+
+
+def redact(value: Any) -> Any:
+    """``value`` with every registered secret replaced by ``***``: a string, or every string in a
+    (nested) dict / list / tuple; other values are returned as they are."""
+    pattern = _secrets_pattern()
+    if pattern is None:
+        return value
+    return _redact_with(value, pattern)
+
+
+def _redact_with(value: Any, pattern: re.Pattern) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(REDACTED, value)
+    if isinstance(value, dict):
+        return {_redact_with(k, pattern): _redact_with(v, pattern) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_redact_with(v, pattern) for v in value)
+    return value
+
+
+def contains_secret(text: str) -> bool:
+    """Whether ``text`` holds a whole registered API key, in any escaped form (used on EFetch bodies,
+    where runs of a key's characters are not searched: a large text may hold them by chance)."""
+    key = ("whole", frozenset(_SECRET_KEYS))
+    if key not in _PATTERN_CACHE:
+        regexes = [_secret_regex(s, False) for s in sorted(_SECRET_KEYS, key=len, reverse=True)]
+        _PATTERN_CACHE[key] = re.compile("|".join(regexes), re.IGNORECASE) if regexes else None
+    pattern = _PATTERN_CACHE[key]
+    return bool(pattern and pattern.search(text))
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """``text`` on one line (every run of white space and control characters made one space), cut to
+    ``limit`` characters with an ellipsis. Redact before cutting, so that no part of a secret is left."""
+    text = " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", text).split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
     return text
 
 
-class _RedactFilter(logging.Filter):
-    """Last line of defence: scrub the API key from any record of this module's logger."""
+def server_text(value: Any, limit: int = 200) -> str:
+    """Text a server sent, made safe to show: redacted, on one line, at most ``limit`` characters."""
+    if not isinstance(value, str):
+        try:
+            value = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError, RecursionError):  # e.g. nested too deep to show
+            value = f"(a {type(value).__name__} that cannot be shown)"
+    return one_line(redact(value), limit)
 
-    def __init__(self):
-        super().__init__()
-        self.secrets: set[str] = set()
+
+class RedactFilter(logging.Filter):
+    """Scrub the registered secrets from any record of this module's logger."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            clean = message
-            for secret in self.secrets:
-                clean = _redact(clean, secret)
-            if clean != message:
-                record.msg, record.args = clean, ()
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
         return True
 
 
-_REDACT = _RedactFilter()
+_REDACT = RedactFilter()
 log.addFilter(_REDACT)
 
 
@@ -254,8 +372,8 @@ class EutilsClient:
         self._clock, self._sleep, self._rng = clock, sleep, rng
         self._next_allowed: float | None = None
         self.requests = 0
-        if self.api_key:
-            _REDACT.secrets.add(self.api_key)
+        register_secret(self.api_key)
+        register_secret(self.email, partial=False)
 
     @classmethod
     def from_settings(cls, settings: Mapping, *, environ: Mapping | None = None, **overrides) -> "EutilsClient":
@@ -322,6 +440,7 @@ class EutilsClient:
             self.requests += 1
             log.debug("%s: request %d (attempt %d of %d)", name, self.requests, attempt + 1, attempts)
             retry_after = None
+            last_detail = None
             try:
                 req = urllib.request.Request(url, data=body, headers=headers, method="POST")
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
@@ -334,6 +453,7 @@ class EutilsClient:
                     raise FetchError(f"{name}: the server answered HTTP {status} {detail}; nothing was written. "
                                      "Check the query and settings (fetch.pubmed in the config).") from None
                 problem = f"HTTP {status}"
+                last_detail = f"{problem}: {detail}" if detail else problem
                 retry_after = self._retry_after(err.headers.get("Retry-After") if err.headers else None)
             except (TimeoutError, socket.timeout):
                 problem = f"no answer within {self.timeout:g} s"
@@ -345,7 +465,7 @@ class EutilsClient:
                     problem = f"connection failed ({reason.__class__.__name__})"
                 else:
                     raise FetchError(f"{name}: cannot reach {self._safe_host()} "
-                                     f"({_redact(str(reason), self.api_key)}); nothing was written. "
+                                     f"({server_text(str(reason), 120)}); nothing was written. "
                                      "Check the network and fetch.pubmed.base_url.") from None
             except http.client.IncompleteRead as err:
                 problem = f"truncated response ({len(err.partial)} bytes received)"
@@ -353,9 +473,10 @@ class EutilsClient:
                 problem = f"connection dropped ({err.__class__.__name__})"
             except OSError as err:  # e.g. a TLS failure: not worth retrying
                 raise FetchError(f"{name}: request failed ({err.__class__.__name__}: "
-                                 f"{_redact(str(err), self.api_key)}); nothing was written.") from None
+                                 f"{server_text(str(err), 120)}); nothing was written. Check the network and fetch.pubmed.base_url.") from None
             if attempt + 1 >= attempts:
-                raise FetchError(f"{name}: gave up after {attempts} attempts (last: {problem}); nothing was written. "
+                raise FetchError(f"{name}: gave up after {attempts} attempts (last: {last_detail or problem}); "
+                                 "nothing was written. "
                                  "Run the fetch again later.")
             delay = self.backoff(attempt)
             if retry_after is not None:
@@ -369,12 +490,15 @@ class EutilsClient:
 
     def _error_detail(self, err: urllib.error.HTTPError) -> str:
         try:
-            text = err.read(500).decode("utf-8", "replace")
+            raw = err.read(_ERROR_BODY_LIMIT + 1)
         except Exception:  # noqa: BLE001 - the detail is best effort
-            text = ""
-        text = " ".join(text.split())[:200]
+            raw = b""
+        text = raw.decode("utf-8", "replace")
+        if len(raw) > _ERROR_BODY_LIMIT:  # cut here: drop the tail, where a piece of an echoed secret could be
+            text = text[:-1024]
         reason = err.reason if isinstance(err.reason, str) else ""
-        return _redact(f"{reason}: {text}" if text else reason, self.api_key).strip(": ")
+        body = _body_text(text)
+        return server_text(f"{reason}: {body}" if body else reason).strip(": ")
 
     def _safe_host(self) -> str:
         return urllib.parse.urlsplit(self.base_url).netloc
@@ -384,76 +508,264 @@ class EutilsClient:
     def esearch(self, term: str, *, retmax: int, history: bool = True, db: str = "pubmed") -> SearchResult:
         raw = self.request("esearch.fcgi", {"db": db, "term": term, "retmode": "json", "retmax": retmax,
                                             "usehistory": "y" if history else None})
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise FetchError("esearch: the response is not valid JSON (truncated or malformed); nothing was "
-                             "written. Run the fetch again later.") from None
-        if not isinstance(data, dict):
-            raise FetchError("esearch: unexpected response (not a JSON object); nothing was written.")
-        if data.get("error"):
-            raise FetchError(f"esearch: the server reported an error: {_redact(str(data['error']), self.api_key)}; "
-                             "nothing was written.")
-        result = data.get("esearchresult")
-        if not isinstance(result, dict):
-            raise FetchError("esearch: the response has no 'esearchresult' (truncated or malformed); nothing was "
-                             "written. Run the fetch again later.")
-        if result.get("ERROR"):
-            raise FetchError(f"esearch: PubMed reported an error: {_redact(str(result['ERROR']), self.api_key)}; "
-                             "nothing was written. Check the saved query.")
-        try:
-            count = int(result["count"])
-            ids = [str(int(i)) for i in result.get("idlist") or []]
-        except (KeyError, TypeError, ValueError):
-            raise FetchError("esearch: the response has no valid 'count' or 'idlist'; nothing was written.") from None
-        webenv, query_key = result.get("webenv"), result.get("querykey")
-        if history and count and not (webenv and query_key):
-            raise FetchError("esearch: the response has no history (WebEnv/query_key); nothing was written. "
-                             "Run the fetch again later.")
-        warnings = []
-        for block in ("errorlist", "warninglist"):
-            for kind, items in (result.get(block) or {}).items():
-                for item in items or []:
-                    if item:
-                        warnings.append(f"{kind}: {item}")
-        return SearchResult(count, webenv, str(query_key) if query_key else None, ids,
-                            str(result.get("querytranslation") or ""), warnings)
+        return parse_esearch(raw, history=history)
 
     def efetch_medline(self, webenv: str, query_key: str, retstart: int, retmax: int,
                        db: str = "pubmed") -> list[str]:
-        """One batch of records from the history server, as MEDLINE text records (without blank lines)."""
+        """One batch of records from the history server, as complete MEDLINE text records (without blank
+        lines); see :func:`parse_efetch`."""
         raw = self.request("efetch.fcgi", {"db": db, "WebEnv": webenv, "query_key": query_key,
                                            "retstart": retstart, "retmax": retmax,
                                            "rettype": "medline", "retmode": "text"})
-        where = f"efetch (records {retstart + 1}-{retstart + retmax})"
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise FetchError(f"{where}: the response is not UTF-8 text (malformed); nothing was written.") from None
-        return split_medline(text, where=where)
+        return parse_efetch(raw, where=f"efetch (records {retstart + 1}-{retstart + retmax})")
+
+
+# --------------------------------------------------------------------------------------------- responses
+
+_ERROR_BODY_LIMIT = 65536   # bytes of an HTTP error body read to describe it
+MAX_WARNINGS = 50           # ESearch messages kept in the search record
+_AGAIN = "nothing was written. Run the fetch again later"
+_WHOLE = re.compile(r"\s*\d{1,15}\s*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _body_text(text: str) -> str:
+    """What a server's body says, for a message: an HTML page reduced to its title or its text."""
+    if re.search(r"<\s*(?:!doctype\s+html|html|head|body|title)\b", text[:4096], re.IGNORECASE):
+        text = redact(text)
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        shown = title.group(1) if title and title.group(1).strip() else re.sub(r"<[^>]*>", " ", text)
+        return "an HTML page: " + html.unescape(shown)
+    return text
+
+
+def _head(text: str) -> str:
+    """The start of a long body, to describe it (cut far from what is shown, with the tail dropped, where
+    a piece of an echoed secret could be)."""
+    return text if len(text) <= _ERROR_BODY_LIMIT else text[:_ERROR_BODY_LIMIT - 1024]
+
+
+def _describe(text: str) -> str:
+    """A short description of a body that is not what was expected."""
+    if not text.strip():
+        return "the body is empty"
+    return f"it begins {server_text(_body_text(_head(text)), 120)!r}"
+
+
+def _whole_number(value: Any) -> int | None:
+    """A JSON count or id: an int (not a bool) or a string of digits; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and _WHOLE.fullmatch(value):
+        return int(value)
+    return None
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "true/false", type(None): "null",
+            int: "number", float: "number"}.get(type(value), type(value).__name__)
+
+
+def _server_messages(*blocks: Any) -> list[str]:
+    """ESearch's ``errorlist`` / ``warninglist`` as one-line messages ``kind: text``, whatever their shape
+    (normally an object of lists; also accepted: a list, a string, nested values); at most MAX_WARNINGS,
+    then how many more there were."""
+    out: list[str] = []
+    more = 0
+    stack: list[tuple[Any, str, int]] = [(block, "", 0) for block in reversed(blocks)]
+    while stack:
+        value, kind, depth = stack.pop()
+        if value is None or value == "" or (isinstance(value, (dict, list)) and not value):
+            continue
+        if isinstance(value, dict) and depth < 4:
+            stack.extend((v, f"{kind}.{k}" if kind else str(k), depth + 1) for k, v in reversed(value.items()))
+        elif isinstance(value, list) and depth < 4:
+            stack.extend((v, kind, depth + 1) for v in reversed(value))
+        elif len(out) >= MAX_WARNINGS:
+            more += 1
+        else:
+            text = server_text(value, 500)
+            out.append(f"{server_text(kind, 60)}: {text}" if kind else text)
+    if more:
+        out.append(f"... and {more} more message(s)")
+    return out
+
+
+def parse_esearch(raw: bytes, *, history: bool = True) -> SearchResult:
+    """The ESearch JSON answer (``retmode=json``) checked and read. Raises FetchError (one line, what to do)
+    for any answer that is not a complete, well-formed ESearch result: not UTF-8, not JSON (e.g. an HTML
+    error page), not an object, an ``error``/``ERROR`` reported, a missing or mistyped ``count``, ``idlist``,
+    ``webenv`` or ``querykey``. ``errorlist``/``warninglist`` of any shape become warnings."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise FetchError(f"esearch: the response is not UTF-8 text (invalid byte at offset {err.start}); "
+                         f"{_AGAIN}.") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise FetchError(f"esearch: the response is not valid JSON ({_describe(text)}); {_AGAIN}.") from None
+    try:
+        return _read_esearch(data, history)
+    except FetchError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as err:
+        raise FetchError(f"esearch: the response has an unexpected structure ({err.__class__.__name__}); "
+                         f"{_AGAIN}.") from None
+
+
+def _read_esearch(data: Any, history: bool) -> SearchResult:
+    if not isinstance(data, dict):
+        raise FetchError(f"esearch: the response is a JSON {_json_kind(data)}, not an object (malformed); "
+                         f"{_AGAIN}.")
+    if data.get("error"):  # e.g. NCBI's answer to an invalid API key or too many requests
+        raise FetchError(f"esearch: the server reported an error: {server_text(data['error'])}; nothing was "
+                         "written. Run the fetch again later; if it persists, check the API key and fetch.pubmed.")
+    result = data.get("esearchresult")
+    if not isinstance(result, dict):
+        raise FetchError(f"esearch: the response has no 'esearchresult' object (truncated or malformed); "
+                         f"{_AGAIN}.")
+    if result.get("ERROR"):
+        raise FetchError(f"esearch: PubMed reported an error: {server_text(result['ERROR'])}; "
+                         "nothing was written. Check the saved query.")
+    count = _whole_number(result.get("count"))
+    if count is None:
+        raise FetchError(f"esearch: the response has no valid 'count' (got {server_text(result.get('count'), 40)}); "
+                         f"{_AGAIN}.")
+    idlist = result.get("idlist")
+    if idlist is None:
+        idlist = []
+    if not isinstance(idlist, list):
+        raise FetchError(f"esearch: the response's 'idlist' is a JSON {_json_kind(idlist)}, not a list (malformed); "
+                         f"{_AGAIN}.")
+    ids = []
+    for item in idlist:
+        pmid = _whole_number(item)
+        if not pmid:
+            raise FetchError(f"esearch: the response's 'idlist' holds {server_text(item, 40)}, not a PMID "
+                             f"(malformed); {_AGAIN}.")
+        ids.append(str(pmid))
+    webenv, query_key = result.get("webenv"), result.get("querykey")
+    if webenv is not None and not (isinstance(webenv, str) and webenv.strip() and len(webenv) < 1000):
+        raise FetchError(f"esearch: the response's 'webenv' is not a history key (malformed); {_AGAIN}.")
+    if query_key is not None and _whole_number(query_key) is None:
+        raise FetchError(f"esearch: the response's 'querykey' is not a number (malformed); {_AGAIN}.")
+    if history and count and not (webenv and query_key is not None):
+        raise FetchError(f"esearch: the response has no history (WebEnv/query_key); {_AGAIN}.")
+    warnings = _server_messages(result.get("errorlist"), result.get("warninglist"))
+    translation = result.get("querytranslation")
+    if translation is None:
+        translation = ""
+    elif not isinstance(translation, str):
+        translation = server_text(translation, 2000)
+    return SearchResult(count, webenv.strip() if webenv else None,
+                        str(_whole_number(query_key)) if query_key is not None else None, ids,
+                        redact(translation), warnings)
+
+
+def parse_efetch(raw: bytes, *, where: str = "efetch") -> list[str]:
+    """An EFetch answer (``rettype=medline&retmode=text``) as a list of complete MEDLINE records.
+    Raises FetchError for a body that is not UTF-8, that holds the API key (not genuine PubMed data:
+    echoed by a server or proxy) or that is not complete MEDLINE text (see :func:`split_medline`)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise FetchError(f"{where}: the response is not UTF-8 text (invalid byte at offset {err.start}); "
+                         f"{_AGAIN}.") from None
+    if contains_secret(text):
+        raise FetchError(f"{where}: the response contains the API key (echoed by the server or a proxy), so it is "
+                         "not genuine PubMed data; nothing was written. Run the fetch again later; if it happens "
+                         "again, check fetch.pubmed.base_url.")
+    return split_medline(text, where=where)
 
 
 def split_medline(text: str, *, where: str = "MEDLINE text") -> list[str]:
-    """Split MEDLINE text into records (each starting ``PMID- ``). Raises FetchError on anything that is
-    not a complete MEDLINE response (an error message, a record cut short)."""
+    """Split MEDLINE text into records (each starting ``PMID- ``), each checked by
+    :func:`medline_record_problem`. Raises FetchError on anything that is not a complete MEDLINE response
+    (an error message, an HTML page, a control character, a record cut short)."""
     text = text.replace("\r\n", "\n")
+    control = _CONTROL.search(text)
+    if control:
+        raise FetchError(f"{where}: the response holds a control character (U+{ord(control.group()):04X}) at "
+                         f"offset {control.start()}, so it is not MEDLINE text; {_AGAIN}.")
     starts = [m.start() for m in _PMID_LINE.finditer(text)]
     head = text[:starts[0]] if starts else text
     if head.strip():
         reported = re.search(r"<ERROR>(.*?)</ERROR>", head, re.DOTALL)
         if reported:
-            raise FetchError(f"{where}: EFetch reported an error: {' '.join(reported.group(1).split())[:200]}; "
-                             "nothing was written. Run the fetch again later.")
-        snippet = " ".join(head.split())[:120]
-        raise FetchError(f"{where}: the response is not MEDLINE text ({snippet!r}); nothing was written. "
-                         "Run the fetch again later.")
+            raise FetchError(f"{where}: EFetch reported an error: {server_text(reported.group(1))}; {_AGAIN}.")
+        raise FetchError(f"{where}: the response is not MEDLINE text ({_describe(head)}); {_AGAIN}.")
     if starts and not text.endswith("\n"):
-        raise FetchError(f"{where}: the response ends in the middle of a line (truncated); nothing was written. "
-                         "Run the fetch again later.")
+        raise FetchError(f"{where}: the response ends in the middle of a line (truncated); {_AGAIN}.")
     records = []
     for begin, end in zip(starts, starts[1:] + [len(text)]):
         records.append(text[begin:end].strip("\n") + "\n")
+    for number, record in enumerate(records, 1):
+        problem = medline_record_problem(record)
+        if problem:
+            raise FetchError(f"{where}: record {number} of {len(records)} (PMID {record_pmid(record)}) {problem}; "
+                             f"{_AGAIN}.")
     return records
+
+
+# A MEDLINE line is a field (a tag of 2-4 capitals/digits, left-justified in 4 columns, then "- " and the
+# value) or a continuation of the previous field's value (6 spaces).
+_FIELD_LINE = re.compile(r"([A-Z][A-Z0-9]{3}|[A-Z][A-Z0-9]{2} |[A-Z][A-Z0-9] {2})-(?: (.*))?")
+_CONTINUATION = " " * 6
+
+
+def medline_record_problem(record: str) -> str | None:
+    """Why a MEDLINE record (one ``PMID-`` record, as EFetch ``rettype=medline`` sends it) is not complete,
+    or None when it is. The rule, checked on every record of the real PubMed exports in the shared test
+    data (76 journal records, MEDLINE, PubMed-not-MEDLINE, Publisher, In-Process and In-Data-Review,
+    5 without an abstract) and on PubMed's layout of book records (NLM, "PubMed Format" field descriptions,
+    https://pubmed.ncbi.nlm.nih.gov/help/#pubmed-format):
+
+    - every line is a field line (``TAG - value``, the tag padded to 4 columns) or a continuation line
+      (6 spaces), with no empty line inside the record;
+    - the first field is ``PMID`` with a number; ``STAT`` (status) is present; a title is present:
+      ``TI`` (journal records, book chapters) or ``BTI`` (books);
+    - a journal record (every record that is not a book) has ``OWN`` and ends with ``SO`` (source), the
+      field PubMed writes last in every journal record; a book or book chapter (which has no ``OWN`` and
+      no ``SO``) has its Bookshelf accession (``AID - NBK... [bookaccession]``).
+
+    The abstract (``AB``), authors and dates are not required: records without them exist. So a record cut
+    at any line boundary before its ``SO`` line, or cut down to its PMID line, is refused. Not detectable
+    here: a cut exactly after the first line of a wrapped last field (``SO`` continued on a second line) -
+    the value looks whole - and a whole record missing (caught by comparing the PMIDs returned with those
+    found by ESearch).
+    """
+    lines = record.rstrip("\n").split("\n")
+    fields: list[list[str]] = []
+    for number, line in enumerate(lines, 1):
+        match = _FIELD_LINE.fullmatch(line)
+        if match:
+            fields.append([match.group(1).strip(), match.group(2) or ""])
+        elif line.startswith(_CONTINUATION) and fields:
+            fields[-1][1] += " " + line.strip()
+        elif not line.strip():
+            return f"has an empty line inside it (line {number}): not one complete record"
+        else:
+            return f"has a line that is not a MEDLINE field (line {number}: {server_text(line, 60)!r})"
+    tags = {tag for tag, _ in fields}
+    if not fields or fields[0][0] != "PMID" or not fields[0][1].strip().isdigit():
+        return "does not start with its PMID"
+    if len(fields) == 1:
+        return "has only its PMID line (cut short)"
+    if "STAT" not in tags:
+        return "has no STAT (status) field (cut short or malformed)"
+    if not tags & {"TI", "BTI"}:
+        return "has no title (TI or BTI field) (cut short or malformed)"
+    book = any(tag == "AID" and "[bookaccession]" in value for tag, value in fields)
+    if not book:
+        if fields[-1][0] != "SO":
+            return (f"ends with its {fields[-1][0]} field, not with the SO (source) field that ends every "
+                    "PubMed journal record (cut short)")
+        if "OWN" not in tags:
+            return "has no OWN (owner) field (malformed)"
+    return None
 
 
 def record_pmid(record: str) -> str:
@@ -656,7 +968,7 @@ def _search_record_text(result: "FetchResult", search: SearchResult, settings: M
         "api_key_used": api_key_used,
     }
     return ("# PubMed search made by `livingmeta fetch pubmed` (PRISMA-S record; do not edit)\n"
-            + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100))
+            + yaml.safe_dump(redact(meta), sort_keys=False, allow_unicode=True, width=100))
 
 
 def fetch_pubmed(review_dir: str | os.PathLike, settings: Mapping, since: date | None = None,
@@ -667,8 +979,25 @@ def fetch_pubmed(review_dir: str | os.PathLike, settings: Mapping, since: date |
     ``settings`` is a dict as returned by :func:`pubmed_settings`. ``since``/``until`` override the
     window (inclusive dates, on ``[crdt]``); ``now`` is the time of the search (default: now, local time).
     Raises ReviewInputError for bad settings or review files, FetchError when the fetch fails; in both
-    cases nothing is written.
+    cases nothing is written. No other exception leaves it (an unreadable or unwritable review folder, or
+    a bug, is a FetchError too), and no message holds the API key or the e-mail address.
     """
+    try:
+        return _fetch_pubmed(review_dir, settings, since, until, now, dry_run=dry_run, client=client,
+                             environ=environ)
+    except (FetchError, ReviewInputError):
+        raise
+    except OSError as err:  # the review folder: unreadable, unwritable, full
+        where = err.filename or searches_dir(review_dir)
+        raise FetchError(f"{where}: {err.strerror or err.__class__.__name__}; nothing was written. Check the review "
+                         "folder's permissions and free space, then run the fetch again.") from None
+    except Exception as err:  # noqa: BLE001 - never a traceback from a cron job; the cause, redacted
+        raise FetchError(f"unexpected {err.__class__.__name__} while fetching ({server_text(str(err), 120)}); "
+                         "nothing was written. This is a bug in livingmeta: please report it.") from None
+
+
+def _fetch_pubmed(review_dir, settings: Mapping, since: date | None, until: date | None, now: datetime | None,
+                  *, dry_run: bool, client: EutilsClient | None, environ: Mapping | None) -> FetchResult:
     settings = dict(settings)
     if not settings.get("query"):  # e.g. only fetch.pubmed of the config was given: the protocol's query
         settings["query"] = protocol_search(review_dir).get("query")
@@ -729,11 +1058,14 @@ def fetch_pubmed(review_dir: str | os.PathLike, settings: Mapping, since: date |
         records.extend(got)
         log.info("pubmed: fetched %d of %d", len(records), search.count)
     fetched_ids = [record_pmid(r) for r in records]
-    if sorted(fetched_ids) != sorted(expected_ids):
+    if sorted(fetched_ids) != sorted(expected_ids):  # the PMIDs returned must be exactly those requested
         missing = sorted(set(expected_ids) - set(fetched_ids))
-        raise FetchError(f"efetch: the records returned are not the {search.count} found by esearch "
-                         f"({len(missing)} missing, e.g. {', '.join(missing[:3]) or 'duplicates'}); nothing was "
-                         "written. Run the fetch again later.")
+        extra = sorted(set(fetched_ids) - set(expected_ids))
+        twice = sorted({p for p in fetched_ids if fetched_ids.count(p) > 1})
+        found = "; ".join(f"{what} {len(ids)}, e.g. {', '.join(ids[:3])}" for what, ids in
+                          (("missing", missing), ("not found by esearch", extra), ("returned twice", twice)) if ids)
+        raise FetchError(f"efetch: the records returned are not the {search.count} found by esearch ({found}); "
+                         "nothing was written. Run the fetch again later.")
 
     already = exported_pmids(review_dir)
     new = [r for r, pmid in zip(records, fetched_ids) if pmid not in already]
