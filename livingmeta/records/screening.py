@@ -349,7 +349,7 @@ def problems_in_decision_files(screening_dir: str | os.PathLike,
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv"):
         shown = _display(path, display_root)
         if path.name.lower() == "duplicates.csv":
-            from livingmeta.records.dedup import problems_in_duplicates_file
+            from livingmeta.records.duplicates_file import problems_in_duplicates_file
 
             problems.extend(problems_in_duplicates_file(path, shown))
             continue
