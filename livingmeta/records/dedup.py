@@ -54,23 +54,27 @@ Forced decisions: ``review/screening/duplicates.csv``
 -----------------------------------------------------
 A CSV file with the header ``record_a,record_b,decision,reviewer,note``:
 
-* ``record_a``, ``record_b``: record ids (``<source>:<export name>:<position>``), as listed in
-  ``dedup_review.csv`` or ``dedup.json``;
+* ``record_a``, ``record_b``: stable record ids (``<source>:<export name>:<key>``, see
+  :mod:`livingmeta.records.keys`), as listed in ``dedup_review.csv`` or ``dedup.json``; position ids
+  (``<source>:<export>:<position>``) are refused with the way to convert the file;
 * ``decision``: ``same`` (merge the two records' clusters) or ``different`` (never put them in one
   cluster, whatever the automatic matching says); empty = not decided yet (the pair stays on the review
   list), so ``dedup_review.csv`` can be copied whole and decided over several sessions;
 * ``reviewer``, ``note``: free text, kept for the audit trail.
 
-Decisions are keyed by record ids, which never change, so they stick across runs and updates. A
-decision that names an unknown record id, or decisions that contradict each other (A same B, B same C,
-A different C), stop the run with a message naming the rows.
+Decisions are keyed by stable record ids, which do not change when an export is saved again in another
+order, so they stick across runs and updates. A decision that names an unknown record id, two rows for
+one pair with different decisions, or decisions that contradict each other (A same B, B same C, A
+different C), stop the run with a message naming the rows (the file's syntax, header and contradictory
+rows are also checked while the job graph is planned: :func:`problems_in_duplicates_file`).
 
 Living updates
 --------------
 Every run deduplicates the whole library (all exports, old and new) with the same deterministic rules,
 so a pair of old records gets the same decision as before; a record keeps its id forever, and the id of
-a cluster is its earliest member in the order (export name, source, position), so an update search
-(newer export name) never renames an existing cluster: it only adds members to it. Screening decisions
+a cluster is its earliest member in the order (export name, source, stable key) (records without a key,
+as in ``livingmeta dedup``: position), so an update search (newer export name) never renames an existing
+cluster, and neither does a re-saved export: it only adds members to it. Screening decisions
 name record ids and apply to the record's cluster. Records of an update search that match an earlier
 record are counted as duplicates (PRISMA 2020 for updated reviews); :func:`build_library` reports, per
 export, how many of its records are new and how many duplicate an earlier export or the same export.

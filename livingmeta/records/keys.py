@@ -270,9 +270,9 @@ class IdResolver:
 
 CONVERT_HINT = ("Convert the file once with `python -m livingmeta.records.keys convert <review folder> <file> "
                 "<new file>` (it writes a copy with stable ids and lists each record's title to check), then "
-                "replace the file with the copy; copy new ids from results/records/screening_queue.csv")
+                "replace the file with the copy; copy new ids from results/records/screening_queue.csv.")
 UNKNOWN_HINT = ("Record ids are <source>:<export name>:<key> (e.g. pubmed:2025-06-30:pmid-39912345); copy them "
-                "from results/records/screening_queue.csv (or dedup_review.csv / dedup.json)")
+                "from results/records/screening_queue.csv (or dedup_review.csv / dedup.json).")
 
 
 def position_id_error(given: str, *, file: str, field: str) -> ReviewInputError:

@@ -7,7 +7,17 @@ Inputs (formats in docs/screening.md):
 * decision files in ``review/screening/``: ``title_abstract*.csv`` and ``full_text*.csv`` with the
   columns ``record_id, reviewer, decision`` and optionally ``reason, role, study, note``.
 
-A decision may name any record id of a duplicate cluster; it applies to the whole cluster.
+A decision names a record by its stable id ``<source>:<export>:<key>`` (livingmeta.records.keys: PMID,
+DOI, PMC id, else a hash of title, year and first author; never the position in the export, which changes
+when an export is saved again in another order); position ids are refused with the way to convert the
+file. It may name any record of a duplicate cluster and applies to the whole cluster, but decisions on
+merged records that contradict each other (include vs exclude by the same role, different study ids)
+stop the job, listed (:func:`merged_conflicts`), never folded into one.
+
+Decision files are read strictly (:mod:`livingmeta.records.csvrows`): non-UTF-8 bytes, an unbalanced
+quote, more values than columns or a missing required value are errors naming the file and row.
+:func:`problems_in_decision_files` makes every check that needs no records, for the planning of the job
+graph (milliseconds).
 
 Final decision rules, per cluster and stage:
 
@@ -22,7 +32,7 @@ Final decision rules, per cluster and stage:
   reasons the first screener's reason counts (an arbiter's reason overrides) and the difference is listed.
 
 Public functions: :func:`read_decisions`, :func:`screen` (the whole job, returns the screening.json
-document), :func:`queue_rows` / :func:`write_queue_csv`.
+document), :func:`write_queue_csv`, :func:`problems_in_decision_files` (planning-time check).
 """
 
 from __future__ import annotations
@@ -490,7 +500,8 @@ def decide_stage(rows: list[Decision], stage: str, reviewers_required: int) -> S
 
 def merged_conflicts(rows: list[Decision], library: Library, cluster_id: str, stage: str) -> list[ReviewInputError]:
     """Decisions on different records that deduplication merged into one cluster, which contradict each
-    other: include vs exclude (vs not_retrieved) by the same role, or different study ids at full text.
+    other: include vs exclude by the same role (screeners, or arbiters), or different study ids of the
+    included report at full text (also on one record, unless one arbiter row names the study).
     They are never folded into one decision: either the records are different papers (deduplication was
     wrong: mark them ``different`` in duplicates.csv) or a decision is wrong."""
     named = {d.record_id for d in rows}
@@ -505,7 +516,7 @@ def merged_conflicts(rows: list[Decision], library: Library, cluster_id: str, st
     for role in (SCREENER, ARBITER) if len(named) > 1 else ():
         per_record: dict[str, set[str]] = defaultdict(set)
         for d in rows:
-            if d.role == role:
+            if d.role == role and d.decision != NOT_RETRIEVED:  # not an eligibility decision (rule 6)
                 per_record[d.record_id].add(d.decision)
         decided = [r for r in per_record if per_record[r]]
         clash = any(per_record[a] != per_record[b] for a in decided for b in decided if a < b)
