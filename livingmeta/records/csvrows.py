@@ -56,7 +56,7 @@ def read_text(path: str | os.PathLike, shown: str) -> str:
         line = data.count(b"\n", 0, err.start) + 1
         bad = data[err.start:err.start + 1]
         raise ReviewInputError(
-            f"line {line}: not UTF-8 text (byte 0x{bad.hex()} at byte offset {err.start})", file=shown,
+            f"not UTF-8 text (byte 0x{bad.hex()} at byte offset {err.start})", file=shown,
             field=f"row {line}", hint=SAVE_HINT) from None
 
 

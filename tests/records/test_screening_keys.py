@@ -185,6 +185,32 @@ def test_reordered_csv_export_with_identical_records_keeps_keys_on_content(dedup
     assert sum("~" in k for k in a) > 100                              # collisions did occur
 
 
+def test_example_review_reordered_gives_the_same_screening_and_prisma(tmp_path):
+    from livingmeta.records import prisma
+
+    review = REPO / "review"
+    files = sorted(str(p) for p in (review / "screening").glob("*.csv") if p.name != "duplicates.csv")
+    original = sorted((review / "searches").glob("*/*.*"))
+    moved = []
+    for n, path in enumerate(original):
+        dst = tmp_path / path.parent.name / path.name
+        _reordered_copy(path, dst, seed=n)
+        moved.append(dst)
+    results = []
+    for paths in (original, moved):
+        lib = _library([(p, p.parent.name) for p in paths])
+        res = screening.screen(lib, files, None)
+        flow = prisma.compute_prisma(lib, res, prisma.load_previous(review / "previous_version.yaml"))
+        results.append((lib, res, flow))
+    (lib_a, res_a, flow_a), (lib_b, res_b, flow_b) = results
+    pos_a = {r["record_id"]: r["position"] for r in lib_a["records"]}
+    assert any(pos_a[r["record_id"]] != r["position"] for r in lib_b["records"])
+    assert flow_a == flow_b and flow_a["records_screened"] == 12 and flow_a["records_excluded"] == 7
+    assert _decision_by_title(lib_a, res_a) == _decision_by_title(lib_b, res_b)
+    assert [c["cluster_id"] for c in res_a["clusters"]] != [] and \
+        sorted(c["cluster_id"] for c in res_a["clusters"]) == sorted(c["cluster_id"] for c in res_b["clusters"])
+
+
 def test_position_ids_are_refused_with_the_way_to_convert(tmp_path):
     review = tmp_path / "review"
     shutil.copytree(REPO / "review" / "searches", review / "searches")
@@ -258,7 +284,7 @@ def test_non_utf8_and_missing_header_columns(tmp_path):
     path = _write(tmp_path / "screening" / "title_abstract.csv",
                   "record_id,reviewer,decision,note\n" + "pubmed:2025-06-30:pmid-99000001,RA,include,\n"
                   "pubmed:2025-06-30:pmid-99000002,RA,include,Müller\n", encoding="cp1252")
-    with pytest.raises(ReviewInputError, match=r"title_abstract.csv: row 3: line 3: not UTF-8 text \(byte 0xfc"):
+    with pytest.raises(ReviewInputError, match=r"title_abstract.csv: row 3: not UTF-8 text \(byte 0xfc"):
         screening.screen(_example_library(), [path], None)
     _write(tmp_path / "screening" / "full_text.csv", "# header follows\nrecord_id,decision\n")
     problems = [p.format() for p in screening.problems_in_decision_files(tmp_path / "screening")]
