@@ -1,16 +1,21 @@
-"""Rule deduplicate: parsed exports (+ review/screening/duplicates.csv) -> dedup.json, dedup_review.csv."""
+"""Rule deduplicate: parsed exports (+ review/screening/duplicates.csv) -> dedup.json, dedup_review.csv.
+
+Records get their stable ids here (``<source>:<export>:<key>``, livingmeta.records.keys): every decision
+file names records by them."""
 from livingmeta.scripting import run_job
 
 
 def main(smk):
     from livingmeta.jsonio import read_json, write_json
     from livingmeta.records.dedup import build_library, read_decisions, write_review_csv
+    from livingmeta.records.keys import assign_stable_ids
 
     parsed = [read_json(str(p)) for p in smk.input.parsed]
-    known = {r["record_id"] for export in parsed for r in export["records"]}
+    assign_stable_ids(parsed)
+    records = [r for export in parsed for r in export["records"]]
     decisions, files = [], [str(p) for p in smk.input.decisions]
     for path in files:
-        decisions.extend(read_decisions(path, known_ids=known))
+        decisions.extend(read_decisions(path, records=records))
     settings = dict(getattr(smk.params, "settings", None) or {})
     library = build_library(parsed, decisions, decisions_file=", ".join(files),
                             link_errata=bool(settings.get("link_errata", False)))

@@ -54,23 +54,27 @@ Forced decisions: ``review/screening/duplicates.csv``
 -----------------------------------------------------
 A CSV file with the header ``record_a,record_b,decision,reviewer,note``:
 
-* ``record_a``, ``record_b``: record ids (``<source>:<export name>:<position>``), as listed in
-  ``dedup_review.csv`` or ``dedup.json``;
+* ``record_a``, ``record_b``: stable record ids (``<source>:<export name>:<key>``, see
+  :mod:`livingmeta.records.keys`), as listed in ``dedup_review.csv`` or ``dedup.json``; position ids
+  (``<source>:<export>:<position>``) are refused with the way to convert the file;
 * ``decision``: ``same`` (merge the two records' clusters) or ``different`` (never put them in one
   cluster, whatever the automatic matching says); empty = not decided yet (the pair stays on the review
   list), so ``dedup_review.csv`` can be copied whole and decided over several sessions;
 * ``reviewer``, ``note``: free text, kept for the audit trail.
 
-Decisions are keyed by record ids, which never change, so they stick across runs and updates. A
-decision that names an unknown record id, or decisions that contradict each other (A same B, B same C,
-A different C), stop the run with a message naming the rows.
+Decisions are keyed by stable record ids, which do not change when an export is saved again in another
+order, so they stick across runs and updates. A decision that names an unknown record id, two rows for
+one pair with different decisions, or decisions that contradict each other (A same B, B same C, A
+different C), stop the run with a message naming the rows (the file's syntax, header and contradictory
+rows are also checked while the job graph is planned: :func:`problems_in_duplicates_file`).
 
 Living updates
 --------------
 Every run deduplicates the whole library (all exports, old and new) with the same deterministic rules,
 so a pair of old records gets the same decision as before; a record keeps its id forever, and the id of
-a cluster is its earliest member in the order (export name, source, position), so an update search
-(newer export name) never renames an existing cluster: it only adds members to it. Screening decisions
+a cluster is its earliest member in the order (export name, source, stable key) (records without a key,
+as in ``livingmeta dedup``: position), so an update search (newer export name) never renames an existing
+cluster, and neither does a re-saved export: it only adds members to it. Screening decisions
 name record ids and apply to the record's cluster. Records of an update search that match an earlier
 record are counted as duplicates (PRISMA 2020 for updated reviews); :func:`build_library` reports, per
 export, how many of its records are new and how many duplicate an earlier export or the same export.
@@ -105,49 +109,8 @@ WINDOW = 20
 
 # ------------------------------------------------------------------------------------------ decisions
 
-@dataclass
-class Decision:
-    record_a: str
-    record_b: str
-    decision: str   # "same" | "different"
-    reviewer: str = ""
-    note: str = ""
-    row: int = 0
-
-
-def read_decisions(path: str | os.PathLike, known_ids=None) -> list[Decision]:
-    """Read ``duplicates.csv`` (see the module docstring); ``known_ids`` checks the record ids."""
-    path = str(path)
-    out = []
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        missing = [c for c in ("record_a", "record_b", "decision") if c not in header]
-        if missing:
-            raise ReviewInputError(f"missing column(s) {', '.join(missing)}", file=path,
-                                   hint="The header must be record_a,record_b,decision,reviewer,note")
-        for row_number, row in enumerate(reader, start=2):
-            row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
-            if not any(row.values()):
-                continue
-            decision = row.get("decision", "").lower()
-            if not decision:
-                continue  # a pair copied from dedup_review.csv and not decided yet: it stays on the review list
-            where = f"line {row_number}"
-            if decision not in ("same", "different"):
-                raise ReviewInputError(f"decision must be 'same' or 'different' (got {row.get('decision')!r})",
-                                       file=path, field=where)
-            a, b = row.get("record_a", ""), row.get("record_b", "")
-            for rid in (a, b):
-                if not rid:
-                    raise ReviewInputError("record_a and record_b are both required", file=path, field=where)
-                if known_ids is not None and rid not in known_ids:
-                    raise ReviewInputError(f"unknown record id {rid!r}", file=path, field=where,
-                                           hint="Copy the ids from dedup_review.csv or dedup.json")
-            if a == b:
-                raise ReviewInputError("record_a and record_b are the same record", file=path, field=where)
-            out.append(Decision(a, b, decision, row.get("reviewer", ""), row.get("note", ""), row_number))
-    return out
+from livingmeta.records.duplicates_file import (  # noqa: E402,F401 (re-exported)
+    Decision, problems_in_duplicates_file, read_decisions)
 
 
 # ------------------------------------------------------------------------------------------ comparing
@@ -534,9 +497,11 @@ class DedupResult:
 
 
 def sort_key(record: dict, index: int = 0):
-    """Order of records for cluster ids: (export name, source, position)."""
-    return (str(record.get("export") or ""), str(record.get("source") or ""), int(record.get("position") or 0),
-            index)
+    """Order of records for cluster ids: (export name, source, stable key) for records that carry a
+    ``key`` (the workflow's, see livingmeta.records.keys: the order, and so every cluster id, does not
+    change when an export is saved again in another order), else (export name, source, position)."""
+    return (str(record.get("export") or ""), str(record.get("source") or ""), str(record.get("key") or ""),
+            int(record.get("position") or 0), index)
 
 
 class _Clusters:
@@ -602,9 +567,14 @@ def deduplicate(records: list[dict], decisions: list[Decision] | tuple = (), *,
         if d.record_a not in pos or d.record_b not in pos:
             missing = d.record_a if d.record_a not in pos else d.record_b
             raise ReviewInputError(f"unknown record id {missing!r}", file=decisions_file or None,
-                                   field=f"line {d.row}", hint="Copy the ids from dedup_review.csv or dedup.json")
+                                   field=f"row {d.row}", hint="Copy the ids from dedup_review.csv or dedup.json")
         p, q = sorted((pos[d.record_a], pos[d.record_b]))
-        forced[(p, q)] = d
+        prev = forced.setdefault((p, q), d)
+        if prev is not d and prev.decision != d.decision:
+            raise ReviewInputError(
+                f"contradictory decisions for the pair {d.record_a} / {d.record_b}: {prev.decision} at row "
+                f"{prev.row}, {d.decision} at row {d.row}", file=decisions_file or None, field=f"row {d.row}",
+                hint="Keep one decision per pair (delete or correct one of the rows).")
     different: dict[int, set[int]] = defaultdict(set)
     for (p, q), d in forced.items():
         if d.decision == "different":
@@ -646,7 +616,7 @@ def deduplicate(records: list[dict], decisions: list[Decision] | tuple = (), *,
                 raise ReviewInputError(
                     f"'same' for {d.record_a} and {d.record_b} contradicts a 'different' decision "
                     f"(their clusters are linked by other 'same' decisions)", file=decisions_file or None,
-                    field=f"line {d.row}", hint="Correct one of the contradicting rows")
+                    field=f"row {d.row}", hint="Correct one of the contradicting rows")
             review[(p, q)] = (-neg_score, f"{reason}, but {block}")
             continue
         root = cl.union(ra, rb)

@@ -212,6 +212,25 @@ def load_previous(path: str | os.PathLike | None, display: str | None = None) ->
     return parse_previous(data, shown)
 
 
+def problems_in_previous_version(path: str | os.PathLike | None, display: str | None = None) -> list[ReviewInputError]:
+    """Planning-time PRISMA check (milliseconds: one YAML read): ``review/previous_version.yaml`` is valid
+    and every box of the previous version's flow adds up (:func:`check_flow`). One error per problem;
+    none when ``path`` is None or the file does not exist (a review without a previous version).
+
+    The current version's flow is built from the deduplicated library and the final screening decisions
+    (which need every export parsed and deduplicated), so its boxes, and the report's comparison of the
+    total of included studies with the study files, are checked by the prisma and report jobs."""
+    if not path or not os.path.exists(path):
+        return []
+    try:
+        load_previous(path, display)
+    except ReviewInputErrors as err:
+        return list(err.errors)
+    except ReviewInputError as err:
+        return [err]
+    return []
+
+
 # --------------------------------------------------------------------------------------------------
 # current version
 

@@ -7,7 +7,17 @@ Inputs (formats in docs/screening.md):
 * decision files in ``review/screening/``: ``title_abstract*.csv`` and ``full_text*.csv`` with the
   columns ``record_id, reviewer, decision`` and optionally ``reason, role, study, note``.
 
-A decision may name any record id of a duplicate cluster; it applies to the whole cluster.
+A decision names a record by its stable id ``<source>:<export>:<key>`` (livingmeta.records.keys: PMID,
+DOI, PMC id, else a hash of title, year and first author; never the position in the export, which changes
+when an export is saved again in another order); position ids are refused with the way to convert the
+file. It may name any record of a duplicate cluster and applies to the whole cluster, but decisions on
+merged records that contradict each other (include vs exclude by the same role, different study ids)
+stop the job, listed (:func:`merged_conflicts`), never folded into one.
+
+Decision files are read strictly (:mod:`livingmeta.records.csvrows`): non-UTF-8 bytes, an unbalanced
+quote, more values than columns or a missing required value are errors naming the file and row.
+:func:`problems_in_decision_files` makes every check that needs no records, for the planning of the job
+graph (milliseconds).
 
 Final decision rules, per cluster and stage:
 
@@ -22,7 +32,7 @@ Final decision rules, per cluster and stage:
   reasons the first screener's reason counts (an arbiter's reason overrides) and the difference is listed.
 
 Public functions: :func:`read_decisions`, :func:`screen` (the whole job, returns the screening.json
-document), :func:`queue_rows` / :func:`write_queue_csv`.
+document), :func:`write_queue_csv`, :func:`problems_in_decision_files` (planning-time check).
 """
 
 from __future__ import annotations
@@ -36,8 +46,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from livingmeta.errors import ReviewInputError
+from livingmeta.errors import ReviewInputError, ReviewInputErrors
 from livingmeta.records.agreement import agreement
+from livingmeta.records.csvrows import CsvRows, read_rows
+from livingmeta.records.keys import IdResolver, looks_like_position_id, position_id_error, resolve_or_error
 
 TITLE_ABSTRACT = "title_abstract"
 FULL_TEXT = "full_text"
@@ -103,11 +115,14 @@ _ID_RE = re.compile(r"^(?P<source>[^:]+):(?P<export>.+):(?P<position>\d+)$")
 
 
 def record_sort_key(record_id: str):
-    """Order of record ids by (export name, source, position) as in docs/architecture.md."""
+    """Order of position ids by (export name, source, position); other ids sort by their text."""
     m = _ID_RE.match(record_id)
     if not m:
-        return (record_id, "", 0)
-    return (m.group("export"), m.group("source"), int(m.group("position")))
+        parts = record_id.split(":", 2)
+        if len(parts) == 3:
+            return (parts[1], parts[0], 0, parts[2])
+        return (record_id, "", 0, "")
+    return (m.group("export"), m.group("source"), int(m.group("position")), "")
 
 
 @dataclass
@@ -118,6 +133,7 @@ class Library:
     cluster_of: dict[str, str]               # record_id -> cluster_id
     clusters: dict[str, list[str]]           # cluster_id -> record ids (ordered), clusters in order
     n_records: int = 0
+    resolver: IdResolver | None = None
 
     @classmethod
     def from_dedup(cls, dedup: dict) -> "Library":
@@ -134,9 +150,23 @@ class Library:
                 cluster_of.setdefault(str(rid), cid)
         for rid, cid in cluster_of.items():
             members[cid].append(rid)
-        clusters = {cid: sorted(set(ids), key=record_sort_key)
-                    for cid, ids in sorted(members.items(), key=lambda kv: record_sort_key(kv[0]))}
-        return cls(records, cluster_of, clusters, int(dedup.get("n_records") or len(records)))
+
+        def order(rid: str):
+            rec = records.get(rid)
+            if rec is not None and rec.get("export") is not None and rec.get("position") is not None:
+                return (str(rec["export"]), str(rec.get("source") or ""), int(rec["position"]), rid)
+            return record_sort_key(rid)
+
+        clusters = {cid: sorted(set(ids), key=order)
+                    for cid, ids in sorted(members.items(), key=lambda kv: order(kv[0]))}
+        return cls(records, cluster_of, clusters, int(dedup.get("n_records") or len(records)),
+                   IdResolver(records.values()))
+
+    def resolve(self, given: str, *, file: str, field: str) -> str:
+        """The record id a decision row names (stable id or alias; see livingmeta.records.keys)."""
+        if given in self.cluster_of:
+            return given
+        return resolve_or_error(self.resolver or IdResolver(self.records.values()), given, file=file, field=field)
 
     def representative(self, cluster_id: str) -> dict:
         """The member with the most complete title/abstract (ties: earliest), for display and ranking."""
@@ -156,6 +186,10 @@ class Library:
             parts.append(" ".join(str(k) for k in kw))
         return " ".join(p for p in parts if p)
 
+    def export_of(self, cluster_id: str) -> str:
+        rec = self.records.get(cluster_id) or {}
+        return str(rec["export"]) if rec.get("export") is not None else record_sort_key(cluster_id)[0]
+
 
 # --------------------------------------------------------------------------------------------------
 # decision files
@@ -166,7 +200,7 @@ class Decision:
     stage: str
     file: str
     row: int                 # line number in the file (1-based, header = its own line)
-    record_id: str
+    record_id: str           # the record's stable id (the one named, or found by an alias)
     cluster_id: str
     reviewer: str
     role: str
@@ -174,6 +208,7 @@ class Decision:
     reason: str = ""
     study: str = ""
     note: str = ""
+    given_id: str = ""       # the id as written in the file
 
 
 def stage_of_file(path: str | os.PathLike) -> str | None:
@@ -188,117 +223,177 @@ def _norm(text: str | None) -> str:
     return re.sub(r"\s+", " ", (text or "").strip())
 
 
-def _data_lines(path: str | os.PathLike):
-    """(line number, text) of the non-comment lines of a CSV file; '#' lines are comments."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        text = handle.read()
-    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
-        if line.lstrip().startswith("#"):
-            continue
-        yield number, line
+NOT_A_DECISION_FILE_HINT = ("Name title/abstract decisions title_abstract*.csv and full-text decisions full_text*.csv "
+                            "(see docs/screening.md); duplicates.csv holds deduplication decisions.")
+
+
+def _header_columns(rows: CsvRows, shown: str) -> dict[str, int]:
+    header = [h.strip().lower() for h in rows.header]
+    where = "header"
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ReviewInputError(
+            f"missing column(s) {', '.join(missing)} in the header, line {rows.header_line} (found: "
+            f"{', '.join(h for h in header if h) or 'none'})",
+            file=shown, field=where,
+            hint="The first line that is not a comment must name the columns "
+                 "record_id,reviewer,decision[,reason,role,study,note].")
+    unknown = [h for h in header if h and h not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if unknown:
+        raise ReviewInputError(
+            f"unknown column(s) {', '.join(unknown)}", file=shown, field=where,
+            hint=f"Allowed columns: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}.")
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        raise ReviewInputError(f"column(s) {', '.join(twice)} named twice", file=shown, field=where,
+                               hint="Name each column once.")
+    return {name: header.index(name) for name in header if name}
+
+
+def _row_fields(values: list[str], col: dict[str, int], stage: str, line: int, shown: str) -> dict:
+    """Validate one data row's values (everything that needs no library); returns its fields."""
+    where = f"row {line}"
+
+    def get(name: str) -> str:
+        i = col.get(name)
+        return _norm(values[i]) if i is not None and i < len(values) else ""
+
+    rid = get("record_id")
+    if not rid:
+        raise ReviewInputError("record_id is empty", file=shown, field=f"{where}: record_id",
+                               hint="Copy the record id from screening_queue.csv, e.g. pubmed:2025-06-30:pmid-39912345.")
+    reviewer = get("reviewer")
+    role_word = get("role").lower()
+    if role_word not in _ROLE_WORDS:
+        raise ReviewInputError(f"unknown role '{get('role')}'", file=shown, field=f"{where}: role",
+                               hint="Leave it empty for a screener, or write arbiter (third reviewer resolving a conflict) or automation.")
+    role = _ROLE_WORDS[role_word]
+    if not reviewer:
+        raise ReviewInputError("reviewer is empty", file=shown, field=f"{where}: reviewer",
+                               hint="Write the reviewer's initials or name (for automation rows, the tool's name).")
+    word = get("decision").lower()
+    decision = _DECISION_WORDS.get(word)
+    allowed = "include or exclude" if stage == TITLE_ABSTRACT else "include, exclude or not_retrieved"
+    if decision is None or (stage == TITLE_ABSTRACT and decision == NOT_RETRIEVED):
+        hint = f"Write {allowed}."
+        if word in ("maybe", "unsure", "?"):
+            hint = f"Write {allowed}; when unsure at title/abstract, include (the full text decides)."
+        raise ReviewInputError(f"invalid decision '{get('decision')}' (allowed: {allowed})",
+                               file=shown, field=f"{where}: decision", hint=hint)
+    if role == AUTOMATION and (stage != TITLE_ABSTRACT or decision != EXCLUDE):
+        raise ReviewInputError("automation rows can only exclude at title/abstract",
+                               file=shown, field=f"{where}: role",
+                               hint="Record an automation tool's exclusions in title_abstract.csv with decision exclude.")
+    reason = get("reason")
+    if stage == FULL_TEXT and decision == EXCLUDE and not reason and role != AUTOMATION:
+        raise ReviewInputError("a full-text exclusion needs a reason", file=shown, field=f"{where}: reason",
+                               hint="Write the exclusion reason (e.g. in vitro study only); PRISMA 2020 reports reports excluded with reasons.")
+    study = get("study")
+    return {"record_id": rid, "reviewer": reviewer, "role": role, "decision": decision,
+            "reason": reason if decision == EXCLUDE else "", "study": study, "note": get("note")}
+
+
+def _file_stage(path, stage, shown) -> str:
+    stage = stage or stage_of_file(path)
+    if stage not in STAGES:
+        raise ReviewInputError("not a screening decision file", file=shown, hint=NOT_A_DECISION_FILE_HINT)
+    return stage
 
 
 def read_decisions(path: str | os.PathLike, library: Library, stage: str | None = None,
                    display_path: str | None = None) -> list[Decision]:
     """Read one decision file; every problem is a ReviewInputError naming file, row and field."""
     shown = display_path or str(path)
-    stage = stage or stage_of_file(path)
-    if stage not in STAGES:
-        raise ReviewInputError(
-            "not a screening decision file", file=shown,
-            hint="Name title/abstract decisions title_abstract*.csv and full-text decisions full_text*.csv "
-                 "(see docs/screening.md).")
-    numbered = list(_data_lines(path))
-    if not numbered:
+    stage = _file_stage(path, stage, shown)
+    rows = read_rows(path, shown, required=REQUIRED_COLUMNS)
+    if not rows.header_line:
         return []
-    line_numbers = [n for n, _ in numbered]
-    reader = csv.reader([line for _, line in numbered])
-    try:
-        rows = list(reader)
-    except csv.Error as err:
-        raise ReviewInputError(f"not a readable CSV file ({err})", file=shown,
-                               hint="Save it as comma-separated UTF-8 text.") from None
-    # csv may join lines (quoted newlines): map each parsed row to its first physical line
-    header = [h.strip().lower() for h in rows[0]]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ReviewInputError(
-            f"missing column(s) {', '.join(missing)} in the header (found: {', '.join(h for h in header if h) or 'none'})",
-            file=shown, field="header",
-            hint="The first line must name the columns record_id,reviewer,decision[,reason,role,study,note].")
-    unknown = [h for h in header if h and h not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    if unknown:
-        raise ReviewInputError(
-            f"unknown column(s) {', '.join(unknown)}", file=shown, field="header",
-            hint=f"Allowed columns: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}.")
-    col = {name: header.index(name) for name in header if name}
-
+    col = _header_columns(rows, shown)
     decisions: list[Decision] = []
-    physical = _physical_rows(numbered)
-    for index, values in enumerate(rows[1:], start=1):
-        line = physical[index] if index < len(physical) else line_numbers[-1]
-        if not any(v.strip() for v in values):
-            continue
-        where = f"row {line}"
-
-        def get(name: str) -> str:
-            i = col.get(name)
-            return _norm(values[i]) if i is not None and i < len(values) else ""
-
-        if len(values) > len(header):
-            raise ReviewInputError(f"{len(values)} values but the header names {len(header)} columns",
-                                   file=shown, field=where,
-                                   hint="Quote values that contain commas (\"like, this\").")
-        rid = get("record_id")
-        if not rid:
-            raise ReviewInputError("record_id is empty", file=shown, field=f"{where}: record_id",
-                                   hint="Copy the record id from screening_queue.csv, e.g. pubmed:2025-06-30:4.")
-        if rid not in library.cluster_of:
-            raise ReviewInputError(
-                f"unknown record '{rid}' (no record of any search export has this id)",
-                file=shown, field=f"{where}: record_id",
-                hint="Record ids are <source>:<export name>:<position>; copy them from results/records/screening_queue.csv.")
-        reviewer = get("reviewer")
-        role_word = get("role").lower()
-        if role_word not in _ROLE_WORDS:
-            raise ReviewInputError(f"unknown role '{get('role')}'", file=shown, field=f"{where}: role",
-                                   hint="Leave it empty for a screener, or write arbiter (third reviewer resolving a conflict) or automation.")
-        role = _ROLE_WORDS[role_word]
-        if not reviewer:
-            raise ReviewInputError("reviewer is empty", file=shown, field=f"{where}: reviewer",
-                                   hint="Write the reviewer's initials or name (for automation rows, the tool's name).")
-        word = get("decision").lower()
-        decision = _DECISION_WORDS.get(word)
-        allowed = "include or exclude" if stage == TITLE_ABSTRACT else "include, exclude or not_retrieved"
-        if decision is None or (stage == TITLE_ABSTRACT and decision == NOT_RETRIEVED):
-            hint = f"Write {allowed}."
-            if word in ("maybe", "unsure", "?"):
-                hint = f"Write {allowed}; when unsure at title/abstract, include (the full text decides)."
-            raise ReviewInputError(f"invalid decision '{get('decision')}' (allowed: {allowed})",
-                                   file=shown, field=f"{where}: decision", hint=hint)
-        if role == AUTOMATION and (stage != TITLE_ABSTRACT or decision != EXCLUDE):
-            raise ReviewInputError("automation rows can only exclude at title/abstract",
-                                   file=shown, field=f"{where}: role",
-                                   hint="Record an automation tool's exclusions in title_abstract.csv with decision exclude.")
-        reason = get("reason")
-        if stage == FULL_TEXT and decision == EXCLUDE and not reason and role != AUTOMATION:
-            raise ReviewInputError("a full-text exclusion needs a reason", file=shown, field=f"{where}: reason",
-                                   hint="Write the exclusion reason (e.g. in vitro study only); PRISMA 2020 reports reports excluded with reasons.")
-        decisions.append(Decision(stage, shown, line, rid, library.cluster_of[rid], reviewer, role, decision,
-                                  reason if decision == EXCLUDE else "", get("study"), get("note")))
+    for row in rows.rows:
+        f = _row_fields(row.values, col, stage, row.line, shown)
+        rid = library.resolve(f["record_id"], file=shown, field=f"row {row.line}: record_id")
+        decisions.append(Decision(stage, shown, row.line, rid, library.cluster_of[rid], f["reviewer"], f["role"],
+                                  f["decision"], f["reason"], f["study"], f["note"], given_id=f["record_id"]))
+    _check_same_record_rows(decisions)
     return decisions
 
 
-def _physical_rows(numbered: list[tuple[int, str]]) -> list[int]:
-    """First physical line number of each parsed CSV row (handles quoted line breaks)."""
-    starts = []
-    in_quotes = False
-    for number, line in numbered:
-        if not in_quotes:
-            starts.append(number)
-        if line.count('"') % 2 == 1:
-            in_quotes = not in_quotes
-    return starts
+def _check_same_record_rows(rows: list[Decision]) -> None:
+    """One reviewer (same role) deciding differently twice on the same named record: an error (rows
+    naming different records of one cluster are checked after the join, see _check_merged)."""
+    seen: dict[tuple, Decision] = {}
+    for d in rows:
+        key = (d.record_id, d.role, d.reviewer.lower())
+        prev = seen.setdefault(key, d)
+        if prev is not d and (prev.decision, prev.reason.lower(), prev.study) != (d.decision, d.reason.lower(), d.study):
+            raise ReviewInputError(
+                f"reviewer '{d.reviewer}' decided twice on record {d.given_id or d.record_id} ({_desc(prev)} at row "
+                f"{prev.row}; {_desc(d)} here)", file=d.file, field=f"row {d.row}: decision",
+                hint="Keep one row per reviewer and record; a third reviewer resolving a conflict writes role arbiter.")
+
+
+def _desc(d: Decision) -> str:
+    text = d.decision + (f" ({d.reason})" if d.reason else "")
+    return text + (f", study {d.study}" if d.study else "")
+
+
+# --------------------------------------------------------------------------------------------------
+# planning-time checks (no exports parsed)
+
+
+def problems_in_decision_files(screening_dir: str | os.PathLike,
+                               display_root: str | os.PathLike | None = None) -> list[ReviewInputError]:
+    """Everything about ``review/screening/*.csv`` that can be checked without the library, for the
+    planning of the job graph (standard library only; milliseconds): file names, encoding, CSV syntax
+    (unbalanced quotes, value counts), headers, every row's record id form (position ids are refused),
+    reviewer, decision, role, reason and study, the same reviewer deciding differently twice on one
+    record id, and ``duplicates.csv`` (its syntax, header, decisions and contradictory rows for one pair).
+    One error per file at most for the CSV syntax, one per bad row otherwise. A missing folder has no
+    problems. Checks that need the records (unknown ids, duplicate clusters, the title/abstract ->
+    full-text order) are made by the jobs."""
+    folder = Path(screening_dir)
+    if not folder.is_dir():
+        return []
+    problems: list[ReviewInputError] = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv"):
+        shown = _display(path, display_root)
+        if path.name.lower() == "duplicates.csv":
+            from livingmeta.records.duplicates_file import problems_in_duplicates_file
+
+            problems.extend(problems_in_duplicates_file(path, shown))
+            continue
+        stage = stage_of_file(path)
+        if stage is None:
+            problems.append(ReviewInputError("not a screening decision file", file=shown,
+                                             hint=NOT_A_DECISION_FILE_HINT))
+            continue
+        try:
+            rows = read_rows(path, shown, required=REQUIRED_COLUMNS)
+            if not rows.header_line:
+                continue
+            col = _header_columns(rows, shown)
+        except ReviewInputError as err:
+            problems.append(err)
+            continue
+        seen: dict[tuple, tuple[int, tuple]] = {}
+        for row in rows.rows:
+            try:
+                f = _row_fields(row.values, col, stage, row.line, shown)
+                if looks_like_position_id(f["record_id"]):
+                    raise position_id_error(f["record_id"], file=shown, field=f"row {row.line}: record_id")
+            except ReviewInputError as err:
+                problems.append(err)
+                continue
+            key = (f["record_id"], f["role"], f["reviewer"].lower())
+            verdict = (f["decision"], f["reason"].lower(), f["study"])
+            if key in seen and seen[key][1] != verdict:
+                problems.append(ReviewInputError(
+                    f"reviewer '{f['reviewer']}' decided twice on record {f['record_id']} (row {seen[key][0]}: "
+                    f"{seen[key][1][0]}; here: {verdict[0]})", file=shown, field=f"row {row.line}: decision",
+                    hint="Keep one row per reviewer and record; a third reviewer resolving a conflict writes role arbiter."))
+            seen.setdefault(key, (row.line, verdict))
+    return problems
 
 
 # --------------------------------------------------------------------------------------------------
@@ -403,6 +498,48 @@ def decide_stage(rows: list[Decision], stage: str, reviewers_required: int) -> S
     return res
 
 
+def merged_conflicts(rows: list[Decision], library: Library, cluster_id: str, stage: str) -> list[ReviewInputError]:
+    """Decisions on different records that deduplication merged into one cluster, which contradict each
+    other: include vs exclude by the same role (screeners, or arbiters), or different study ids of the
+    included report at full text (also on one record, unless one arbiter row names the study).
+    They are never folded into one decision: either the records are different papers (deduplication was
+    wrong: mark them ``different`` in duplicates.csv) or a decision is wrong."""
+    named = {d.record_id for d in rows}
+    out: list[ReviewInputError] = []
+    if not rows:
+        return out
+    listing = "; ".join(f"{d.given_id or d.record_id}: {d.reviewer}{'' if d.role == SCREENER else ' (' + d.role + ')'} "
+                        f"{_desc(d)} ({d.file} row {d.row})" for d in rows)
+    members = ", ".join(library.clusters.get(cluster_id, sorted(named)))
+    hint = ("If these are different papers, write `different` for them in review/screening/duplicates.csv; "
+            "if they are one paper, correct the decisions so that they agree.")
+    for role in (SCREENER, ARBITER) if len(named) > 1 else ():
+        per_record: dict[str, set[str]] = defaultdict(set)
+        for d in rows:
+            if d.role == role and d.decision != NOT_RETRIEVED:  # not an eligibility decision (rule 6)
+                per_record[d.record_id].add(d.decision)
+        decided = [r for r in per_record if per_record[r]]
+        clash = any(per_record[a] != per_record[b] for a in decided for b in decided if a < b)
+        if clash:
+            last = rows[-1]
+            out.append(ReviewInputError(
+                f"records merged as duplicates (cluster {cluster_id}: {members}) have conflicting "
+                f"{STAGE_LABELS[stage]} decisions by {role}s: {listing}", file=last.file, field=f"row {last.row}",
+                hint=hint))
+            break
+    if stage == FULL_TEXT:
+        studies = {d.study for d in rows if d.study and d.decision == INCLUDE}
+        arbiter_study = {d.study for d in rows if d.study and d.role == ARBITER}
+        if len(studies) > 1 and len(arbiter_study) != 1:
+            last = rows[-1]
+            out.append(ReviewInputError(
+                (f"records merged as duplicates (cluster {cluster_id}: {members}) are" if len(named) > 1 else
+                 f"record {rows[0].given_id or rows[0].record_id} is") + " tied to different studies "
+                f"({', '.join(sorted(studies))}): {listing}", file=last.file, field=f"row {last.row}: study",
+                hint=hint.replace("correct the decisions so that they agree", "give them one study id")))
+    return out
+
+
 def _first_reason(decisions: Iterable[Decision]) -> str:
     for d in decisions:
         if d.decision == EXCLUDE and d.reason:
@@ -433,6 +570,11 @@ def screen(dedup: dict, decision_files: Sequence[str | os.PathLike], settings: d
         files.append({"file": shown, "stage": stage, "rows": len(rows)})
         for d in rows:
             by_stage[stage][d.cluster_id].append(d)
+
+    merged_problems = [p for cid in library.clusters for stage in STAGES
+                       for p in merged_conflicts(by_stage[stage].get(cid, []), library, cid, stage)]
+    if merged_problems:
+        raise ReviewInputErrors(merged_problems)
 
     required = settings["reviewers_required"]
     results: dict[str, dict[str, StageResult | None]] = {}
@@ -607,7 +749,7 @@ def build_queue(library: Library, results: dict, settings: dict) -> tuple[list[d
         elif ft is not None and ft.decision is None:
             pending.append((cid, FULL_TEXT, ft))
 
-    ranking = {"method": "plain", "order": "export name, source, position", "n_training": 0,
+    ranking = {"method": "plain", "order": "export name, source, position in the export", "n_training": 0,
                "n_training_includes": 0, "note": None}
     scores: dict[str, float] = {}
     if settings["ranking"] == "relevance" and pending:
@@ -649,7 +791,7 @@ def build_queue(library: Library, results: dict, settings: dict) -> tuple[list[d
             # a conflict's decisions are shown for the arbiter; otherwise screening stays blind
             "conflict_decisions": ({d.reviewer: d.decision + (f" ({d.reason})" if d.reason else "")
                                     for d in res.rows if d.role == SCREENER} if res.status == "conflict" else None),
-            "export": record_sort_key(cid)[0],
+            "export": library.export_of(cid),
             "year": rec.get("year"), "title": rec.get("title"),
             "authors": rec.get("authors") or [], "journal": rec.get("journal"),
             "doi": rec.get("doi"), "pmid": rec.get("pmid"), "abstract": rec.get("abstract"),

@@ -190,7 +190,7 @@ def test_read_decisions_file(tmp_path):
     with pytest.raises(ReviewInputError, match="unknown record id 'embase:d:2'"):
         read_decisions(path, known_ids={"pubmed:d:1"})
     path.write_text("record_a,record_b,decision\npubmed:d:1,embase:d:2,maybe\n", encoding="utf-8")
-    with pytest.raises(ReviewInputError, match="line 2.*'same' or 'different'"):
+    with pytest.raises(ReviewInputError, match="row 2.*'same' or 'different'"):
         read_decisions(path)
 
 
@@ -265,14 +265,20 @@ def test_dedup_command_rejects_a_non_export(tmp_path, capsys):
 
 
 def test_deduplicate_script_writes_library_and_review(exports_dir, tmp_path, repo):
-    parsed = []
+    from livingmeta.records.keys import base_key
+
+    parsed, stable = [], {}
     for name, source in (("nbib_single.nbib", "pubmed"), ("nbib_pubmed-balloongui-set.nbib", "pubmed_old")):
         path = tmp_path / f"{source}.json"
-        path.write_text(json.dumps(parse_export(exports_dir / name, source, name="2024-01-01")), encoding="utf-8")
+        export = parse_export(exports_dir / name, source, name="2024-01-01")
+        stable.update({r["record_id"]: f"{source}:2024-01-01:{base_key(r)}" for r in export["records"]})
+        path.write_text(json.dumps(export), encoding="utf-8")
         parsed.append(str(path))
+    a, b = stable["pubmed:2024-01-01:1"], stable["pubmed_old:2024-01-01:2"]
+    assert a.startswith("pubmed:2024-01-01:pmid-") and b.startswith("pubmed_old:2024-01-01:pmid-")
     decisions = tmp_path / "duplicates.csv"
     decisions.write_text("record_a,record_b,decision,reviewer,note\n"
-                         "pubmed:2024-01-01:1,pubmed_old:2024-01-01:2,different,AB,test\n", encoding="utf-8")
+                         f"{a},{b},different,AB,test\n", encoding="utf-8")
     out = SimpleNamespace(library=str(tmp_path / "dedup.json"), review=str(tmp_path / "dedup_review.csv"))
     smk = SimpleNamespace(input=SimpleNamespace(parsed=parsed, decisions=[str(decisions)]), output=out,
                           log=[str(tmp_path / "dedup.log")], params=SimpleNamespace(settings={}))
@@ -286,7 +292,7 @@ def test_deduplicate_script_writes_library_and_review(exports_dir, tmp_path, rep
     library = json.loads((tmp_path / "dedup.json").read_text(encoding="utf-8"))
     assert library["n_clusters"] == 75
     merged = next(c for c in library["clusters"] if len(c["record_ids"]) == 2)
-    assert merged["record_ids"] == ["pubmed:2024-01-01:1", "pubmed_old:2024-01-01:2"] and "DOI" in merged["reason"]
+    assert merged["record_ids"] == [a, b] and "DOI" in merged["reason"]
 
 
 def test_link_errata_option_merges_an_erratum_with_the_article_it_names():

@@ -243,3 +243,22 @@ def test_cli_round_trip(tmp_path, capsys):
 
     again = prisma.parse_previous(yaml.safe_load(text))
     assert again["records_screened"] == 1336
+
+
+def test_planning_time_check_of_the_previous_version(tmp_path):
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    assert prisma.problems_in_previous_version(repo / "review" / "previous_version.yaml") == []
+    assert prisma.problems_in_previous_version(None) == []
+    assert prisma.problems_in_previous_version(tmp_path / "absent.yaml") == []
+    path = tmp_path / "previous_version.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump({**PUBLISHED, "duplicates_removed": 500, "total_studies": 9}))
+    problems = prisma.problems_in_previous_version(path, "review/previous_version.yaml")
+    assert [p.field for p in problems] == ["records_screened", "total_studies"]
+    assert all(p.file == "review/previous_version.yaml" for p in problems)
+    path.write_text("identified: [unclosed\n")
+    [problem] = prisma.problems_in_previous_version(path, "review/previous_version.yaml")
+    assert "not valid YAML" in problem.format()

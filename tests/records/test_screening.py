@@ -196,8 +196,10 @@ def test_queue_csv(folder, tmp_path):
 
 
 @pytest.mark.parametrize("name, body, where, words", [
+    ("title_abstract.csv", "record_id,reviewer,decision\npubmed:2025-06-30:pmid-99,AB,include\n",
+     "title_abstract.csv: row 2: record_id", "unknown record 'pubmed:2025-06-30:pmid-99'"),
     ("title_abstract.csv", "record_id,reviewer,decision\npubmed:2025-06-30:99,AB,include\n",
-     "title_abstract.csv: row 2: record_id", "unknown record 'pubmed:2025-06-30:99'"),
+     "title_abstract.csv: row 2: record_id", "'pubmed:2025-06-30:99' is a position id"),
     ("title_abstract.csv", "record_id,reviewer,decision\n\npubmed:2025-06-30:1,AB,maybe\n",
      "title_abstract.csv: row 3: decision", "invalid decision 'maybe'"),
     ("title_abstract.csv", "record_id,reviewer,decision\npubmed:2025-06-30:1,AB,not retrieved\n",
@@ -241,12 +243,13 @@ def test_bad_settings():
         scr.screen(make_dedup(2), [], {"rank": "plain"})
 
 
-def test_quoted_multiline_note_keeps_row_numbers(folder):
+def test_quoted_value_across_lines_is_an_error_naming_its_row(folder):
+    # one row per line: a quote left open would otherwise swallow the next rows into one value
     ta = write_csv(folder / "title_abstract.csv",
                    'record_id,reviewer,decision,note\n'
                    f'{rid(1)},AB,include,"two\nlines"\n'
                    f'{rid(2)},AB,exclud,\n')
-    with pytest.raises(ReviewInputError, match="row 4: decision"):
+    with pytest.raises(ReviewInputError, match="title_abstract.csv: row 2: unbalanced quote"):
         scr.screen(make_dedup(3), [ta], None)
 
 

@@ -19,8 +19,11 @@ REVIEW = REPO / "review"
 
 @pytest.fixture(scope="module")
 def library():
-    exports = sorted((REVIEW / "searches").glob("*/*.*"))
-    return build_library([parse_export(p, p.parent.name) for p in exports])
+    from livingmeta.records.keys import assign_stable_ids
+
+    parsed = [parse_export(p, p.parent.name) for p in sorted((REVIEW / "searches").glob("*/*.*"))]
+    assign_stable_ids(parsed)   # as the deduplicate job does
+    return build_library(parsed)
 
 
 def test_example_search_files_are_illustrative_and_valid(library):
