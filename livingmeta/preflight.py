@@ -43,15 +43,24 @@ def risk_of_bias_problems(plan) -> list[ReviewInputError]:
     return problems
 
 
+def _display_root(review_dir: str) -> str:
+    """Files are named relative to the folder holding the review folder (``review/screening/...``)."""
+    return os.path.dirname(os.path.abspath(review_dir))
+
+
 def previous_version_problems(review_dir: str) -> list[ReviewInputError]:
     """previous_version.yaml: valid, and its PRISMA boxes add up (the consistency check of the flow)."""
-    from livingmeta.records.prisma import load_previous
+    from livingmeta.records.prisma import problems_in_previous_version
 
     path = os.path.join(review_dir, "previous_version.yaml")
-    if not os.path.exists(path):
-        return []
-    display = os.path.relpath(path, os.path.dirname(os.path.abspath(review_dir)))
-    return _raised(load_previous, path, display)
+    return problems_in_previous_version(path, os.path.relpath(path, _display_root(review_dir)))
+
+
+def screening_problems(review_dir: str) -> list[ReviewInputError]:
+    """The decision files: syntax, header, rows, record id forms, contradictions (docs/screening.md)."""
+    from livingmeta.records.screening import problems_in_decision_files
+
+    return problems_in_decision_files(os.path.join(review_dir, "screening"), display_root=_display_root(review_dir))
 
 
 def problems(review_dir: str, plan) -> list[ReviewInputError]:
@@ -61,6 +70,7 @@ def problems(review_dir: str, plan) -> list[ReviewInputError]:
     found += study_file_problems(review_dir, plan)
     found += risk_of_bias_problems(plan)
     found += previous_version_problems(review_dir)
+    found += screening_problems(review_dir)
     return found
 
 

@@ -86,3 +86,14 @@ def test_a_job_that_died_without_a_message_is_named_with_its_log():
     assert failure_summary(text) == ["rule report (log: results/logs/report/report.log) failed without a "
                                      "message (killed, or out of memory?)"]
     assert jobs_run(text) == ["report", "pool"]
+
+
+def test_an_unwritable_results_folder_is_one_clear_line(tmp_path):
+    blocker = tmp_path / "results"
+    blocker.write_text("a file where the results folder should be")
+    cfg = {"review_dir": str(tmp_path / "review"), "results_dir": str(blocker),
+           "reports_dir": str(tmp_path / "reports"), "fetch": {}}
+    outcome = update(cfg, configfile=None, fetch=False)
+    assert outcome.status == 1
+    assert outcome.summary.startswith("livingmeta update: FAILED (cannot write the results folder")
+    assert "make it writable" in outcome.summary and "\n" not in outcome.summary
