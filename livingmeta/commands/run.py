@@ -51,8 +51,9 @@ def run(args) -> int:
         session = supervised_run(cfg, configfile=configfile, cores=args.cores, extra=extra, echo=True,
                                  command="run", snakefile=args.snakefile)
     except OSError as err:
-        print(f"livingmeta: error: cannot write the results folder {cfg['results_dir']} ({err.strerror or err}); "
-              "make it writable and run again.", file=sys.stderr)
+        where = f" ({err.filename})" if err.filename else ""
+        print(f"livingmeta: error: cannot write in the results folder {cfg['results_dir']}: {err.strerror or err}"
+              f"{where}; make it writable and run again.", file=sys.stderr)
         return 1
     for note in session.notes:
         print(f"livingmeta: {note}")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,8 +46,10 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 def run_snakemake(cmd: list[str], *, log_path: str | os.PathLike | None = None, echo: bool = True,
                   pass_fds: tuple[int, ...] = (), on_start=None, grace: float = 30.0) -> RunResult:
-    """Run ``cmd`` as the leader of a new process group, echoing its output (without the raw error lines,
-    which the caller summarises) and copying all of it to ``log_path``.
+    """Run ``cmd`` as the leader of a new process group, its output appended to ``log_path`` (a temporary
+    file without one), and follow that file: echo it (without the raw error lines, which the caller
+    summarises) and return all of it. Snakemake writes to the file, not to a pipe of ours, so it never
+    depends on this process staying alive: if `livingmeta` is killed, the run goes on to its end.
 
     Ctrl-C, SIGTERM and SIGHUP stop the whole group (SIGTERM to every process of it, SIGKILL after
     ``grace`` seconds, a second signal kills at once) and the call returns when nothing of it lives,
@@ -54,10 +57,15 @@ def run_snakemake(cmd: list[str], *, log_path: str | os.PathLike | None = None, 
     orphaned job) is stopped too. ``pass_fds`` are inherited by Snakemake (the run lock);
     ``on_start(pgid)`` is called once the group exists.
     """
-    log = None
-    if log_path:
-        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-        log = open(log_path, "a", encoding="utf-8")
+    import tempfile
+
+    temporary = not log_path
+    if temporary:
+        handle, log_path = tempfile.mkstemp(prefix="livingmeta-run-", suffix=".log")
+        os.close(handle)
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    out = open(log_path, "ab")
+    start = out.seek(0, os.SEEK_END)
     stopped: list[str] = []
     proc = None
 
@@ -69,25 +77,38 @@ def run_snakemake(cmd: list[str], *, log_path: str | os.PathLike | None = None, 
 
     previous = {}
     in_main_thread = threading.current_thread() is threading.main_thread()
+    captured: list[str] = []
     try:
         if in_main_thread:
             previous = {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                errors="replace", env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                                start_new_session=True, pass_fds=tuple(pass_fds))
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True,
+                                pass_fds=tuple(pass_fds))
         if stopped:  # a signal came before the group existed
             processes.signal_group(proc.pid, signal.SIGTERM)
         if on_start:
             on_start(proc.pid)
-        assert proc.stdout is not None
-        captured = []
-        for line in proc.stdout:
-            captured.append(line)
-            if log:
-                log.write(line)
-            if echo and ERROR_PREFIX not in line and not _FRAME_LINE.match(line):
-                sys.stdout.write(line)
-                sys.stdout.flush()
+        with open(log_path, "rb") as follow:
+            follow.seek(start)
+            pending = b""
+            while True:
+                finished = proc.poll() is not None
+                chunk = follow.read()
+                if chunk:
+                    pending += chunk
+                    *lines, pending = pending.split(b"\n")
+                    for raw in lines:
+                        line = raw.decode("utf-8", errors="replace") + "\n"
+                        captured.append(line)
+                        if echo and ERROR_PREFIX not in line and not _FRAME_LINE.match(line):
+                            sys.stdout.write(line)
+                            sys.stdout.flush()
+                elif finished:
+                    break
+                else:
+                    time.sleep(0.05)
+            if pending:
+                captured.append(pending.decode("utf-8", errors="replace"))
         status = proc.wait()
         # the group outlives its leader when Snakemake was killed alone: stop what it left behind
         processes.stop_group(proc.pid, grace=grace)
@@ -99,8 +120,9 @@ def run_snakemake(cmd: list[str], *, log_path: str | os.PathLike | None = None, 
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if log:
-            log.close()
+        out.close()
+        if temporary:
+            os.unlink(log_path)
 
 
 def problems_in(text: str) -> list[str]:

@@ -80,8 +80,9 @@ def update(cfg: dict, *, configfile: str | None, cores: str = "all", fetch: bool
         _record_failure(cfg, err.format())
         return UpdateOutcome(1, f"livingmeta update: FAILED ({err.format()}); nothing published")
     except OSError as err:
+        where = f" ({err.filename})" if err.filename else ""
         return UpdateOutcome(1, f"livingmeta update: FAILED (cannot write the results folder {cfg['results_dir']}: "
-                                f"{err.strerror or err}; make it writable); nothing published")
+                                f"{err.strerror or err}{where}; make it writable); nothing published")
     if session.state == "busy":
         return UpdateOutcome(0, f"livingmeta update: {session.problems[0]}; nothing done")
     prefix = "; ".join(fetched) + "; " if fetched else ""

@@ -107,7 +107,7 @@ def work(base, tmp_path) -> Path:
 
 def _break_screening(work):
     path = work / "review" / "screening" / "title_abstract.csv"
-    path.write_text(path.read_text() + "pubmed:2025-06-30:2,RA,maybe,,,\n")
+    path.write_text(path.read_text() + "pubmed:2025-06-30:pmid-99000002,RC,maybe,,,\n")
     return "invalid decision 'maybe'"
 
 
