@@ -20,7 +20,10 @@ from livingmeta.records import normalise as nz
 from livingmeta.records.entry import Entry
 
 _ENTRY_START = re.compile(r"@\s*([A-Za-z]+)\s*([{(])")
-_STRAY_FIELD = re.compile(r"^\s*((?:title|author|year|journal|doi|abstract)\s*=\s*[{\"]\S*)", re.M | re.I)
+_NEXT_ENTRY = re.compile(r"(?:^|(?<=[\r\n]))[ \t]*@\s*[A-Za-z]+\s*[{(]")   # an entry at the start of a line
+_STRAY_FIELD = re.compile(r"(?:^|(?<=[\r\n]))[ \t]*((?:title|author|year|journal|doi|abstract)\s*=\s*[{\"]\S*)",
+                          re.I)
+_BARE = re.compile(r"[^\s,#}]+")
 _MONTHS = {m: m.capitalize() for m in ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                        "nov", "dec")}
 _ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
@@ -78,7 +81,7 @@ def _read_value(body: str, i: int, macros: dict) -> tuple[str, int]:
             parts.append(body[i + 1:j])
             i = j + 1
         else:
-            match = re.match(r"[^\s,#}]+", body[i:])
+            match = _BARE.match(body, i)
             token = match.group(0) if match else ""
             i += len(token)
             low = token.lower()
@@ -148,7 +151,11 @@ def split_entries(text: str, file_problems: list[str] | None = None
             break
         check_between(pos, match.start())
         kind, opener = match.group(1).lower(), match.group(2)
-        brace, j, n, closed = 0, match.end(), len(text), False
+        # an entry ends at its closing brace; one that is not closed before the next entry that starts a
+        # line runs up to it (so that one unbalanced brace costs one entry, and reading stays linear)
+        nxt = _NEXT_ENTRY.search(text, match.end())
+        n = nxt.start() if nxt else len(text)
+        brace, j, closed = 0, match.end(), False
         while j < n:
             ch = text[j]
             if ch == "\\":
@@ -169,10 +176,7 @@ def split_entries(text: str, file_problems: list[str] | None = None
         if closed:
             body, pos = text[match.end():j], j + 1
         else:
-            # unbalanced: the entry runs to the next '@' at a line start, or to the end of the file
-            nxt = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.M).search(text, match.end())
-            end = nxt.start() if nxt else n
-            body, pos = text[match.end():end], end
+            body, pos = text[match.end():n], n
             problems.append(f"unbalanced braces in the entry starting on line {nz.line_at(starts, match.start())}"
                             " (it is read up to the next entry or the end of the file)")
         out.append((kind, body, nz.line_at(starts, match.start()), problems,

@@ -29,6 +29,7 @@
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import os
 import re
@@ -78,17 +79,17 @@ def _hex(raw: bytes, limit: int = 8) -> str:
 
 
 def _decode_bom(data: bytes, bom: bytes, codec: str) -> Decoded:
-    """UTF-16/UTF-32 with a BOM; invalid code units are replaced (U+FFFD) where they are and remembered."""
+    """UTF-16/UTF-32 after its BOM (``bom`` may be empty); invalid code units are replaced (U+FFFD) where they
+    are and remembered."""
     body = data[len(bom):]
     pieces: list[str] = []
     bad: list[BadBytes] = []
     pos, length = 0, 0
-    decoder_codec = codec
     while True:
         try:
-            chunk = body[pos:].decode(decoder_codec)
+            chunk = body[pos:].decode(codec)
         except UnicodeDecodeError as err:
-            good = body[pos:pos + err.start].decode(decoder_codec)
+            good = body[pos:pos + err.start].decode(codec)
             pieces.append(good)
             length += len(good)
             raw = body[pos + err.start:pos + err.end]
@@ -97,7 +98,7 @@ def _decode_bom(data: bytes, bom: bytes, codec: str) -> Decoded:
             length += 1
             pos += err.end
             if len(bad) >= 50:  # a file this damaged is reported by its first problems; decode the rest
-                pieces.append(body[pos:].decode(decoder_codec, errors="replace"))
+                pieces.append(body[pos:].decode(codec, errors="replace"))
                 break
             continue
         pieces.append(chunk)
@@ -105,16 +106,39 @@ def _decode_bom(data: bytes, bom: bytes, codec: str) -> Decoded:
     return Decoded("".join(pieces), codec, [], bad)
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` if the file starts like Latin text in UTF-16 without a BOM: nearly every
+    other byte is zero (the high bytes of ASCII characters), the bytes between them are not."""
+    head = data[:400]
+    head = head[:len(head) - len(head) % 2]
+    if len(head) < 8:
+        return None
+    half = len(head) // 2
+    zeros_even, zeros_odd = head[0::2].count(0) / half, head[1::2].count(0) / half
+    if zeros_odd >= 0.9 and zeros_even <= 0.1:
+        return "utf-16-le"
+    if zeros_even >= 0.9 and zeros_odd <= 0.1:
+        return "utf-16-be"
+    return None
+
+
 def decode(data: bytes) -> Decoded:
     """Decode an export's bytes; see the module docstring. Never raises."""
     for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
                        (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
         if data.startswith(bom):
-            decoded = _decode_bom(data, bom, codec)
-            for item in decoded.bad:
-                item.decoded = "\ufffd"
-            return decoded
+            return _decode_bom(data, bom, codec)
+    no_bom = _utf16_without_bom(data)
+    if no_bom:
+        decoded = _decode_bom(data, b"", no_bom)
+        decoded.problems.append({"record": None, "message": f"the file is {no_bom.upper()} without a byte-order "
+                                 "mark; it was read as such (check its characters)"})
+        return decoded
     start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return Decoded(data[start:].decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
     text = data[start:].decode("utf-8", errors="surrogateescape")
     runs = list(_ESCAPED.finditer(text))
     if not runs:
@@ -323,15 +347,14 @@ def _encoding_problems(decoded: Decoded, text: str, entries: list[Entry], record
     if not decoded.bad:
         return []
     starts = nz.line_starts(text)
-    spans = [(e.line, e.end_line, i) for i, e in enumerate(entries) if e.line is not None]
+    spans = sorted((e.line, e.end_line if e.end_line is not None else e.line, i)
+                   for i, e in enumerate(entries) if e.line is not None)
+    firsts = [span[0] for span in spans]
     by_record: dict[int | None, list[tuple[BadBytes, int]]] = {}
     for bad in decoded.bad:
         line = nz.line_at(starts, bad.index)
-        owner = None
-        for first, last, i in spans:
-            if first <= line <= (last if last is not None else first):
-                owner = i
-                break
+        k = bisect.bisect_right(firsts, line) - 1        # the last record that starts on or before the line
+        owner = spans[k][2] if k >= 0 and line <= spans[k][1] else None
         by_record.setdefault(owner, []).append((bad, line))
     what = "UTF-8" if decoded.encoding in ("utf-8", "cp1252") else decoded.encoding.upper()
     read_as = "read as Windows-1252" if decoded.encoding in ("utf-8", "cp1252") else "replaced by \ufffd"

@@ -151,6 +151,16 @@ def test_utf8_with_bom_and_utf16_with_bom_give_the_same_records():
         assert _records(other) == _records(plain) and other["problems"] == []
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_read_and_reported(codec):
+    text = "TY  - JOUR\nTI  - Ångström’s résumé\nER  - \n"
+    parsed = parse_export_data(text.encode(codec), "x.ris", "s", "n")
+    assert parsed["records"][0]["title"] == "Ångström’s résumé"
+    (problem,) = parsed["problems"]
+    assert problem["record"] is None
+    assert problem["message"].startswith(f"the file is {codec.upper()} without a byte-order mark")
+
+
 def test_parse_export_script_prints_each_problem_on_stderr(tmp_path, capfd):
     export = tmp_path / "2024-01-01.ris"
     data, _ = _one_bad_byte_in_record_two("ris")
