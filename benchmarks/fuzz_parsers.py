@@ -11,6 +11,11 @@ exception type and the innermost livingmeta line, and prints per format::
 Run: ``PYTHONPATH=$PWD .venv/bin/python benchmarks/fuzz_parsers.py [-n 2000] [--formats ris csv]
 [--seed 1] [--save DIR]`` (``--save`` writes one crashing input per distinct crash, to reproduce it with
 ``livingmeta.records.ingest.parse_export``). Exits 1 if any crash was found.
+
+Figures (2-core machine shared with other work, ``-n 3000 --seed 7``): 0 crashes in 4,500 inputs per format
+for every format (31,500 in all; 27-80 s per format). The parsers before issue 13's fixes crashed on 15-30 %
+of ``-n 500`` inputs per format (``_csv.Error`` in ``csvfile.looks_like`` on a bare CR, ``AttributeError``
+in ``nbib.split_records``, ``UnicodeDecodeError`` on a truncated UTF-16 file).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
 FORMATS = ("ris", "nbib", "wos", "bibtex", "csv", "pubmed_xml", "endnote_xml")
 SEED_BYTES = 24000          # seeds are cut to this size (at a line end) so that each example stays fast
-EXAMPLES = {"mutated": 110, "generated": 70, "sniff": 150}
+EXAMPLES = {"mutated": 200, "generated": 100, "sniff": 200}
 
 
 # ------------------------------------------------------------------------------------------ seeds
