@@ -269,8 +269,11 @@ def parse_entries(text: str, fmt: str, path: str | os.PathLike = "", file_proble
     if fmt == "bibtex":
         return bibtex.parse(text, file_problems), None
     if fmt in ("pubmed_xml", "endnote_xml"):
-        module = pubmed_xml if fmt == "pubmed_xml" else endnote_xml
-        entries = module.parse_root(_parse_xml(text, path))
+        root = _parse_xml(text, path)
+        if fmt == "pubmed_xml":
+            entries = pubmed_xml.parse_root(root, file_problems)
+        else:
+            entries = endnote_xml.parse_root(root)
         _xml_record_lines(text, fmt, entries)
         return entries, None
     if fmt == "csv":

@@ -206,6 +206,17 @@ def test_wos_record_with_a_damaged_start_tag_is_reported():
     assert problem["message"].startswith("lines 7-8 (after record 1): 2 tag line(s) outside any record")
 
 
+def test_pubmed_xml_element_that_is_not_an_article_is_reported():
+    text = ("<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article><ArticleTitle>One"
+            "</ArticleTitle></Article></MedlineCitation></PubmedArticle><PubmedArticl><MedlineCitation><PMID>2"
+            "</PMID></MedlineCitation></PubmedArticl><DeleteCitation><PMID>3</PMID></DeleteCitation>"
+            "</PubmedArticleSet>")
+    parsed = parse_export_data(text.encode(), "x.xml", "pubmed", "n")
+    assert parsed["n_records"] == 1
+    assert parsed["problems"] == [{"record": None, "message": "<PubmedArticl> (after article 1) is not a "
+                                   "PubmedArticle or PubmedBookArticle: not read"}]
+
+
 def test_bibtex_fields_that_cannot_be_read_are_reported():
     text = ("@article{a,\n  title = {Kept},\n  year = 2020 junk here,\n  doi = {10.1/lost}\n}\n"
             "@artcle {b,\n  title = {Fine}, title = {Twice}\n}\n"
@@ -282,3 +293,10 @@ def test_search_folder_problems_agree_with_the_plan(tmp_path):
 def test_the_example_review_has_no_search_folder_problems():
     assert search_folder_problems(REPO / "review" / "searches") == []
     assert search_folder_problems(REPO / "no such folder") == []
+
+
+def test_a_folder_or_missing_file_given_as_an_export_is_a_clear_error(tmp_path):
+    for path, message in ((tmp_path, "a folder, not a search export"), (tmp_path / "gone.ris", "cannot be read")):
+        with pytest.raises(ReviewInputError) as err:
+            parse_export(path, "s")
+        assert message in err.value.format() and err.value.file == str(path)
