@@ -24,8 +24,9 @@ _TAG = re.compile(r"^([A-Z][A-Z0-9]{0,3})\s*- ?(.*)$")
 def split_records(text: str, file_problems: list[str] | None = None
                   ) -> list[tuple[list[tuple[str, str]], list[str], int, int]]:
     """(tag/value pairs, format problems, first line, last line) of each record. Records start at
-    ``PMID-`` or at the first tag line after a blank line; text that belongs to no record (before the first
-    tag line) is reported in ``file_problems``, never dropped silently."""
+    ``PMID-`` or at the first tag line after a blank line. Untagged text before the first record (a note,
+    as RIS exports have) is skipped; indented continuation lines there belong to a record whose tag line
+    is missing and are reported in ``file_problems``, never dropped silently."""
     records: list[tuple[list[tuple[str, str]], list[str], int, int]] = []
     current: list[tuple[str, str]] | None = None
     problems: list[str] = []
@@ -36,8 +37,8 @@ def split_records(text: str, file_problems: list[str] | None = None
     def report_outside():
         if outside and file_problems is not None:
             where = f"line {outside[0]}" if len(outside) == 1 else f"lines {outside[0]}-{outside[-1]}"
-            file_problems.append(f"{where} (before the first record): text that is not a MEDLINE tag line "
-                                 "and belongs to no record (not read)")
+            file_problems.append(f"{where} (before the first record): continuation lines without the tag line "
+                                 "they continue (a damaged record?): not read")
         outside.clear()
 
     for lineno, raw in enumerate(nz.lines_of(text), start=1):
@@ -59,8 +60,6 @@ def split_records(text: str, file_problems: list[str] | None = None
             if current is not None:
                 problems.append(f"line {lineno} is not a MEDLINE tag line: {line[:50]!r}")
                 end = lineno
-            else:
-                outside.append(lineno)
             blank_before = False
             continue
         tag, value = match.group(1), match.group(2).strip()

@@ -52,10 +52,16 @@ def test_nbib_with_a_line_before_the_first_tag(tmp_path):
     parsed = parse_export(path, "pubmed")
     assert [r["title"] for r in parsed["records"]] == ["Title before the PMID line", "A MEDLINE record"]
     assert parsed["records"][1]["pmid"] == "12345"
-    messages = [format_problem(str(path), p) for p in parsed["problems"]]
-    assert messages[0] == (f"{path}: file: line 1 (before the first record): text that is not a MEDLINE tag "
-                           "line and belongs to no record (not read)")
-    assert any(m.startswith(f"{path}: record 1: no PMID- line") for m in messages)
+    assert [format_problem(str(path), p) for p in parsed["problems"]] == [
+        f"{path}: record 1: no PMID- line (record on lines 2-2)"]
+
+
+def test_nbib_continuation_lines_before_the_first_record_are_reported():
+    text = b"      of a record whose tag line is lost\n      and more\n\nPMID- 1\nTI  - Kept\n"
+    parsed = parse_export_data(text, "x.nbib", "pubmed", "n")
+    assert [r["title"] for r in parsed["records"]] == ["Kept"]
+    assert parsed["problems"] == [{"record": None, "message": "lines 1-2 (before the first record): continuation "
+                                   "lines without the tag line they continue (a damaged record?): not read"}]
 
 
 def test_nbib_real_export_after_a_header_line():
@@ -63,9 +69,8 @@ def test_nbib_real_export_after_a_header_line():
         pytest.skip("example export missing")
     data = EXAMPLE_NBIB.read_bytes()
     plain = parse_export_data(data, "x.nbib", "pubmed", "n")
-    headed = parse_export_data(b"Exported from PubMed\n" + data.lstrip(b"\r\n"), "x.nbib", "pubmed", "n")
-    assert _records(headed) == _records(plain)
-    assert [p for p in headed["problems"] if p not in plain["problems"]][0]["record"] is None
+    headed = parse_export_data(b"Exported from PubMed\n" + data, "x.nbib", "pubmed", "n")
+    assert _records(headed) == _records(plain) and headed["problems"] == plain["problems"] == []
 
 
 @pytest.mark.parametrize("data", [
