@@ -16,9 +16,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from livingmeta.records import normalise as nz
 from livingmeta.records.entry import Entry
 
 _ENTRY_START = re.compile(r"@\s*([A-Za-z]+)\s*([{(])")
+_NEXT_ENTRY = re.compile(r"(?:^|(?<=[\r\n]))[ \t]*@\s*[A-Za-z]+\s*[{(]")   # an entry at the start of a line
+_STRAY_FIELD = re.compile(r"(?:^|(?<=[\r\n]))[ \t]*((?:title|author|year|journal|doi|abstract)\s*=\s*[{\"]\S*)",
+                          re.I)
+_BARE = re.compile(r"[^\s,#}]+")
 _MONTHS = {m: m.capitalize() for m in ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                        "nov", "dec")}
 _ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
@@ -40,10 +45,6 @@ def latex_to_text(value: str) -> str:
     text = re.sub(r"\\[A-Za-z]+\s*", "", text)  # other commands (\textit, \emph): keep their argument
     text = text.replace("{", "").replace("}", "")
     return unicodedata.normalize("NFC", text)
-
-
-def _line_of(text: str, index: int) -> int:
-    return text.count("\n", 0, index) + 1
 
 
 def _read_value(body: str, i: int, macros: dict) -> tuple[str, int]:
@@ -80,7 +81,7 @@ def _read_value(body: str, i: int, macros: dict) -> tuple[str, int]:
             parts.append(body[i + 1:j])
             i = j + 1
         else:
-            match = re.match(r"[^\s,#}]+", body[i:])
+            match = _BARE.match(body, i)
             token = match.group(0) if match else ""
             i += len(token)
             low = token.lower()
@@ -94,31 +95,67 @@ def _read_value(body: str, i: int, macros: dict) -> tuple[str, int]:
     return "".join(parts), i
 
 
-def _fields(body: str, macros: dict) -> dict[str, str]:
+_FIELD = re.compile(r"\s*,?\s*([A-Za-z][\w\-:.]*)\s*=\s*")
+
+
+def _fields(body: str, macros: dict, problems: list[str] | None = None) -> dict[str, str]:
+    """``name = value`` pairs of an entry body; what cannot be read (and a repeated field) is reported in
+    ``problems``."""
     out: dict[str, str] = {}
     i, n = 0, len(body)
     while i < n:
-        match = re.compile(r"\s*,?\s*([A-Za-z][\w\-:.]*)\s*=\s*").match(body, i)
+        match = _FIELD.match(body, i)
         if not match:
+            rest = body[i:].strip()
+            if rest and problems is not None:
+                after = f"after field {name!r}" if out else "at the start of the entry"
+                problems.append(f"text {after} is not a 'name = value' field: {rest[:40]!r} "
+                                "(it and any field after it are not read)")
             break
         name = match.group(1).lower()
         value, i = _read_value(body, match.end(), macros)
-        out.setdefault(name, value)
+        if name in out:
+            if problems is not None:
+                problems.append(f"field {name!r} is given twice (the first value is used)")
+        else:
+            out[name] = value
         while i < n and body[i] in ", \t\r\n":
             i += 1
     return out
 
 
-def split_entries(text: str) -> list[tuple[str, str, int, list[str]]]:
-    """(entry type, body, line, problems) for each ``@type{...}`` in the text (``@string`` etc. included)."""
+def split_entries(text: str, file_problems: list[str] | None = None
+                  ) -> list[tuple[str, str, int, list[str], int]]:
+    """(entry type, body, first line, problems, last line) for each ``@type{...}`` in the text (``@string``
+    etc. included). Text between entries is a comment in BibTeX; if it holds ``name = {value}`` fields (an
+    entry whose ``@type{key,`` line is damaged), they are reported in ``file_problems``."""
     out = []
     pos = 0
+    starts = nz.line_starts(text)
+
+    def check_between(begin: int, end: int):
+        if file_problems is None:
+            return
+        gap = text[begin:end]
+        match = _STRAY_FIELD.search(gap)
+        if match:
+            line = nz.line_at(starts, begin + match.start(1))
+            after = f"after entry on line {out[-1][2]}" if out else "before the first entry"
+            file_problems.append(f"line {line} ({after}): {match.group(1).strip()[:40]!r} looks like a field "
+                                 "outside any entry (a damaged '@type{key,' line?): not read")
+
     while True:
         match = _ENTRY_START.search(text, pos)
         if not match:
+            check_between(pos, len(text))
             break
+        check_between(pos, match.start())
         kind, opener = match.group(1).lower(), match.group(2)
-        brace, j, n, closed = 0, match.end(), len(text), False
+        # an entry ends at its closing brace; one that is not closed before the next entry that starts a
+        # line runs up to it (so that one unbalanced brace costs one entry, and reading stays linear)
+        nxt = _NEXT_ENTRY.search(text, match.end())
+        n = nxt.start() if nxt else len(text)
+        brace, j, closed = 0, match.end(), False
         while j < n:
             ch = text[j]
             if ch == "\\":
@@ -139,12 +176,11 @@ def split_entries(text: str) -> list[tuple[str, str, int, list[str]]]:
         if closed:
             body, pos = text[match.end():j], j + 1
         else:
-            # unbalanced: the entry runs to the next '@' at a line start, or to the end of the file
-            nxt = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.M).search(text, match.end())
-            end = nxt.start() if nxt else n
-            body, pos = text[match.end():end], end
-            problems.append(f"unbalanced braces in the entry starting on line {_line_of(text, match.start())}")
-        out.append((kind, body, _line_of(text, match.start()), problems))
+            body, pos = text[match.end():n], n
+            problems.append(f"unbalanced braces in the entry starting on line {nz.line_at(starts, match.start())}"
+                            " (it is read up to the next entry or the end of the file)")
+        out.append((kind, body, nz.line_at(starts, match.start()), problems,
+                    nz.line_at(starts, max(pos - 1, match.start()))))
     return out
 
 
@@ -191,25 +227,31 @@ def _protect_and(value: str) -> str:
     return "".join(out)
 
 
-def parse(text: str) -> list[Entry]:
+def parse(text: str, file_problems: list[str] | None = None) -> list[Entry]:
+    """The entries of a BibTeX text (``@string`` macros applied); problems outside any entry (and in
+    ``@string`` definitions) go to ``file_problems``."""
     macros: dict[str, str] = {}
     entries = []
     position = 0
-    for kind, body, line, problems in split_entries(text):
+    for kind, body, line, problems, end_line in split_entries(text, file_problems):
         if kind == "comment" or kind == "preamble":
             continue
         if kind == "string":
-            macros.update({k: latex_to_text(v) for k, v in _fields(body, macros).items()})
+            string_problems = list(problems)
+            macros.update({k: latex_to_text(v) for k, v in _fields(body, macros, string_problems).items()})
+            if file_problems is not None:
+                file_problems.extend(f"@string on line {line}: {p}" for p in string_problems)
             continue
         position += 1
+        problems = list(problems)
         key, comma, rest = body.partition(",")
         if not comma or "=" in key:
-            problems = problems + [f"entry on line {line} has no citation key"]
+            problems.append(f"entry on line {line} has no citation key")
             rest = body if "=" in key else rest
-        fields = _fields(rest, macros)
+        fields = _fields(rest, macros, problems)
         if not fields:
-            problems = problems + [f"entry on line {line} has no fields"]
-        entries.append(Entry(position, bibtex_values(kind, fields), problems))
+            problems.append(f"entry on line {line} has no fields")
+        entries.append(Entry(position, bibtex_values(kind, fields), problems, line, end_line))
     return entries
 
 

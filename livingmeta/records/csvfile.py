@@ -38,6 +38,7 @@ import io
 import re
 
 from livingmeta.errors import ReviewInputError
+from livingmeta.records import normalise as nz
 from livingmeta.records.entry import Entry
 
 csv.field_size_limit(2**31 - 1)
@@ -83,17 +84,26 @@ def column_map(header: list[str]) -> dict[str, int]:
     return out
 
 
+def _first_line(text: str) -> str:
+    """The first line of ``text``, ended by CR LF, CR or LF (old Mac exports end lines with CR only)."""
+    return nz.lines_of(text[:20000].lstrip("\ufeff"))[0]
+
+
 def sniff_dialect(text: str):
-    head = text[:20000]
-    first_line = head.split("\n", 1)[0]
+    first_line = _first_line(text)
     delimiter = max([",", ";", "\t"], key=first_line.count)
     return delimiter
 
 
 def looks_like(text: str) -> bool:
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    """True if the first line is a header with a title, DOI or PMID column. Never raises: any text can be
+    asked (format detection tries it last, on whatever the file holds)."""
+    first_line = _first_line(text)
     delimiter = sniff_dialect(text)
-    header = next(csv.reader([first_line], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader([first_line], delimiter=delimiter), [])
+    except csv.Error:
+        return False
     cols = column_map(header)
     return any(f in cols for f in IDENTIFYING)
 
@@ -110,11 +120,37 @@ def _split_people(value: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def parse(text: str, *, file: str = "") -> tuple[list[Entry], list[str | None]]:
-    """Entries and, per entry, the ``record_id``/``ID`` cell (or ``None``)."""
+def _row_like_lines(value: str, delimiter: str, width: int) -> list[str]:
+    """The lines after the first of a cell that parse as a full row of ``width`` cells (``width`` >= 3)."""
+    if width < 3 or "\n" not in value and "\r" not in value:
+        return []
+    out = []
+    for line in nz.lines_of(value)[1:]:
+        if line.count(delimiter) >= width - 1:
+            try:
+                cells = next(csv.reader([line], delimiter=delimiter), [])
+            except csv.Error:
+                continue
+            if len(cells) == width:
+                out.append(line)
+    return out
+
+
+def parse(text: str, *, file: str = "",
+          file_problems: list[str] | None = None) -> tuple[list[Entry], list[str | None]]:
+    """Entries and, per entry, the ``record_id``/``ID`` cell (or ``None``).
+
+    A row with another number of cells than the header is kept and reported; a cell that runs over
+    several lines and holds what look like further rows (an unbalanced quote swallows the rows after it)
+    is reported as well, naming its lines, since those rows are not records of their own.
+    """
     delimiter = sniff_dialect(text)
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as err:
+        raise ReviewInputError(f"the CSV header row cannot be read ({err})", file=file,
+                               hint="Export the search again as CSV") from None
     cols = column_map(header or [])
     if not header or not any(f in cols for f in IDENTIFYING):
         raise ReviewInputError(
@@ -123,12 +159,32 @@ def parse(text: str, *, file: str = "") -> tuple[list[Entry], list[str | None]]:
             "journal, volume, issue, pages, abstract, keywords, doi, pmid, record_id)")
     entries, ids = [], []
     width = len(header)
-    for row in reader:
+    last_line = reader.line_num
+    while True:
+        try:
+            row = next(reader, None)
+        except csv.Error as err:  # e.g. a NUL character; the rest of the file cannot be read
+            if file_problems is not None:
+                file_problems.append(f"line {reader.line_num + 1}: the CSV cannot be read from here on ({err}); "
+                                     f"the rows after record {len(entries)} are not read")
+            break
+        if row is None:
+            break
+        first, last_line = last_line + 1, reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         problems = []
+        where = f"line {first}" if first == last_line else f"lines {first}-{last_line}"
         if len(row) != width:
-            problems.append(f"row has {len(row)} cells but the header has {width} (line {reader.line_num})")
+            problems.append(f"row has {len(row)} cells but the header has {width} ({where})")
+        for i, value in enumerate(row):
+            swallowed = _row_like_lines(value, delimiter, width)
+            if swallowed:
+                column = header[i] if i < len(header) else f"cell {i + 1}"
+                problems.append(f"the {column!r} cell runs over {where} and holds {len(swallowed)} line(s) that "
+                                f"look like rows, e.g. {swallowed[0][:40]!r}: an unbalanced quote? Those rows "
+                                "are not read as records")
+                break
 
         def cell(fieldname):
             i = cols.get(fieldname)
@@ -137,6 +193,6 @@ def parse(text: str, *, file: str = "") -> tuple[list[Entry], list[str | None]]:
         values = {f: cell(f) for f in COLUMNS if f not in ("authors", "keywords", "record_id")}
         values["authors"] = _split_people(cell("authors") or "")
         values["keywords"] = [k.strip() for k in re.split(r";", cell("keywords") or "") if k.strip()]
-        entries.append(Entry(len(entries) + 1, values, problems))
+        entries.append(Entry(len(entries) + 1, values, problems, first, last_line))
         ids.append(cell("record_id"))
     return entries, ids

@@ -2,8 +2,11 @@
 
 ``values`` uses the field names of :class:`livingmeta.records.model.Record` with values as exported
 (strings or lists, not yet cleaned); ``problems`` are format-level problems of this record (a missing end
-tag, an unbalanced brace). :func:`to_record` cleans the values and adds content problems (no title, a year
-that is not a year, a DOI that is not a DOI). A malformed record is kept and reported, never dropped.
+tag, an unbalanced brace); ``line``/``end_line`` are the record's first and last line in the decoded text
+(lines split at CR LF, CR or LF, as :func:`livingmeta.records.normalise.lines_of` does), used to name the
+record that an encoding problem falls in (``None`` where a parser cannot tell). :func:`to_record` cleans
+the values and adds content problems (no title, a year that is not a year, a DOI that is not a DOI). A
+malformed record is kept and reported, never dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ class Entry:
     position: int
     values: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    line: int | None = None
+    end_line: int | None = None
 
 
 def to_record(entry: Entry, *, source: str, export: str, file: str, fmt: str,

@@ -21,40 +21,59 @@ from livingmeta.records.entry import Entry
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{0,3})\s*- ?(.*)$")
 
 
-def split_records(text: str) -> list[tuple[list[tuple[str, str]], list[str], int]]:
-    records: list[tuple[list[tuple[str, str]], list[str], int]] = []
+def split_records(text: str, file_problems: list[str] | None = None
+                  ) -> list[tuple[list[tuple[str, str]], list[str], int, int]]:
+    """(tag/value pairs, format problems, first line, last line) of each record. Records start at
+    ``PMID-`` or at the first tag line after a blank line. Untagged text before the first record (a note,
+    as RIS exports have) is skipped; indented continuation lines there belong to a record whose tag line
+    is missing and are reported in ``file_problems``, never dropped silently."""
+    records: list[tuple[list[tuple[str, str]], list[str], int, int]] = []
     current: list[tuple[str, str]] | None = None
     problems: list[str] = []
-    start = 0
+    start = end = 0
     blank_before = True
+    outside: list[int] = []
+
+    def report_outside():
+        if outside and file_problems is not None:
+            where = f"line {outside[0]}" if len(outside) == 1 else f"lines {outside[0]}-{outside[-1]}"
+            file_problems.append(f"{where} (before the first record): continuation lines without the tag line "
+                                 "they continue (a damaged record?): not read")
+        outside.clear()
+
     for lineno, raw in enumerate(nz.lines_of(text), start=1):
         line = raw.lstrip("\ufeff").rstrip()
         if not line.strip():
             blank_before = True
             continue
         if raw.startswith("      ") or raw.startswith("\t"):
-            if current:
+            if current:  # a record always holds its first tag line
                 tag, value = current[-1]
                 current[-1] = (tag, f"{value} {line.strip()}")
-            elif current is not None:
-                problems.append(f"continuation line {lineno} before any tag")
+                end = lineno
+            else:
+                outside.append(lineno)
             blank_before = False
             continue
         match = _TAG.match(line) if len(line) > 4 and line[4] == "-" else None
         if match is None:
             if current is not None:
                 problems.append(f"line {lineno} is not a MEDLINE tag line: {line[:50]!r}")
+                end = lineno
             blank_before = False
             continue
         tag, value = match.group(1), match.group(2).strip()
-        if tag == "PMID" or blank_before:  # records start at PMID- and are separated by blank lines
-            if current:
-                records.append((current, problems, start))
+        if tag == "PMID" or blank_before or current is None:  # records start at PMID-, after blank lines
+            if current is not None:
+                records.append((current, problems, start, end))
+            report_outside()
             current, problems, start = [], [], lineno
         current.append((tag, value))
+        end = lineno
         blank_before = False
     if current is not None:
-        records.append((current, problems, start))
+        records.append((current, problems, start, end))
+    report_outside()
     return records
 
 
@@ -89,13 +108,14 @@ def nbib_values(pairs: list[tuple[str, str]]) -> dict:
     }
 
 
-def parse(text: str) -> list[Entry]:
+def parse(text: str, file_problems: list[str] | None = None) -> list[Entry]:
+    """The records of a MEDLINE text; text outside any record is reported in ``file_problems``."""
     entries = []
-    for position, (pairs, problems, _start) in enumerate(split_records(text), start=1):
+    for position, (pairs, problems, start, end) in enumerate(split_records(text, file_problems), start=1):
         values = nbib_values(pairs)
         if not any(tag == "PMID" for tag, _ in pairs):
-            problems = problems + ["no PMID- line"]
-        entries.append(Entry(position, values, problems))
+            problems = problems + [f"no PMID- line (record on lines {start}-{end})"]
+        entries.append(Entry(position, values, problems, start, end))
     return entries
 
 

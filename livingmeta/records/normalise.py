@@ -7,6 +7,7 @@ Cleaning keeps what the export says but in one shape (a DOI without resolver pre
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import unicodedata
@@ -201,3 +202,16 @@ def lines_of(text: str) -> list[str]:
     """Lines split at CR LF, CR or LF only (``str.splitlines`` also splits at U+2028 and friends, which
     PubMed abstracts contain)."""
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets at which the lines of ``text`` start (line breaks as in :func:`lines_of`)."""
+    return [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+
+
+def line_at(starts: list[int], index: int) -> int:
+    """The 1-based line of character ``index``, given :func:`line_starts` of the text."""
+    return bisect.bisect_right(starts, index)

@@ -81,12 +81,18 @@ def article_values(art) -> dict:
     }
 
 
-def parse_root(root) -> list[Entry]:
+def parse_root(root, file_problems: list[str] | None = None) -> list[Entry]:
+    """The articles of a ``<PubmedArticleSet>``; ``<DeleteCitation>`` is skipped, any other element is not
+    an article and is reported in ``file_problems`` (a damaged start tag would otherwise lose a record)."""
     entries = []
     position = 0
     for child in root:
         if child.tag not in ARTICLE_TAGS:
-            continue  # e.g. <DeleteCitation>
+            if child.tag != "DeleteCitation" and file_problems is not None:
+                after = f"after article {position}" if position else "before the first article"
+                file_problems.append(f"<{str(child.tag)[:40]}> ({after}) is not a PubmedArticle or "
+                                     "PubmedBookArticle: not read")
+            continue
         position += 1
         values = article_values(child)
         problems = [] if values["pmid"] else ["no PMID element"]

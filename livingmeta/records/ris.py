@@ -57,44 +57,69 @@ class _Parser(rispy.RisParser):
         super()._add_single_value(record, name, value, is_multi)
 
 
-def split_tagged(text: str, tag_re: re.Pattern, start_tag: str,
-                 file_end_tag: str | None = None) -> list[tuple[list[str], list[str]]]:
-    """The ``<start_tag>`` ... ``ER`` blocks of a tagged export (RIS: TY, Web of Science: PT), each with
-    its format problems; nothing is dropped: a record without its end tag is kept and reported."""
-    blocks: list[tuple[list[str], list[str]]] = []
+def split_tagged(text: str, tag_re: re.Pattern, start_tag: str, file_end_tag: str | None = None, *,
+                 outside_ok: tuple[str, ...] = ("ER",),
+                 outside: list[str] | None = None) -> list[tuple[list[str], list[str], int, int]]:
+    """The ``<start_tag>`` ... ``ER`` blocks of a tagged export (RIS: TY, Web of Science: PT), each as
+    (lines, format problems, first line number, last line number); nothing is dropped: a record without
+    its end tag is kept and reported.
+
+    Untagged text between records (Ovid's ``1.`` numbering, notes) is skipped. Tag lines between records
+    other than ``outside_ok`` are fields of a record whose start tag is missing or damaged: they are not
+    read, and each run of them is reported in ``outside`` (file-level problems), never dropped silently.
+    """
+    blocks: list[tuple[list[str], list[str], int, int]] = []
     current: list[str] | None = None
     problems: list[str] = []
     start_line = 0
+    lineno = 0
+    stray: list[tuple[int, str]] = []  # tag lines outside any record, not yet reported
+
+    def report_stray():
+        if stray and outside is not None:
+            first, last = stray[0][0], stray[-1][0]
+            where = f"line {first}" if first == last else f"lines {first}-{last}"
+            after = f"after record {len(blocks)}" if blocks else "before the first record"
+            outside.append(f"{where} ({after}): {len(stray)} tag line(s) outside any record, starting "
+                           f"{stray[0][1][:40]!r}; there is no '{start_tag}' line before them (a record whose "
+                           f"first line is damaged?): these fields are not read")
+        stray.clear()
+
     for lineno, line in enumerate(nz.lines_of(text), start=1):
         line = line.lstrip("\ufeff")
         match = tag_re.match(line)
         tag = match.group(1) if match else None
         if current is None:
             if tag == start_tag:
+                report_stray()
                 current, problems, start_line = [line], [], lineno
+            elif tag is not None and tag not in outside_ok:
+                stray.append((lineno, line))
             continue
         if tag == start_tag:
             problems.append(f"no end tag 'ER' before the next record starts on line {lineno} "
                             f"(record starts on line {start_line})")
-            blocks.append((current, problems))
+            blocks.append((current, problems, start_line, lineno - 1))
             current, problems, start_line = [line], [], lineno
         elif tag == "ER" or (file_end_tag and tag == file_end_tag):
             if tag != "ER":
                 problems.append(f"the file ends ({tag}) inside this record (no 'ER'; record starts on line "
                                 f"{start_line})")
-            blocks.append((current, problems))
+            blocks.append((current, problems, start_line, lineno))
             current = None
         else:
             current.append(line)
     if current is not None:
         problems.append(f"the file ends inside this record (no end tag 'ER'; record starts on line {start_line})")
-        blocks.append((current, problems))
+        blocks.append((current, problems, start_line, lineno))
+    report_stray()
     return blocks
 
 
-def split_records(text: str) -> list[tuple[list[str], list[str]]]:
-    """The ``TY`` ... ``ER`` blocks of a RIS text, each with its format problems."""
-    return split_tagged(text, _TAG_LINE, "TY")
+def split_records(text: str, outside: list[str] | None = None) -> list[tuple[list[str], list[str], int, int]]:
+    """The ``TY`` ... ``ER`` blocks of a RIS text: (lines, format problems, first line, last line).
+    Ovid puts an ``NL`` tag after ``ER``: allowed between records."""
+    return split_tagged(text, _TAG_LINE, "TY", outside_ok=("ER", "NL"), outside=outside)
 
 
 def parse_block(lines: list[str]) -> dict:
@@ -170,18 +195,20 @@ def ris_values(tags: dict) -> dict:
     }
 
 
-def parse(text: str) -> list[Entry]:
+def parse(text: str, file_problems: list[str] | None = None) -> list[Entry]:
+    """The records of a RIS text; problems outside any record are appended to ``file_problems``."""
     entries = []
-    for position, (lines, problems) in enumerate(split_records(text), start=1):
+    for position, (lines, problems, first, last) in enumerate(split_records(text, file_problems), start=1):
         try:
             tags = parse_block(lines)
         except Exception as err:  # rispy should not fail on one block; if it does, report the record
-            entries.append(Entry(position, {}, problems + [f"could not be read as RIS ({err})"]))
+            entries.append(Entry(position, {}, problems + [f"could not be read as RIS ({err}; lines {first}-{last})"],
+                                 first, last))
             continue
         untagged = tags.pop("__untagged__", None)
         if untagged:
             problems = problems + [f"text without a tag at the start of the record: {untagged[0][:60]!r}"]
-        entries.append(Entry(position, ris_values(tags), problems))
+        entries.append(Entry(position, ris_values(tags), problems, first, last))
     return entries
 
 

@@ -39,9 +39,11 @@ class _Parser(rispy.WokParser):
         super()._add_single_value(record, name, value, is_multi)
 
 
-def split_records(text: str) -> list[tuple[list[str], list[str]]]:
-    """The ``PT`` ... ``ER`` blocks of a Web of Science tagged file (``EF`` ends the file)."""
-    return split_tagged(text, _TAG, "PT", file_end_tag="EF")
+def split_records(text: str, outside: list[str] | None = None) -> list[tuple[list[str], list[str], int, int]]:
+    """The ``PT`` ... ``ER`` blocks of a Web of Science tagged file (``EF`` ends the file): (lines, format
+    problems, first line, last line). The header lines ``FN``/``VR`` are allowed between records."""
+    return split_tagged(text, _TAG, "PT", file_end_tag="EF", outside_ok=("FN", "VR", "EF", "ER"),
+                        outside=outside)
 
 
 def _split(values) -> list[str]:
@@ -78,16 +80,18 @@ def wos_values(tags: dict) -> dict:
     }
 
 
-def parse(text: str) -> list[Entry]:
+def parse(text: str, file_problems: list[str] | None = None) -> list[Entry]:
+    """The records of a Web of Science text; problems outside any record go to ``file_problems``."""
     entries = []
-    for position, (lines, problems) in enumerate(split_records(text), start=1):
+    for position, (lines, problems, first, last) in enumerate(split_records(text, file_problems), start=1):
         try:
             parsed = _Parser().parse_lines(iter(lines + ["ER"]))
             tags = parsed[0] if parsed else {}
-        except Exception as err:
-            entries.append(Entry(position, {}, problems + [f"could not be read as Web of Science text ({err})"]))
+        except Exception as err:  # rispy should not fail on one block; if it does, report the record
+            entries.append(Entry(position, {}, problems + [
+                f"could not be read as Web of Science text ({err}; lines {first}-{last})"], first, last))
             continue
-        entries.append(Entry(position, wos_values(tags), problems))
+        entries.append(Entry(position, wos_values(tags), problems, first, last))
     return entries
 
 

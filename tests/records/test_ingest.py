@@ -235,12 +235,15 @@ def test_a_file_that_is_not_an_export_stops_with_a_clear_message(tmp_path, name,
     assert err.value.file == str(path)
 
 
-def test_windows_1252_fallback_is_reported(tmp_path):
+def test_a_windows_1252_file_is_read_as_such_and_reported(tmp_path):
     path = tmp_path / "old.ris"
-    path.write_bytes("TY  - JOUR\nTI  - Caf\xe9 study\nPY  - 2001\nER  - \n".encode("cp1252"))
+    path.write_bytes("TY  - JOUR\nTI  - Caf\xe9 study of na\xefve r\xe9sum\xe9s\nPY  - 2001\nER  - \n"
+                     "TY  - JOUR\nTI  - Plain\nER  - \n".encode("cp1252"))
     parsed = parse_export(path, "x")
-    assert parsed["records"][0]["title"] == "Café study"
+    assert parsed["records"][0]["title"] == "Café study of naïve résumés"
+    assert len(parsed["problems"]) == 1
     assert parsed["problems"][0]["record"] is None and "Windows-1252" in parsed["problems"][0]["message"]
+    assert "records with such characters: 1" in parsed["problems"][0]["message"]
 
 
 def test_detect_format_ignores_the_extension(exports_dir):
