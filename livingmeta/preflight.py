@@ -63,10 +63,19 @@ def screening_problems(review_dir: str) -> list[ReviewInputError]:
     return problems_in_decision_files(os.path.join(review_dir, "screening"), display_root=_display_root(review_dir))
 
 
+def search_folder_problems(review_dir: str) -> list[ReviewInputError]:
+    """Files in review/searches/ that are not exports livingmeta reads (named, never ignored), and exports
+    whose names clash (docs/records.md)."""
+    from livingmeta.records.ingest import search_folder_problems as problems_in_searches
+
+    return problems_in_searches(os.path.join(review_dir, "searches"))
+
+
 def problems(review_dir: str, plan) -> list[ReviewInputError]:
     """Every problem the planning-time checks find, in the order a reviewer would fix them."""
     review_dir = str(review_dir)
     found: list[ReviewInputError] = []
+    found += search_folder_problems(review_dir)
     found += study_file_problems(review_dir, plan)
     found += risk_of_bias_problems(plan)
     found += previous_version_problems(review_dir)

@@ -293,6 +293,9 @@ def compute_prisma(dedup: dict, screening: dict, previous: dict | None = None) -
     flow["agreement"] = {stage: _agreement_summary(stats)
                          for stage, stats in (screening.get("agreement") or {}).items()}
     flow["previous"] = _previous_block(previous) if previous is not None else None
+    # what the parsers could not read cleanly (bad bytes, damaged records), for the report's notices
+    flow["record_problems"] = [{"file": p.get("file"), "record": p.get("record"), "message": p.get("message")}
+                               for p in dedup.get("problems") or []]
     return flow
 
 
