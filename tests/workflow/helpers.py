@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -60,6 +61,16 @@ def planned_jobs(workdir: Path) -> Counter:
                 break
     counts.pop("all", None)
     return counts
+
+
+def wait_for(condition, timeout: float = 120.0, poll: float = 0.02) -> bool:
+    """Poll ``condition()`` until it is true (True) or ``timeout`` seconds have passed (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(poll)
+    return False
 
 
 def tree_digest(folder: Path) -> str:

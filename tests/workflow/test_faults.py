@@ -20,7 +20,7 @@ import pytest
 
 from livingmeta.living.processes import group_alive, group_members
 from livingmeta.living.publish import reader_view
-from tests.workflow.helpers import add_study_copy, copy_example, copy_run, tree_digest
+from tests.workflow.helpers import add_study_copy, copy_example, copy_run, wait_for, tree_digest
 
 pytestmark = pytest.mark.workflow
 
@@ -41,20 +41,22 @@ def start(work: Path, command: str = "update") -> subprocess.Popen:
                             start_new_session=True)
 
 
-def wait_for(condition, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def lock_record(work: Path) -> dict:
     try:
         return json.loads((work / "results" / ".livingmeta" / "update.lock").read_text() or "{}")
     except (OSError, ValueError):
         return {}
+
+
+def snakemake_group(work: Path, running: subprocess.Popen) -> int:
+    """The process group of the Snakemake process that ``running`` started (the lock file's record of
+    that run; the file keeps the record of the last run before it)."""
+    def ours():
+        record = lock_record(work)
+        return record.get("pgid") if record.get("pid") == running.pid else None
+
+    assert wait_for(ours), "the run never started Snakemake"
+    return ours()
 
 
 def job_pids(pgid: int, script: str) -> list[int]:
@@ -152,8 +154,7 @@ def test_a_killed_report_job_fails_the_update_and_the_next_one_publishes(work, c
     published = tree_digest(work / "reports")
     add_study_copy(work / "review", "liao2021", NEW)
     running = start(work)
-    assert wait_for(lambda: lock_record(work).get("pgid")), "the update never started Snakemake"
-    pgid = lock_record(work)["pgid"]
+    pgid = snakemake_group(work, running)
     assert wait_for(lambda: job_pids(pgid, "report.py"), timeout=600), "the report job never started"
     for pid in job_pids(pgid, "report.py"):
         os.kill(pid, signal.SIGKILL)  # as the OOM killer would
@@ -170,8 +171,7 @@ def test_a_killed_report_job_fails_the_update_and_the_next_one_publishes(work, c
 def test_a_killed_update_process_leaves_its_run_holding_the_lock_until_it_ends(work, clean_with_new_study):
     add_study_copy(work / "review", "liao2021", NEW)
     running = start(work)
-    assert wait_for(lambda: lock_record(work).get("pgid")), "the update never started Snakemake"
-    pgid = lock_record(work)["pgid"]
+    pgid = snakemake_group(work, running)
     os.kill(running.pid, signal.SIGKILL)  # only the `livingmeta update` process
     running.wait()
     assert group_alive(pgid)
@@ -188,8 +188,7 @@ def test_a_killed_update_process_leaves_its_run_holding_the_lock_until_it_ends(w
 def test_killing_the_whole_tree_at_any_moment_loses_nothing(work, clean_with_new_study, moment):
     add_study_copy(work / "review", "liao2021", NEW)
     running = start(work)
-    assert wait_for(lambda: lock_record(work).get("pgid")), "the update never started Snakemake"
-    pgid = lock_record(work)["pgid"]
+    pgid = snakemake_group(work, running)
     if moment == "studies":
         assert wait_for((work / "results" / "studies" / f"{NEW}.json").exists)
     else:
@@ -210,8 +209,7 @@ def test_killing_the_whole_tree_at_any_moment_loses_nothing(work, clean_with_new
 def test_ctrl_c_stops_the_whole_tree_cleanly(work, clean_with_new_study):
     add_study_copy(work / "review", "liao2021", NEW)
     running = start(work, "run")
-    assert wait_for(lambda: lock_record(work).get("pgid")), "the run never started Snakemake"
-    pgid = lock_record(work)["pgid"]
+    pgid = snakemake_group(work, running)
     assert wait_for((work / "results" / "studies" / f"{NEW}.json").exists)
     os.kill(running.pid, signal.SIGINT)
     out, _ = running.communicate(timeout=120)
@@ -227,7 +225,7 @@ def test_ctrl_c_stops_the_whole_tree_cleanly(work, clean_with_new_study):
 def test_a_run_during_an_update_is_refused_and_unlocks_nothing(work):
     add_study_copy(work / "review", "liao2021", NEW)
     running = start(work)
-    assert wait_for(lambda: lock_record(work).get("pgid")), "the update never started Snakemake"
+    snakemake_group(work, running)
     proc = cli(work, "run", timeout=60)
     assert proc.returncode == 1 and "another run is in progress" in proc.stderr, proc.stdout + proc.stderr
     out, _ = running.communicate(timeout=240)

@@ -5,13 +5,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from livingmeta.living.lock import UpdateLock
-from tests.workflow.helpers import add_study_copy, copy_example, copy_run
+from tests.workflow.helpers import add_study_copy, copy_example, copy_run, wait_for
 
 pytestmark = pytest.mark.workflow
 
@@ -25,15 +24,6 @@ def start_update(work: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "livingmeta.cli", "update", "--config", "config.yaml",
                              "--cores", "1"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
-
-
-def wait_for(condition, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture(scope="module")
