@@ -10,7 +10,9 @@ import pytest
 
 from livingmeta.cli import main
 from livingmeta.config import load
+from livingmeta.living import session as session_module
 from livingmeta.living import update as update_module
+from livingmeta.living.runner import RunResult
 from livingmeta.living.pubmed import FetchError, SearchResult, parse_efetch, parse_esearch
 from tests.living.fake_eutils import DATA, RECORDS, Body, FakeEutils
 from tests.living.test_pubmed import clock, pubmed_files, review, run_fetch  # noqa: F401
@@ -204,8 +206,8 @@ def test_a_malformed_answer_is_one_error_line_from_the_command_and_from_update(t
     # the same answer during `livingmeta update`: reported, status says failed (not "running" forever)
     server.fault("esearch", Body(body, "application/json"))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(update_module, "run_snakemake",
-                        lambda cmd, **kw: (0, "Nothing to be done (all requested files are present and up to date)."))
+    monkeypatch.setattr(session_module, "run_snakemake",
+                        lambda cmd, **kw: RunResult(0, "Nothing to be done (all requested files are present and up to date)."))
     outcome = update_module.update(load(config), configfile=str(config))
     assert outcome.status == 1 and "PubMed fetch FAILED (esearch: " in outcome.summary
     (status,) = list(tmp_path.rglob("status.json"))

@@ -26,7 +26,9 @@ import pytest
 
 from livingmeta.config import load
 from livingmeta.living import pubmed
+from livingmeta.living import session as session_module
 from livingmeta.living import update as update_module
+from livingmeta.living.runner import RunResult
 from livingmeta.living.pubmed import FetchError, redact, register_secret
 from tests.living.fake_eutils import DATA, FakeEutils
 from tests.living.test_pubmed_cli import write_review
@@ -213,8 +215,8 @@ def test_the_key_is_not_in_updates_summary_or_status(tmp_path, server, monkeypat
         server.fault(endpoint, *queue)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(KEY_ENV, KEY)
-    monkeypatch.setattr(update_module, "run_snakemake",
-                        lambda cmd, **kw: (0, "Nothing to be done (all requested files are present and up to date)."))
+    monkeypatch.setattr(session_module, "run_snakemake",
+                        lambda cmd, **kw: RunResult(0, "Nothing to be done (all requested files are present and up to date)."))
     config = write_review(tmp_path, server, api_key_env=KEY_ENV, email=EMAIL)
     outcome = update_module.update(load(config), configfile=str(config))
     assert outcome.status == (0 if succeeds else 1), outcome.summary
