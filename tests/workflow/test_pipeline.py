@@ -172,15 +172,6 @@ def test_without_a_pdf_the_report_job_writes_and_publishes_the_html_only(tmp_pat
     assert not (latest / "report.pdf").exists() and not (work / "results" / "report" / "pdf_parts").exists()
 
 
-def test_snakemakes_own_process_does_not_import_pandas(example_run):
-    # common.smk marks pandas unavailable there (Snakemake imported it only to look for DataFrame params);
-    # the no-op test above shows that the recorded params still match
-    proc = snakemake(example_run, "-n", check=True, env={"PYTHONPROFILEIMPORTTIME": "1"})
-    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
-    assert "snakemake.persistence" in imported and "livingmeta.plan" in imported
-    assert "pandas" not in imported
-
-
 def test_adding_one_study_rebuilds_only_its_jobs_its_analysis_and_the_report(example_run, tmp_path):
     work = copy_run(example_run, tmp_path / "work")
     analysis = add_study_copy(work / "review", "liao2021", "newstudy2026", keep_outcome=0)
