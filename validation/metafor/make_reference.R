@@ -308,3 +308,73 @@ case <- list(dataset = "reml_nonconvergence", source = "benchmark random data se
              rma = list())
 writeLines(toJSON(case, digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = TRUE),
            file.path(outdir, "reml_nonconvergence.json"))
+
+# ---------------------------------------------------------------------------------------------------
+# 9. Dichotomous outcomes (events/totals per arm): escalc() for OR, RR, RD and PETO with the zero-cell
+#    options (add, to, drop00), rma() on log OR with predict(transf=exp), rma.mh() (OR, RR, RD) and
+#    rma.peto().  Files binary_<name>.json; "data" holds the log odds ratios (escalc defaults of
+#    rma.mh: add=1/2, to="only0", drop00=TRUE) so every estimator and test is checked on them as above.
+binary_case <- function(name, source, setup, dat) {
+  tab <- list(study = as.character(dat$study), ai = num(dat$ai), n1i = num(dat$n1i), ci = num(dat$ci), n2i = num(dat$n2i))
+  esc <- list()
+  opts <- list(list(add = 0.5, to = "only0", drop00 = FALSE), list(add = 0.5, to = "only0", drop00 = TRUE),
+               list(add = 0.5, to = "all", drop00 = FALSE), list(add = 0.5, to = "if0all", drop00 = TRUE),
+               list(add = 0, to = "none", drop00 = FALSE))
+  for (m in c("OR", "RR", "RD", "PETO")) for (o in opts) {
+    e <- escalc(measure = m, ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, add = o$add, to = o$to, drop00 = o$drop00)
+    esc[[length(esc) + 1]] <- list(call = sprintf('escalc(measure="%s", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat, add=%s, to="%s", drop00=%s)',
+                                                  m, format(o$add), o$to, o$drop00),
+                                   measure = m, add = o$add, to = o$to, drop00 = o$drop00, yi = num(e$yi), vi = num(e$vi))
+  }
+  mh <- list()
+  for (m in c("OR", "RR", "RD")) for (corr in c(TRUE, FALSE)) {
+    r <- rma.mh(ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, measure = m, correct = corr)
+    w <- weights(r)
+    b <- list(call = sprintf('r <- rma.mh(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat, measure="%s", correct=%s); weights(r); predict(r, transf=exp)', m, corr),
+              measure = m, correct = corr, k = r$k, k_yi = r$k.yi, estimate = num(r$beta), se = num(r$se), zval = num(r$zval),
+              pval = num(r$pval), ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub), QE = num(r$QE), QEp = num(r$QEp),
+              I2 = num(r$I2), H2 = num(r$H2), weights = num(w), yi = num(r$yi.f), vi = num(r$vi.f),
+              MH = num(r$MH), MHp = num(r$MHp), CO = num(r$CO), COp = num(r$COp), BD = num(r$BD), BDp = num(r$BDp),
+              TA = num(r$TA), TAp = num(r$TAp))
+    if (m != "RD") { p <- predict(r, transf = exp); b$estimate_exp <- num(p$pred); b$ci_lb_exp <- num(p$ci.lb); b$ci_ub_exp <- num(p$ci.ub) }
+    mh[[length(mh) + 1]] <- b
+  }
+  r <- rma.peto(ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat)
+  p <- predict(r, transf = exp)
+  peto <- list(list(call = 'r <- rma.peto(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat); weights(r); predict(r, transf=exp)',
+                    k = r$k, k_yi = r$k.yi, estimate = num(r$beta), se = num(r$se), zval = num(r$zval), pval = num(r$pval),
+                    ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub), QE = num(r$QE), QEp = num(r$QEp), I2 = num(r$I2), H2 = num(r$H2),
+                    weights = num(weights(r)), yi = num(r$yi.f), vi = num(r$vi.f),
+                    estimate_exp = num(p$pred), ci_lb_exp = num(p$ci.lb), ci_ub_exp = num(p$ci.ub)))
+  rexp <- list()
+  for (m in c("OR", "RR", "RD")) for (mt in list(c("REML", "knha"), c("DL", "z"), c("PM", "knha"))) {
+    e <- escalc(measure = m, ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, drop00 = (m != "RD"))
+    r <- rma(yi, vi, data = e, method = mt[1], test = mt[2])
+    tr <- if (m == "RD") NULL else exp
+    p <- if (is.null(tr)) predict(r) else predict(r, transf = tr)
+    rexp[[length(rexp) + 1]] <- list(
+      call = sprintf('e <- escalc(measure="%s", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat, drop00=%s); r <- rma(yi, vi, data=e, method="%s", test="%s"); predict(r%s)',
+                     m, m != "RD", mt[1], mt[2], if (m == "RD") "" else ", transf=exp"),
+      measure = m, method = mt[1], test = mt[2], drop00 = (m != "RD"), k = r$k, estimate = num(r$beta), se = num(r$se),
+      ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub), pi_lb = num(predict(r)$pi.lb), pi_ub = num(predict(r)$pi.ub),
+      tau2 = num(r$tau2), I2 = num(r$I2), QE = num(r$QE), weights = num(weights(r)),
+      pred = num(p$pred), pred_ci_lb = num(p$ci.lb), pred_ci_ub = num(p$ci.ub), pred_pi_lb = num(p$pi.lb), pred_pi_ub = num(p$pi.ub))
+  }
+  e <- escalc(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, drop00 = TRUE)
+  e$study <- dat$study
+  e <- e[!is.na(e$yi), ]
+  write_case(paste0("binary_", name), source,
+             paste0(setup, '; dat <- escalc(measure="OR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat, drop00=TRUE); dat <- dat[!is.na(dat$yi), ]'),
+             e, list(tables = tab, escalc2x2 = esc, mh = mh, peto = peto, rma_exp = rexp))
+}
+
+setup <- 'dat <- with(dat.bcg, data.frame(study=paste(author, year), ai=tpos, n1i=tpos+tneg, ci=cpos, n2i=cpos+cneg))'
+eval(parse(text = setup)); binary_case("bcg", "metadat::dat.bcg", setup, dat)
+setup <- 'dat <- dat.yusuf1985[dat.yusuf1985$table == "6" & !is.na(dat.yusuf1985$ai), ]; dat <- data.frame(study=paste(dat$id, dat$trial), ai=dat$ai, n1i=dat$n1i, ci=dat$ci, n2i=dat$n2i)'
+eval(parse(text = setup)); binary_case("yusuf1985", "metadat::dat.yusuf1985, table 6 (beta blockers, mortality; Snow 1 without data left out; three trials with no deaths in either arm)", setup, dat)
+setup <- 'dat <- with(dat.nielweise2007, data.frame(study=paste(author, year), ai=ai, n1i=n1i, ci=ci, n2i=n2i))'
+eval(parse(text = setup)); binary_case("nielweise2007", "metadat::dat.nielweise2007 (catheter infections; zero cells, one trial without events)", setup, dat)
+for (s in 1:2) {
+  setup <- sprintf('set.seed(%d); k <- 10; n1i <- sample(20:200, k); n2i <- sample(20:200, k); ai <- rbinom(k, n1i, 0.02); ci <- rbinom(k, n2i, 0.04); dat <- data.frame(study=paste0("s", 1:k), ai=ai, n1i=n1i, ci=ci, n2i=n2i)', 2000 + s)
+  eval(parse(text = setup)); binary_case(sprintf("rare_%02d", s), "seeded random rare-event data", setup, dat)
+}
