@@ -378,3 +378,50 @@ for (s in 1:2) {
   setup <- sprintf('set.seed(%d); k <- 10; n1i <- sample(20:200, k); n2i <- sample(20:200, k); ai <- rbinom(k, n1i, 0.02); ci <- rbinom(k, n2i, 0.04); dat <- data.frame(study=paste0("s", 1:k), ai=ai, n1i=n1i, ci=ci, n2i=n2i)', 2000 + s)
   eval(parse(text = setup)); binary_case(sprintf("rare_%02d", s), "seeded random rare-event data", setup, dat)
 }
+
+# ---------------------------------------------------------------------------------------------------
+# 10. The data-kinds test review (tests/fixtures/kinds_review, written from this file by
+#     validation/metafor/make_kinds_review.py): one outcome per data kind and pooling method, built from
+#     published data sets, with the pooled results metafor gives.  Written to validation/metafor/kinds_review.json.
+kr <- list(R = R.version.string, metafor = as.character(packageVersion("metafor")), outcomes = list())
+pooled <- function(r, transf = FALSE) {
+  p <- if (transf) predict(r, transf = exp) else predict(r)
+  out <- list(k = r$k, estimate = num(r$beta), se = num(r$se), ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub),
+              pval = num(r$pval), tau2 = num(r$tau2), I2 = num(r$I2), Q = num(r$QE), Q_pval = num(r$QEp),
+              weights = num(weights(r)))
+  if (transf) { out$estimate_exp <- num(p$pred); out$ci_lb_exp <- num(p$ci.lb); out$ci_ub_exp <- num(p$ci.ub)
+                if (!is.null(p$pi.lb)) { out$pi_lb_exp <- num(p$pi.lb); out$pi_ub_exp <- num(p$pi.ub) } }
+  if (inherits(r, "rma.uni")) { out$pi_lb <- num(predict(r)$pi.lb); out$pi_ub <- num(predict(r)$pi.ub) }
+  out
+}
+# (a) BCG vaccine and tuberculosis (Colditz et al. 1994, JAMA 271:698; metadat dat.bcg): events/totals, RR, REML + Knapp-Hartung
+d <- with(dat.bcg, data.frame(study = paste(author, year), author = author, year = year, ai = tpos, n1i = tpos + tneg, ci = cpos, n2i = cpos + cneg))
+e <- escalc(measure = "RR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = d, drop00 = TRUE)
+kr$outcomes$tb <- c(list(call = 'rma(yi, vi, data=escalc(measure="RR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d, drop00=TRUE), method="REML", test="knha"); predict(., transf=exp)',
+                         data = d), pooled(rma(yi, vi, data = e, method = "REML", test = "knha"), TRUE))
+# (b) beta blockers and mortality (Yusuf et al. 1985, Prog Cardiovasc Dis 27:335, table 6; metadat dat.yusuf1985), first 12 trials with data:
+#     Peto OR (rma.peto) and Mantel-Haenszel OR (rma.mh); Pitt has no deaths in either arm
+d <- dat.yusuf1985[dat.yusuf1985$table == "6" & !is.na(dat.yusuf1985$ai), ][1:12, ]
+d <- data.frame(study = d$trial, author = d$trial, year = 1985, ai = d$ai, n1i = d$n1i, ci = d$ci, n2i = d$n2i)
+kr$outcomes$mortality_peto <- c(list(call = 'rma.peto(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d); predict(., transf=exp)', data = d),
+                                pooled(rma.peto(ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = d), TRUE))
+kr$outcomes$mortality_mh <- c(list(call = 'rma.mh(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d, measure="OR"); predict(., transf=exp)', data = d),
+                              pooled(rma.mh(ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = d, measure = "OR"), TRUE))
+# (c) length of hospital stay in days (Normand 1999, Stat Med 18:321; metadat dat.normand1999): means/SDs, MD, REML + Knapp-Hartung
+d <- with(dat.normand1999, data.frame(study = source, author = source, year = 1999, m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i))
+e <- escalc(measure = "MD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = d)
+kr$outcomes$los <- c(list(call = 'rma(yi, vi, data=escalc(measure="MD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=d), method="REML", test="knha")', data = d),
+                     pooled(rma(yi, vi, data = e, method = "REML", test = "knha")))
+# (d) MYCN amplification and overall survival in neuroblastoma (Riley et al. 2003, Br J Cancer 88:1191; metadat dat.riley2003), first 8 studies
+#     of outcome OS: hazard ratios as a paper prints them (2 decimals), studies 1-5 with the SE of the log HR, 6-8 with a 95% CI (2 decimals)
+d <- dat.riley2003[dat.riley2003$outcome == "OS", ][1:8, ]
+z <- qnorm(0.975)
+d <- data.frame(study = paste("Study", d$study), author = paste("Study", d$study), year = 2003, hr = round(exp(d$yi), 2),
+                se = ifelse(seq_len(8) <= 5, d$sei, NA), ci_lb = ifelse(seq_len(8) > 5, round(exp(d$yi - z * d$sei), 2), NA),
+                ci_ub = ifelse(seq_len(8) > 5, round(exp(d$yi + z * d$sei), 2), NA))
+d$yi <- log(d$hr); d$sei <- ifelse(is.na(d$se), (log(d$ci_ub) - log(d$ci_lb)) / (2 * z), d$se)
+kr$outcomes$os <- c(list(call = 'd$yi <- log(d$hr); d$sei <- ifelse(is.na(d$se), (log(d$ci_ub) - log(d$ci_lb)) / (2 * qnorm(0.975)), d$se); rma(yi, sei=sei, data=d, method="REML", test="knha"); predict(., transf=exp)',
+                         data = d), pooled(rma(yi, sei = sei, data = d, method = "REML", test = "knha"), TRUE))
+writeLines(toJSON(kr, digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = TRUE, dataframe = "columns"),
+           file.path("validation", "metafor", "kinds_review.json"))
+cat("wrote kinds_review\n")
