@@ -80,7 +80,7 @@ def test_wide_intervals_are_clipped_with_arrows(results):
     xs = [float(r.get("x")) for r in by_class(root, "study")]
     before = [float(r.get("x")) for r in by_class(parse(svg.forest_plot(results["analyses"][0])), "study")]
     assert max(xs) - min(xs) > 0.6 * (max(before) - min(before))
-    assert all(svg._Cols.plot0 <= x <= svg._Cols.plot1 for x in xs)
+    assert all(svg._Cols("continuous").plot0 <= x <= svg._Cols.plot1 for x in xs)
 
 
 @pytest.mark.parametrize("higher_is_better, left, right", [

@@ -97,11 +97,12 @@ ROB_ITEMS = ("sequence_generation", "baseline_characteristics", "allocation_conc
              "selective_reporting", "other_bias")
 
 
-def write_study(sid, author, year, group, entries):
+def write_study(sid, author, year, group, entries, label=None):
     rob = f"study: {sid}\nitems:\n" + "".join(
         f"  {item}:\n    judgement: unclear\n    support: Test data set, not assessed.\n" for item in ROB_ITEMS)
     (OUT / "risk_of_bias" / f"{sid}.yaml").write_text(rob, encoding="utf-8")
     text = (f"study: {sid}\ncitation:\n  first_author: {yaml_value(author)}\n  year: {year}\n"
+            + (f"  label: {yaml_value(label)}\n" if label else "") +
             f"characteristics: {{}}\ngroups:\n  source: {group}\noutcomes:\n" + "".join(entries))
     (OUT / "studies" / f"{sid}.yaml").write_text(text, encoding="utf-8")
 
@@ -139,8 +140,9 @@ def main():
     for r in columns(ref["os"]["data"]):
         body = [f"estimate: {r['hr']!r}", "scale: ratio"]
         body += [f"se: {r['se']!r}"] if r["se"] is not None else [f"ci_lb: {r['ci_lb']!r}", f"ci_ub: {r['ci_ub']!r}"]
-        write_study("riley_" + study_id(r["study"]), f"Riley 2003, {r['author']}", 2003, "riley2003",
-                    [entry("os", "metadat::dat.riley2003 (outcome OS; HR = exp(yi), 2 decimals)", body)])
+        write_study("riley_" + study_id(r["study"]), "Riley", 2003, "riley2003",
+                    [entry("os", "metadat::dat.riley2003 (outcome OS; HR = exp(yi), 2 decimals)", body)],
+                    label=f"Riley 2003 data, {r['author']}")
     print(f"wrote {OUT}")
 
 
