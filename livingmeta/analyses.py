@@ -56,7 +56,7 @@ POOLING_METHODS = ("MH", "PETO")
 # kind decides which are present): continuous arms, the sham group of NMD, 2x2 tables, reported estimates.
 STUDY_DATA_KEYS = ("kind", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "msi", "sdsi", "nsi", "ai", "ci",
                    "estimate", "ci_lb_reported", "ci_ub_reported", "se_reported", "reported_scale", "unit",
-                   "direction_flipped")
+                   "direction_flipped", "converted")
 
 
 def estimable(rows: list[dict]) -> list[dict]:

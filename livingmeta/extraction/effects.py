@@ -52,6 +52,11 @@ def _entry_effect(e, measure, smd_variance: str, zero_cells: dict) -> tuple[floa
                 "m2i": e.control.mean, "sd2i": e.control.sd_value, "n2i": e.control.n}
         if e.sham is not None:
             data.update({"msi": e.sham.mean, "sdsi": e.sham.sd_value, "nsi": e.sham.n})
+        arms = [e.treatment, e.control] + ([e.sham] if e.sham is not None else [])
+        if any(arm.converted for arm in arms):
+            # mean and SD estimated from a median (Luo et al. 2018; Wan et al. 2014), per arm
+            data["converted"] = ", ".join(name for name, arm in zip(("treatment", "control", "sham"), arms)
+                                          if arm.converted)
     y, v = float(yi[0]), float(vi[0])
     if not (np.isfinite(y) and np.isfinite(v)):
         return None, None, data

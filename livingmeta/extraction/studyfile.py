@@ -70,7 +70,8 @@ CHARACTERISTICS = {
 ENTRY_KEYS = ("outcome", "timepoint", "unit", "higher_is_better", "provenance", "source", "treatment",
               "control", "note", "sham", "estimate", "se", "ci_lb", "ci_ub", "scale")
 GENERIC_KEYS = ("estimate", "se", "ci_lb", "ci_ub", "scale")
-ARM_KEYS = ("mean", "sd", "se", "n", "label")
+ARM_KEYS = ("mean", "sd", "se", "n", "label", "median", "q1", "q3", "min", "max")
+MEDIAN_KEYS = ("median", "q1", "q3", "min", "max")
 COUNT_ARM_KEYS = ("events", "total", "label")
 SIZE_ARM_KEYS = ("n", "label")
 KINDS = ("continuous", "dichotomous", "generic")
@@ -87,11 +88,17 @@ class Arm:
     sd: float | None = None
     se: float | None = None
     label: str | None = None
+    median: dict | None = None      # {median, q1, q3, min, max} as stated, when mean and SD were converted
 
     @property
     def stated(self) -> str:
-        """Which dispersion the file states: ``"sd"`` or ``"se"``."""
+        """Which dispersion the file states: ``"sd"`` or ``"se"`` (``"sd"`` for a converted median)."""
         return "sd" if self.sd is not None else "se"
+
+    @property
+    def converted(self) -> bool:
+        """Mean and SD estimated from the median with IQR and/or range (Luo et al. 2018; Wan et al. 2014)."""
+        return self.median is not None
 
     @property
     def sd_value(self) -> float:
@@ -99,7 +106,10 @@ class Arm:
         return self.sd if self.sd is not None else self.se * math.sqrt(self.n)
 
     def as_stated(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"mean": self.mean, self.stated: getattr(self, self.stated), "n": self.n}
+        if self.median is not None:
+            out: dict[str, Any] = {**self.median, "n": self.n}
+        else:
+            out = {"mean": self.mean, self.stated: getattr(self, self.stated), "n": self.n}
         if self.label:
             out["label"] = self.label
         return out
@@ -216,6 +226,8 @@ def _arm(problems: Problems, entry: dict, key: str, prefix: str, context: str) -
     problems.unknown_keys(arm, ARM_KEYS, field_,
                           " (`se` is the standard error of the mean, SEM; `sd` the standard deviation.)")
     n_errors = len(problems.errors)
+    if "median" in arm:
+        return _median_arm(problems, arm, field_, context, n_errors)
     mean = problems.number(arm, "mean", field_, context=context)
     n = problems.integer(arm, "n", field_, minimum=2, context=context,
                          hint_min="Each arm needs at least 2 animals for a standard deviation; check the "
@@ -237,6 +249,43 @@ def _arm(problems: Problems, entry: dict, key: str, prefix: str, context: str) -
     if len(problems.errors) > n_errors or mean is None or n is None or (sd is None and se is None):
         return None
     return Arm(mean=mean, n=n, sd=sd, se=se, label=label)
+
+
+def _median_arm(problems: Problems, arm: dict, field_: str, context: str, n_errors: int) -> Arm | None:
+    """An arm reported as a median with its IQR (``q1``, ``q3``) and/or range (``min``, ``max``): mean and SD
+    estimated with Luo et al. (2018) and Wan et al. (2014) (``livingmeta.stats.mean_sd_from_median``)."""
+    from livingmeta.stats import mean_sd_from_median
+
+    for key in ("mean", "sd", "se"):
+        if key in arm:
+            problems.add(f"{field_}.{key}", f"`{key}` and `median` are both given{context}",
+                         "Give the mean with its SD/SE, or the median with its IQR and/or range, as the paper does.")
+    median = problems.number(arm, "median", field_, context=context)
+    values = {key: problems.number(arm, key, field_, required=False, context=context) for key in ("q1", "q3", "min", "max")}
+    n = problems.integer(arm, "n", field_, minimum=2, context=context)
+    label = problems.text(arm, "label", field_, required=False)
+    has_q = values["q1"] is not None and values["q3"] is not None
+    has_r = values["min"] is not None and values["max"] is not None
+    if not has_q and not has_r:
+        problems.add(f"{field_}.median", f"a median needs its IQR (`q1`, `q3`) or range (`min`, `max`){context}",
+                     "Add the quartiles or the range the paper reports with the median.")
+    order = [(k, values[k]) for k in ("min", "q1")] + [("median", median)] + [(k, values[k]) for k in ("q3", "max")]
+    known = [(k, v) for k, v in order if v is not None]
+    for (k1, v1), (k2, v2) in zip(known, known[1:]):
+        if v1 > v2:
+            problems.add(f"{field_}.{k2}", f"{k2} = {v2:g} is below {k1} = {v1:g}{context}",
+                         "Check the median, quartiles and range: min <= q1 <= median <= q3 <= max.")
+            break
+    if len(problems.errors) > n_errors or median is None or n is None or not (has_q or has_r):
+        return None
+    mean, sd = mean_sd_from_median(median, n, q1=values["q1"] if has_q else None, q3=values["q3"] if has_q else None,
+                                   minimum=values["min"] if has_r else None, maximum=values["max"] if has_r else None)
+    if not sd > 0:
+        problems.add(f"{field_}.median", f"the IQR/range is 0, so no SD can be estimated{context}",
+                     "Check the quartiles/range, or leave the outcome out.")
+        return None
+    stated = {"median": median, **{k: v for k, v in values.items() if v is not None}}
+    return Arm(mean=float(mean), n=n, sd=float(sd), label=label, median=stated)
 
 
 def entry_kind(entry: dict) -> str:

@@ -12,7 +12,8 @@ put tables in a manuscript: written to ``data/`` beside the report, from results
     reported_scale`` as the study reported them, with ``n1i, n2i`` when given.  ``yi``, ``vi`` are on the
     model scale (logs for ratio measures: OR, RR, Peto OR, ROM, HR); ``yi_exp`` and the study's CI
     ``ci_lb_exp, ci_ub_exp`` give the ratios; ``estimable`` is FALSE for a study with no events in either arm
-    (no ratio, empty ``yi``);
+    (no ratio, empty ``yi``); ``converted`` names the arms whose mean and SD were estimated from a median
+    with IQR/range (Luo et al. 2018; Wan et al. 2014), when an analysis has any;
 ``pooled.csv``
     one row per analysis, in the report's order: its pooled result and heterogeneity (``I2`` in percent);
 ``index.csv``
@@ -75,6 +76,8 @@ def study_columns(analysis: dict) -> tuple[str, ...]:
     cols = list(KIND_COLUMNS.get(main, STUDY_COLUMNS))
     if str(analysis.get("measure")).upper() == "NMD":
         cols[cols.index("n2i") + 1:cols.index("n2i") + 1] = NMD_COLUMNS
+    if any(s.get("converted") for s in studies):   # arms whose mean and SD were estimated from a median
+        cols.insert(cols.index("direction_flipped"), "converted")
     for kind in sorted(set(kinds) - {main}):
         cols += [c for c in KIND_COLUMNS.get(kind, STUDY_COLUMNS) if c not in cols]
     if analysis.get("scale") == "log":

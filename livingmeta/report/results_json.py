@@ -43,7 +43,7 @@ POOLED_KEYS = (
 )
 # per-study data columns by data kind (metafor's names), copied from pooled.json / the study's effect row
 STUDY_KIND_KEYS = ("kind", "estimable", "ai", "ci", "msi", "sdsi", "nsi", "estimate", "ci_lb_reported",
-                   "ci_ub_reported", "se_reported", "reported_scale", "direction_flipped")
+                   "ci_ub_reported", "se_reported", "reported_scale", "direction_flipped", "converted")
 # the Mantel-Haenszel analysis's tests for 2x2 tables (metafor rma.mh(), odds ratio)
 MH_TEST_KEYS = ("MH", "MH_pval", "CO", "CO_pval", "BD", "BD_pval", "TA", "TA_pval", "k_yi", "zero_cells")
 DEFAULT_NOTICE = ("Some results rest on illustrative numbers (values not taken from the source studies). "

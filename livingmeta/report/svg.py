@@ -384,7 +384,7 @@ def _row_data(row: dict) -> dict:
     }
 
 
-KIND_KEYS = ("estimable", "m1i", "sd1i", "m2i", "sd2i", "ai", "ci", "estimate_reported",
+KIND_KEYS = ("estimable", "converted", "m1i", "sd1i", "m2i", "sd2i", "ai", "ci", "estimate_reported",
              "ci_lb_reported", "ci_ub_reported", "se_reported", "reported_scale")
 
 
@@ -417,7 +417,9 @@ def _data_columns(kind: str) -> list[dict]:
         out = []
         for arm, (m, sd, n), x0 in (("Treatment", ("m1i", "sd1i", "n1i"), 182.0), ("Control", ("m2i", "sd2i", "n2i"), 268.0)):
             out += [
-                {"x": x0, "group": arm, "h2": "Mean", "cell": lambda it, m=m: fmt.sig(it.get(m)), "total": None},
+                {"x": x0, "group": arm, "h2": "Mean", "total": None,
+                 "cell": lambda it, m=m, arm=arm: fmt.sig(it.get(m)) + (
+                     "*" if arm.lower() in str(it.get("converted") or "") else "")},
                 {"x": x0 + 28, "h2": "SD", "cell": lambda it, sd=sd: fmt.sig(it.get(sd)), "total": None},
                 {"x": x0 + 52, "h2": "n", "cell": lambda it, n=n: fmt.integer(it.get(n)), "total": n_sum(n)},
             ]
@@ -741,6 +743,8 @@ def forest_plot(a: dict) -> str:
             items.append({"kind": "pi", "label": f"{fmt.integer(a.get('level') or 95)}% prediction interval",
                           "ci_lb": a.get("pi_lb"), "ci_ub": a.get("pi_ub")})
         footer = [heterogeneity_text(a), overall_test_text(a)]
+        if any(r.get("converted") for r in rows):
+            footer.append("* mean and SD estimated from the median and IQR/range (Luo et al. 2018; Wan et al. 2014)")
     else:
         items.append({"kind": "note", "label": "Single study: no pooled estimate (k = 1)." if k == 1 else
                       "No pooled estimate."})
@@ -1319,6 +1323,10 @@ def cumulative_plot(a: dict, points: Sequence[dict]) -> str | None:
     level = fmt.integer(a.get("level") or 95)
     x_version, x_k, x_est, plot0, plot1 = 2.0, 196.0, 336.0, 356.0, WIDTH - 12.0
     lo, hi, ticks = axis_range([r["estimate"] for r in rows], [v for r in rows for v in (r["ci_lb"], r["ci_ub"])])
+    ratio = is_ratio(a)
+    if ratio and len(ratio_ticks(lo, hi)) >= 2:
+        ticks = ratio_ticks(lo, hi)
+        lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
     scale = Scale(lo, hi, plot0, plot1)
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
     label = f"{a.get('label') or a.get('outcome')}, {a.get('timepoint')}"
@@ -1339,7 +1347,7 @@ def cumulative_plot(a: dict, points: Sequence[dict]) -> str | None:
         base = mid + FS * 0.35
         canvas.text(x_version, base, truncate(str(r.get("version")), x_k - 30, FS, last), bold=last)
         canvas.text(x_k, base, fmt.integer(r.get("k")), anchor="end", bold=last)
-        canvas.text(x_est, base, fmt.est_ci(r["estimate"], r["ci_lb"], r["ci_ub"]), anchor="end", bold=last)
+        canvas.text(x_est, base, shown_est_ci(a, r["estimate"], r["ci_lb"], r["ci_ub"]), anchor="end", bold=last)
         if last:
             _draw_diamond(canvas, scale, mid, r, fill=BLACK, cls="diamond current")
         else:
@@ -1354,7 +1362,7 @@ def cumulative_plot(a: dict, points: Sequence[dict]) -> str | None:
     for t in ticks:
         tx = scale(t)
         canvas.line(tx, bottom, tx, bottom + 4, stroke=DARK, width=0.75)
-        canvas.text(tx, bottom + 14, tick_label(t, step), size=FS_S, anchor="middle")
+        canvas.text(tx, bottom + 14, ratio_label(t) if ratio else tick_label(t, step), size=FS_S, anchor="middle")
     left, right = favours_labels(a.get("higher_is_better"))
     lines_l, l_end, lines_r, r_start = _place_favours(left, right, scale(0), plot0 - 90, WIDTH - 2)
     fy = bottom + 27

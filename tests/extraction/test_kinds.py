@@ -170,3 +170,22 @@ def test_mh_pooling_refuses_generic_rows_and_flips_or_by_swapping_events():
         pool_analysis(flipped, meta, {**model, "measure": "RR"})
     with pytest.raises(ReviewInputError, match="cannot be pooled with the Mantel-Haenszel"):
         pool_analysis(rows + [{"study": "d", "label": "d", "kind": "generic", "yi": 0.1, "vi": 0.2}], meta, model)
+
+
+def test_median_with_iqr_or_range_is_converted_and_marked():
+    from livingmeta.stats import mean_sd_from_median
+
+    entry = {"outcome": "score", "timepoint": "end", "higher_is_better": True,
+             "treatment": {"median": 10, "q1": 8, "q3": 13, "n": 20},
+             "control": {"median": 7, "min": 2, "max": 15, "n": 18}}
+    (row,) = compute_effects(parsed(entry), outcomes(), "MD")
+    m1, s1 = mean_sd_from_median(10, 20, q1=8, q3=13)
+    m2, s2 = mean_sd_from_median(7, 18, minimum=2, maximum=15)
+    assert (row["m1i"], row["sd1i"], row["m2i"], row["sd2i"]) == (m1, s1, m2, s2)
+    assert row["converted"] == "treatment, control" and row["stated"]["treatment"]["median"] == 10
+    assert row["yi"] == pytest.approx(m1 - m2)
+    for bad, match in (({"median": 10, "n": 20}, "needs its IQR"), ({"median": 10, "q1": 11, "q3": 13, "n": 20},
+                       "median = 10 is below q1"), ({"median": 10, "q1": 8, "q3": 13, "sd": 2, "n": 20}, "both given")):
+        with pytest.raises(ReviewInputError) as err:
+            parsed({**entry, "treatment": bad})
+        assert any(match in m for m in messages(err.value)), messages(err.value)
