@@ -284,6 +284,7 @@ def build_view(results: dict) -> dict[str, Any]:
         "source_name": svg.source_name,
         "measure_short": svg.MEASURE_SHORT.get((results.get("methods") or {}).get("measure"), "Effect"),
         "mixed_measures": len({a.get("measure") for a in analyses}) > 1,
+        "any_ratio": any(svg.is_ratio(a) for a in analyses),
         "analysis_by_id": {a.get("analysis"): a for a in analyses},
         "css": _markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
     }
