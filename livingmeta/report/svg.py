@@ -839,6 +839,10 @@ def funnel_plot(a: dict) -> str | None:
     short = MEASURE_SHORT.get(a.get("measure"), a.get("measure") or "Effect")
     xs = [p["yi"] for p in points + imputed]
     lo, hi, xticks = nice_ticks(min([base["lb"]] + xs), max([base["ub"]] + xs), 4)
+    ratio = is_ratio(a)   # logs on the axis, labelled with the ratios (metafor funnel(atransf=exp))
+    if ratio and len(ratio_ticks(lo, hi, 4)) >= 2:
+        xticks = ratio_ticks(lo, hi, 4)
+        lo, hi = min(lo, xticks[0]), max(hi, xticks[-1])
     _, se_top, yticks = nice_ticks(0.0, se_max, 4)
     x0, x1, y0 = 48.0, FUNNEL_WIDTH - 10.0, 8.0
     y1 = y0 + FUNNEL_HEIGHT
@@ -859,21 +863,22 @@ def funnel_plot(a: dict) -> str | None:
         canvas.line(sx(adjusted), y0, sx(adjusted), y1, stroke=DARK, width=0.75, dash="1 2")
     for p in imputed:  # open circles, outer radius that of the dots (r + half the stroke = 3.2)
         canvas.circle(sx(p["yi"]), sy(p["sei"]), 2.7, fill="#FFFFFF", stroke=DARK, width=1, cls="imputed",
-                      tooltip=f"Imputed by trim-and-fill: {short} {fmt.num(p['yi'])}, SE {fmt.num(p['sei'])}")
+                      tooltip=f"Imputed by trim-and-fill: {short} {fmt.num(shown(a, p['yi']))}, SE {fmt.num(p['sei'])}")
     for p in points:
         canvas.circle(sx(p["yi"]), sy(p["sei"]), 3.2, fill=DARK, cls="study",
-                      tooltip=f"{labels.get(p.get('study'), p.get('study'))}: {short} {fmt.num(p['yi'])}, "
+                      tooltip=f"{labels.get(p.get('study'), p.get('study'))}: {short} {fmt.num(shown(a, p['yi']))}, "
                               f"SE {fmt.num(p['sei'])}")
     xstep = xticks[1] - xticks[0] if len(xticks) > 1 else 1.0
     for t in xticks:
         canvas.line(sx(t), y1, sx(t), y1 + 4, stroke=DARK, width=0.75)
-        canvas.text(sx(t), y1 + 14, tick_label(t, xstep), size=FS_S, anchor="middle")
+        canvas.text(sx(t), y1 + 14, ratio_label(t) if ratio else tick_label(t, xstep), size=FS_S, anchor="middle")
     ystep = yticks[1] - yticks[0] if len(yticks) > 1 else 1.0
     for t in yticks:
         canvas.line(x0 - 4, sy(t), x0, sy(t), stroke=DARK, width=0.75)
         canvas.text(x0 - 6, sy(t) + FS_S * 0.35, tick_label(t, ystep), size=FS_S, anchor="end")
     canvas.text((x0 + x1) / 2, y1 + 28, MEASURE_LONG.get(a.get("measure"), short), size=FS_S, anchor="middle")
-    canvas.text(12, (y0 + y1) / 2, "Standard error", size=FS_S, anchor="middle", rotate=-90)
+    canvas.text(12, (y0 + y1) / 2, f"Standard error of log {short}" if ratio else "Standard error", size=FS_S,
+                anchor="middle", rotate=-90)
     return canvas.render(y1 + 34, css_class="figure-svg funnel")
 
 
