@@ -86,3 +86,16 @@ def test_data_csv_columns_follow_the_data_kind(kinds_run):
         rows = list(csv.DictReader(fh))
     assert float(rows[0]["yi_exp"]) == pytest.approx(float(rows[0]["estimate"]))
     assert math.exp(float(rows[0]["yi"])) == pytest.approx(float(rows[0]["estimate"]))
+
+
+def test_subgroups_of_a_ratio_measure_as_metafor(kinds_run):
+    ref = reference()["tb"]["subgroups"]["levels"]
+    results = json.loads((kinds_run / "reports" / "latest" / "results.json").read_text())
+    a = next(a for a in results["analyses"] if a["outcome"] == "tb")
+    sg = next(s for s in a["subgroups"] if s["variable"] == "allocation")
+    assert [lev["level"] for lev in sg["levels"]] == [r["level"] for r in ref]
+    for ours, theirs in zip(sg["levels"], ref):
+        for key in ("estimate", "ci_lb", "ci_ub", "estimate_exp", "ci_lb_exp", "ci_ub_exp"):
+            assert deviation(ours[key], theirs[key]) <= RTOL, (ours["level"], key)
+    figure = (kinds_run / "reports" / "latest" / "figures" / f"subgroups_{a['analysis']}_allocation.svg").read_text()
+    assert "Risk ratio (log scale)" in figure and ">1</text>" in figure

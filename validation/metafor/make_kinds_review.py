@@ -29,6 +29,7 @@ analysis:
   leave_one_out: true
   subgroups:
     - {variable: source, label: Data set}
+    - {variable: allocation, label: Allocation (dat.bcg)}
 report:
   pdf: false
 """
@@ -97,13 +98,13 @@ ROB_ITEMS = ("sequence_generation", "baseline_characteristics", "allocation_conc
              "selective_reporting", "other_bias")
 
 
-def write_study(sid, author, year, group, entries, label=None):
+def write_study(sid, author, year, group, entries, label=None, extra_groups=""):
     rob = f"study: {sid}\nitems:\n" + "".join(
         f"  {item}:\n    judgement: unclear\n    support: Test data set, not assessed.\n" for item in ROB_ITEMS)
     (OUT / "risk_of_bias" / f"{sid}.yaml").write_text(rob, encoding="utf-8")
     text = (f"study: {sid}\ncitation:\n  first_author: {yaml_value(author)}\n  year: {year}\n"
             + (f"  label: {yaml_value(label)}\n" if label else "") +
-            f"characteristics: {{}}\ngroups:\n  source: {group}\noutcomes:\n" + "".join(entries))
+            f"characteristics: {{}}\ngroups:\n  source: {group}\n{extra_groups}outcomes:\n" + "".join(entries))
     (OUT / "studies" / f"{sid}.yaml").write_text(text, encoding="utf-8")
 
 
@@ -114,10 +115,13 @@ def columns(data):
 
 def main():
     ref = json.loads((ROOT / "validation" / "metafor" / "kinds_review.json").read_text())["outcomes"]
+    readme = (OUT / "README.md").read_text(encoding="utf-8") if (OUT / "README.md").exists() else None
     if OUT.exists():
         shutil.rmtree(OUT)
     (OUT / "studies").mkdir(parents=True)
     (OUT / "risk_of_bias").mkdir()
+    if readme is not None:
+        (OUT / "README.md").write_text(readme, encoding="utf-8")
     (OUT / "config.yaml").write_text(CONFIG)
     (OUT / "review.yaml").write_text(REVIEW)
     (OUT / "outcomes.yaml").write_text(OUTCOMES)
@@ -125,7 +129,8 @@ def main():
         body = ["treatment: {events: %d, total: %d}" % (r["ai"], r["n1i"]),
                 "control: {events: %d, total: %d}" % (r["ci"], r["n2i"])]
         write_study(study_id(r["study"]), r["author"], r["year"], "bcg",
-                    [entry("tb", "metadat::dat.bcg (tpos, tneg, cpos, cneg)", body)])
+                    [entry("tb", "metadat::dat.bcg (tpos, tneg, cpos, cneg)", body)],
+                    extra_groups=f"  allocation: {r['alloc']}\n")
     for r in columns(ref["mortality_peto"]["data"]):
         body = ["treatment: {events: %d, total: %d}" % (r["ai"], r["n1i"]),
                 "control: {events: %d, total: %d}" % (r["ci"], r["n2i"])]

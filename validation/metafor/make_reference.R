@@ -395,10 +395,13 @@ pooled <- function(r, transf = FALSE) {
   out
 }
 # (a) BCG vaccine and tuberculosis (Colditz et al. 1994, JAMA 271:698; metadat dat.bcg): events/totals, RR, REML + Knapp-Hartung
-d <- with(dat.bcg, data.frame(study = paste(author, year), author = author, year = year, ai = tpos, n1i = tpos + tneg, ci = cpos, n2i = cpos + cneg))
+d <- with(dat.bcg, data.frame(study = paste(author, year), author = author, year = year, ai = tpos, n1i = tpos + tneg, ci = cpos, n2i = cpos + cneg, alloc = alloc))
 e <- escalc(measure = "RR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = d, drop00 = TRUE)
 kr$outcomes$tb <- c(list(call = 'rma(yi, vi, data=escalc(measure="RR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d, drop00=TRUE), method="REML", test="knha"); predict(., transf=exp)',
                          data = d), pooled(rma(yi, vi, data = e, method = "REML", test = "knha"), TRUE))
+sg <- lapply(sort(unique(d$alloc)), function(L) { r <- rma(yi, vi, data = e, subset = (alloc == L), method = "REML", test = "knha"); p <- predict(r, transf = exp)
+  list(level = L, k = r$k, estimate = num(r$beta), ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub), estimate_exp = num(p$pred), ci_lb_exp = num(p$ci.lb), ci_ub_exp = num(p$ci.ub)) })
+kr$outcomes$tb$subgroups <- list(call = 'per level L of alloc: rma(yi, vi, data=e, subset=(alloc == L), method="REML", test="knha"); predict(., transf=exp)', levels = sg)
 # (b) beta blockers and mortality (Yusuf et al. 1985, Prog Cardiovasc Dis 27:335, table 6; metadat dat.yusuf1985), first 12 trials with data:
 #     Peto OR (rma.peto) and Mantel-Haenszel OR (rma.mh); Pitt has no deaths in either arm
 d <- dat.yusuf1985[dat.yusuf1985$table == "6" & !is.na(dat.yusuf1985$ai), ][1:12, ]
