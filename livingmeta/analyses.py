@@ -143,10 +143,14 @@ def fit_pooled(rows: list[dict], model: dict) -> dict[str, Any]:
         fit["weights"] = [w or 0.0 for w in fit["weights"]]
     else:
         est = estimable(rows)
-        if not est:
-            raise ReviewInputError(
-                f"no study of this analysis has an estimable {m.label}", field="outcomes",
-                hint="Studies without events in either arm give no ratio; use RD, or wait for more studies.")
+        if not est:   # e.g. only studies without events in either arm: shown, nothing to pool
+            fit = {"k": 0, "method": model["method"], "test": model["test"], "level": model["level"],
+                   "converged": True, "Q_df": 0, "ddf": None, "studies": labels, "weights": [0.0] * len(rows),
+                   "warnings": [f"no study has an estimable {m.label} (no events in either arm): nothing to pool"],
+                   **{key: None for key in ("estimate", "se", "zval", "pval", "ci_lb", "ci_ub", "pi_lb", "pi_ub",
+                                            "tau2", "se_tau2", "tau2_ci_lb", "tau2_ci_ub", "I2", "I2_ci_lb",
+                                            "I2_ci_ub", "H2", "Q", "Q_pval")}}
+            return measures.back_transform(fit, m)
         fit = rma([r["yi"] for r in est], [r["vi"] for r in est], labels=[r["study"] for r in est],
                   **_model_kwargs(model)).to_dict()
         by_study = dict(zip([r["study"] for r in est], fit.get("weights") or []))
@@ -269,6 +273,10 @@ def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta
             res = _subgroups_mh([r for r, _ in known], [level for _, level in known], model)
         else:
             known = [(r, level) for r, level in known if r.get("yi") is not None]
+            if len({level for _, level in known}) < 2:
+                entry["note"] = "fewer than 2 subgroups with estimable studies: no subgroup analysis"
+                out.append(entry)
+                continue
             res = subgroup_analysis([r["yi"] for r, _ in known], [r["vi"] for r, _ in known],
                                     [level for _, level in known], tau2=tau2, **_model_kwargs(model))
         by_level: dict[str, list[str]] = {}

@@ -189,3 +189,19 @@ def test_median_with_iqr_or_range_is_converted_and_marked():
         with pytest.raises(ReviewInputError) as err:
             parsed({**entry, "treatment": bad})
         assert any(match in m for m in messages(err.value)), messages(err.value)
+
+
+def test_an_analysis_of_studies_without_events_is_shown_unpooled():
+    from livingmeta.analyses import leave_one_out_for_analysis, subgroups_for_analysis
+
+    rows = [{"study": s, "label": s, "kind": "dichotomous", "ai": 0, "n1i": 20, "ci": 0, "n2i": 20, "yi": None,
+             "vi": None, "estimable": False, "unit": "n"} for s in ("a", "b", "c")]
+    model = {"measure": "OR", "method": "REML", "test": "knha", "level": 95, "prediction_interval": True}
+    doc = pool_analysis(rows, {"analysis": "x"}, model)
+    assert doc["k"] == 0 and doc["estimate"] is None and doc["estimate_exp"] is None
+    assert [s["estimable"] for s in doc["studies"]] == [False] * 3 and "nothing to pool" in doc["warnings"][0]
+    assert doc["small_study"]["assessed"] is False
+    assert leave_one_out_for_analysis(rows, {}, model)["leave_one_out"] == []
+    groups = {"a": {"g": "x"}, "b": {"g": "y"}, "c": {"g": "y"}}
+    sg = subgroups_for_analysis(rows, groups, {}, model, [{"variable": "g"}], "separate")["subgroups"][0]
+    assert sg["Q_between"] is None
