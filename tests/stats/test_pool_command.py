@@ -146,3 +146,20 @@ def test_bad_event_tables_give_one_line(tmp_path, capsys, text, argv, message):
     assert _run(tmp_path, text, *argv) == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_nmd_and_named_yi_vi_measures(tmp_path, capsys):
+    import math
+
+    text = "study,m1i,sd1i,n1i,m2i,sd2i,n2i,msi\na,70,20,10,100,25,12,0\nb,75,6,8,60,5,8,90\nc,50,10,9,80,12,9,10\n"
+    assert _run(tmp_path, text, "--measure", "NMD", "--method", "DL", "--test", "z") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [s["yi"] for s in out["studies"]] == pytest.approx([-30.0, 50.0, -30 / 70 * 100])
+    assert out["measure"] == "NMD" and out["scale"] == "raw" and "estimate_exp" not in out
+    assert _run(tmp_path, "study,m1i,sd1i,n1i,m2i,sd2i,n2i\na,1,1,5,2,1,5\nb,1,1,5,2,1,5\n", "--measure", "NMD") == 1
+    assert "msi" in capsys.readouterr().err
+    text = "study,yi,vi\na,-0.5,0.04\nb,-0.2,0.09\nc,-0.7,0.05\n"
+    assert _run(tmp_path, text, "--measure", "OR", "--leave-one-out") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["scale"] == "log" and out["estimate_exp"] == pytest.approx(math.exp(out["estimate"]))
+    assert out["leave_one_out"][0]["estimate_exp"] == pytest.approx(math.exp(out["leave_one_out"][0]["estimate"]))
