@@ -112,7 +112,7 @@ def agreement_rows(agreement: Any) -> list[dict]:
     return rows
 
 
-def _measure_text(a: dict) -> str:
+def _measure_text(a: dict, kinds: set | None = None) -> str:
     measure = a.get("measure", "SMD")
     if measure == "SMD":
         effect = SMD_VARIANCE.get(a.get("smd_variance") or "LS", SMD_VARIANCE["LS"])
@@ -142,9 +142,11 @@ def _measure_text(a: dict) -> str:
                 "scale and shown back-transformed (generic inverse variance).")
     else:
         text = f"Effects are {measure}."
-    if measure in ("SMD", "MD", "ROM", "NMD"):
+    if measure in ("SMD", "MD", "ROM", "NMD") and "generic" in (kinds or set()):
         text += (" Effects reported by a study only as an estimate with its standard error or confidence interval "
                  "enter as such (generic inverse variance).")
+    if kinds and "continuous" not in kinds:
+        return text + " Each forest plot states which side of the line of no effect favours treatment."
     return (text + " Standard errors reported in place of standard deviations were converted with "
             "SD = SE \u00d7 \u221an. Each forest plot states which side of zero favours treatment for its outcome.")
 
@@ -291,7 +293,9 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
     rows = agreement_rows(agreement)
     own = _outcome_models_text(a, analyses)
     text = [
-        {"heading": "Effect measure", "text": _measure_text(a) + (" " + own if own else "")},
+        {"heading": "Effect measure", "text": _measure_text(a, {k for an in analyses or [] for k in an.get("kinds") or
+                                                                ["continuous"]} or None)
+         + (" " + own if own else "")},
         {"heading": "Meta-analysis", "text": _model_text(a)},
         {"heading": "Subgroup analyses", "text": _subgroup_text(a)},
         {"heading": "Sensitivity analysis", "text": (
