@@ -163,7 +163,7 @@ class OutcomeEntry:
     outcome: str
     timepoint: str                  # the spelling declared in outcomes.yaml
     analysis: str
-    unit: str
+    unit: str | None
     higher_is_better: bool
     provenance: str
     source: str
@@ -476,7 +476,8 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet,
                              f"Use one of the timepoints of '{oid}' in {outcomes.file}: "
                              f"{', '.join(definition.timepoints)} (or add the timepoint there first).")
         context = f" ({oid or '?'}, {timepoint or tp_raw or '?'})"
-        unit = problems.text(entry, "unit", prefix)
+        # the unit matters for means (MD pools only one unit); for events and ratios it is optional
+        unit = problems.text(entry, "unit", prefix, required=entry_kind(entry) == "continuous")
         hib = problems.boolean(entry, "higher_is_better", prefix)
         provenance = problems.text(entry, "provenance", prefix)
         if provenance is not None and provenance not in PROVENANCE:

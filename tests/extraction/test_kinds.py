@@ -205,3 +205,18 @@ def test_an_analysis_of_studies_without_events_is_shown_unpooled():
     groups = {"a": {"g": "x"}, "b": {"g": "y"}, "c": {"g": "y"}}
     sg = subgroups_for_analysis(rows, groups, {}, model, [{"variable": "g"}], "separate")["subgroups"][0]
     assert sg["Q_between"] is None
+
+
+def test_unit_is_optional_for_events_and_required_for_means():
+    entry = {k: v for k, v in DEATH.items()}
+    data = study(entry)
+    del data["outcomes"][0]["unit"]
+    s = parse_study(data, "studies/smith2020.yaml", outcomes())
+    assert s.outcomes[0].unit is None
+    means = {"outcome": "stay", "timepoint": "discharge", "treatment": {"mean": 5, "sd": 1, "n": 10},
+             "control": {"mean": 6, "sd": 1, "n": 10}}
+    data = study(means)
+    del data["outcomes"][0]["unit"]
+    with pytest.raises(ReviewInputError) as err:
+        parse_study(data, "studies/smith2020.yaml", outcomes())
+    assert any(m.startswith("outcomes[0].unit: missing required field") for m in messages(err.value))
