@@ -52,6 +52,9 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # study keys derived from the other studies (a letter suffix when two share a label), not from the study
 # file: left out when versions are compared, so adding "Liu 2023" does not "correct" the other one
 STUDY_DERIVED_KEYS = ("label",)
+# keys of a study's effects that the measure table derives (not stated by the study file), left out when
+# versions are compared, so that a version written before they existed does not "correct" every study
+EFFECT_DERIVED_KEYS = ("scale", "kind", "estimable")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -365,9 +368,17 @@ def published_documents(reports_dir: str | os.PathLike) -> list[dict]:
 def _comparable(doc: dict) -> dict:
     """``doc`` with the study entries reduced to what their study files state (see STUDY_DERIVED_KEYS)."""
     out = dict(doc)
-    out["studies"] = [{k: v for k, v in study.items() if k not in STUDY_DERIVED_KEYS}
+    out["studies"] = [{k: (_effects_comparable(v) if k == "effects" else v) for k, v in study.items()
+                       if k not in STUDY_DERIVED_KEYS}
                       for study in doc.get("studies") or [] if isinstance(study, dict)]
     return out
+
+
+def _effects_comparable(effects: Any) -> Any:
+    if not isinstance(effects, list):
+        return effects
+    return [{k: v for k, v in e.items() if k not in EFFECT_DERIVED_KEYS} if isinstance(e, dict) else e
+            for e in effects]
 
 
 def living_blocks(current: dict, published: list[dict]) -> dict:

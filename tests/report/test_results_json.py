@@ -243,3 +243,19 @@ def test_ratio_analyses_carry_scale_and_back_transformed_values():
     assert a["leave_one_out"][0]["estimate_exp"] == pytest.approx(2.0)
     raw = assemble_analysis({**pooled, "measure": "MD", "scale": "raw"}, None, None, {}, {})
     assert raw["scale"] == "raw" and "estimate_exp" not in raw
+
+
+def test_a_version_written_before_data_kinds_does_not_correct_every_study(results):
+    import copy
+
+    from livingmeta.living.changes import what_changed
+    from livingmeta.report.results_json import _comparable
+
+    old = copy.deepcopy(results)            # the fixture's study documents predate the data kinds
+    new = copy.deepcopy(results)
+    for study in new["studies"]:
+        for effect in study.get("effects") or []:
+            effect.update({"scale": "raw", "kind": "continuous", "estimable": True})
+    assert what_changed(_comparable(old), _comparable(new))["studies_corrected"] == []
+    new["studies"][0]["effects"][0]["m1i"] += 1      # a real correction is still seen
+    assert what_changed(_comparable(old), _comparable(new))["studies_corrected"] == [new["studies"][0]["study"]]
