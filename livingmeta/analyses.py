@@ -44,35 +44,158 @@ def study_label(doc: dict) -> str:
 
 
 def _model_kwargs(model: dict) -> dict:
-    return {"method": model["method"], "test": model["test"], "level": model["level"]}
+    """Inverse-variance model arguments; Mantel-Haenszel and Peto analyses use the common-effect model
+    for what only inverse-variance methods provide (small-study tests, funnel plot)."""
+    method = str(model["method"]).upper()
+    return {"method": "FE" if method in POOLING_METHODS else model["method"], "test": model["test"],
+            "level": model["level"]}
+
+
+POOLING_METHODS = ("MH", "PETO")
+# Per-study data columns copied from the effect rows into pooled.json's studies (metafor's names; the data
+# kind decides which are present): continuous arms, the sham group of NMD, 2x2 tables, reported estimates.
+STUDY_DATA_KEYS = ("kind", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "msi", "sdsi", "nsi", "ai", "ci",
+                   "estimate", "ci_lb_reported", "ci_ub_reported", "se_reported", "reported_scale", "unit",
+                   "direction_flipped", "converted")
+
+
+def estimable(rows: list[dict]) -> list[dict]:
+    """The rows with an effect size (a study without events in either arm has none for a ratio measure)."""
+    return [r for r in rows if r.get("yi") is not None and r.get("vi") is not None]
+
+
+def check_units(rows: list[dict], meta: dict, model: dict) -> None:
+    """Mean differences keep the unit of the outcome: refuse to pool MDs reported in different units unless
+    the outcome says they were harmonised (``units_harmonised: true`` in outcomes.yaml)."""
+    if str(model.get("measure")).upper() != "MD" or model.get("units_harmonised"):
+        return
+    units: dict[str, list[str]] = {}
+    for r in rows:
+        unit = " ".join(str(r.get("unit") or "").split())
+        units.setdefault(unit, []).append(r["study"])
+    if len(units) > 1:
+        listing = "; ".join(f"'{u}': {', '.join(studies)}" for u, studies in units.items())
+        raise ReviewInputError(
+            f"analysis {meta.get('analysis')}: mean differences (MD) in different units cannot be pooled ({listing})",
+            file="outcomes.yaml", field=f"{meta.get('outcome')}.units_harmonised",
+            hint="Convert the studies to one unit and write it in each study's `unit`, or, if the numbers are "
+                 "already on one scale, say `units_harmonised: true` for the outcome in outcomes.yaml; or use "
+                 "measure SMD.")
+
+
+def _tables(rows: list[dict], measure: str) -> dict:
+    """2x2 tables of dichotomous rows for Mantel-Haenszel/Peto; a study whose scale runs the other way
+    (direction_flipped) enters with events and non-events swapped (exactly the sign change of its log OR,
+    Peto log OR or RD; no such identity exists for the RR)."""
+    ai, n1i, ci, n2i = [], [], [], []
+    for r in rows:
+        if r.get("kind") != "dichotomous":
+            raise ReviewInputError(
+                f"study {r['study']}: {r.get('kind')} data cannot be pooled with the Mantel-Haenszel or Peto "
+                "method, which needs events and totals per arm", file=f"{r['study']}", field="outcomes",
+                hint="Give events and totals for every study of this outcome, or use an inverse-variance method "
+                     "(e.g. `method: REML` or `FE`) for it in outcomes.yaml.")
+        a, c = r["ai"], r["ci"]
+        if r.get("direction_flipped"):
+            if measure == "RR":
+                raise ReviewInputError(
+                    f"study {r['study']}: its events point the other way (higher_is_better differs from the "
+                    "outcome's), which a Mantel-Haenszel risk ratio cannot reverse", file=r["study"],
+                    field="higher_is_better", hint="Enter the complementary events (total minus events) "
+                                                   "with the outcome's direction, or use OR or RD.")
+            a, c = r["n1i"] - a, r["n2i"] - c
+        ai.append(a)
+        ci.append(c)
+        n1i.append(r["n1i"])
+        n2i.append(r["n2i"])
+    return {"ai": ai, "n1i": n1i, "ci": ci, "n2i": n2i}
+
+
+def zero_cells(model: dict) -> dict:
+    from livingmeta.stats.binary import zero_cell_defaults
+
+    zc = zero_cell_defaults(model["measure"])
+    zc.update({k: v for k, v in (model.get("zero_cells") or {}).items() if v is not None})
+    return zc
+
+
+def fit_pooled(rows: list[dict], model: dict) -> dict[str, Any]:
+    """The pooled model of ``rows`` (all rows of the analysis, not estimable ones included): inverse
+    variance (metafor ``rma()``) on the estimable rows, or Mantel-Haenszel / Peto on the tables.  Returns
+    the fit dict (``weights`` per row of ``rows``, 0 for a row without an effect size) with ``measure``,
+    ``scale`` and the back-transformed keys."""
+    from livingmeta.stats import measures, rma, rma_mh, rma_peto
+
+    m = measures.get(model["measure"])
+    method = str(model["method"]).upper()
+    measures.check_method(m, method)
+    labels = [r["study"] for r in rows]
+    if method in POOLING_METHODS:
+        zc = zero_cells(model)
+        t = _tables(rows, m.name)
+        if method == "MH":
+            fit = rma_mh(t["ai"], t["ci"], n1i=t["n1i"], n2i=t["n2i"], measure=m.name, level=model["level"],
+                         labels=labels, **zc)
+        else:
+            fit = rma_peto(t["ai"], t["ci"], n1i=t["n1i"], n2i=t["n2i"], level=model["level"], labels=labels, **zc)
+        fit.pop("yi", None)
+        fit.pop("vi", None)
+        fit["weights"] = [w or 0.0 for w in fit["weights"]]
+    else:
+        est = estimable(rows)
+        if not est:   # e.g. only studies without events in either arm: shown, nothing to pool
+            fit = {"k": 0, "method": model["method"], "test": model["test"], "level": model["level"],
+                   "converged": True, "Q_df": 0, "ddf": None, "studies": labels, "weights": [0.0] * len(rows),
+                   "warnings": [f"no study has an estimable {m.label} (no events in either arm): nothing to pool"],
+                   **{key: None for key in ("estimate", "se", "zval", "pval", "ci_lb", "ci_ub", "pi_lb", "pi_ub",
+                                            "tau2", "se_tau2", "tau2_ci_lb", "tau2_ci_ub", "I2", "I2_ci_lb",
+                                            "I2_ci_ub", "H2", "Q", "Q_pval")}}
+            return measures.back_transform(fit, m)
+        fit = rma([r["yi"] for r in est], [r["vi"] for r in est], labels=[r["study"] for r in est],
+                  **_model_kwargs(model)).to_dict()
+        by_study = dict(zip([r["study"] for r in est], fit.get("weights") or []))
+        fit["weights"] = [by_study.get(r["study"], 0.0) for r in rows]
+        fit["studies"] = labels
+        not_est = [r["study"] for r in rows if r not in est]
+        if not_est:
+            fit.setdefault("warnings", []).append(
+                f"not estimable (no events in either arm), shown but not pooled: {', '.join(not_est)}")
+    if not model.get("prediction_interval", True) or method in POOLING_METHODS:
+        fit["pi_lb"] = fit["pi_ub"] = None
+    return measures.back_transform(fit, m)
 
 
 def pool_analysis(rows: list[dict], meta: dict, model: dict) -> dict[str, Any]:
     """Pool the rows of one analysis; returns the ``pooled.json`` document (docs/architecture.md)."""
-    from livingmeta.stats import rma
-
-    yi = [r["yi"] for r in rows]
-    vi = [r["vi"] for r in rows]
-    fit = rma(yi, vi, labels=[r["study"] for r in rows], **_model_kwargs(model)).to_dict()
-    if not model.get("prediction_interval", True):
-        fit["pi_lb"] = fit["pi_ub"] = None
+    check_units(rows, meta, model)
+    fit = fit_pooled(rows, model)
     crit = _z_crit(model["level"])
     studies = []
     for row, weight in zip(rows, fit.get("weights") or [None] * len(rows)):
-        se = row["vi"] ** 0.5
-        studies.append({
-            "study": row["study"], "label": row["label"], "yi": row["yi"], "vi": row["vi"],
-            "ci_lb": row["yi"] - crit * se, "ci_ub": row["yi"] + crit * se, "weight": weight,
+        ok = row.get("yi") is not None and row.get("vi") is not None
+        se = row["vi"] ** 0.5 if ok else None
+        item = {
+            "study": row["study"], "label": row["label"], "yi": row.get("yi"), "vi": row.get("vi"),
+            "ci_lb": row["yi"] - crit * se if ok else None, "ci_ub": row["yi"] + crit * se if ok else None,
+            "weight": weight, "estimable": ok,
             "n1i": row.get("n1i"), "n2i": row.get("n2i"), "provenance": row.get("provenance"),
-        })
+        }
+        for key in STUDY_DATA_KEYS:
+            if key in row and key not in item:
+                item[key] = row[key]
+        studies.append(item)
     doc = {k: v for k, v in fit.items() if k != "weights"}
     doc.update(meta)
     doc.update({
-        "measure": model["measure"],
+        "measure": fit["measure"],
+        "scale": fit["scale"],
+        "kinds": sorted({r.get("kind") or "continuous" for r in rows}),
         "studies": studies,
         "illustrative": any(r.get("provenance") == "illustrative" for r in rows),
-        "small_study": small_study_effects(rows, model),
+        "small_study": small_study_effects(estimable(rows), model),
     })
+    if str(model["method"]).upper() in POOLING_METHODS:
+        doc["zero_cells"] = zero_cells(model)
     return doc
 
 
@@ -146,13 +269,21 @@ def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta
             entry["note"] = "fewer than 2 subgroups with data: no subgroup analysis"
             out.append(entry)
             continue
-        res = subgroup_analysis([r["yi"] for r, _ in known], [r["vi"] for r, _ in known],
-                                [level for _, level in known], tau2=tau2, **_model_kwargs(model))
+        if str(model["method"]).upper() in POOLING_METHODS:
+            res = _subgroups_mh([r for r, _ in known], [level for _, level in known], model)
+        else:
+            known = [(r, level) for r, level in known if r.get("yi") is not None]
+            if len({level for _, level in known}) < 2:
+                entry["note"] = "fewer than 2 subgroups with estimable studies: no subgroup analysis"
+                out.append(entry)
+                continue
+            res = subgroup_analysis([r["yi"] for r, _ in known], [r["vi"] for r, _ in known],
+                                    [level for _, level in known], tau2=tau2, **_model_kwargs(model))
         by_level: dict[str, list[str]] = {}
         for r, level in known:
             by_level.setdefault(level, []).append(r["study"])
         for lev in res["levels"]:
-            lev = dict(lev)
+            lev = measures_back(dict(lev), model)
             lev["studies"] = by_level.get(str(lev["level"]), [])
             entry["levels"].append(lev)
         entry.update({k: res.get(k) for k in ("Q_between", "Q_between_df", "Q_between_pval")})
@@ -161,12 +292,45 @@ def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta
             notes.append(f"not classified on {label}: {', '.join(missing)}")
         entry["note"] = "; ".join(notes) or None
         out.append(entry)
-    return {**meta, "tau2_model": tau2, "subgroups": out}
+    from livingmeta.stats import measures
+
+    m = measures.get(model["measure"])
+    return {**meta, "measure": m.name, "scale": m.scale, "tau2_model": tau2, "subgroups": out}
+
+
+def _subgroups_mh(rows: list[dict], levels: list[str], model: dict) -> dict[str, Any]:
+    """Mantel-Haenszel / Peto subgroups: each level pooled with the analysis's method, the test for
+    subgroup differences as RevMan 5 computes it (Cochrane Handbook 10.11.3.1): a common-effect
+    inverse-variance meta-analysis of the level estimates, its Q on (levels - 1) df."""
+    from livingmeta.stats import rma
+
+    out_levels, warnings = [], []
+    for lev in sorted(set(levels)):
+        members = [r for r, lv in zip(rows, levels) if lv == lev]
+        try:
+            fit = fit_pooled(members, model)
+        except ReviewInputError as err:
+            warnings.append(f"subgroup {lev!r}: {err.message}")
+            continue
+        out_levels.append({"level": lev, "k": fit["k"], "estimate": fit["estimate"], "se": fit["se"],
+                           "ci_lb": fit["ci_lb"], "ci_ub": fit["ci_ub"], "pval": fit["pval"], "tau2": 0.0,
+                           "I2": fit["I2"], "studies": [r["study"] for r in members],
+                           "warnings": list(fit.get("warnings") or [])})
+    ok = [lv for lv in out_levels if lv["estimate"] is not None and lv["se"]]
+    res: dict[str, Any] = {"levels": out_levels, "Q_between": None, "Q_between_df": None, "Q_between_pval": None,
+                           "warnings": warnings}
+    if len(ok) > 1:
+        between = rma([lv["estimate"] for lv in ok], sei=[lv["se"] for lv in ok], method="FE", test="z").to_dict()
+        res.update({"Q_between": between["Q"], "Q_between_df": between["Q_df"], "Q_between_pval": between["Q_pval"]})
+    return res
 
 
 def leave_one_out_for_analysis(rows: list[dict], meta: dict, model: dict) -> dict[str, Any]:
     from livingmeta.stats import leave_one_out
 
+    if str(model["method"]).upper() in POOLING_METHODS:
+        return _leave_one_out_mh(rows, meta, model)
+    rows = estimable(rows)
     if len(rows) < 3:
         return {**meta, "leave_one_out": [],
                 "note": "leave-one-out needs at least 3 studies" if rows else None}
@@ -175,8 +339,29 @@ def leave_one_out_for_analysis(rows: list[dict], meta: dict, model: dict) -> dic
     for item in results:
         item = dict(item)
         item["omitted"] = rows[item["omitted"]]["study"]
-        out.append(item)
+        out.append(measures_back(item, model))
     return {**meta, "leave_one_out": out}
+
+
+def _leave_one_out_mh(rows: list[dict], meta: dict, model: dict) -> dict[str, Any]:
+    """Leave-one-out with the Mantel-Haenszel or Peto method: the tables refitted without each study."""
+    if len(rows) < 3:
+        return {**meta, "leave_one_out": [], "note": "leave-one-out needs at least 3 studies" if rows else None}
+    out = []
+    for i, row in enumerate(rows):
+        rest = rows[:i] + rows[i + 1:]
+        fit = fit_pooled(rest, model)
+        item = {"omitted": row["study"], "study": row["study"], "k": fit["k"]}
+        item.update({key: fit.get(key) for key in ("estimate", "se", "zval", "pval", "ci_lb", "ci_ub", "tau2",
+                                                   "I2", "H2", "Q", "Q_pval", "warnings")})
+        out.append(measures_back(item, model))
+    return {**meta, "leave_one_out": out}
+
+
+def measures_back(item: dict, model: dict) -> dict:
+    from livingmeta.stats import measures
+
+    return measures.back_transform(item, model["measure"])
 
 
 def _z_crit(level: float) -> float:

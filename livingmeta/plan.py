@@ -46,6 +46,20 @@ class Analysis:
     label: str
     higher_is_better: bool | None = None
     studies: list[str] = field(default_factory=list)
+    measure: str | None = None          # the outcome's own measure/method/test (None: the config's)
+    method: str | None = None
+    test: str | None = None
+    units_harmonised: bool = False
+
+    def model(self, analysis_config: dict) -> dict:
+        """The config's ``analysis`` block with this outcome's overrides (measure, method, test)."""
+        out = dict(analysis_config)
+        for key in ("measure", "method", "test"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value.upper() if key != "test" else value
+        out["units_harmonised"] = bool(self.units_harmonised)
+        return out
 
 
 @dataclass
@@ -117,7 +131,10 @@ def scan_review(review_dir: str | os.PathLike) -> ReviewPlan:
         for timepoint in definition.get("timepoints") or []:
             aid = analysis_id(oid, timepoint)
             analyses[aid] = Analysis(aid, oid, str(timepoint), str(definition.get("label", oid)),
-                                     definition.get("higher_is_better"))
+                                     definition.get("higher_is_better"), [],
+                                     *(str(definition[k]) if isinstance(definition.get(k), str) else None
+                                       for k in ("measure", "method", "test")),
+                                     definition.get("units_harmonised") is True)
     for study, path in studies.items():
         data = _safe_yaml(Path(path))
         if not isinstance(data, dict):

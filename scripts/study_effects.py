@@ -8,8 +8,9 @@ from livingmeta.scripting import run_job
 
 def main(smk):
     outcomes = load_outcomes(smk.input.outcomes)
-    study = load_study(smk.input.study, outcomes)
-    write_json(smk.output[0], study_document(study, outcomes, smk.params.measure, smk.params.smd_variance))
+    study = load_study(smk.input.study, outcomes, smk.params.measure)
+    write_json(smk.output[0], study_document(study, outcomes, smk.params.measure, smk.params.smd_variance,
+                                             dict(smk.params.zero_cells)))
 
 
 run_job(snakemake, main)  # noqa: F821 (injected by Snakemake)

@@ -52,3 +52,23 @@ def test_scan_review_builds_the_job_graph_from_cheap_reads(tmp_path):
 def test_scan_of_an_empty_folder(tmp_path):
     plan = scan_review(tmp_path)
     assert plan.exports == [] and plan.studies == {} and plan.analyses == {}
+
+
+def test_an_outcome_overrides_the_review_wide_model(tmp_path):
+    (tmp_path / "studies").mkdir()
+    (tmp_path / "outcomes.yaml").write_text(
+        "outcomes:\n"
+        "  - {id: death, label: Death, higher_is_better: false, timepoints: [30 days], measure: or, method: mh}\n"
+        "  - {id: stay, label: Stay, higher_is_better: false, timepoints: [discharge], units_harmonised: true}\n",
+        encoding="utf-8")
+    for sid in ("a", "b"):
+        (tmp_path / "studies" / f"{sid}.yaml").write_text(
+            "outcomes:\n  - {outcome: death, timepoint: 30 days}\n  - {outcome: stay, timepoint: discharge}\n",
+            encoding="utf-8")
+    plan = scan_review(tmp_path)
+    config = {"measure": "SMD", "method": "REML", "test": "knha", "level": 95}
+    death = plan.analyses["death__30_days"].model(config)
+    stay = plan.analyses["stay__discharge"].model(config)
+    assert (death["measure"], death["method"], death["test"], death["units_harmonised"]) == ("OR", "MH", "knha", False)
+    assert (stay["measure"], stay["method"], stay["units_harmonised"]) == ("SMD", "REML", True)
+    assert config == {"measure": "SMD", "method": "REML", "test": "knha", "level": 95}   # not modified

@@ -1,8 +1,12 @@
 """``livingmeta pool FILE.csv``: pool one table of studies and print the result as JSON.
 
-Columns (metafor's names): either ``study, yi, vi`` or per-arm ``study, m1i, sd1i, n1i, m2i, sd2i,
-n2i`` (arm 1 = treatment); per-arm SEs may be given as ``se1i``/``se2i`` instead of SDs.  A column
-named by ``--subgroup`` holds each study's subgroup.  Bad input gives one line
+Columns (metafor's names): ``study, yi, vi``; or per-arm means ``study, m1i, sd1i, n1i, m2i, sd2i,
+n2i`` (arm 1 = treatment; per-arm SEs may be given as ``se1i``/``se2i`` instead of SDs; NMD also needs the
+sham group's mean ``msi``); or events and totals ``study, ai, n1i, ci, n2i`` (or non-events ``bi``, ``di``;
+``--measure`` OR (default), RR, RD, PETO; ``--method MH`` or ``--method PETO`` pool the 2x2 tables as
+metafor's ``rma.mh()`` and ``rma.peto()``).  Ratio measures are pooled on the log scale: ``estimate,
+ci_lb, ci_ub`` (and ``pi_lb, pi_ub``) stay logs and ``estimate_exp, ci_lb_exp, ci_ub_exp, pi_lb_exp,
+pi_ub_exp`` give the ratios.  A column named by ``--subgroup`` holds each study's subgroup.  Bad input gives one line
 ``livingmeta: error: ...`` on stderr and exit status 1, never a traceback.
 
 Also runs standalone: ``python -m livingmeta.commands.pool FILE.csv [options]``.
@@ -19,16 +23,25 @@ import sys
 from livingmeta.errors import ReviewInputError
 
 ARM_COLUMNS = ("m1i", "n1i", "m2i", "n2i")
+TABLE_COLUMNS = ("ai", "ci")
+MEASURE_CHOICES = ("SMD", "MD", "ROM", "NMD", "OR", "RR", "RD", "PETO", "HR")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE.csv", help="table with study, yi, vi or per-arm columns")
-    parser.add_argument("--measure", choices=("SMD", "MD", "ROM"), type=str.upper, default=None,
-                        help="effect measure for per-arm input (default SMD: Hedges' g)")
+    parser.add_argument("--measure", choices=MEASURE_CHOICES, type=str.upper, default=None,
+                        help="effect measure (default SMD for means, OR for events; with yi, vi: names their "
+                             "measure, so that ratios are back-transformed)")
     parser.add_argument("--smd-variance", choices=("LS", "UB", "AV", "REVMAN5"), type=str.upper, default="LS",
                         help="SMD sampling variance (default LS, as metafor)")
-    parser.add_argument("--method", choices=("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM"),
-                        type=str.upper, default="REML", help="tau^2 estimator (default REML)")
+    parser.add_argument("--method", choices=("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM", "MH", "PETO"),
+                        type=str.upper, default="REML",
+                        help="tau^2 estimator (default REML); MH (Mantel-Haenszel) or PETO for events and totals")
+    parser.add_argument("--add", type=float, default=None, help="zero cells: value added (default 1/2, as metafor)")
+    parser.add_argument("--to", choices=("only0", "all", "if0all", "none"), default=None,
+                        help="zero cells: tables the value is added to (default only0, as metafor)")
+    parser.add_argument("--keep00", action="store_true",
+                        help="keep studies without events in both arms (default: not estimable for OR, RR, PETO)")
     parser.add_argument("--test", choices=("z", "knha"), default="knha",
                         help="z or Knapp-Hartung (knha, default)")
     parser.add_argument("--level", type=float, default=95.0, help="confidence level in percent (default 95)")
@@ -92,15 +105,33 @@ def _num(x):
 
 
 def pool_table(path, *, measure=None, smd_variance="LS", method="REML", test="knha", level=95.0,
-               subgroup=None, tau2="separate", leave_one_out=False):
+               subgroup=None, tau2="separate", leave_one_out=False, zero_cells=None):
     """Read and pool one CSV table; returns the JSON-ready dict (raises ReviewInputError)."""
     from livingmeta import stats
 
     header, rows = _read_table(path)
     cols = set(header)
-    if "study" not in cols:
-        raise ReviewInputError(f"no 'study' column (columns: {', '.join(header)})", file=path,
-                               hint="Name the column with the study names 'study'.")
+    if set(TABLE_COLUMNS) <= cols:
+        return _pool_2x2(path, header, rows, measure=measure or "OR", method=method, test=test, level=level,
+                         subgroup=subgroup, tau2=tau2, leave_one_out=leave_one_out, zero_cells=zero_cells)
+    if str(method).upper() in ("MH", "PETO"):
+        raise ReviewInputError(f"method {method} pools events and totals: the table needs columns ai, n1i, ci, n2i",
+                               file=path, field="method", hint="Use an inverse-variance method (REML, DL, ...).")
+    out = _pool_iv(path, header, rows, measure=measure, smd_variance=smd_variance, method=method, test=test,
+                   level=level, subgroup=subgroup, tau2=tau2, leave_one_out=leave_one_out)
+    if measure is not None:
+        from livingmeta.stats import measures
+
+        m = measures.get(measure)
+        measures.back_transform(out, m)
+        for item in out.get("subgroups", []) + out.get("leave_one_out", []):
+            measures.back_transform(item, m)
+            item.pop("measure", None)
+            item.pop("scale", None)
+    return out
+
+
+def _labels(path, rows):
     labels = [(row.get("study") or "").strip() or f"row {i + 2}" for i, row in enumerate(rows)]
     seen = set()
     for lab in labels:
@@ -108,6 +139,88 @@ def pool_table(path, *, measure=None, smd_variance="LS", method="REML", test="kn
             raise ReviewInputError(f"study {lab!r} appears twice", file=path, field="study",
                                    hint="Give every row a distinct study name.")
         seen.add(lab)
+    return labels
+
+
+def _pool_2x2(path, header, rows, *, measure, method, test, level, subgroup, tau2, leave_one_out, zero_cells):
+    """Events and totals: OR/RR/RD/PETO effect sizes with metafor's zero-cell handling, pooled by inverse
+    variance on the estimable studies or by Mantel-Haenszel / Peto on the tables."""
+    from livingmeta import analyses
+    from livingmeta.stats import escalc, measures
+    from livingmeta.stats.binary import tables
+
+    cols = set(header)
+    if "study" not in cols:
+        raise ReviewInputError(f"no 'study' column (columns: {', '.join(header)})", file=path,
+                               hint="Name the column with the study names 'study'.")
+    m = measures.get(measure)
+    if m.kind != "dichotomous":
+        raise ReviewInputError(f"columns ai, ci hold events, but --measure {m.name} is not a measure for events",
+                               file=path, field="measure", hint="Use --measure OR, RR, RD or PETO.")
+    labels = _labels(path, rows)
+    counts = {}
+    for c in ("ai", "ci", "bi", "di", "n1i", "n2i"):
+        if c in cols:
+            counts[c] = _number(rows, c, labels, path)
+    try:
+        ai, bi, ci, di, _ = tables(counts["ai"], counts["ci"], bi=counts.get("bi"), di=counts.get("di"),
+                                   n1i=counts.get("n1i"), n2i=counts.get("n2i"), labels=labels)
+        model = {"measure": m.name, "method": method, "test": test, "level": level, "prediction_interval": True,
+                 "zero_cells": zero_cells or {}}
+        zc = analyses.zero_cells(model)
+        yi, vi = escalc(m.name, ai=ai, bi=bi, ci=ci, di=di, add=zc["add"], to=zc["to"], drop00=zc["drop00"],
+                        labels=labels)
+        rows_ = [{"study": lab, "label": lab, "kind": "dichotomous", "ai": int(a), "n1i": int(a + b), "ci": int(c),
+                  "n2i": int(c + d), "yi": _num(y), "vi": _num(v)}
+                 for lab, a, b, c, d, y, v in zip(labels, ai, bi, ci, di, yi, vi)]
+        fit = analyses.fit_pooled(rows_, model)
+    except ReviewInputError as exc:
+        if exc.file is None:
+            exc.file = str(path)
+            exc.args = (exc.format(),)
+        raise
+    out = {"k": fit["k"], "measure": m.name, "scale": m.scale, "method": fit["method"], "test": fit["test"],
+           "level": level}
+    for key in ("estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "tau2_ci_lb", "tau2_ci_ub", "I2", "H2",
+                "Q", "Q_df", "Q_pval", "pi_lb", "pi_ub", "estimate_exp", "ci_lb_exp", "ci_ub_exp", "pi_lb_exp",
+                "pi_ub_exp", "MH", "MH_pval", "CO", "CO_pval", "BD", "BD_pval", "TA", "TA_pval"):
+        if key in fit:
+            out[key] = fit[key]
+    if str(method).upper() in analyses.POOLING_METHODS:
+        out["zero_cells"] = zc
+    out["studies"] = [{"study": r["study"], "ai": r["ai"], "n1i": r["n1i"], "ci": r["ci"], "n2i": r["n2i"],
+                       "yi": r["yi"], "vi": r["vi"], "estimable": r["yi"] is not None, "weight": w}
+                      for r, w in zip(rows_, fit["weights"])]
+    out["warnings"] = list(fit.get("warnings") or [])
+    if subgroup:
+        if subgroup not in cols:
+            raise ReviewInputError(f"no column {subgroup!r} for --subgroup (columns: {', '.join(header)})",
+                                   file=path)
+        groups = {lab: {"g": (row.get(subgroup) or "").strip()} for lab, row in zip(labels, rows)}
+        sg = analyses.subgroups_for_analysis(rows_, groups, {}, model, [{"variable": "g"}], tau2)["subgroups"][0]
+        out["subgroups"] = [{k: lev.get(k) for k in ("level", "k", "estimate", "ci_lb", "ci_ub", "tau2", "I2",
+                                                      "estimate_exp", "ci_lb_exp", "ci_ub_exp") if k in lev}
+                            for lev in sg["levels"]]
+        for key in ("Q_between", "Q_between_df", "Q_between_pval"):
+            out[key] = sg[key]
+        if sg.get("note"):
+            out["warnings"].append(sg["note"])
+    if leave_one_out:
+        loo = analyses.leave_one_out_for_analysis(rows_, {}, model)
+        out["leave_one_out"] = [{k: r.get(k) for k in ("omitted", "estimate", "ci_lb", "ci_ub", "tau2", "I2",
+                                                        "estimate_exp", "ci_lb_exp", "ci_ub_exp") if k in r}
+                                for r in loo["leave_one_out"]]
+    return out
+
+
+def _pool_iv(path, header, rows, *, measure, smd_variance, method, test, level, subgroup, tau2, leave_one_out):
+    from livingmeta import stats
+
+    cols = set(header)
+    if "study" not in cols:
+        raise ReviewInputError(f"no 'study' column (columns: {', '.join(header)})", file=path,
+                               hint="Name the column with the study names 'study'.")
+    labels = _labels(path, rows)
     try:
         if {"yi", "vi"} <= cols:
             yi = _number(rows, "yi", labels, path)
@@ -123,11 +236,19 @@ def pool_table(path, *, measure=None, smd_variance="LS", method="REML", test="kn
                 else:
                     raise ReviewInputError(f"no sd{arm}i (or se{arm}i) column", file=path,
                                            hint="Per-arm input needs study, m1i, sd1i, n1i, m2i, sd2i, n2i.")
+            if measure == "NMD":
+                if "msi" not in cols:
+                    raise ReviewInputError("--measure NMD needs the sham group's mean in a column msi", file=path,
+                                           field="msi")
+                arms["sham_mi"] = _number(rows, "msi", labels, path)
+            elif measure not in ("SMD", "MD", "ROM"):
+                raise ReviewInputError(f"columns m1i, m2i hold means, but --measure {measure} is not a measure for "
+                                       "means", file=path, field="measure", hint="Use SMD, MD, ROM or NMD.")
             yi, vi = stats.escalc(measure, vtype=smd_variance, labels=labels, **arms)
         else:
             raise ReviewInputError(
-                f"need columns study, yi, vi or study, m1i, sd1i, n1i, m2i, sd2i, n2i (got {', '.join(header)})",
-                file=path)
+                f"need columns study, yi, vi; study, m1i, sd1i, n1i, m2i, sd2i, n2i; or study, ai, n1i, ci, n2i "
+                f"(got {', '.join(header)})", file=path)
         res = stats.rma(yi, vi, method=method, test=test, level=level, labels=labels)
     except ReviewInputError as exc:
         if exc.file is None:
@@ -172,9 +293,10 @@ def pool_table(path, *, measure=None, smd_variance="LS", method="REML", test="kn
 
 def run(args) -> int:
     try:
+        zero_cells = {"add": args.add, "to": args.to, "drop00": False if args.keep00 else None}
         out = pool_table(args.file, measure=args.measure, smd_variance=args.smd_variance, method=args.method,
                          test=args.test, level=args.level, subgroup=args.subgroup, tau2=args.tau2,
-                         leave_one_out=args.leave_one_out)
+                         leave_one_out=args.leave_one_out, zero_cells=zero_cells)
     except ReviewInputError as exc:
         print(f"livingmeta: error: {exc.format()}", file=sys.stderr)
         return 1

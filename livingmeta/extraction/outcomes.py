@@ -8,6 +8,11 @@
         unit: "%"                     # optional: the usual unit (studies state their own)
         higher_is_better: true        # direction: studies pointing the other way are flipped
         timepoints: [4 weeks, 8 weeks]
+        measure: SMD                  # optional: the effect measure of this outcome (default: config's
+                                      #   analysis.measure); SMD MD ROM NMD | OR RR RD PETO | HR
+        method: REML                  # optional: estimator (FE DL ... REML; MH or PETO for 2x2 data)
+        test: knha                    # optional: z | knha
+        units_harmonised: false       # optional: true = MD may pool studies whose `unit` differs
 
 An analysis is one outcome x timepoint; its id is ``livingmeta.plan.analysis_id(outcome, timepoint)``.
 The parse-time plan (``livingmeta.plan``) reads the same file leniently; this module validates it.
@@ -24,7 +29,10 @@ from livingmeta.plan import analysis_id, slug
 
 _HINT = "Fix outcomes.yaml (see docs/study-file.md, section 'Outcome definitions')."
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-OUTCOME_KEYS = ("id", "label", "unit", "higher_is_better", "timepoints", "description")
+OUTCOME_KEYS = ("id", "label", "unit", "higher_is_better", "timepoints", "description", "measure", "method", "test",
+                "units_harmonised")
+METHODS = ("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM", "MH", "PETO")
+TESTS = ("z", "knha")
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,10 @@ class Outcome:
     timepoints: tuple[str, ...]
     unit: str | None = None
     description: str | None = None
+    measure: str | None = None          # None: the config's analysis.measure
+    method: str | None = None
+    test: str | None = None
+    units_harmonised: bool = False
 
     def timepoint(self, value: str) -> str | None:
         """The declared spelling of ``value`` (matched as analysis ids are: case and punctuation
@@ -110,6 +122,34 @@ def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSe
         if oid is not None and oid in result.outcomes:
             problems.add(f"{prefix}.id", f"duplicate outcome id '{oid}'", "Give each outcome its own id.")
             oid = None
+        measure = problems.text(item, "measure", prefix, required=False)
+        if measure is not None:
+            from livingmeta.stats.measures import MEASURES
+            if measure.upper() not in MEASURES:
+                problems.add(f"{prefix}.measure", f"unknown effect measure '{measure}'",
+                             f"Use one of {', '.join(MEASURES)} (or leave it out for the config's analysis.measure).")
+                measure = None
+            else:
+                measure = measure.upper()
+        method = problems.text(item, "method", prefix, required=False)
+        if method is not None:
+            if method.upper() not in METHODS:
+                problems.add(f"{prefix}.method", f"unknown method '{method}'", f"Use one of {', '.join(METHODS)}.")
+                method = None
+            else:
+                method = method.upper()
+                if measure is not None:
+                    from livingmeta.errors import ReviewInputError
+                    from livingmeta.stats.measures import check_method, get
+                    try:
+                        check_method(get(measure), method)
+                    except ReviewInputError as err:
+                        problems.add(f"{prefix}.method", err.message, err.hint)
+        test = problems.text(item, "test", prefix, required=False)
+        if test is not None and test not in TESTS:
+            problems.add(f"{prefix}.test", f"unknown test '{test}'", "Use z or knha (Knapp-Hartung).")
+            test = None
+        harmonised = problems.boolean(item, "units_harmonised", prefix, required=False)
         if oid is None or label is None or hib is None or not timepoints:
             continue
         for tp in timepoints:
@@ -118,7 +158,8 @@ def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSe
                 problems.add(f"{prefix}.timepoints", f"timepoint '{tp}' repeats '{seen_analyses[aid]}' "
                              f"(both are analysis {aid})", "List each timepoint once.")
             seen_analyses[aid] = tp
-        result.outcomes[oid] = Outcome(oid, label, hib, tuple(dict.fromkeys(timepoints)), unit, description)
+        result.outcomes[oid] = Outcome(oid, label, hib, tuple(dict.fromkeys(timepoints)), unit, description,
+                                       measure, method, test, bool(harmonised))
     problems.raise_if_any()
     return result
 

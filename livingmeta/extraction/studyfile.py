@@ -16,6 +16,11 @@ The format is documented with a complete annotated example in ``docs/study-file.
         source: Fig. 3A
         treatment: {mean: 78.2, sd: 6.1, n: 6}
         control: {mean: 61.0, se: 2.3, n: 6}    # exactly one of sd / se per arm: never guessed
+        sham: {mean: 92.0, sd: 3.0, n: 6}       # only for NMD: the sham-operated / normal group
+
+The data kind of an entry follows from its fields: ``mean`` per arm (continuous), ``events`` and
+``total`` per arm (dichotomous), or ``estimate`` with ``se`` or ``ci_lb``/``ci_ub`` and ``scale: ratio |
+difference`` (a precomputed effect, generic inverse variance; the arms then give only ``n``, optional).
 
 Every problem is reported as a ``ReviewInputError`` naming the file and the field (all problems of one
 file at once, as ``ReviewInputErrors``), before anything is pooled.
@@ -63,8 +68,13 @@ CHARACTERISTICS = {
     "duration": "for how long",
 }
 ENTRY_KEYS = ("outcome", "timepoint", "unit", "higher_is_better", "provenance", "source", "treatment",
-              "control", "note")
-ARM_KEYS = ("mean", "sd", "se", "n", "label")
+              "control", "note", "sham", "estimate", "se", "ci_lb", "ci_ub", "scale")
+GENERIC_KEYS = ("estimate", "se", "ci_lb", "ci_ub", "scale")
+ARM_KEYS = ("mean", "sd", "se", "n", "label", "median", "q1", "q3", "min", "max")
+MEDIAN_KEYS = ("median", "q1", "q3", "min", "max")
+COUNT_ARM_KEYS = ("events", "total", "label")
+SIZE_ARM_KEYS = ("n", "label")
+KINDS = ("continuous", "dichotomous", "generic")
 STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 STUDY_EXTENSIONS = (".yaml", ".yml")
 RESERVED_IDS = ("summary",)      # results/rob/summary.json is the risk-of-bias summary
@@ -78,11 +88,17 @@ class Arm:
     sd: float | None = None
     se: float | None = None
     label: str | None = None
+    median: dict | None = None      # {median, q1, q3, min, max} as stated, when mean and SD were converted
 
     @property
     def stated(self) -> str:
-        """Which dispersion the file states: ``"sd"`` or ``"se"``."""
+        """Which dispersion the file states: ``"sd"`` or ``"se"`` (``"sd"`` for a converted median)."""
         return "sd" if self.sd is not None else "se"
+
+    @property
+    def converted(self) -> bool:
+        """Mean and SD estimated from the median with IQR and/or range (Luo et al. 2018; Wan et al. 2014)."""
+        return self.median is not None
 
     @property
     def sd_value(self) -> float:
@@ -90,10 +106,55 @@ class Arm:
         return self.sd if self.sd is not None else self.se * math.sqrt(self.n)
 
     def as_stated(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"mean": self.mean, self.stated: getattr(self, self.stated), "n": self.n}
+        if self.median is not None:
+            out: dict[str, Any] = {**self.median, "n": self.n}
+        else:
+            out = {"mean": self.mean, self.stated: getattr(self, self.stated), "n": self.n}
         if self.label:
             out["label"] = self.label
         return out
+
+
+@dataclass(frozen=True)
+class CountArm:
+    """An arm of a dichotomous outcome: ``events`` of ``total``."""
+    events: int
+    total: int
+    label: str | None = None
+
+    @property
+    def n(self) -> int:
+        return self.total
+
+    def as_stated(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"events": self.events, "total": self.total}
+        if self.label:
+            out["label"] = self.label
+        return out
+
+
+@dataclass(frozen=True)
+class SizeArm:
+    """An arm of a precomputed (generic) effect: its size only, when the paper gives it."""
+    n: int | None = None
+    label: str | None = None
+
+    def as_stated(self) -> dict[str, Any]:
+        return {k: v for k, v in (("n", self.n), ("label", self.label)) if v is not None}
+
+
+@dataclass(frozen=True)
+class Generic:
+    """A precomputed effect as the paper reports it (ratio scale: the ratio itself, not its log)."""
+    estimate: float
+    scale: str                      # "ratio" | "difference"
+    se: float | None = None
+    ci_lb: float | None = None
+    ci_ub: float | None = None
+
+    def as_stated(self) -> dict[str, Any]:
+        return {k: v for k, v in (("estimate", self.estimate), ("se", self.se), ("ci_lb", self.ci_lb),
+                                  ("ci_ub", self.ci_ub), ("scale", self.scale)) if v is not None}
 
 
 @dataclass(frozen=True)
@@ -102,13 +163,16 @@ class OutcomeEntry:
     outcome: str
     timepoint: str                  # the spelling declared in outcomes.yaml
     analysis: str
-    unit: str
+    unit: str | None
     higher_is_better: bool
     provenance: str
     source: str
-    treatment: Arm
-    control: Arm
+    treatment: Any                  # Arm (continuous) | CountArm (dichotomous) | SizeArm (generic)
+    control: Any
     note: str | None = None
+    kind: str = "continuous"
+    sham: Arm | None = None
+    generic: Generic | None = None
 
 
 @dataclass
@@ -162,6 +226,8 @@ def _arm(problems: Problems, entry: dict, key: str, prefix: str, context: str) -
     problems.unknown_keys(arm, ARM_KEYS, field_,
                           " (`se` is the standard error of the mean, SEM; `sd` the standard deviation.)")
     n_errors = len(problems.errors)
+    if "median" in arm:
+        return _median_arm(problems, arm, field_, context, n_errors)
     mean = problems.number(arm, "mean", field_, context=context)
     n = problems.integer(arm, "n", field_, minimum=2, context=context,
                          hint_min="Each arm needs at least 2 animals for a standard deviation; check the "
@@ -185,7 +251,146 @@ def _arm(problems: Problems, entry: dict, key: str, prefix: str, context: str) -
     return Arm(mean=mean, n=n, sd=sd, se=se, label=label)
 
 
-def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet) -> Study:
+def _median_arm(problems: Problems, arm: dict, field_: str, context: str, n_errors: int) -> Arm | None:
+    """An arm reported as a median with its IQR (``q1``, ``q3``) and/or range (``min``, ``max``): mean and SD
+    estimated with Luo et al. (2018) and Wan et al. (2014) (``livingmeta.stats.mean_sd_from_median``)."""
+    from livingmeta.stats import mean_sd_from_median
+
+    for key in ("mean", "sd", "se"):
+        if key in arm:
+            problems.add(f"{field_}.{key}", f"`{key}` and `median` are both given{context}",
+                         "Give the mean with its SD/SE, or the median with its IQR and/or range, as the paper does.")
+    median = problems.number(arm, "median", field_, context=context)
+    values = {key: problems.number(arm, key, field_, required=False, context=context) for key in ("q1", "q3", "min", "max")}
+    n = problems.integer(arm, "n", field_, minimum=2, context=context)
+    label = problems.text(arm, "label", field_, required=False)
+    has_q = values["q1"] is not None and values["q3"] is not None
+    has_r = values["min"] is not None and values["max"] is not None
+    if not has_q and not has_r:
+        problems.add(f"{field_}.median", f"a median needs its IQR (`q1`, `q3`) or range (`min`, `max`){context}",
+                     "Add the quartiles or the range the paper reports with the median.")
+    order = [(k, values[k]) for k in ("min", "q1")] + [("median", median)] + [(k, values[k]) for k in ("q3", "max")]
+    known = [(k, v) for k, v in order if v is not None]
+    for (k1, v1), (k2, v2) in zip(known, known[1:]):
+        if v1 > v2:
+            problems.add(f"{field_}.{k2}", f"{k2} = {v2:g} is below {k1} = {v1:g}{context}",
+                         "Check the median, quartiles and range: min <= q1 <= median <= q3 <= max.")
+            break
+    if len(problems.errors) > n_errors or median is None or n is None or not (has_q or has_r):
+        return None
+    mean, sd = mean_sd_from_median(median, n, q1=values["q1"] if has_q else None, q3=values["q3"] if has_q else None,
+                                   minimum=values["min"] if has_r else None, maximum=values["max"] if has_r else None)
+    if not sd > 0:
+        problems.add(f"{field_}.median", f"the IQR/range is 0, so no SD can be estimated{context}",
+                     "Check the quartiles/range, or leave the outcome out.")
+        return None
+    stated = {"median": median, **{k: v for k, v in values.items() if v is not None}}
+    return Arm(mean=float(mean), n=n, sd=float(sd), label=label, median=stated)
+
+
+def entry_kind(entry: dict) -> str:
+    """The data kind of a study file's outcome entry, from its fields."""
+    if any(key in entry for key in ("estimate", "ci_lb", "ci_ub", "scale")) or "se" in entry:
+        return "generic"
+    for arm in ("treatment", "control"):
+        if isinstance(entry.get(arm), dict) and ("events" in entry[arm] or "total" in entry[arm]):
+            return "dichotomous"
+    return "continuous"
+
+
+def _count_arm(problems: Problems, entry: dict, key: str, prefix: str, context: str) -> CountArm | None:
+    field_ = join_field(prefix, key)
+    arm = problems.mapping(entry, key, prefix)
+    if arm is None:
+        return None
+    problems.unknown_keys(arm, COUNT_ARM_KEYS, field_,
+                          " (A dichotomous outcome gives `events` and `total` per arm.)")
+    n_errors = len(problems.errors)
+    hint = "Give counts (whole numbers) of participants/animals with the event and in the arm, not percentages."
+    events = problems.integer(arm, "events", field_, minimum=0, context=context, hint_min=hint)
+    total = problems.integer(arm, "total", field_, minimum=1, context=context,
+                             hint_min="An arm has at least one participant/animal.")
+    label = problems.text(arm, "label", field_, required=False)
+    if events is not None and total is not None and events > total:
+        problems.add(f"{field_}.events", f"{events} events is more than the arm's total of {total}{context}",
+                     "Check the events and the total of this arm against the paper.")
+    if len(problems.errors) > n_errors or events is None or total is None:
+        return None
+    return CountArm(events, total, label)
+
+
+def _size_arm(problems: Problems, entry: dict, key: str, prefix: str, context: str) -> SizeArm | None:
+    if entry.get(key) is None:
+        return SizeArm()
+    field_ = join_field(prefix, key)
+    arm = problems.mapping(entry, key, prefix)
+    if arm is None:
+        return None
+    problems.unknown_keys(arm, SIZE_ARM_KEYS, field_,
+                          " (With a precomputed `estimate` an arm only gives its size `n`, if the paper does.)")
+    n = problems.integer(arm, "n", field_, required=False, minimum=1, context=context)
+    return SizeArm(n, problems.text(arm, "label", field_, required=False))
+
+
+def _generic(problems: Problems, entry: dict, prefix: str, context: str) -> Generic | None:
+    from livingmeta.errors import ReviewInputError
+    from livingmeta.stats.measures import generic_effect
+
+    n_errors = len(problems.errors)
+    est = problems.number(entry, "estimate", prefix, context=context)
+    se = problems.number(entry, "se", prefix, required=False, positive=True, context=context)
+    lb = problems.number(entry, "ci_lb", prefix, required=False, context=context)
+    ub = problems.number(entry, "ci_ub", prefix, required=False, context=context)
+    scale = problems.text(entry, "scale", prefix)
+    if scale is not None and scale not in ("ratio", "difference"):
+        problems.add(join_field(prefix, "scale"), f"unknown scale '{scale}'{context}",
+                     "Write `scale: ratio` for OR, RR, HR ... (as printed, not logs) or `scale: difference` "
+                     "for MD, SMD, RD ...")
+        scale = None
+    if len(problems.errors) > n_errors or est is None or scale is None:
+        return None
+    try:
+        generic_effect(est, se=se, ci_lb=lb, ci_ub=ub, scale=scale, where=f"the estimate{context}")
+    except ReviewInputError as err:
+        problems.add(join_field(prefix, err.field or "estimate"), err.message, err.hint)
+        return None
+    return Generic(est, scale, se, lb, ub)
+
+
+def check_entry_measure(entry: OutcomeEntry, measure: str, file: str) -> None:
+    """A study's data kind must fit its outcome's measure (e.g. events for OR, means for SMD; a
+    precomputed estimate on the measure's scale; NMD needs the sham group)."""
+    from livingmeta.errors import ReviewInputError
+    from livingmeta.stats.measures import get
+
+    m = get(measure)
+    where = f"outcomes[{entry.index}]"
+    if not m.accepts(entry.kind):
+        need = {"continuous": "`mean`, `sd` or `se` and `n` per arm", "dichotomous": "`events` and `total` per arm",
+                "generic": "a precomputed `estimate` with `se` or `ci_lb`/`ci_ub`"}[m.kind]
+        raise ReviewInputError(
+            f"{entry.kind} data for outcome '{entry.outcome}', whose measure is {m.name} ({m.label})",
+            file=file, field=where,
+            hint=f"{m.name} needs {need} (or a precomputed estimate); or set the outcome's `measure:` in "
+                 "outcomes.yaml to one that fits these data.")
+    if entry.kind == "generic":
+        want = "ratio" if m.ratio else "difference"
+        if entry.generic.scale != want:
+            raise ReviewInputError(
+                f"a precomputed estimate on the {entry.generic.scale} scale for outcome '{entry.outcome}', "
+                f"whose measure {m.name} is a {want}", file=file, field=f"{where}.scale",
+                hint=f"Give the study's {m.label} (`scale: {want}`), or change the outcome's measure.")
+    if m.name == "NMD" and entry.kind == "continuous" and entry.sham is None:
+        raise ReviewInputError(f"the normalised mean difference (NMD) of outcome '{entry.outcome}' needs the "
+                               "sham/normal group", file=file, field=f"{where}.sham",
+                               hint="Add `sham: {mean: ..., sd: ..., n: ...}` as the paper reports it.")
+    if m.name != "NMD" and entry.sham is not None:
+        raise ReviewInputError(f"`sham` is only used by the measure NMD (outcome '{entry.outcome}' uses {m.name})",
+                               file=file, field=f"{where}.sham", hint="Remove `sham:` or use measure NMD.")
+
+
+def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet,
+                default_measure: str | None = None) -> Study:
     """Validate the content of a study file; ``file`` names it in messages and gives the expected id."""
     file = str(file)
     problems = Problems(file, _HINT)
@@ -271,7 +476,8 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet) -> Stu
                              f"Use one of the timepoints of '{oid}' in {outcomes.file}: "
                              f"{', '.join(definition.timepoints)} (or add the timepoint there first).")
         context = f" ({oid or '?'}, {timepoint or tp_raw or '?'})"
-        unit = problems.text(entry, "unit", prefix)
+        # the unit matters for means (MD pools only one unit); for events and ratios it is optional
+        unit = problems.text(entry, "unit", prefix, required=entry_kind(entry) == "continuous")
         hib = problems.boolean(entry, "higher_is_better", prefix)
         provenance = problems.text(entry, "provenance", prefix)
         if provenance is not None and provenance not in PROVENANCE:
@@ -280,8 +486,24 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet) -> Stu
             provenance = None
         source = problems.text(entry, "source", prefix)
         note = problems.text(entry, "note", prefix, required=False)
-        treatment = _arm(problems, entry, "treatment", prefix, context)
-        control = _arm(problems, entry, "control", prefix, context)
+        kind = entry_kind(entry)
+        sham = generic = None
+        if kind == "generic":
+            generic = _generic(problems, entry, prefix, context)
+            treatment = _size_arm(problems, entry, "treatment", prefix, context)
+            control = _size_arm(problems, entry, "control", prefix, context)
+        elif kind == "dichotomous":
+            treatment = _count_arm(problems, entry, "treatment", prefix, context)
+            control = _count_arm(problems, entry, "control", prefix, context)
+        else:
+            treatment = _arm(problems, entry, "treatment", prefix, context)
+            control = _arm(problems, entry, "control", prefix, context)
+        if "sham" in entry:
+            if kind != "continuous":
+                problems.add(f"{prefix}.sham", f"a sham group is only used with means (NMD){context}",
+                             "Remove `sham:` from this entry.")
+            else:
+                sham = _arm(problems, entry, "sham", prefix, context)
         if definition is not None and timepoint is not None:
             analysis = definition.analysis(timepoint)
             if analysis in seen:
@@ -292,8 +514,16 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet) -> Stu
             seen[analysis] = i
         if len(problems.errors) > n_errors:
             continue
-        entries.append(OutcomeEntry(i, oid, timepoint, definition.analysis(timepoint), unit, hib,
-                                    provenance, source, treatment, control, note))
+        item = OutcomeEntry(i, oid, timepoint, definition.analysis(timepoint), unit, hib,
+                            provenance, source, treatment, control, note, kind, sham, generic)
+        measure = definition.measure or default_measure
+        if measure is not None:
+            try:
+                check_entry_measure(item, measure, file)
+            except ReviewInputError as err:
+                problems.add(err.field, err.message, err.hint)
+                continue
+        entries.append(item)
     problems.raise_if_any()
     return Study(sid, file, citation, country, characteristics, groups, entries, notes)
 
@@ -311,13 +541,15 @@ def check_unique_id(path: str | os.PathLike) -> None:
                                hint="Each study id must be unique: merge the files or rename one of them.")
 
 
-def load_study(path: str | os.PathLike, outcomes: OutcomeSet) -> Study:
-    """Load and validate ``path`` against the outcome definitions."""
+def load_study(path: str | os.PathLike, outcomes: OutcomeSet, default_measure: str | None = None) -> Study:
+    """Load and validate ``path`` against the outcome definitions (and, when given, the review's default
+    measure for outcomes that do not name theirs)."""
     check_unique_id(path)
-    return parse_study(load_yaml(path, what="study file"), path, outcomes)
+    return parse_study(load_yaml(path, what="study file"), path, outcomes, default_measure)
 
 
-def load_studies(folder: str | os.PathLike, outcomes: OutcomeSet) -> dict[str, Study]:
+def load_studies(folder: str | os.PathLike, outcomes: OutcomeSet,
+                 default_measure: str | None = None) -> dict[str, Study]:
     """Validate every study file of a folder (ids unique across files); for checks outside the workflow."""
     folder = Path(folder)
     studies: dict[str, Study] = {}
@@ -325,7 +557,7 @@ def load_studies(folder: str | os.PathLike, outcomes: OutcomeSet) -> dict[str, S
         return studies
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.suffix.lower() in STUDY_EXTENSIONS and not path.name.startswith((".", "_")):
-            study = load_study(path, outcomes)
+            study = load_study(path, outcomes, default_measure)
             if study.id in studies:
                 raise ReviewInputError(f"duplicate study id '{study.id}' (also in {studies[study.id].file})",
                                        file=str(path), field="study",
@@ -334,7 +566,8 @@ def load_studies(folder: str | os.PathLike, outcomes: OutcomeSet) -> dict[str, S
     return studies
 
 
-def problems_in_folder(folder: str | os.PathLike, outcomes_path: str | os.PathLike) -> list[ReviewInputError]:
+def problems_in_folder(folder: str | os.PathLike, outcomes_path: str | os.PathLike,
+                       default_measure: str | None = None) -> list[ReviewInputError]:
     """Every problem of every study file of a folder (and of the outcome definitions), without stopping at
     the first bad file. The workflow calls this when it plans the run, so that a bad study file stops the
     run before any job, pooling included, starts."""
@@ -357,7 +590,7 @@ def problems_in_folder(folder: str | os.PathLike, outcomes_path: str | os.PathLi
         if not (path.is_file() and path.suffix.lower() in STUDY_EXTENSIONS and not path.name.startswith((".", "_"))):
             continue
         try:
-            study = load_study(path, outcomes)
+            study = load_study(path, outcomes, default_measure)
         except ReviewInputError as err:
             problems.extend(flat(err))
             continue

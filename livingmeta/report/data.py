@@ -5,7 +5,15 @@ put tables in a manuscript: written to ``data/`` beside the report, from results
     one row per study in the forest plot's order (results.json's): ``study, label, provenance``, the arms
     (``m1i, sd1i, n1i`` treatment, ``m2i, sd2i, n2i`` control), ``direction_flipped`` (TRUE: the study's
     scale runs the other way, so ``yi`` has the opposite sign of what its means give), the effect ``yi, vi`` and ``sei`` =
-    sqrt(vi), and the ``weight`` in percent, as the report;
+    sqrt(vi), and the ``weight`` in percent, as the report.  The data columns follow the analysis's data
+    kind (metafor's names): continuous as above (NMD adds the sham group ``msi, sdsi, nsi``); dichotomous
+    ``ai, n1i, ci, n2i`` (events and totals per arm; ``metafor::rma.mh(ai=ai, n1i=n1i, ci=ci, n2i=n2i, ...)``
+    re-runs a Mantel-Haenszel analysis); generic ``estimate, ci_lb_reported, ci_ub_reported, se_reported,
+    reported_scale`` as the study reported them, with ``n1i, n2i`` when given.  ``yi``, ``vi`` are on the
+    model scale (logs for ratio measures: OR, RR, Peto OR, ROM, HR); ``yi_exp`` and the study's CI
+    ``ci_lb_exp, ci_ub_exp`` give the ratios; ``estimable`` is FALSE for a study with no events in either arm
+    (no ratio, empty ``yi``); ``converted`` names the arms whose mean and SD were estimated from a median
+    with IQR/range (Luo et al. 2018; Wan et al. 2014), when an analysis has any;
 ``pooled.csv``
     one row per analysis, in the report's order: its pooled result and heterogeneity (``I2`` in percent);
 ``index.csv``
@@ -29,8 +37,17 @@ FOLDER = "data"  # in results/report/ and in every published version
 POOLED = "pooled.csv"
 STUDY_COLUMNS = ("study", "label", "provenance", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "direction_flipped",
                  "yi", "vi", "sei", "weight")
+KIND_COLUMNS = {
+    "dichotomous": ("study", "label", "provenance", "ai", "n1i", "ci", "n2i", "direction_flipped", "estimable",
+                    "yi", "vi", "sei", "weight"),
+    "generic": ("study", "label", "provenance", "estimate", "ci_lb_reported", "ci_ub_reported", "se_reported",
+                "reported_scale", "n1i", "n2i", "direction_flipped", "yi", "vi", "sei", "weight"),
+}
+RATIO_COLUMNS = ("yi_exp", "ci_lb_exp", "ci_ub_exp")
+NMD_COLUMNS = ("msi", "sdsi", "nsi")
 POOLED_COLUMNS = ("analysis", "outcome", "label", "timepoint", "measure", "method", "test", "k", "estimate", "se",
-                  "ci_lb", "ci_ub", "pi_lb", "pi_ub", "pval", "tau2", "I2", "Q", "Q_df", "Q_pval", "illustrative")
+                  "ci_lb", "ci_ub", "pi_lb", "pi_ub", "pval", "tau2", "I2", "Q", "Q_df", "Q_pval", "illustrative",
+                  "scale", "estimate_exp", "ci_lb_exp", "ci_ub_exp", "pi_lb_exp", "pi_ub_exp")
 INDEX_COLUMNS = ("file", "description")
 POOLED_DESCRIPTION = ("One row per analysis: the pooled estimate, its confidence and prediction intervals and "
                       "test, and the heterogeneity (tau2, I2 in percent, Q)")
@@ -50,11 +67,32 @@ def standard_error(vi: Any) -> float | None:
     return math.sqrt(vi) if isinstance(vi, (int, float)) and not isinstance(vi, bool) else None
 
 
-def study_row(study: dict, flipped: bool | None = None) -> list[str]:
-    """The cells of one study of an analysis (a per-study row of results.json) in :data:`STUDY_COLUMNS`;
-    ``flipped``: the study's scale runs the other way, so ``yi`` has the opposite sign of what its means give."""
+def study_columns(analysis: dict) -> tuple[str, ...]:
+    """The columns of an analysis's file: those of its data kind (the kind of most of its studies; a study
+    of another kind leaves those cells empty and fills its own, added at the end), then the ratios."""
+    studies = analysis.get("studies") or []
+    kinds = [s.get("kind") or "continuous" for s in studies]
+    main = max(("continuous", "dichotomous", "generic"), key=kinds.count) if kinds else "continuous"
+    cols = list(KIND_COLUMNS.get(main, STUDY_COLUMNS))
+    if str(analysis.get("measure")).upper() == "NMD":
+        cols[cols.index("n2i") + 1:cols.index("n2i") + 1] = NMD_COLUMNS
+    if any(s.get("converted") for s in studies):   # arms whose mean and SD were estimated from a median
+        cols.insert(cols.index("direction_flipped"), "converted")
+    for kind in sorted(set(kinds) - {main}):
+        cols += [c for c in KIND_COLUMNS.get(kind, STUDY_COLUMNS) if c not in cols]
+    if analysis.get("scale") == "log":
+        cols += RATIO_COLUMNS
+    return tuple(cols)
+
+
+def study_row(study: dict, flipped: bool | None = None, columns: tuple[str, ...] = STUDY_COLUMNS) -> list[str]:
+    """The cells of one study of an analysis (a per-study row of results.json) in ``columns``
+    (:data:`STUDY_COLUMNS` for continuous data); ``flipped``: the study's scale runs the other way, so ``yi``
+    has the opposite sign of what its data give."""
     values = {**study, "sei": standard_error(study.get("vi")), "direction_flipped": flipped}
-    return [cell(values.get(column)) for column in STUDY_COLUMNS]
+    if "estimate_reported" in study:
+        values["estimate"] = study["estimate_reported"]
+    return [cell(values.get(column)) for column in columns]
 
 
 def flipped_effects(results: dict) -> dict[tuple[str, str], bool]:
@@ -87,9 +125,10 @@ def data_files(results: dict) -> dict[str, str]:
     files = {POOLED: indexed.csv_text(POOLED_COLUMNS, map(pooled_row, analyses))}
     flipped = flipped_effects(results)
     for analysis in analyses:
-        rows = [study_row(s, flipped.get((s.get("study"), analysis.get("analysis"))))
+        columns = study_columns(analysis)
+        rows = [study_row(s, flipped.get((s.get("study"), analysis.get("analysis"))), columns)
                 for s in analysis.get("studies") or []]
-        files[analysis_file(analysis)] = indexed.csv_text(STUDY_COLUMNS, rows)
+        files[analysis_file(analysis)] = indexed.csv_text(columns, rows)
     return files
 
 

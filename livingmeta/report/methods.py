@@ -16,6 +16,9 @@ MEASURE_LABELS = {
     "SMD": "standardised mean difference (Hedges' g)",
     "MD": "mean difference",
     "ROM": "ratio of means (log scale)",
+    "NMD": "normalised mean difference (%)",
+    "OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference", "PETO": "Peto odds ratio",
+    "HR": "hazard ratio",
 }
 
 SMD_VARIANCE = {
@@ -30,6 +33,8 @@ SMD_VARIANCE = {
 }
 
 METHOD_LABELS = {
+    "MH": "Mantel\u2013Haenszel common-effect model",
+    "PETO": "Peto common-effect model",
     "FE": "common-effect (fixed-effect) model",
     "DL": "DerSimonian\u2013Laird",
     "HE": "Hedges (Cochran's ANOVA-type) estimator",
@@ -107,7 +112,7 @@ def agreement_rows(agreement: Any) -> list[dict]:
     return rows
 
 
-def _measure_text(a: dict) -> str:
+def _measure_text(a: dict, kinds: set | None = None) -> str:
     measure = a.get("measure", "SMD")
     if measure == "SMD":
         effect = SMD_VARIANCE.get(a.get("smd_variance") or "LS", SMD_VARIANCE["LS"])
@@ -118,8 +123,30 @@ def _measure_text(a: dict) -> str:
     elif measure == "ROM":
         text = ("Effects are log-transformed ratios of means (treatment over control), with variance "
                 "SD\u2081\u00b2/(n\u2081 m\u2081\u00b2) + SD\u2082\u00b2/(n\u2082 m\u2082\u00b2).")
+    elif measure == "NMD":
+        text = ("Effects are normalised mean differences (Vesterinen et al. 2014, J Neurosci Methods 221:92): the "
+                "difference between treatment and control as a percentage of the difference between control and "
+                "sham/normal animals, 100 (m\u2081 \u2212 m\u2082)/|m\u2082 \u2212 m\u209b|, with variance "
+                "(100/|m\u2082 \u2212 m\u209b|)\u00b2 (SD\u2081\u00b2/n\u2081 + SD\u2082\u00b2/n\u2082).")
+    elif measure in ("OR", "RR", "RD", "PETO"):
+        label = {"OR": "odds ratios", "RR": "risk ratios", "RD": "risk differences", "PETO": "Peto odds ratios"}[measure]
+        text = (f"Effects are {label} (treatment versus control) from the events and totals of each arm"
+                + ("; ratios were analysed on the log scale and are shown back-transformed, 1 meaning no "
+                   "difference" if measure != "RD" else "")
+                + ". Zero cells were handled as R metafor does by default: 1/2 added to every cell of a table with a "
+                "zero cell; a study without events in either arm is shown as not estimable"
+                + (" and not pooled" if measure != "RD" else "") + ".")
+    elif measure == "HR":
+        text = ("Effects are hazard ratios as reported by the studies (with their standard errors or 95% "
+                "confidence intervals, SE = (log upper \u2212 log lower)/(2 \u00d7 1.96)), analysed on the log "
+                "scale and shown back-transformed (generic inverse variance).")
     else:
         text = f"Effects are {measure}."
+    if measure in ("SMD", "MD", "ROM", "NMD") and "generic" in (kinds or set()):
+        text += (" Effects reported by a study only as an estimate with its standard error or confidence interval "
+                 "enter as such (generic inverse variance).")
+    if kinds and "continuous" not in kinds:
+        return text + " Each forest plot states which side of the line of no effect favours treatment."
     return (text + " Standard errors reported in place of standard deviations were converted with "
             "SD = SE \u00d7 \u221an. Each forest plot states which side of zero favours treatment for its outcome.")
 
@@ -127,6 +154,12 @@ def _measure_text(a: dict) -> str:
 def _model_text(a: dict) -> str:
     method = a.get("method", "REML")
     level = fmt.integer(a.get("level", 95))
+    if method in ("MH", "PETO"):
+        return (("Studies were pooled with the Mantel\u2013Haenszel method" if method == "MH" else
+                 "Studies were pooled with Peto's method (Yusuf et al. 1985)")
+                + f", a common-effect model computed from the 2\u00d72 tables (R metafor rma.{method.lower()}); "
+                f"{level}% confidence intervals and tests use the normal distribution. Heterogeneity is described "
+                "by Cochran's Q with its \u03c7\u00b2 test and I\u00b2.")
     if method == "FE":
         text = ("Studies were pooled for each outcome and time point with an inverse-variance common-effect "
                 "(fixed-effect) model.")
@@ -225,10 +258,27 @@ def _agreement_text(rows: list[dict]) -> str | None:
     return "Agreement between the two reviewers: " + "; ".join(parts) + "."
 
 
+def _outcome_models_text(a: dict, analyses: list[dict] | None) -> str | None:
+    """The outcomes whose measure or pooling method differs from the review-wide one (outcomes.yaml)."""
+    seen: dict[str, str] = {}
+    for an in analyses or []:
+        measure, method = an.get("measure") or a["measure"], an.get("method") or a["method"]
+        if measure == a["measure"] and method == a["method"]:
+            continue
+        what = MEASURE_LABELS.get(measure, measure)
+        what += f", {METHOD_LABELS.get(method, method)}" if method != a["method"] or method in ("MH", "PETO") else ""
+        seen.setdefault(str(an.get("label") or an.get("outcome")), what)
+    if not seen:
+        return None
+    return ("Outcomes with their own effect measure or model (outcomes.yaml): "
+            + "; ".join(f"{label}: {what}" for label, what in seen.items()) + ".")
+
+
 def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_tool: str | None = None,
-                  small_study_assessed: bool = False) -> dict:
+                  small_study_assessed: bool = False, analyses: list[dict] | None = None) -> dict:
     """The ``methods`` block; ``small_study_assessed``: at least one analysis was assessed for small-study
-    effects (the text then also names Begg's test and trim-and-fill)."""
+    effects (the text then also names Begg's test and trim-and-fill); ``analyses`` (results.json's) name
+    the outcomes whose measure or method is their own."""
     a = dict((config or {}).get("analysis") or {})
     a.setdefault("measure", "SMD")
     a.setdefault("smd_variance", "LS")
@@ -241,8 +291,11 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
     a.setdefault("leave_one_out", True)
     a.setdefault("small_study_min_k", SMALL_STUDY_MIN_K)
     rows = agreement_rows(agreement)
+    own = _outcome_models_text(a, analyses)
     text = [
-        {"heading": "Effect measure", "text": _measure_text(a)},
+        {"heading": "Effect measure", "text": _measure_text(a, {k for an in analyses or [] for k in an.get("kinds") or
+                                                                ["continuous"]} or None)
+         + (" " + own if own else "")},
         {"heading": "Meta-analysis", "text": _model_text(a)},
         {"heading": "Subgroup analyses", "text": _subgroup_text(a)},
         {"heading": "Sensitivity analysis", "text": (

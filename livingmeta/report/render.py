@@ -49,6 +49,13 @@ def _environment():
     env.filters["inline_code"] = inline_code
     env.filters["path_breaks"] = path_breaks
     env.filters["slug"] = slug  # subgroup figures' ids, fig-subgroups-<analysis>-<variable slug>, name their files
+    # values of an analysis as the reader sees them: ratio measures back-transformed (exp of the model's logs)
+    env.filters["eff"] = lambda obj, a, est="estimate", lb="ci_lb", ub="ci_ub": svg.shown_est_ci(
+        a, (obj or {}).get(est), (obj or {}).get(lb), (obj or {}).get(ub))
+    env.filters["shownum"] = lambda x, a: fmt.num(svg.shown(a, x))
+    env.filters["showci"] = lambda lb, ub, a: fmt.ci(svg.shown(a, lb), svg.shown(a, ub))
+    env.filters["mshort"] = lambda a: svg.MEASURE_SHORT.get(a.get("measure"), a.get("measure") or "Effect")
+    env.filters["null_value"] = lambda a: "1" if svg.is_ratio(a) else "0"
     return env
 
 
@@ -121,7 +128,8 @@ def _summary_rows(analyses: list[dict]) -> list[dict]:
 
 def _effect_rows(study: dict, labels: dict[str, str]) -> list[dict]:
     keys = ("analysis", "outcome", "timepoint", "yi", "vi", "n1i", "n2i", "m1i", "sd1i", "m2i", "sd2i", "stated",
-            "provenance", "source", "unit", "note", "direction_flipped")
+            "provenance", "source", "unit", "note", "direction_flipped", "kind", "measure", "ai", "ci", "estimate",
+            "ci_lb_reported", "ci_ub_reported", "se_reported", "reported_scale", "msi", "sdsi", "nsi")
     rows = []
     for raw in study.get("effects") or []:
         effect = {key: raw.get(key) for key in keys}
@@ -275,6 +283,9 @@ def build_view(results: dict) -> dict[str, Any]:
         "overall_test": {a.get("analysis"): svg.overall_test_text(a) for a in analyses},
         "source_name": svg.source_name,
         "measure_short": svg.MEASURE_SHORT.get((results.get("methods") or {}).get("measure"), "Effect"),
+        "mixed_measures": len({a.get("measure") for a in analyses}) > 1,
+        "any_ratio": any(svg.is_ratio(a) for a in analyses),
+        "analysis_by_id": {a.get("analysis"): a for a in analyses},
         "css": _markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
     }
 

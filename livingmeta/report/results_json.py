@@ -39,14 +39,22 @@ REQUIRED_ANALYSIS_KEYS = (
 POOLED_KEYS = (
     "analysis", "outcome", "timepoint", "label", "unit_note", "higher_is_better", "measure", "method", "test",
     "level", "k", "estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "tau2_ci_lb", "tau2_ci_ub", "I2",
-    "I2_ci_lb", "I2_ci_ub", "H2", "Q", "Q_df", "Q_pval", "pi_lb", "pi_ub",
+    "I2_ci_lb", "I2_ci_ub", "H2", "Q", "Q_df", "Q_pval", "pi_lb", "pi_ub", "scale",
 )
+# per-study data columns by data kind (metafor's names), copied from pooled.json / the study's effect row
+STUDY_KIND_KEYS = ("kind", "estimable", "ai", "ci", "msi", "sdsi", "nsi", "estimate", "ci_lb_reported",
+                   "ci_ub_reported", "se_reported", "reported_scale", "direction_flipped", "converted")
+# the Mantel-Haenszel analysis's tests for 2x2 tables (metafor rma.mh(), odds ratio)
+MH_TEST_KEYS = ("MH", "MH_pval", "CO", "CO_pval", "BD", "BD_pval", "TA", "TA_pval", "k_yi", "zero_cells")
 DEFAULT_NOTICE = ("Some results rest on illustrative numbers (values not taken from the source studies). "
                   "They demonstrate the workflow and must not be cited as evidence.")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # study keys derived from the other studies (a letter suffix when two share a label), not from the study
 # file: left out when versions are compared, so adding "Liu 2023" does not "correct" the other one
 STUDY_DERIVED_KEYS = ("label",)
+# keys of a study's effects that the measure table derives (not stated by the study file), left out when
+# versions are compared, so that a version written before they existed does not "correct" every study
+EFFECT_DERIVED_KEYS = ("scale", "kind", "estimable")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -230,10 +238,31 @@ def _test_statistic(pooled: dict, k: int) -> dict:
     return {"name": "t" if knha else "z", "value": value, "df": ddf if knha else None}
 
 
+def _exp(item: dict, measure, keys=("estimate", "ci_lb", "ci_ub")) -> dict:
+    """Back-transformed ``<key>_exp`` values for a ratio measure (model scale: logs); nothing otherwise."""
+    if measure is not None and measure.ratio:
+        for key in keys:
+            item[f"{key}_exp"] = measure.display(item.get(key))
+    return item
+
+
+def _measure_of(pooled: dict):
+    from livingmeta.stats.measures import MEASURES
+
+    return MEASURES.get(str(pooled.get("measure") or "SMD").upper())
+
+
 def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, studies_by_id: dict[str, dict],
                       labels: dict[str, str]) -> dict:
     aid = pooled.get("analysis")
+    measure = _measure_of(pooled)
     out: dict[str, Any] = {key: pooled.get(key) for key in POOLED_KEYS}
+    out["scale"] = out["scale"] or (measure.scale if measure else "raw")
+    _exp(out, measure, ("estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"))
+    out["kinds"] = list(pooled.get("kinds") or ["continuous"])
+    for key in MH_TEST_KEYS:
+        if key in pooled:
+            out[key] = pooled[key]
     if not out["label"]:
         out["label"] = fmt.humanise(pooled.get("outcome") or aid or "")
     rows = []
@@ -255,6 +284,15 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
             "source": effect.get("source"),
             "file": doc.get("file"),
         })
+        for key in STUDY_KIND_KEYS:
+            value = row.get(key, effect.get(key))
+            if value is not None:
+                rows[-1][key] = value
+        rows[-1].setdefault("kind", "continuous")
+        rows[-1].setdefault("estimable", rows[-1]["yi"] is not None)
+        if "estimate" in rows[-1]:   # a precomputed estimate as reported keeps its own key
+            rows[-1]["estimate_reported"] = rows[-1].pop("estimate")
+        _exp(rows[-1], measure, ("yi", "ci_lb", "ci_ub"))
     k = pooled.get("k") if isinstance(pooled.get("k"), int) else len(rows)
     out["k"] = k
     out["studies"] = rows
@@ -276,6 +314,7 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
             "tau2": level.get("tau2"), "I2": level.get("I2"),
             "studies": [str(s) for s in level.get("studies") or []],
         } for level in sg.get("levels") or []]
+        levels = [_exp(level, measure) for level in levels]
         out["subgroups"].append({
             "variable": sg.get("variable"),
             "label": sg.get("label") or fmt.humanise(sg.get("variable") or ""),
@@ -296,6 +335,7 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
         "estimate": item.get("estimate"), "ci_lb": item.get("ci_lb"), "ci_ub": item.get("ci_ub"),
         "pval": item.get("pval"), "tau2": item.get("tau2"), "I2": item.get("I2"),
     } for item in loo_doc.get("leave_one_out") or []]
+    out["leave_one_out"] = [_exp(item, measure) for item in out["leave_one_out"]]
     out["leave_one_out_note"] = loo_doc.get("note")
     out["small_study"] = pooled.get("small_study")
     return out
@@ -328,9 +368,17 @@ def published_documents(reports_dir: str | os.PathLike) -> list[dict]:
 def _comparable(doc: dict) -> dict:
     """``doc`` with the study entries reduced to what their study files state (see STUDY_DERIVED_KEYS)."""
     out = dict(doc)
-    out["studies"] = [{k: v for k, v in study.items() if k not in STUDY_DERIVED_KEYS}
+    out["studies"] = [{k: (_effects_comparable(v) if k == "effects" else v) for k, v in study.items()
+                       if k not in STUDY_DERIVED_KEYS}
                       for study in doc.get("studies") or [] if isinstance(study, dict)]
     return out
+
+
+def _effects_comparable(effects: Any) -> Any:
+    if not isinstance(effects, list):
+        return effects
+    return [{k: v for k, v in e.items() if k not in EFFECT_DERIVED_KEYS} if isinstance(e, dict) else e
+            for e in effects]
 
 
 def living_blocks(current: dict, published: list[dict]) -> dict:
@@ -422,7 +470,8 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
         "generated_at": iso8601(when),
         "software": software,
         "methods": build_methods(config, software, agreement=prisma.get("agreement"), rob_tool=rob_out.get("tool"),
-                                 small_study_assessed=any((a["small_study"] or {}).get("assessed") for a in analyses)),
+                                 small_study_assessed=any((a["small_study"] or {}).get("assessed") for a in analyses),
+                                 analyses=analyses),
         "searches": search_dates(exports, prisma.get("searches")),
         "prisma": prisma_out,
         "studies": study_list,

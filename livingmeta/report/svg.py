@@ -262,14 +262,72 @@ class Scale:
 # ---------------------------------------------------------------------------------------------------
 # forest plots
 
-MEASURE_SHORT = {"SMD": "SMD", "MD": "MD", "ROM": "log ROM"}
-MEASURE_LONG = {"SMD": "Std. mean difference", "MD": "Mean difference", "ROM": "Log ratio of means"}
+# Ratio measures are drawn on a log axis and labelled with their back-transformed values (1 = no effect).
+MEASURE_SHORT = {"SMD": "SMD", "MD": "MD", "ROM": "ROM", "NMD": "NMD", "OR": "OR", "RR": "RR", "RD": "RD",
+                 "PETO": "Peto OR", "HR": "HR"}
+MEASURE_LONG = {"SMD": "Std. mean difference", "MD": "Mean difference", "ROM": "Ratio of means (log scale)",
+                "NMD": "Normalised mean difference (%)", "OR": "Odds ratio (log scale)",
+                "RR": "Risk ratio (log scale)", "RD": "Risk difference", "PETO": "Peto odds ratio (log scale)",
+                "HR": "Hazard ratio (log scale)"}
 METHOD_SHORT = {"FE": "Common effect", "DL": "DL", "HE": "HE", "HS": "HS", "SJ": "SJ", "ML": "ML",
                 "REML": "REML", "EB": "EB", "PM": "PM"}
 
 
+def is_ratio(a: dict) -> bool:
+    """Whether an analysis's values are logs of a ratio measure (results.json ``scale`` "log")."""
+    if a.get("scale") in ("log", "raw"):
+        return a.get("scale") == "log"
+    return str(a.get("measure") or "").upper() in ("ROM", "OR", "RR", "PETO", "HR")
+
+
+def shown(a: dict, x: Any) -> Any:
+    """A model-scale value as the reader sees it: exp() for ratio measures."""
+    if not is_ratio(a) or not _ok(x):
+        return x
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return None
+
+
+def shown_est_ci(a: dict, est: Any, lb: Any, ub: Any) -> str:
+    return fmt.est_ci(shown(a, est), shown(a, lb), shown(a, ub))
+
+
+def ratio_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
+    """Ticks of a log axis from ``lo`` to ``hi`` (logs): the logs of round ratios (0.1, 0.5, 1, 2, 10 ...,
+    finer for narrow ranges), 1 among them when in range."""
+    a, b = math.exp(lo) * (1 - 1e-9), math.exp(hi) * (1 + 1e-9)
+    best: list[float] = []
+    for mset in ((1,), (1, 2, 5), (1, 1.5, 2, 3, 5, 7), (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8)):
+        cands = set()
+        for e in range(math.floor(math.log10(a)) - 1, math.ceil(math.log10(b)) + 2):
+            for m in mset:
+                v = m * 10.0 ** e
+                cands.update({round(v, 12), round(1 / v, 12)})
+        best = sorted(v for v in cands if a <= v <= b)
+        if len(best) >= 3:
+            break
+    if len(best) > 2 * target:   # thin, keeping 1
+        step = math.ceil(len(best) / target)
+        i1 = min(range(len(best)), key=lambda i: abs(math.log(best[i])))
+        best = [v for i, v in enumerate(best) if (i - i1) % step == 0]
+    return [math.log(v) for v in best]
+
+
+def ratio_label(t: float) -> str:
+    v = math.exp(t)
+    if v >= 10:
+        return fmt.integer(round(v))
+    text = f"{v:.2f}".rstrip("0").rstrip(".")
+    return text
+
+
 def model_descriptor(method: str | None, test: str | None, level: Any = 95) -> str:
-    """``IV, random, REML, Knapp–Hartung, 95% CI`` (RevMan style)."""
+    """``IV, random, REML, Knapp–Hartung, 95% CI`` (RevMan style); ``M-H, common effect, 95% CI`` and
+    ``Peto, common effect, 95% CI`` for the 2x2-table methods."""
+    if method in ("MH", "PETO"):
+        return f"{'M-H' if method == 'MH' else 'Peto'}, common effect, {fmt.integer(level)}% CI"
     parts = ["IV"]
     if method == "FE":
         parts.append("common effect")
@@ -290,17 +348,19 @@ def favours_labels(higher_is_better: bool | None) -> tuple[str, str]:
 
 
 class _Cols:
-    """Column anchors of a forest plot (x positions; numeric columns are right-aligned)."""
+    """Column anchors of a forest plot (x positions; numeric columns are right-aligned); the data columns
+    between source and weight depend on the data kind (:func:`_data_columns`)."""
 
     study = 2.0
-    study_w = 128.0
-    data = 152.0      # centre
-    n1 = 214.0        # right edge
-    n2 = 264.0
-    weight = 314.0
-    est = 446.0       # right edge of "g [95% CI]"
-    plot0 = 464.0
     plot1 = WIDTH - 12.0
+
+    def __init__(self, kind: str = "continuous"):
+        self.kind = kind
+        self.cols = _data_columns(kind)
+        if kind == "continuous":   # six numbers per row: a narrower study column and plot
+            self.study_w, self.data, self.weight, self.est, self.plot0 = 122.0, 140.0, 364.0, 480.0, 494.0
+        else:
+            self.study_w, self.data, self.weight, self.est, self.plot0 = 120.0, 144.0, 336.0, 450.0, 466.0
 
 
 ROW = 18.0
@@ -319,7 +379,65 @@ def _row_data(row: dict) -> dict:
         "n1i": row.get("n1i"),
         "n2i": row.get("n2i"),
         "provenance": row.get("provenance"),
+        "data_kind": row.get("kind") or "continuous",
+        **{key: row.get(key) for key in KIND_KEYS},
     }
+
+
+KIND_KEYS = ("estimable", "converted", "m1i", "sd1i", "m2i", "sd2i", "ai", "ci", "estimate_reported",
+             "ci_lb_reported", "ci_ub_reported", "se_reported", "reported_scale")
+
+
+def _layout_kind(items: list[dict]) -> str:
+    """The data columns of a forest plot: those of the kind most of its studies have."""
+    kinds = [it.get("data_kind") or "continuous" for it in items if it["kind"] == "study"]
+    return max(("continuous", "dichotomous", "generic"), key=kinds.count) if kinds else "continuous"
+
+
+def _reported(it: dict) -> str:
+    """A precomputed estimate as the study file states it: ``3.74 [1.38, 10.17]`` or ``0.87 (SE 0.81)``."""
+    est = it.get("estimate_reported")
+    if not _ok(est):
+        return MISSING_TEXT
+    if _ok(it.get("ci_lb_reported"), it.get("ci_ub_reported")):
+        return f"{fmt.sig(est)} [{fmt.sig(it['ci_lb_reported'])}, {fmt.sig(it['ci_ub_reported'])}]"
+    return f"{fmt.sig(est)} (SE {fmt.sig(it.get('se_reported'))})"
+
+
+MISSING_TEXT = "\u2014"
+
+
+def _data_columns(kind: str) -> list[dict]:
+    """Per data kind, the columns left of the weight: right edge ``x``, headers, the cell of a study and of
+    a total row (RevMan's: mean, SD, n per arm; events/total per arm; the estimate as reported)."""
+    def n_sum(key):
+        return lambda rows: fmt.integer(_sum_n(rows, key))
+
+    if kind == "continuous":
+        out = []
+        for arm, (m, sd, n), x0 in (("Treatment", ("m1i", "sd1i", "n1i"), 182.0), ("Control", ("m2i", "sd2i", "n2i"), 268.0)):
+            out += [
+                {"x": x0, "group": arm, "h2": "Mean", "total": None,
+                 "cell": lambda it, m=m, arm=arm: fmt.sig(it.get(m)) + (
+                     "*" if arm.lower() in str(it.get("converted") or "") else "")},
+                {"x": x0 + 28, "h2": "SD", "cell": lambda it, sd=sd: fmt.sig(it.get(sd)), "total": None},
+                {"x": x0 + 52, "h2": "n", "cell": lambda it, n=n: fmt.integer(it.get(n)), "total": n_sum(n)},
+            ]
+        return out
+    if kind == "dichotomous":
+        def ev(a, n):
+            return lambda it: (f"{fmt.integer(it.get(a))}/{fmt.integer(it.get(n))}" if _ok(it.get(a), it.get(n))
+                               else fmt.integer(it.get(n)))
+
+        def ev_sum(a, n):
+            return lambda rows: (f"{fmt.integer(_sum_n(rows, a))}/{fmt.integer(_sum_n(rows, n))}"
+                                 if _sum_n(rows, a) is not None else fmt.integer(_sum_n(rows, n)))
+        return [{"x": 228.0, "group": None, "h1": "Treatment", "h2": "events/total", "cell": ev("ai", "n1i"),
+                 "total": ev_sum("ai", "n1i")},
+                {"x": 296.0, "group": None, "h1": "Control", "h2": "events/total", "cell": ev("ci", "n2i"),
+                 "total": ev_sum("ci", "n2i")}]
+    return [{"x": 296.0, "group": None, "h1": "Reported", "h2": "estimate [CI] or (SE)", "cell": _reported,
+             "total": None}]
 
 
 def _ok(*values: Any) -> bool:
@@ -359,6 +477,11 @@ def _forest(items: list[dict], *, analysis: dict, title: str, desc: str, show_we
             core.append(it.get("estimate"))
             ext += [it.get("ci_lb"), it.get("ci_ub")]
     lo, hi, ticks = axis_range(core, ext)
+    if is_ratio(analysis):
+        rt = ratio_ticks(lo, hi)
+        if len(rt) >= 2:
+            ticks = rt
+            lo, hi = min(lo, rt[0]), max(hi, rt[-1])
     chunks: list[list[dict]] = [[]]
     used = 0.0
     for it in items:
@@ -386,7 +509,7 @@ def _forest(items: list[dict], *, analysis: dict, title: str, desc: str, show_we
 
 def _forest_part(items: list[dict], *, analysis: dict, lo: float, hi: float, ticks: list[float], title: str,
                  desc: str, show_weight: bool, footer_left: list[str]) -> str:
-    c = _Cols
+    c = _Cols(_layout_kind(items))
     measure = analysis.get("measure") or "SMD"
     short = MEASURE_SHORT.get(measure, measure)
     canvas = Canvas(title=title, desc=desc, font_size=FS)
@@ -396,17 +519,20 @@ def _forest_part(items: list[dict], *, analysis: dict, lo: float, hi: float, tic
     # header
     y = 14.0
     canvas.text(c.study, y, "Study", bold=True)
-    canvas.text(c.data, y, "Data", bold=True, anchor="middle")
-    canvas.text(c.n1, y, "Treated", bold=True, anchor="end")
-    canvas.text(c.n2, y, "Control", bold=True, anchor="end")
+    canvas.text(c.data, y, "Data", bold=True, anchor="middle", size=FS_S if c.kind == "continuous" else FS)
+    for col in c.cols:
+        if col.get("group"):
+            canvas.text(col["x"] + 12, y, col["group"], bold=True, anchor="middle")
+        elif col.get("h1"):
+            canvas.text(col["x"], y, col["h1"], bold=True, anchor="end")
     if show_weight:
         canvas.text(c.weight, y, "Weight", bold=True, anchor="end")
     canvas.text(c.est, y, f"{short} [{fmt.integer(analysis.get('level') or 95)}% CI]", bold=True, anchor="end")
     canvas.text((c.plot0 + c.plot1) / 2, y, MEASURE_LONG.get(measure, measure), bold=True, anchor="middle")
     y2 = y + 12
     canvas.text(c.data, y2, "source", size=FS_S, anchor="middle", fill=GREY)
-    canvas.text(c.n1, y2, "n", size=FS_S, anchor="end", fill=GREY)
-    canvas.text(c.n2, y2, "n", size=FS_S, anchor="end", fill=GREY)
+    for col in c.cols:
+        canvas.text(col["x"], y2, col["h2"], size=FS_S, anchor="end", fill=GREY)
     if show_weight:
         canvas.text(c.weight, y2, "%", size=FS_S, anchor="end", fill=GREY)
     descriptor = model_descriptor(analysis.get("method"), analysis.get("test"), analysis.get("level") or 95)
@@ -439,27 +565,38 @@ def _forest_part(items: list[dict], *, analysis: dict, lo: float, hi: float, tic
             prov = it.get("provenance")
             canvas.text(c.data, base, PROVENANCE_SHORT.get(prov, str(prov)), size=FS_S, anchor="middle",
                         italic=prov == "illustrative", fill=VERMILLION if prov == "illustrative" else GREY)
-            canvas.text(c.n1, base, fmt.integer(it.get("n1i")), anchor="end")
-            canvas.text(c.n2, base, fmt.integer(it.get("n2i")), anchor="end")
+            if (it.get("data_kind") or "continuous") == c.kind:
+                for col in c.cols:
+                    canvas.text(col["x"], base, col["cell"](it), anchor="end", size=FS_S if c.kind == "continuous" else FS)
+            else:   # a study of another data kind in this analysis (e.g. a precomputed estimate)
+                canvas.text(c.cols[-1]["x"], base, _reported(it) if it.get("data_kind") == "generic" else MISSING_TEXT,
+                            anchor="end", size=FS_S)
             if show_weight:
                 canvas.text(c.weight, base, fmt.pct(it.get("weight"), 1), anchor="end")
-            canvas.text(c.est, base, fmt.est_ci(it.get("yi"), it.get("ci_lb"), it.get("ci_ub")), anchor="end")
+            if it.get("estimable") is False:
+                canvas.text(c.est, base, "not estimable", anchor="end", italic=True, fill=GREY)
+            else:
+                canvas.text(c.est, base, shown_est_ci(analysis, it.get("yi"), it.get("ci_lb"), it.get("ci_ub")),
+                            anchor="end", size=FS_S if c.kind == "continuous" else FS)
             _draw_study_mark(canvas, scale, mid, it)
         elif kind == "diamond":
             bold = it.get("bold", True)
-            canvas.text(c.study, base, truncate(it["label"], c.n1 - 40, FS, bold), bold=bold)
-            canvas.text(c.n1, base, fmt.integer(it.get("n1i")), anchor="end", bold=bold)
-            canvas.text(c.n2, base, fmt.integer(it.get("n2i")), anchor="end", bold=bold)
+            canvas.text(c.study, base, truncate(it["label"], c.cols[0]["x"] - 40, FS, bold), bold=bold)
+            for col in c.cols:
+                if col["total"] is not None and it.get("members") is not None:
+                    canvas.text(col["x"], base, col["total"](it["members"]), anchor="end", bold=bold,
+                                size=FS_S if c.kind == "continuous" else FS)
             if show_weight and it.get("weight") is not None:
                 canvas.text(c.weight, base, fmt.pct(it.get("weight"), 1), anchor="end", bold=bold)
-            canvas.text(c.est, base, fmt.est_ci(it.get("estimate"), it.get("ci_lb"), it.get("ci_ub")),
-                        anchor="end", bold=bold)
+            canvas.text(c.est, base, shown_est_ci(analysis, it.get("estimate"), it.get("ci_lb"), it.get("ci_ub")),
+                        anchor="end", bold=bold, size=FS_S if c.kind == "continuous" else FS)
             if _ok(it.get("estimate"), it.get("ci_lb"), it.get("ci_ub")):
                 _draw_diamond(canvas, scale, mid, it, fill=BLACK if bold else GREY,
                               cls="diamond pooled" if bold else "diamond subtotal")
         elif kind == "pi":
             canvas.text(c.study, base, it["label"], italic=True)
-            canvas.text(c.est, base, fmt.ci(it.get("ci_lb"), it.get("ci_ub")), anchor="end", italic=True)
+            canvas.text(c.est, base, fmt.ci(shown(analysis, it.get("ci_lb")), shown(analysis, it.get("ci_ub"))),
+                        anchor="end", italic=True)
             if _ok(it.get("ci_lb"), it.get("ci_ub")):
                 _draw_pi(canvas, scale, mid, it["ci_lb"], it["ci_ub"])
         y += ROW
@@ -475,7 +612,8 @@ def _forest_part(items: list[dict], *, analysis: dict, lo: float, hi: float, tic
     for t in ticks:
         tx = scale(t)
         canvas.line(tx, axis_y, tx, axis_y + 4, stroke=DARK, width=0.75)
-        canvas.text(tx, axis_y + 14, tick_label(t, step), size=FS_S, anchor="middle")
+        canvas.text(tx, axis_y + 14, ratio_label(t) if is_ratio(analysis) else tick_label(t, step), size=FS_S,
+                    anchor="middle")
     left, right = favours_labels(analysis.get("higher_is_better"))
     zx = scale(0)
     fy = axis_y + 27
@@ -564,7 +702,7 @@ def _square_sizes(rows: Sequence[dict]) -> list[float]:
 def heterogeneity_text(a: dict) -> str:
     """``Heterogeneity: τ² = 0.24; Q = 4.36, df = 3 (p = 0.23); I² = 31%``."""
     parts = []
-    if a.get("method") != "FE":
+    if a.get("method") not in ("FE", "MH", "PETO"):
         parts.append(f"\u03c4\u00b2 = {fmt.small(a.get('tau2'))}")
     q = f"Q = {fmt.num(a.get('Q'))}"
     if a.get("Q_df") is not None:
@@ -598,18 +736,21 @@ def forest_plot(a: dict) -> str:
     if pooled:
         items.append({"kind": "gap"})
         items.append({"kind": "diamond", "label": f"Total (k = {k})", "estimate": a.get("estimate"),
+                      "members": rows,
                       "ci_lb": a.get("ci_lb"), "ci_ub": a.get("ci_ub"), "n1i": _sum_n(rows, "n1i"),
                       "n2i": _sum_n(rows, "n2i"), "weight": 100.0 if a.get("method") else None})
         if _ok(a.get("pi_lb"), a.get("pi_ub")):
             items.append({"kind": "pi", "label": f"{fmt.integer(a.get('level') or 95)}% prediction interval",
                           "ci_lb": a.get("pi_lb"), "ci_ub": a.get("pi_ub")})
         footer = [heterogeneity_text(a), overall_test_text(a)]
+        if any(r.get("converted") for r in rows):
+            footer.append("* mean and SD estimated from the median and IQR/range (Luo et al. 2018; Wan et al. 2014)")
     else:
         items.append({"kind": "note", "label": "Single study: no pooled estimate (k = 1)." if k == 1 else
                       "No pooled estimate."})
     title = f"Forest plot: {a.get('label') or a.get('outcome')}, {a.get('timepoint')}"
     desc = (f"{len(rows)} studies; pooled {MEASURE_SHORT.get(a.get('measure'), a.get('measure'))} "
-            f"{fmt.est_ci(a.get('estimate'), a.get('ci_lb'), a.get('ci_ub'))}" if pooled else
+            f"{shown_est_ci(a, a.get('estimate'), a.get('ci_lb'), a.get('ci_ub'))}" if pooled else
             f"{len(rows)} study; no pooling")
     return _forest(items, analysis=a, title=title, desc=desc, show_weight=True, footer_left=footer)
 
@@ -627,6 +768,7 @@ def subgroup_forest_plot(a: dict, sg: dict) -> str:
             items.append({"kind": "study", "indent": True, **r, "square": sizes.get(r["study"], 6.0)})
         k = level.get("k") if level.get("k") is not None else len(members)
         items.append({"kind": "diamond", "bold": False, "label": f"Subtotal (k = {fmt.integer(k)})",
+                      "members": members,
                       "estimate": level.get("estimate"), "ci_lb": level.get("ci_lb"), "ci_ub": level.get("ci_ub"),
                       "n1i": _sum_n(members, "n1i"), "n2i": _sum_n(members, "n2i")})
         if k is not None and k >= 2:
@@ -638,6 +780,7 @@ def subgroup_forest_plot(a: dict, sg: dict) -> str:
     all_rows = list(by_id.values())
     if a.get("pooled"):
         items.append({"kind": "diamond", "label": f"Overall (k = {a.get('k')})", "estimate": a.get("estimate"),
+                      "members": all_rows,
                       "ci_lb": a.get("ci_lb"), "ci_ub": a.get("ci_ub"), "n1i": _sum_n(all_rows, "n1i"),
                       "n2i": _sum_n(all_rows, "n2i")})
     footer = [subgroup_test_text(sg)]
@@ -696,6 +839,10 @@ def funnel_plot(a: dict) -> str | None:
     short = MEASURE_SHORT.get(a.get("measure"), a.get("measure") or "Effect")
     xs = [p["yi"] for p in points + imputed]
     lo, hi, xticks = nice_ticks(min([base["lb"]] + xs), max([base["ub"]] + xs), 4)
+    ratio = is_ratio(a)   # logs on the axis, labelled with the ratios (metafor funnel(atransf=exp))
+    if ratio and len(ratio_ticks(lo, hi, 4)) >= 2:
+        xticks = ratio_ticks(lo, hi, 4)
+        lo, hi = min(lo, xticks[0]), max(hi, xticks[-1])
     _, se_top, yticks = nice_ticks(0.0, se_max, 4)
     x0, x1, y0 = 48.0, FUNNEL_WIDTH - 10.0, 8.0
     y1 = y0 + FUNNEL_HEIGHT
@@ -716,21 +863,22 @@ def funnel_plot(a: dict) -> str | None:
         canvas.line(sx(adjusted), y0, sx(adjusted), y1, stroke=DARK, width=0.75, dash="1 2")
     for p in imputed:  # open circles, outer radius that of the dots (r + half the stroke = 3.2)
         canvas.circle(sx(p["yi"]), sy(p["sei"]), 2.7, fill="#FFFFFF", stroke=DARK, width=1, cls="imputed",
-                      tooltip=f"Imputed by trim-and-fill: {short} {fmt.num(p['yi'])}, SE {fmt.num(p['sei'])}")
+                      tooltip=f"Imputed by trim-and-fill: {short} {fmt.num(shown(a, p['yi']))}, SE {fmt.num(p['sei'])}")
     for p in points:
         canvas.circle(sx(p["yi"]), sy(p["sei"]), 3.2, fill=DARK, cls="study",
-                      tooltip=f"{labels.get(p.get('study'), p.get('study'))}: {short} {fmt.num(p['yi'])}, "
+                      tooltip=f"{labels.get(p.get('study'), p.get('study'))}: {short} {fmt.num(shown(a, p['yi']))}, "
                               f"SE {fmt.num(p['sei'])}")
     xstep = xticks[1] - xticks[0] if len(xticks) > 1 else 1.0
     for t in xticks:
         canvas.line(sx(t), y1, sx(t), y1 + 4, stroke=DARK, width=0.75)
-        canvas.text(sx(t), y1 + 14, tick_label(t, xstep), size=FS_S, anchor="middle")
+        canvas.text(sx(t), y1 + 14, ratio_label(t) if ratio else tick_label(t, xstep), size=FS_S, anchor="middle")
     ystep = yticks[1] - yticks[0] if len(yticks) > 1 else 1.0
     for t in yticks:
         canvas.line(x0 - 4, sy(t), x0, sy(t), stroke=DARK, width=0.75)
         canvas.text(x0 - 6, sy(t) + FS_S * 0.35, tick_label(t, ystep), size=FS_S, anchor="end")
     canvas.text((x0 + x1) / 2, y1 + 28, MEASURE_LONG.get(a.get("measure"), short), size=FS_S, anchor="middle")
-    canvas.text(12, (y0 + y1) / 2, "Standard error", size=FS_S, anchor="middle", rotate=-90)
+    canvas.text(12, (y0 + y1) / 2, f"Standard error of log {short}" if ratio else "Standard error", size=FS_S,
+                anchor="middle", rotate=-90)
     return canvas.render(y1 + 34, css_class="figure-svg funnel")
 
 
@@ -1180,6 +1328,10 @@ def cumulative_plot(a: dict, points: Sequence[dict]) -> str | None:
     level = fmt.integer(a.get("level") or 95)
     x_version, x_k, x_est, plot0, plot1 = 2.0, 196.0, 336.0, 356.0, WIDTH - 12.0
     lo, hi, ticks = axis_range([r["estimate"] for r in rows], [v for r in rows for v in (r["ci_lb"], r["ci_ub"])])
+    ratio = is_ratio(a)
+    if ratio and len(ratio_ticks(lo, hi)) >= 2:
+        ticks = ratio_ticks(lo, hi)
+        lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
     scale = Scale(lo, hi, plot0, plot1)
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
     label = f"{a.get('label') or a.get('outcome')}, {a.get('timepoint')}"
@@ -1200,7 +1352,7 @@ def cumulative_plot(a: dict, points: Sequence[dict]) -> str | None:
         base = mid + FS * 0.35
         canvas.text(x_version, base, truncate(str(r.get("version")), x_k - 30, FS, last), bold=last)
         canvas.text(x_k, base, fmt.integer(r.get("k")), anchor="end", bold=last)
-        canvas.text(x_est, base, fmt.est_ci(r["estimate"], r["ci_lb"], r["ci_ub"]), anchor="end", bold=last)
+        canvas.text(x_est, base, shown_est_ci(a, r["estimate"], r["ci_lb"], r["ci_ub"]), anchor="end", bold=last)
         if last:
             _draw_diamond(canvas, scale, mid, r, fill=BLACK, cls="diamond current")
         else:
@@ -1215,7 +1367,7 @@ def cumulative_plot(a: dict, points: Sequence[dict]) -> str | None:
     for t in ticks:
         tx = scale(t)
         canvas.line(tx, bottom, tx, bottom + 4, stroke=DARK, width=0.75)
-        canvas.text(tx, bottom + 14, tick_label(t, step), size=FS_S, anchor="middle")
+        canvas.text(tx, bottom + 14, ratio_label(t) if ratio else tick_label(t, step), size=FS_S, anchor="middle")
     left, right = favours_labels(a.get("higher_is_better"))
     lines_l, l_end, lines_r, r_start = _place_favours(left, right, scale(0), plot0 - 90, WIDTH - 2)
     fy = bottom + 27

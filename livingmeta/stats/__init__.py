@@ -9,13 +9,16 @@ recorded reference values and tests/stats/ for the comparisons.
 
 from .effects import (combine_arms, escalc, mean_sd_from_median, sd_from_ci, sd_from_se,
                       split_shared_control)
+from .binary import escalc_2x2
+from .measures import MEASURES, back_transform, generic_effect
+from .mh import rma_mh, rma_peto
 from .rma import RmaResult, rma, rma_batch
 from .sensitivity import cumulative, influence, leave_one_out
 from .smallstudy import funnel_data, kendall_test, ranktest, regtest, trimfill
 from .subgroups import subgroup_analysis
 
 __all__ = [
-    "escalc", "rma", "rma_batch", "RmaResult", "subgroup_analysis", "leave_one_out", "cumulative",
+    "escalc", "escalc_2x2", "rma_mh", "rma_peto", "MEASURES", "back_transform", "generic_effect", "rma", "rma_batch", "RmaResult", "subgroup_analysis", "leave_one_out", "cumulative",
     "influence", "regtest", "ranktest", "trimfill", "funnel_data", "kendall_test",
     "sd_from_se", "sd_from_ci", "mean_sd_from_median", "combine_arms", "split_shared_control",
 ]

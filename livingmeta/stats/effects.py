@@ -22,7 +22,8 @@ from livingmeta.errors import ReviewInputError
 
 from ._validate import as_vector, check_finite, check_positive, study_labels
 
-MEASURES = ("SMD", "MD", "ROM")
+MEASURES = ("SMD", "MD", "ROM", "NMD", "OR", "RR", "RD", "PETO")
+CONTINUOUS_MEASURES = ("SMD", "MD", "ROM", "NMD")
 SMD_VTYPES = ("LS", "UB", "AV", "REVMAN5")
 
 
@@ -36,7 +37,8 @@ def _cmi(mi):
 
 
 def escalc(measure, m1i=None, sd1i=None, n1i=None, m2i=None, sd2i=None, n2i=None, *, se1i=None,
-           se2i=None, vtype="LS", correct=False, labels=None, studies=None, na="raise"):
+           se2i=None, vtype="LS", correct=False, labels=None, studies=None, na="raise", sham_mi=None,
+           ai=None, bi=None, ci=None, di=None, add=0.5, to="only0", drop00=False):
     """Effect sizes ``yi`` and sampling variances ``vi`` from per-arm means, SDs (or SEs) and sizes.
 
     ``measure``:
@@ -46,6 +48,16 @@ def escalc(measure, m1i=None, sd1i=None, n1i=None, m2i=None, sd2i=None, n2i=None
       * ``"MD"``: raw mean difference m1 - m2, variance sd1^2/n1 + sd2^2/n2.
       * ``"ROM"``: log ratio of means log(m1/m2), variance sd1^2/(n1 m1^2) + sd2^2/(n2 m2^2)
         (metafor "LS"); ``correct=True`` adds Lajeunesse's (2015) bias correction to both.
+      * ``"NMD"``: normalised mean difference (Vesterinen et al. 2014, J Neurosci Methods 221:92,
+        section 2.5.1), each arm's mean relative to the sham/normal group's mean ``sham_mi``:
+        yi = 100 (m1 - m2) / |m2 - ms| (percent of the lesion's effect in the control arm), variance
+        (100 / |m2 - ms|)^2 (sd1^2/n1 + sd2^2/n2) (their SD* = 100 SD / |m2 - ms| per arm; the sham
+        group's own spread is not used).  Vesterinen et al. write the effect as the improvement
+        100 (m_c - m_t) / (m_c - m_sham); here the sign is that of m1 - m2, as every measure's, and
+        the workflow flips it when lower values are better, which gives theirs.
+      * ``"OR"``, ``"RR"``, ``"RD"``, ``"PETO"``: from events ``ai``/``ci`` and totals ``n1i``/``n2i``
+        (or non-events ``bi``/``di``) with the zero-cell options ``add``, ``to``, ``drop00``; see
+        :func:`livingmeta.stats.binary.escalc_2x2`.
 
     Give the spread as SDs (``sd1i``/``sd2i``) or as standard errors of the mean (``se1i``/``se2i``,
     converted with sd = se * sqrt(n)); never both for the same arm.  Inputs are scalars or
@@ -54,9 +66,13 @@ def escalc(measure, m1i=None, sd1i=None, n1i=None, m2i=None, sd2i=None, n2i=None
     missing (NaN/None) inputs instead of raising, as metafor's ``escalc()`` does; pass the result to
     ``rma(..., na="omit")``.
     """
+    if str(measure).upper() in MEASURES and str(measure).upper() not in CONTINUOUS_MEASURES:
+        from .binary import escalc_2x2
+        return escalc_2x2(measure, ai, ci, n1i=n1i, n2i=n2i, bi=bi, di=di, add=add, to=to, drop00=drop00,
+                          labels=labels, studies=studies)
     if na == "keep":
         cols = {"m1i": m1i, "sd1i": sd1i, "n1i": n1i, "m2i": m2i, "sd2i": sd2i, "n2i": n2i,
-                "se1i": se1i, "se2i": se2i}
+                "se1i": se1i, "se2i": se2i, "sham_mi": sham_mi}
         sizes = [np.size(x) for x in cols.values() if x is not None]
         n = max(sizes) if sizes else 0
         arrs = {key: (None if x is None else np.broadcast_to(
@@ -113,6 +129,21 @@ def escalc(measure, m1i=None, sd1i=None, n1i=None, m2i=None, sd2i=None, n2i=None
     if measure == "MD":
         yi = m1 - m2
         vi = s1 ** 2 / n1 + s2 ** 2 / n2
+    elif measure == "NMD":
+        if sham_mi is None:
+            raise ReviewInputError("sham_mi (the sham/normal group's mean) is required for measure NMD",
+                                   field="sham_mi", hint="Give the mean of the sham-operated or normal animals.")
+        ms = as_vector(sham_mi, "sham_mi", n)
+        check_finite(ms, "sham_mi", labels)
+        gap = np.abs(m2 - ms)
+        bad = gap == 0
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ReviewInputError(f"study {labels[i]!r}: the control mean equals the sham mean, so the "
+                                   "normalised mean difference is undefined", field="sham_mi",
+                                   hint="NMD needs a lesion effect (control != sham); use SMD or MD.")
+        yi = 100 * (m1 - m2) / gap
+        vi = (100 / gap) ** 2 * (s1 ** 2 / n1 + s2 ** 2 / n2)
     elif measure == "ROM":
         for name, x in (("m1i", m1), ("m2i", m2)):
             bad = x <= 0

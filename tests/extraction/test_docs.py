@@ -71,3 +71,26 @@ def test_the_readme_shows_the_same_valid_study_file(repo):
 def test_the_init_template_is_the_documented_study_file(repo):
     template = (repo / "livingmeta" / "templates" / "review" / "studies" / "_template.yaml").read_text(encoding="utf-8")
     assert template.split("\n", 1)[1] == block(repo, "# Free comments")
+
+
+def test_the_documented_other_kinds_are_valid(repo, tmp_path):
+    import math
+
+    import yaml
+
+    outcomes = parse_outcomes(yaml.safe_load(block(repo, "outcomes:\n  - id: mortality")), "outcomes.yaml")
+    path = tmp_path / "studies" / "roe2023.yaml"
+    path.parent.mkdir()
+    path.write_text(block(repo, "# One entry of each other"), encoding="utf-8")
+    study = load_study(path, outcomes, "SMD")
+    assert [e.kind for e in study.outcomes] == ["dichotomous", "generic", "continuous"]
+    rows = compute_effects(study, outcomes, "SMD")
+    assert [r["measure"] for r in rows] == ["OR", "HR", "NMD"]
+    assert rows[0]["yi"] == pytest.approx(math.log(4 * 39 / (48 * 11)))
+    assert rows[1]["yi"] == pytest.approx(math.log(0.72))
+    assert rows[2]["yi"] == pytest.approx(100 * (62 - 95) / 92)
+
+
+def test_the_init_template_has_the_documented_other_kinds(repo):
+    template = (repo / "livingmeta" / "templates" / "review" / "studies" / "_other_kinds.yaml").read_text(encoding="utf-8")
+    assert template.split("\n", 1)[1] == block(repo, "# One entry of each other")

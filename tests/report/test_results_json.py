@@ -214,3 +214,48 @@ def test_consistency_notice_when_prisma_and_study_files_disagree(inputs, build):
     data["prisma"]["total_studies"] = 7
     notice = next(n for n in build(data)["notices"] if n["kind"] == "consistency")
     assert "counts 7 included studies, but the review folder has 5 study files" in notice["text"]
+
+
+def test_ratio_analyses_carry_scale_and_back_transformed_values():
+    import math
+
+    from livingmeta.report.results_json import assemble_analysis
+
+    pooled = {"analysis": "death__30_days", "outcome": "death", "timepoint": "30 days", "measure": "OR",
+              "scale": "log", "method": "REML", "test": "z", "level": 95, "k": 2, "estimate": math.log(0.5),
+              "se": 0.2, "ci_lb": math.log(0.3), "ci_ub": math.log(0.8), "pi_lb": math.log(0.2),
+              "pi_ub": math.log(1.25), "kinds": ["dichotomous"],
+              "studies": [{"study": "a", "yi": math.log(0.4), "vi": 0.1, "ci_lb": math.log(0.2), "ci_ub": 0.0,
+                           "weight": 50.0, "kind": "dichotomous", "ai": 3, "ci": 7, "n1i": 30, "n2i": 30,
+                           "estimable": True},
+                          {"study": "b", "yi": None, "vi": None, "ci_lb": None, "ci_ub": None, "weight": 0.0,
+                           "kind": "dichotomous", "ai": 0, "ci": 0, "n1i": 10, "n2i": 10, "estimable": False}]}
+    loo = {"leave_one_out": [{"omitted": "a", "k": 1, "estimate": math.log(2.0), "ci_lb": 0.0, "ci_ub": math.log(4.0)}]}
+    a = assemble_analysis(pooled, None, loo, {}, {})
+    assert a["scale"] == "log" and a["kinds"] == ["dichotomous"]
+    for key, value in (("estimate_exp", 0.5), ("ci_lb_exp", 0.3), ("ci_ub_exp", 0.8), ("pi_lb_exp", 0.2),
+                       ("pi_ub_exp", 1.25)):
+        assert a[key] == pytest.approx(value), key
+    assert a["estimate"] == pytest.approx(math.log(0.5))            # the model scale stays as it is
+    s1, s2 = a["studies"]
+    assert s1["yi_exp"] == pytest.approx(0.4) and s1["ci_ub_exp"] == 1.0 and (s1["ai"], s1["ci"]) == (3, 7)
+    assert s2["estimable"] is False and s2["yi_exp"] is None
+    assert a["leave_one_out"][0]["estimate_exp"] == pytest.approx(2.0)
+    raw = assemble_analysis({**pooled, "measure": "MD", "scale": "raw"}, None, None, {}, {})
+    assert raw["scale"] == "raw" and "estimate_exp" not in raw
+
+
+def test_a_version_written_before_data_kinds_does_not_correct_every_study(results):
+    import copy
+
+    from livingmeta.living.changes import what_changed
+    from livingmeta.report.results_json import _comparable
+
+    old = copy.deepcopy(results)            # the fixture's study documents predate the data kinds
+    new = copy.deepcopy(results)
+    for study in new["studies"]:
+        for effect in study.get("effects") or []:
+            effect.update({"scale": "raw", "kind": "continuous", "estimable": True})
+    assert what_changed(_comparable(old), _comparable(new))["studies_corrected"] == []
+    new["studies"][0]["effects"][0]["m1i"] += 1      # a real correction is still seen
+    assert what_changed(_comparable(old), _comparable(new))["studies_corrected"] == [new["studies"][0]["study"]]

@@ -80,7 +80,7 @@ def test_wide_intervals_are_clipped_with_arrows(results):
     xs = [float(r.get("x")) for r in by_class(root, "study")]
     before = [float(r.get("x")) for r in by_class(parse(svg.forest_plot(results["analyses"][0])), "study")]
     assert max(xs) - min(xs) > 0.6 * (max(before) - min(before))
-    assert all(svg._Cols.plot0 <= x <= svg._Cols.plot1 for x in xs)
+    assert all(svg._Cols("continuous").plot0 <= x <= svg._Cols.plot1 for x in xs)
 
 
 @pytest.mark.parametrize("higher_is_better, left, right", [
@@ -212,3 +212,48 @@ def test_many_studies_split_the_traffic_light_table(results):
     parts = [ET.fromstring(p + "</svg>") for p in text.split("</svg>")[:-1]]
     assert len(parts) == 2 and sum(len(by_class(p, "rob")) for p in parts) == 500
     assert "Low risk" in texts(parts[1]) and "Low risk" not in texts(parts[0])
+
+
+def _ratio_analysis():
+    """A dichotomous analysis on the log scale (odds ratios), with a study without events in either arm."""
+    import math
+
+    studies = []
+    for sid, a, n1, c, n2, w in (("s1", 4, 50, 9, 48, 40.0), ("s2", 10, 80, 15, 82, 60.0), ("s3", 0, 20, 0, 21, 0.0)):
+        est = sid != "s3"
+        yi = math.log((a / (n1 - a)) / (c / (n2 - c))) if est else None
+        se = math.sqrt(1 / a + 1 / (n1 - a) + 1 / c + 1 / (n2 - c)) if est else None
+        studies.append({"study": sid, "label": f"Study {sid}", "yi": yi, "vi": se ** 2 if est else None,
+                        "ci_lb": yi - 1.96 * se if est else None, "ci_ub": yi + 1.96 * se if est else None,
+                        "weight": w, "n1i": n1, "n2i": n2, "ai": a, "ci": c, "kind": "dichotomous",
+                        "estimable": est, "provenance": "table"})
+    return {"analysis": "death__30_days", "label": "Death", "timepoint": "30 days", "k": 2, "pooled": True,
+            "measure": "OR", "scale": "log", "method": "MH", "test": "z", "level": 95,
+            "estimate": math.log(0.5), "ci_lb": math.log(0.3), "ci_ub": math.log(0.83), "pval": 0.01, "tau2": 0.0,
+            "I2": 0.0, "Q": 0.3, "Q_df": 1, "Q_pval": 0.6, "pi_lb": None, "pi_ub": None, "higher_is_better": False,
+            "stat": {"name": "z", "value": -2.6, "df": None}, "studies": studies}
+
+
+def test_ratio_measures_are_drawn_on_a_log_axis_through_1():
+    import re
+
+    a = _ratio_analysis()
+    root = parse(svg.forest_plot(a))
+    shown = texts(root)
+    assert "0.50 [0.30, 0.83]" in shown                      # back-transformed pooled OR
+    assert "OR [95% CI]" in shown and "Odds ratio (log scale)" in shown
+    assert "4/50" in shown and "9/48" in shown and "14/150" in shown and "24/151" in shown  # per arm; totals
+    assert "not estimable" in shown and "M-H, common effect, 95% CI" in shown
+    ticks = [t for t in shown if re.fullmatch(r"[0-9.]+", t)]
+    assert "1" in ticks and "0.5" in ticks                   # round ratios, 1 among them
+    assert not any(re.fullmatch("\u2212[0-9.]+", t) for t in shown)   # no negative logs on the axis
+    assert "\u03c4\u00b2" not in " ".join(shown)               # no tau2 for a common-effect 2x2 method
+
+
+def test_ratio_ticks_are_round_ratios():
+    import math
+
+    ticks = [round(math.exp(t), 6) for t in svg.ratio_ticks(math.log(0.08), math.log(12))]
+    assert 1.0 in ticks and all(t in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0) for t in ticks)
+    narrow = [round(math.exp(t), 6) for t in svg.ratio_ticks(math.log(0.8), math.log(1.3))]
+    assert 1.0 in narrow and len(narrow) >= 3

@@ -158,6 +158,56 @@ def iter_checks(case):
         yield from _pairs(f"{tag} yi", yi.tolist(), blk["yi"])
         yield from _pairs(f"{tag} vi", vi.tolist(), blk["vi"])
     yield from _extra_checks(case, y, v, keep)
+    yield from _binary_checks(case)
+
+
+def _binary_checks(case):
+    """Dichotomous data: escalc() for OR/RR/RD/PETO with zero-cell options, rma.mh(), rma.peto(), and
+    rma() with predict(transf=exp) through the measure table's back-transformation."""
+    if "tables" not in case:
+        return
+    from livingmeta.stats import measures, mh
+    name = case["dataset"]
+    t = {key: np.array(_vec(case["tables"][key])) for key in ("ai", "n1i", "ci", "n2i")}
+    for blk in case.get("escalc2x2", []):
+        yi, vi = stats.escalc(blk["measure"], ai=t["ai"], n1i=t["n1i"], ci=t["ci"], n2i=t["n2i"],
+                              add=blk["add"], to=blk["to"], drop00=blk["drop00"])
+        tag = f"{name} escalc {blk['measure']} add={blk['add']} to={blk['to']} drop00={blk['drop00']}"
+        ref_y = [math.nan if not math.isfinite(x) else x for x in _vec(blk["yi"])]
+        ref_v = [math.nan if not math.isfinite(x) or not math.isfinite(y) else x for x, y in zip(_vec(blk["vi"]), ref_y)]
+        yield from _pairs(f"{tag} yi", yi.tolist(), ref_y)
+        yield from _pairs(f"{tag} vi", vi.tolist(), ref_v)
+    keys = ("k", "k_yi", "estimate", "se", "zval", "pval", "ci_lb", "ci_ub", ("Q", "QE"), ("Q_pval", "QEp"), "I2",
+            "H2", "weights", "yi", "vi", "estimate_exp", "ci_lb_exp", "ci_ub_exp")
+    for blk in case.get("mh", []):
+        out = mh.rma_mh(t["ai"], t["ci"], n1i=t["n1i"], n2i=t["n2i"], measure=blk["measure"], correct=blk["correct"])
+        measures.back_transform(out, blk["measure"])
+        tag = f"{name} rma.mh {blk['measure']} correct={blk['correct']}"
+        for key in keys + ("MH", ("MH_pval", "MHp"), "CO", ("CO_pval", "COp"), "BD", ("BD_pval", "BDp"), "TA",
+                           ("TA_pval", "TAp")):
+            ours, ref = key if isinstance(key, tuple) else (key, key)
+            if ref in blk:
+                yield from _pairs(f"{tag} {ours}", out.get(ours), blk[ref])
+    for blk in case.get("peto", []):
+        out = measures.back_transform(mh.rma_peto(t["ai"], t["ci"], n1i=t["n1i"], n2i=t["n2i"]), "PETO")
+        tag = f"{name} rma.peto"
+        for key in keys:
+            ours, ref = key if isinstance(key, tuple) else (key, key)
+            yield from _pairs(f"{tag} {ours}", out.get(ours), blk[ref])
+    for blk in case.get("rma_exp", []):
+        yi, vi = stats.escalc(blk["measure"], ai=t["ai"], n1i=t["n1i"], ci=t["ci"], n2i=t["n2i"], drop00=blk["drop00"])
+        d = measures.back_transform(stats.rma(yi, vi, method=blk["method"], test=blk["test"], na="omit").to_dict(),
+                                    blk["measure"])
+        tag = f"{name} rma {blk['measure']} {blk['method']}/{blk['test']}"
+        yield f"{tag} scale", float(d["scale"] == ("raw" if blk["measure"] == "RD" else "log")), 1.0
+        for ours, ref in (("k", "k"), ("estimate", "estimate"), ("se", "se"), ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub"),
+                          ("pi_lb", "pi_lb"), ("pi_ub", "pi_ub"), ("tau2", "tau2"), ("I2", "I2"), ("Q", "QE"),
+                          ("weights", "weights")):
+            yield from _pairs(f"{tag} {ours}", d[ours], blk[ref])
+        sfx = "" if blk["measure"] == "RD" else "_exp"
+        for ours, ref in (("estimate", "pred"), ("ci_lb", "pred_ci_lb"), ("ci_ub", "pred_ci_ub"),
+                          ("pi_lb", "pred_pi_lb"), ("pi_ub", "pred_pi_ub")):
+            yield from _pairs(f"{tag} {ours}{sfx}", d[ours + sfx], blk[ref])
 
 
 def _extra_checks(case, y, v, keep):

@@ -59,6 +59,8 @@ def test_escalc_input_errors_name_the_study():
     with pytest.raises(ReviewInputError, match="m2i has 1 values but there are 2 studies"):
         escalc("MD", m1i=[1, 2], sd1i=[1, 1], n1i=[5, 5], m2i=[1], sd2i=[1, 1], n2i=[5, 5])
     with pytest.raises(ReviewInputError, match="unknown measure"):
+        escalc("XYZ", **ARMS)
+    with pytest.raises(ReviewInputError, match="needs its events"):   # OR from means: no events given
         escalc("OR", **ARMS)
     yi, vi = escalc("SMD", na="keep", m1i=[1, None], sd1i=[1, 1], n1i=[5, 5], m2i=[0, 2], sd2i=[1, 1], n2i=[5, 5])
     assert np.isfinite(yi[0]) and np.isnan(yi[1]) and np.isnan(vi[1])

@@ -308,3 +308,123 @@ case <- list(dataset = "reml_nonconvergence", source = "benchmark random data se
              rma = list())
 writeLines(toJSON(case, digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = TRUE),
            file.path(outdir, "reml_nonconvergence.json"))
+
+# ---------------------------------------------------------------------------------------------------
+# 9. Dichotomous outcomes (events/totals per arm): escalc() for OR, RR, RD and PETO with the zero-cell
+#    options (add, to, drop00), rma() on log OR with predict(transf=exp), rma.mh() (OR, RR, RD) and
+#    rma.peto().  Files binary_<name>.json; "data" holds the log odds ratios (escalc defaults of
+#    rma.mh: add=1/2, to="only0", drop00=TRUE) so every estimator and test is checked on them as above.
+binary_case <- function(name, source, setup, dat) {
+  tab <- list(study = as.character(dat$study), ai = num(dat$ai), n1i = num(dat$n1i), ci = num(dat$ci), n2i = num(dat$n2i))
+  esc <- list()
+  opts <- list(list(add = 0.5, to = "only0", drop00 = FALSE), list(add = 0.5, to = "only0", drop00 = TRUE),
+               list(add = 0.5, to = "all", drop00 = FALSE), list(add = 0.5, to = "if0all", drop00 = TRUE),
+               list(add = 0, to = "none", drop00 = FALSE))
+  for (m in c("OR", "RR", "RD", "PETO")) for (o in opts) {
+    e <- escalc(measure = m, ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, add = o$add, to = o$to, drop00 = o$drop00)
+    esc[[length(esc) + 1]] <- list(call = sprintf('escalc(measure="%s", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat, add=%s, to="%s", drop00=%s)',
+                                                  m, format(o$add), o$to, o$drop00),
+                                   measure = m, add = o$add, to = o$to, drop00 = o$drop00, yi = num(e$yi), vi = num(e$vi))
+  }
+  mh <- list()
+  for (m in c("OR", "RR", "RD")) for (corr in c(TRUE, FALSE)) {
+    r <- rma.mh(ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, measure = m, correct = corr)
+    w <- weights(r)
+    b <- list(call = sprintf('r <- rma.mh(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat, measure="%s", correct=%s); weights(r); predict(r, transf=exp)', m, corr),
+              measure = m, correct = corr, k = r$k, k_yi = r$k.yi, estimate = num(r$beta), se = num(r$se), zval = num(r$zval),
+              pval = num(r$pval), ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub), QE = num(r$QE), QEp = num(r$QEp),
+              I2 = num(r$I2), H2 = num(r$H2), weights = num(w), yi = num(r$yi.f), vi = num(r$vi.f),
+              MH = num(r$MH), MHp = num(r$MHp), CO = num(r$CO), COp = num(r$COp), BD = num(r$BD), BDp = num(r$BDp),
+              TA = num(r$TA), TAp = num(r$TAp))
+    if (m != "RD") { p <- predict(r, transf = exp); b$estimate_exp <- num(p$pred); b$ci_lb_exp <- num(p$ci.lb); b$ci_ub_exp <- num(p$ci.ub) }
+    mh[[length(mh) + 1]] <- b
+  }
+  r <- rma.peto(ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat)
+  p <- predict(r, transf = exp)
+  peto <- list(list(call = 'r <- rma.peto(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat); weights(r); predict(r, transf=exp)',
+                    k = r$k, k_yi = r$k.yi, estimate = num(r$beta), se = num(r$se), zval = num(r$zval), pval = num(r$pval),
+                    ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub), QE = num(r$QE), QEp = num(r$QEp), I2 = num(r$I2), H2 = num(r$H2),
+                    weights = num(weights(r)), yi = num(r$yi.f), vi = num(r$vi.f),
+                    estimate_exp = num(p$pred), ci_lb_exp = num(p$ci.lb), ci_ub_exp = num(p$ci.ub)))
+  rexp <- list()
+  for (m in c("OR", "RR", "RD")) for (mt in list(c("REML", "knha"), c("DL", "z"), c("PM", "knha"))) {
+    e <- escalc(measure = m, ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, drop00 = (m != "RD"))
+    r <- rma(yi, vi, data = e, method = mt[1], test = mt[2])
+    tr <- if (m == "RD") NULL else exp
+    p <- if (is.null(tr)) predict(r) else predict(r, transf = tr)
+    rexp[[length(rexp) + 1]] <- list(
+      call = sprintf('e <- escalc(measure="%s", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat, drop00=%s); r <- rma(yi, vi, data=e, method="%s", test="%s"); predict(r%s)',
+                     m, m != "RD", mt[1], mt[2], if (m == "RD") "" else ", transf=exp"),
+      measure = m, method = mt[1], test = mt[2], drop00 = (m != "RD"), k = r$k, estimate = num(r$beta), se = num(r$se),
+      ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub), pi_lb = num(predict(r)$pi.lb), pi_ub = num(predict(r)$pi.ub),
+      tau2 = num(r$tau2), I2 = num(r$I2), QE = num(r$QE), weights = num(weights(r)),
+      pred = num(p$pred), pred_ci_lb = num(p$ci.lb), pred_ci_ub = num(p$ci.ub), pred_pi_lb = num(p$pi.lb), pred_pi_ub = num(p$pi.ub))
+  }
+  e <- escalc(measure = "OR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = dat, drop00 = TRUE)
+  e$study <- dat$study
+  e <- e[!is.na(e$yi), ]
+  write_case(paste0("binary_", name), source,
+             paste0(setup, '; dat <- escalc(measure="OR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat, drop00=TRUE); dat <- dat[!is.na(dat$yi), ]'),
+             e, list(tables = tab, escalc2x2 = esc, mh = mh, peto = peto, rma_exp = rexp))
+}
+
+setup <- 'dat <- with(dat.bcg, data.frame(study=paste(author, year), ai=tpos, n1i=tpos+tneg, ci=cpos, n2i=cpos+cneg))'
+eval(parse(text = setup)); binary_case("bcg", "metadat::dat.bcg", setup, dat)
+setup <- 'dat <- dat.yusuf1985[dat.yusuf1985$table == "6" & !is.na(dat.yusuf1985$ai), ]; dat <- data.frame(study=paste(dat$id, dat$trial), ai=dat$ai, n1i=dat$n1i, ci=dat$ci, n2i=dat$n2i)'
+eval(parse(text = setup)); binary_case("yusuf1985", "metadat::dat.yusuf1985, table 6 (beta blockers, mortality; Snow 1 without data left out; three trials with no deaths in either arm)", setup, dat)
+setup <- 'dat <- with(dat.nielweise2007, data.frame(study=paste(author, year), ai=ai, n1i=n1i, ci=ci, n2i=n2i))'
+eval(parse(text = setup)); binary_case("nielweise2007", "metadat::dat.nielweise2007 (catheter infections; zero cells, one trial without events)", setup, dat)
+for (s in 1:2) {
+  setup <- sprintf('set.seed(%d); k <- 10; n1i <- sample(20:200, k); n2i <- sample(20:200, k); ai <- rbinom(k, n1i, 0.02); ci <- rbinom(k, n2i, 0.04); dat <- data.frame(study=paste0("s", 1:k), ai=ai, n1i=n1i, ci=ci, n2i=n2i)', 2000 + s)
+  eval(parse(text = setup)); binary_case(sprintf("rare_%02d", s), "seeded random rare-event data", setup, dat)
+}
+
+# ---------------------------------------------------------------------------------------------------
+# 10. The data-kinds test review (tests/fixtures/kinds_review, written from this file by
+#     validation/metafor/make_kinds_review.py): one outcome per data kind and pooling method, built from
+#     published data sets, with the pooled results metafor gives.  Written to validation/metafor/kinds_review.json.
+kr <- list(R = R.version.string, metafor = as.character(packageVersion("metafor")), outcomes = list())
+pooled <- function(r, transf = FALSE) {
+  p <- if (transf) predict(r, transf = exp) else predict(r)
+  out <- list(k = r$k, estimate = num(r$beta), se = num(r$se), ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub),
+              pval = num(r$pval), tau2 = num(r$tau2), I2 = num(r$I2), Q = num(r$QE), Q_pval = num(r$QEp),
+              weights = num(weights(r)))
+  if (transf) { out$estimate_exp <- num(p$pred); out$ci_lb_exp <- num(p$ci.lb); out$ci_ub_exp <- num(p$ci.ub)
+                if (!is.null(p$pi.lb)) { out$pi_lb_exp <- num(p$pi.lb); out$pi_ub_exp <- num(p$pi.ub) } }
+  if (inherits(r, "rma.uni")) { out$pi_lb <- num(predict(r)$pi.lb); out$pi_ub <- num(predict(r)$pi.ub) }
+  out
+}
+# (a) BCG vaccine and tuberculosis (Colditz et al. 1994, JAMA 271:698; metadat dat.bcg): events/totals, RR, REML + Knapp-Hartung
+d <- with(dat.bcg, data.frame(study = paste(author, year), author = author, year = year, ai = tpos, n1i = tpos + tneg, ci = cpos, n2i = cpos + cneg, alloc = alloc))
+e <- escalc(measure = "RR", ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = d, drop00 = TRUE)
+kr$outcomes$tb <- c(list(call = 'rma(yi, vi, data=escalc(measure="RR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d, drop00=TRUE), method="REML", test="knha"); predict(., transf=exp)',
+                         data = d), pooled(rma(yi, vi, data = e, method = "REML", test = "knha"), TRUE))
+sg <- lapply(sort(unique(d$alloc)), function(L) { r <- rma(yi, vi, data = e, subset = (alloc == L), method = "REML", test = "knha"); p <- predict(r, transf = exp)
+  list(level = L, k = r$k, estimate = num(r$beta), ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub), estimate_exp = num(p$pred), ci_lb_exp = num(p$ci.lb), ci_ub_exp = num(p$ci.ub)) })
+kr$outcomes$tb$subgroups <- list(call = 'per level L of alloc: rma(yi, vi, data=e, subset=(alloc == L), method="REML", test="knha"); predict(., transf=exp)', levels = sg)
+# (b) beta blockers and mortality (Yusuf et al. 1985, Prog Cardiovasc Dis 27:335, table 6; metadat dat.yusuf1985), first 12 trials with data:
+#     Peto OR (rma.peto) and Mantel-Haenszel OR (rma.mh); Pitt has no deaths in either arm
+d <- dat.yusuf1985[dat.yusuf1985$table == "6" & !is.na(dat.yusuf1985$ai), ][1:12, ]
+d <- data.frame(study = d$trial, author = d$trial, year = 1985, ai = d$ai, n1i = d$n1i, ci = d$ci, n2i = d$n2i)
+kr$outcomes$mortality_peto <- c(list(call = 'rma.peto(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d); predict(., transf=exp)', data = d),
+                                pooled(rma.peto(ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = d), TRUE))
+kr$outcomes$mortality_mh <- c(list(call = 'rma.mh(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d, measure="OR"); predict(., transf=exp)', data = d),
+                              pooled(rma.mh(ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = d, measure = "OR"), TRUE))
+# (c) length of hospital stay in days (Normand 1999, Stat Med 18:321; metadat dat.normand1999): means/SDs, MD, REML + Knapp-Hartung
+d <- with(dat.normand1999, data.frame(study = source, author = source, year = 1999, m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i))
+e <- escalc(measure = "MD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = d)
+kr$outcomes$los <- c(list(call = 'rma(yi, vi, data=escalc(measure="MD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=d), method="REML", test="knha")', data = d),
+                     pooled(rma(yi, vi, data = e, method = "REML", test = "knha")))
+# (d) MYCN amplification and overall survival in neuroblastoma (Riley et al. 2003, Br J Cancer 88:1191; metadat dat.riley2003), first 8 studies
+#     of outcome OS: hazard ratios as a paper prints them (2 decimals), studies 1-5 with the SE of the log HR, 6-8 with a 95% CI (2 decimals)
+d <- dat.riley2003[dat.riley2003$outcome == "OS", ][1:8, ]
+z <- qnorm(0.975)
+d <- data.frame(study = paste("Study", d$study), author = paste("Study", d$study), year = 2003, hr = round(exp(d$yi), 2),
+                se = ifelse(seq_len(8) <= 5, d$sei, NA), ci_lb = ifelse(seq_len(8) > 5, round(exp(d$yi - z * d$sei), 2), NA),
+                ci_ub = ifelse(seq_len(8) > 5, round(exp(d$yi + z * d$sei), 2), NA))
+d$yi <- log(d$hr); d$sei <- ifelse(is.na(d$se), (log(d$ci_ub) - log(d$ci_lb)) / (2 * z), d$se)
+kr$outcomes$os <- c(list(call = 'd$yi <- log(d$hr); d$sei <- ifelse(is.na(d$se), (log(d$ci_ub) - log(d$ci_lb)) / (2 * qnorm(0.975)), d$se); rma(yi, sei=sei, data=d, method="REML", test="knha"); predict(., transf=exp)',
+                         data = d), pooled(rma(yi, sei = sei, data = d, method = "REML", test = "knha"), TRUE))
+writeLines(toJSON(kr, digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = TRUE, dataframe = "columns"),
+           file.path("validation", "metafor", "kinds_review.json"))
+cat("wrote kinds_review\n")

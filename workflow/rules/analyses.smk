@@ -13,7 +13,15 @@ def analysis_params(wc):
 
 
 def model_params(*extra):
-    return {k: ANALYSIS[k] for k in ("measure", "method", "test", "level", "prediction_interval", *extra)}
+    """The model of one analysis: the config's analysis block with its outcome's overrides (outcomes.yaml:
+    measure, method, test, units_harmonised)."""
+    keys = ("measure", "method", "test", "level", "prediction_interval", "zero_cells", "units_harmonised", *extra)
+
+    def params(wc):
+        model = PLAN.analyses[wc.analysis].model(ANALYSIS)
+        return {k: model[k] for k in keys}
+
+    return params
 
 
 rule pool:

@@ -16,6 +16,7 @@ rule study_effects:
     params:
         measure=ANALYSIS["measure"],
         smd_variance=ANALYSIS["smd_variance"],
+        zero_cells=ANALYSIS["zero_cells"],
     priority: 10
     script:
         "../../scripts/study_effects.py"
