@@ -26,12 +26,13 @@ def _raised(load, *args) -> list[ReviewInputError]:
     return []
 
 
-def study_file_problems(review_dir: str, plan) -> list[ReviewInputError]:
+def study_file_problems(review_dir: str, plan, default_measure: str | None = None) -> list[ReviewInputError]:
     from livingmeta.extraction.studyfile import problems_in_folder
 
     if not plan.studies:
         return []
-    return problems_in_folder(os.path.join(review_dir, "studies"), os.path.join(review_dir, "outcomes.yaml"))
+    return problems_in_folder(os.path.join(review_dir, "studies"), os.path.join(review_dir, "outcomes.yaml"),
+                              default_measure)
 
 
 def risk_of_bias_problems(plan) -> list[ReviewInputError]:
@@ -71,12 +72,13 @@ def search_folder_problems(review_dir: str) -> list[ReviewInputError]:
     return problems_in_searches(os.path.join(review_dir, "searches"))
 
 
-def problems(review_dir: str, plan) -> list[ReviewInputError]:
-    """Every problem the planning-time checks find, in the order a reviewer would fix them."""
+def problems(review_dir: str, plan, *, default_measure: str | None = None) -> list[ReviewInputError]:
+    """Every problem the planning-time checks find, in the order a reviewer would fix them.
+    ``default_measure``: the config's ``analysis.measure``, for outcomes that do not name their own."""
     review_dir = str(review_dir)
     found: list[ReviewInputError] = []
     found += search_folder_problems(review_dir)
-    found += study_file_problems(review_dir, plan)
+    found += study_file_problems(review_dir, plan, default_measure)
     found += risk_of_bias_problems(plan)
     found += previous_version_problems(review_dir)
     found += screening_problems(review_dir)

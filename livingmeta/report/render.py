@@ -277,7 +277,7 @@ def build_view(results: dict) -> dict[str, Any]:
         "summary": _summary_rows(analyses),
         "appendix": appendix_studies(studies, analyses, rob if has_rob else {}),
         "illustrative_notice": illustrative_notice,
-        "consistency_notices": [n for n in results.get("notices") or [] if n.get("kind") == "consistency"],
+        "consistency_notices": [n for n in results.get("notices") or [] if n.get("kind") in ("consistency", "records")],
         "favours": {a.get("analysis"): svg.favours_labels(a.get("higher_is_better")) for a in analyses},
         "heterogeneity": {a.get("analysis"): svg.heterogeneity_text(a) for a in analyses},
         "overall_test": {a.get("analysis"): svg.overall_test_text(a) for a in analyses},

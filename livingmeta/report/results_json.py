@@ -396,6 +396,27 @@ def living_blocks(current: dict, published: list[dict]) -> dict:
 # the whole document
 
 
+# at most this many problems are quoted per export file in the report; results.json's prisma block has all
+RECORD_PROBLEMS_SHOWN = 5
+
+
+def record_notices(problems: list[dict]) -> list[dict]:
+    """One notice per export file whose records the parser could not read cleanly (bytes that are not
+    UTF-8, damaged or cut records): the reader sees that the counts rest on a damaged export."""
+    by_file: dict[str, list[dict]] = {}
+    for problem in problems:
+        by_file.setdefault(str(problem.get("file") or "an export"), []).append(problem)
+    notices = []
+    for file, items in by_file.items():
+        quoted = "; ".join(
+            (f"record {p['record']}: " if p.get("record") is not None else "") + str(p.get("message") or "").rstrip(".")
+            for p in items[:RECORD_PROBLEMS_SHOWN])
+        more = f"; and {len(items) - RECORD_PROBLEMS_SHOWN} more" if len(items) > RECORD_PROBLEMS_SHOWN else ""
+        notices.append({"kind": "records", "analyses": [], "studies": [],
+                        "text": f"{file}: {len(items)} problem(s) reading this export: {quoted}{more}."})
+    return notices
+
+
 def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled: list[dict],
                   subgroups: list[dict], leave_one_out: list[dict], review: dict | None, config: dict,
                   reports_dir: str | os.PathLike, exports: Iterable[dict] | None = None,
@@ -460,6 +481,7 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
     for a in analyses:
         for warning in a["warnings"]:
             notices.append({"kind": "warning", "text": warning, "analyses": [a["analysis"]], "studies": []})
+    notices += record_notices(prisma_out.get("record_problems") or [])
 
     rob_out = dict(rob or {})
     config = config or {}

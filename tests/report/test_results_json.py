@@ -259,3 +259,18 @@ def test_a_version_written_before_data_kinds_does_not_correct_every_study(result
     assert what_changed(_comparable(old), _comparable(new))["studies_corrected"] == []
     new["studies"][0]["effects"][0]["m1i"] += 1      # a real correction is still seen
     assert what_changed(_comparable(old), _comparable(new))["studies_corrected"] == [new["studies"][0]["study"]]
+
+
+def test_records_the_parsers_could_not_read_cleanly_are_notices():
+    from livingmeta.report.results_json import RECORD_PROBLEMS_SHOWN, record_notices
+
+    problems = [{"file": "review/searches/embase/2026-01-01.ris", "record": i, "message": f"byte 0x{i:02x} is not UTF-8."}
+                for i in range(1, RECORD_PROBLEMS_SHOWN + 3)]
+    problems.append({"file": "review/searches/pubmed/2026-01-01.nbib", "record": None, "message": "read as Windows-1252"})
+    notices = record_notices(problems)
+    assert [n["kind"] for n in notices] == ["records", "records"]
+    assert notices[0]["text"].startswith(f"review/searches/embase/2026-01-01.ris: {RECORD_PROBLEMS_SHOWN + 2} problem(s)")
+    assert "record 1: byte 0x01 is not UTF-8;" in notices[0]["text"] and notices[0]["text"].endswith("and 2 more.")
+    assert notices[1]["text"] == ("review/searches/pubmed/2026-01-01.nbib: 1 problem(s) reading this export: "
+                                  "read as Windows-1252.")
+    assert record_notices([]) == []

@@ -43,7 +43,7 @@ def _stop_on_bad_inputs():
     from livingmeta import preflight
     from livingmeta.scripting import ERROR_PREFIX
 
-    problems = preflight.problems(REVIEW, PLAN)
+    problems = preflight.problems(REVIEW, PLAN, default_measure=CFG["analysis"]["measure"])
     if problems:
         raise WorkflowError(f"{len(problems)} problem(s) in the review folder; nothing was run:\n"
                             + preflight.format_problems(problems, ERROR_PREFIX))
