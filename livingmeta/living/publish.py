@@ -10,7 +10,8 @@ A version is published only when something a reader sees changed: the candidate'
 compared with the latest published one without the keys that name the version itself
 (:data:`VERSION_KEYS`: its name, time, what changed since the previous version and the history of
 versions, which includes itself). Every other key (the results, study data, PRISMA counts, methods
-text, notices and the versions of the software that made them) is content. When nothing differs, no
+text, notices, the versions of the software that made them and ``report_code``, the digest of the
+report's code and templates) is content. When nothing differs, no
 folder is made and ``latest`` stays; publish says ``unchanged``. The HTML and PDF are rendered from
 results.json alone, so a new rendering of the same content changes only bytes.
 """

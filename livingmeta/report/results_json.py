@@ -521,7 +521,7 @@ def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: st
 
         with open(review_path, encoding="utf-8") as handle:
             review = safe_load(handle) or {}
-    return build_results(
+    doc = build_results(
         prisma=read_json(prisma_path),
         studies=[read_json(p) for p in study_paths],
         rob=read_json(rob_path) if rob_path and os.path.exists(rob_path) else None,
@@ -529,3 +529,21 @@ def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: st
         subgroups=[read_json(p) for p in subgroups_paths],
         leave_one_out=[read_json(p) for p in loo_paths],
         review=review, config=config, reports_dir=reports_dir, exports=exports, when=when)
+    doc["report_code"] = report_code_digest()
+    return doc
+
+
+def report_code_digest() -> str:
+    """A digest of the code and templates that render the report (the report job's code inputs): a new
+    rendering (wording, layout) is a change a reader sees, so it is part of what publish compares,
+    while an input edit that changes no result (a comment in a study file) is not."""
+    import hashlib
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    files = sorted([*here.glob("*.py"), *(here / "templates").glob("*")], key=lambda p: p.name)
+    digest = hashlib.sha256()
+    for path in files:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
