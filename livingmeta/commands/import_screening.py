@@ -40,6 +40,12 @@ def run(args) -> int:
         if not (Path(args.review) / "searches").is_dir():
             raise ReviewInputError("no searches/ folder: not a review folder", file=args.review,
                                    hint="Give the review folder with --review.")
+        if Path(args.out).resolve().parent == (Path(args.review) / "screening").resolve():
+            raise ReviewInputError(
+                "the output would be written into the review's screening folder, where the list of records "
+                "not imported (OUT.unmatched.csv) would stop the run (any other CSV file there is an error)",
+                file=args.out, field="--out",
+                hint="Write OUT elsewhere, check the listed records, then move OUT into review/screening/.")
         if Path(args.out).exists():
             raise ReviewInputError("the output file exists already", file=args.out,
                                    hint="Give a new --out file name; livingmeta never overwrites a decision file.")

@@ -324,8 +324,8 @@ def match(items: list[Exported], library: Library) -> list[tuple[str | None, str
     results: list[tuple[str | None, str, list[str]] | None] = [None] * len(items)
     rest = []
     for k, item in enumerate(items):
-        for how, index in (("DOI", library.by_doi.get(item.record.get("doi") or "")),
-                           ("PMID", library.by_pmid.get(item.record.get("pmid") or ""))):
+        for how, index in (("DOI", library.by_doi.get(norm_doi(item.record.get("doi")))),
+                           ("PMID", library.by_pmid.get(norm_pmid(item.record.get("pmid"))))):
             if index:
                 clusters = sorted({library.cluster(i) for i in index})
                 results[k] = ((clusters[0], "", clusters) if len(clusters) == 1 else
@@ -396,18 +396,19 @@ def import_decisions(items: list[Exported], library: Library, *, stage: str) -> 
                 problem(item, "conflict: a full-text exclusion needs a reason and the export gives none",
                         [cluster], who)
                 continue
-            key = (cluster, reviewer)
+            key = (cluster, reviewer.lower())        # the screening reader compares reviewers so
             if key in seen:
                 first_item, first_who = seen[key]
-                if first_who[1:] != who[1:]:
+                if (first_who[1], first_who[2].lower()) != (decision, reason.lower()):
                     clashes.add(key)
                     problem(item, f"conflict: {reviewer} decided '{first_who[1]}' on this record at row "
                                   f"{first_item.row} and '{decision}' here (two exported records of one "
                                   f"article)", [cluster], who)
                 continue
             seen[key] = (item, who)
-    for (cluster, reviewer), (item, who) in seen.items():
-        if (cluster, reviewer) in clashes:
+    for key, (item, who) in seen.items():
+        cluster = key[0]
+        if key in clashes:
             problem(item, "conflict: see the other row of this reviewer on this record", [cluster], who)
             continue
         result.rows.append({"record_id": cluster, "reviewer": who[0], "decision": who[1], "reason": who[2],
