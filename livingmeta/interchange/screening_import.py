@@ -25,7 +25,9 @@ Formats read (one CSV file each, UTF-8, first line the header; column names case
   Year, Published Month, Journal, Volume, Issue, Pages, Accession Number, DOI, Ref, Covidence #, Study,
   Notes, Tags``). That export has no decision column: the list that was exported is the decision
   ("Irrelevant"/"Excluded" or the studies moved on), so ``--decision include|exclude`` is required, and
-  ``--reason`` gives the exclusion reason of a full-text "Excluded" list; ``--reviewer`` names who decided
+  ``--reason`` gives the exclusion reason of a full-text "Excluded" list (a row whose ``Notes`` say
+  ``Exclusion reason: <reason>;``, as the full-text "Excluded" export writes them, keeps its own reason);
+  ``--reviewer`` names who decided
   (default ``Covidence``, the team's consensus list).
 
 Matching an exported record to the library, in this order:
@@ -44,6 +46,9 @@ one cluster, or only possibly matches (``review``), is **ambiguous**; a record t
 cluster through two exported records, are **conflicts**. None of them is written to OUT and none is
 dropped silently: all are printed and written to ``OUT.unmatched.csv`` with the exported row, its title,
 identifiers and the candidate records, for a reviewer to decide by hand.
+
+The command refuses to write OUT into the review's ``screening/`` folder: the list of records not imported
+would be read as a decision file there; write OUT elsewhere and move it in after checking the list.
 
 Nothing is written unless the whole import succeeds: both files are written to temporary files in the
 target folder and renamed at the end; an existing OUT or ``OUT.unmatched.csv`` is never overwritten.
@@ -259,6 +264,9 @@ def read_asreview(path: Path, *, reviewer: str | None) -> list[Exported]:
     return out
 
 
+_COVIDENCE_REASON = re.compile(r"Exclusion reason:\s*([^;|\n]+)", re.I)
+
+
 def read_covidence(path: Path, *, reviewer: str | None, decision: str | None, reason: str | None) -> list[Exported]:
     header, rows = _read_csv(path)
     _require(path, header, "Covidence", {"title": ("title",), "covidence #": ("covidence #", "covidence id")})
@@ -271,7 +279,9 @@ def read_covidence(path: Path, *, reviewer: str | None, decision: str | None, re
     out = []
     for line, values in rows:
         item = Exported(line, _record(values, cols))
-        item.decisions.append((reviewer or "Covidence", decision, (reason or "") if decision == "exclude" else ""))
+        found = _COVIDENCE_REASON.search(values.get("notes", ""))
+        why = found.group(1).strip() if found else (reason or "")
+        item.decisions.append((reviewer or "Covidence", decision, why if decision == "exclude" else ""))
         item.note = f"Covidence {values.get(number, '')}".strip()
         out.append(item)
     return out

@@ -144,7 +144,9 @@ def test_covidence_excluded_list_at_full_text(tmp_path, records):
     assert [(r["record_id"], r["decision"], r["reason"], r["note"]) for r in rows] == [
         ("pubmed:2025-06-30:pmid-99000010", "exclude", "wrong study design", "Covidence #12"),
         # "Xie W, Zheng Q" (one author per comma), no DOI: matched by the dedup rules
-        ("embase:2025-06-30:doi-10.5555/lm-demo.2025.019", "exclude", "wrong study design", "Covidence #15")]
+        ("embase:2025-06-30:doi-10.5555/lm-demo.2025.019", "exclude", "wrong study design", "Covidence #15"),
+        # a reason in Notes ("Exclusion reason: ...;", the full-text Excluded export) wins over --reason
+        ("pubmed:2025-06-30:pmid-99000007", "exclude", "wrong outcome", "Covidence #21")]
     assert {r["reviewer"] for r in rows} == {"Covidence"}
 
 
