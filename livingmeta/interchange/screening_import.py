@@ -59,6 +59,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -444,6 +445,19 @@ def _write_temp(folder: Path, columns, rows: list[dict]) -> str:
     return tmp
 
 
+def _place(tmp: str, target: Path) -> None:
+    """Put ``tmp`` at ``target`` without overwriting: a hard link fails if ``target`` appeared meanwhile;
+    on file systems without hard links, a checked rename."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        if target.exists():
+            raise FileExistsError(17, "exists", str(target)) from None
+        shutil.copyfile(tmp, target)
+
+
 def write_result(result: ImportResult, out: str | os.PathLike) -> Path | None:
     """Write OUT (and OUT.unmatched.csv when there are problems) atomically; never overwrite."""
     out = Path(out)
@@ -454,17 +468,17 @@ def write_result(result: ImportResult, out: str | os.PathLike) -> Path | None:
                                    hint="Give a new --out file name; livingmeta never overwrites a decision file.")
     if not out.parent.is_dir():
         raise ReviewInputError("the output folder does not exist", file=str(out.parent))
-    temps = []
+    temps, placed = [], []
     try:
         temps.append((_write_temp(out.parent, OUT_COLUMNS, result.rows), out))
         if result.problems:
             temps.append((_write_temp(out.parent, UNMATCHED_COLUMNS, result.problems), side))
         for tmp, target in temps:
-            os.link(tmp, target)            # fails instead of overwriting a file created meanwhile
+            _place(tmp, target)
+            placed.append(target)
     except FileExistsError as err:
-        for _tmp, target in temps:
-            if target.exists() and target.samefile(_tmp):
-                target.unlink()
+        for target in placed:                   # all or nothing
+            target.unlink(missing_ok=True)
         raise ReviewInputError("the output file exists already", file=str(err.filename)) from None
     finally:
         for tmp, _target in temps:

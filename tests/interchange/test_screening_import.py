@@ -265,3 +265,24 @@ def test_cli_import_screening(tmp_path, capsys):
                  "--review", str(review), "--out", str(review / "screening" / "title_abstract_asr.csv")])
     assert code == 1 and "screening folder" in capsys.readouterr().err
     assert list((review / "screening").iterdir()) == []
+
+
+def test_all_or_nothing_when_a_file_appears_while_writing(tmp_path, monkeypatch):
+    real = si._place
+    calls = []
+
+    def racing(tmp, target):
+        calls.append(target)
+        if len(calls) == 2:                      # someone creates the unmatched list meanwhile
+            target.write_text("theirs\n", encoding="utf-8")
+        real(tmp, target)
+
+    monkeypatch.setattr(si, "_place", racing)
+    result = si.ImportResult(rows=[{"record_id": "s:e:a", "reviewer": "R", "decision": "include", "reason": "",
+                                    "role": "", "note": ""}],
+                             problems=[{"row": 3, "problem": "unmatched"}])
+    out = tmp_path / "o.csv"
+    with pytest.raises(ReviewInputError, match="exists already"):
+        si.write_result(result, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.unmatched.csv"]
+    assert si.unmatched_path(out).read_text(encoding="utf-8") == "theirs\n"
