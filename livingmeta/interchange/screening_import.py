@@ -1,6 +1,6 @@
 """Import screening decisions made in Rayyan, ASReview or Covidence as a livingmeta decision file.
 
-``livingmeta import-screening --from rayyan|asreview|covidence FILE --out OUT.csv`` reads the tool's
+``livingmeta import_screening --from rayyan|asreview|covidence FILE --out OUT.csv`` reads the tool's
 standard export, finds each exported record in the review's library (the records of
 ``review/searches/``, named by their stable ids, :mod:`livingmeta.records.keys`) and writes the decisions
 in the format of ``review/screening/*.csv`` (docs/screening.md): ``record_id,reviewer,decision,reason,
