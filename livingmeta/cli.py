@@ -15,6 +15,7 @@ COMMANDS = {
     "fetch": "fetch new records for the review's saved searches (PubMed)",
     "update": "the unattended update cron calls: lock, recover, fetch, run, publish, one-line summary",
     "status": "what the review looks like now: versions, searches, screening queue, new studies, runs",
+    "import_screening": "import screening decisions from Rayyan, ASReview or Covidence as a decision file",
 }
 
 
