@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import keyword
 import sys
 
 COMMANDS = {
@@ -15,16 +16,18 @@ COMMANDS = {
     "fetch": "fetch new records for the review's saved searches (PubMed)",
     "update": "the unattended update cron calls: lock, recover, fetch, run, publish, one-line summary",
     "status": "what the review looks like now: versions, searches, screening queue, new studies, runs",
-    "import_screening": "import screening decisions from Rayyan, ASReview or Covidence as a decision file",
+    "import": "bring in work from other tools: `livingmeta import screening --from rayyan|asreview|covidence`",
 }
 
 
 def _available():
     for name, help_text in COMMANDS.items():
+        # a command named like a Python keyword lives in <name>_.py
+        module_name = f"livingmeta.commands.{name}_" if keyword.iskeyword(name) else f"livingmeta.commands.{name}"
         try:
-            module = importlib.import_module(f"livingmeta.commands.{name}")
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError as err:
-            if err.name == f"livingmeta.commands.{name}":
+            if err.name == module_name:
                 continue
             raise
         yield name, help_text, module

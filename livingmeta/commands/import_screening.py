@@ -1,4 +1,4 @@
-"""``livingmeta import_screening --from rayyan|asreview|covidence FILE --out OUT.csv``: screening decisions
+"""``livingmeta import screening --from rayyan|asreview|covidence FILE --out OUT.csv``: screening decisions
 made in another tool as a livingmeta decision file (docs/screening.md, "Importing decisions from Rayyan,
 ASReview, Covidence"; :mod:`livingmeta.interchange.screening_import`).
 
@@ -70,6 +70,6 @@ def run(args) -> int:
 if __name__ == "__main__":
     import argparse
 
-    _parser = argparse.ArgumentParser(prog="livingmeta import_screening", description=__doc__.splitlines()[0])
+    _parser = argparse.ArgumentParser(prog="livingmeta import screening", description=__doc__.splitlines()[0])
     add_arguments(_parser)
     sys.exit(run(_parser.parse_args()))

@@ -246,22 +246,22 @@ def test_cli_import_screening(tmp_path, capsys):
     review = tmp_path / "review"
     shutil.copytree(REVIEW / "searches", review / "searches")
     out = tmp_path / "ta.csv"
-    code = main(["import_screening", "--from", "rayyan", str(FIX / "rayyan_articles.csv"), "--review",
+    code = main(["import", "screening", "--from", "rayyan", str(FIX / "rayyan_articles.csv"), "--review",
                  str(review), "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 0
     assert "6 exported records, 2 matched, 4 decisions" in err
     assert "row 5: unmatched" in err and "row 6: ambiguous" in err
     assert len(_rows(out)) == 4
-    code = main(["import_screening", "--from", "rayyan", str(FIX / "rayyan_articles.csv"), "--review",
+    code = main(["import", "screening", "--from", "rayyan", str(FIX / "rayyan_articles.csv"), "--review",
                  str(review), "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("livingmeta: error: ") and "exists already" in err
-    code = main(["import_screening", "--from", "asreview", str(FIX / "asreview_dataset.csv"), "--review",
+    code = main(["import", "screening", "--from", "asreview", str(FIX / "asreview_dataset.csv"), "--review",
                  str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.csv")])
     assert code == 1 and "not a review folder" in capsys.readouterr().err
     (review / "screening").mkdir()
-    code = main(["import_screening", "--from", "asreview", str(FIX / "asreview_dataset.csv"), "--reviewer", "RA",
+    code = main(["import", "screening", "--from", "asreview", str(FIX / "asreview_dataset.csv"), "--reviewer", "RA",
                  "--review", str(review), "--out", str(review / "screening" / "title_abstract_asr.csv")])
     assert code == 1 and "screening folder" in capsys.readouterr().err
     assert list((review / "screening").iterdir()) == []
