@@ -24,10 +24,17 @@ rule study_effects:
 rule rob_study:
     input:
         lambda wc: PLAN.rob_files[wc.study],
+        # a review's own tool definition (risk_of_bias.tool = a path; built-in tool ids have no file)
+        tool=[p for p in [str(Path(CONFIG_FILE).resolve().parent / CFG.get("risk_of_bias", {}).get("tool", "syrcle"))]
+              if p.lower().endswith((".yaml", ".yml"))],
     output:
         res("rob/studies/{study}.json"),
     log:
         res("logs/rob/{study}.log"),
+    params:
+        tool=CFG.get("risk_of_bias", {}).get("tool", "syrcle"),
+        config_dir=str(Path(CONFIG_FILE).resolve().parent),
+        config_file=CONFIG_FILE,
     priority: 10
     script:
         "../../scripts/rob_study.py"
@@ -42,5 +49,8 @@ rule rob_summary:
         res("logs/rob/summary.log"),
     params:
         studies=sorted(PLAN.studies),
+        tool=CFG.get("risk_of_bias", {}).get("tool", "syrcle"),
+        config_dir=str(Path(CONFIG_FILE).resolve().parent),
+        config_file=CONFIG_FILE,
     script:
         "../../scripts/rob_summary.py"
