@@ -31,7 +31,7 @@ from typing import Any, Iterable
 
 from livingmeta.errors import ReviewInputError, ReviewInputErrors
 from livingmeta.extraction.yamlio import Problems, load_yaml, type_name
-from livingmeta.rob.tool import BUILTIN, RobTool, find_builtin, load_tool, parse_tool
+from livingmeta.rob.tool import BUILTIN, RobTool, builtin_tools as load_builtins, find_builtin, load_tool, parse_tool
 
 __all__ = ["ITEMS", "ITEM_IDS", "JUDGEMENTS", "TOOL", "RobTool", "find_builtin", "item_table", "load_rob",
            "load_tool", "parse_rob", "parse_tool", "rob_document", "summarise", "syrcle"]
@@ -79,8 +79,23 @@ def _resolve_tool(problems: Problems, data: dict, tool: RobTool | None) -> tuple
                          "in config.yaml if the review uses another tool.")
         return tool, named
     if named is None:
-        return syrcle(), None
+        return _guess_tool(data), None
     return find_builtin(named), named   # None: a review's own tool, validated by the rob_study job
+
+
+def _guess_tool(data: dict) -> RobTool | None:
+    """Without a configured tool (planning-time checks) and without `tool:` in the file: the built-in tool
+    whose domain ids the file uses most (SYRCLE when it lists none); None when it uses none of them (a
+    review's own tool, validated by the rob_study job)."""
+    keys: set[str] = set()
+    for key in ("items", "domains"):
+        if isinstance(data.get(key), dict):
+            keys |= {str(k) for k in data[key]}
+    if not keys:
+        return syrcle()
+    scores = [(len(keys & set(t.domain_ids)), -n, t) for n, t in enumerate(load_builtins())]
+    best = max(scores, key=lambda s: s[:2])
+    return best[2] if best[0] else None
 
 
 def _judgement(problems: Problems, tool: RobTool, entry: dict, prefix: str, what: str) -> str | None:

@@ -265,6 +265,7 @@ def parse_tool(data: Any, file: str | os.PathLike) -> RobTool:
                 if not isinstance(q, dict):
                     problems.add(qprefix, f"must be a mapping with id and text (got {type_name(q)})")
                     continue
+                problems.unknown_keys(q, ("id", "text"), qprefix)
                 qid = problems.text(q, "id", qprefix, allow_number=True)
                 qtext = problems.text(q, "text", qprefix)
                 if qid and qtext:

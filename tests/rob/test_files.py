@@ -133,3 +133,15 @@ def test_summary_rejects_a_document_assessed_with_another_tool(tmp_path):
         summarise([syrcle_doc, rob2_doc], ["a2020", "b2021"], load_tool("rob2"))
     problem = problems_of(info.value)[0]
     assert problem.file.endswith("a2020.yaml") and "assessed with SYRCLE, but the review uses RoB 2" in problem.message
+
+
+def test_without_a_configured_tool_the_file_is_checked_against_the_builtin_tool_it_uses(tmp_path):
+    # the planning-time checks call load_rob(path) without the config: a RoB 2 file without `tool:`
+    path = rob_file(tmp_path, "smith2020", all_domains("rob2", "low"))
+    assert load_rob(path)["tool"] == "RoB 2"
+    path = rob_file(tmp_path, "smith2020", all_domains("rob2", "low", deviations="moderate"))
+    problems = fails(path, None)
+    assert "unknown judgement 'moderate'" in one(problems, "domains.deviations.judgement").message
+    # a file using none of the built-in tools' domains is left to the rob_study job (the configured tool)
+    path = rob_file(tmp_path, "smith2020", {"d1": "low"})
+    assert load_rob(path)["items"] == {} and load_rob(path)["tool"] is None

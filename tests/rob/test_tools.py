@@ -125,3 +125,11 @@ def test_bad_definitions_name_the_field(tmp_path, overrides, field, message):
     found = [p for p in problems if p.field == field]
     assert found and message in found[0].message, "\n".join(p.format() for p in problems)
     assert found[0].file == str(tmp_path / "tool.yaml") and found[0].hint
+
+
+def test_signalling_questions_keep_their_commas():
+    # a comma inside an unquoted flow mapping would cut the text (YAML); the definitions quote them
+    tool = load_tool("rob2")
+    texts = {q: text for d in tool.domains for q, text in d.signalling_questions}
+    assert texts["3.1"] == "Were data for this outcome available for all, or nearly all, participants randomised?"
+    assert all(text.endswith("?") for text in texts.values())
