@@ -6,7 +6,7 @@ from livingmeta.scripting import run_job
 
 
 def main(smk):
-    tool = load_tool(smk.params.tool, smk.params.config_dir, source=str(smk.params.config_file))
+    tool = load_tool(smk.params.tool)  # a built-in id or a path relative to the working folder
     write_json(smk.output[0], rob_document(load_rob(smk.input[0], tool)))
 
 
