@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from livingmeta.errors import ReviewInputError, ReviewInputErrors
-from livingmeta.rob import ITEM_IDS, ITEMS, item_table, load_rob, rob_document, summarise
+from livingmeta.rob import ITEM_IDS, ITEMS, item_table, load_rob, load_tool, rob_document, summarise
 
 
 def rob_text(sid="liao2021", skip=(), override=None):
@@ -101,9 +101,14 @@ def test_missing_study_and_items(tmp_path):
     named(err, path, "items", "missing required field")
 
 
-def test_other_tools_are_rejected(tmp_path):
+def test_a_file_naming_another_tool_is_checked_against_that_tool_or_the_configured_one(tmp_path):
     err, path = fails(tmp_path, rob_text().replace("tool: SYRCLE", "tool: RoB2"))
-    named(err, path, "tool", "unsupported tool 'RoB2'")
+    problem = named(err, path, "items.random_housing", "unknown RoB 2 domain 'random_housing'")
+    assert "randomisation, deviations" in problem.hint
+    path = write(tmp_path, rob_text().replace("tool: SYRCLE", "tool: RoB2"))
+    with pytest.raises(ReviewInputError) as info:
+        load_rob(path, load_tool("syrcle"))
+    named(info.value, path, "tool", "the file names tool 'RoB2' but the review uses SYRCLE")
 
 
 def test_invalid_yaml_names_the_line(tmp_path):

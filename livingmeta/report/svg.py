@@ -1169,16 +1169,40 @@ def _previous_flow_lines(previous: dict) -> list[tuple[str, bool]]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# SYRCLE risk of bias
+# Risk of bias (any tool: judgements, colours and symbols from its definition, via summary.json)
 
 
 ROB_MAX_ROWS = 34  # studies per traffic-light part (one A4 page)
 
 
+def _rob_styles(rob: dict) -> list[tuple[str, tuple[str, str, str, str]]]:
+    """The tool's judgements in legend order as ``(id, (fill, symbol, symbol colour, label))``, from the
+    tool's definition carried by ``summary.json`` (``judgements``); SYRCLE's when it has none."""
+    levels = rob.get("judgements")
+    if not levels:
+        return [(key, ROB_STYLE[key]) for key in ("low", "unclear", "high")]
+    return [(j["id"], (j.get("fill") or "#FFFFFF", j.get("symbol") or "", j.get("text") or BLACK,
+                       j.get("label") or j["id"])) for j in levels]
+
+
+def _rob_short(label: str) -> str:
+    """"Low risk" -> "low", "Some concerns" -> "some concerns" (for the figures' descriptions)."""
+    text = label.lower()
+    return text[:-5] if text.endswith(" risk") else text
+
+
+def _rob_overall(rob: dict) -> dict:
+    """study -> overall judgement entry, for tools with an overall judgement (else empty)."""
+    overall = {s: o for s, o in (rob.get("overall") or {}).items() if o and o.get("judgement")}
+    return overall if overall or rob.get("overall_rule") else {}
+
+
 def rob_traffic_light(rob: dict, labels: dict[str, str] | None = None) -> str:
-    """robvis-style traffic-light table: one row per study, one column per SYRCLE item (D1..D10), a
-    coloured circle with a symbol (+ low, ? unclear, − high) per judgement, the legend and the item key.
-    More than :data:`ROB_MAX_ROWS` studies are drawn as consecutive ``<svg>`` parts."""
+    """robvis-style traffic-light table (McGuinness & Higgins 2021, Res Synth Methods 12:55-61): one row
+    per study, one column per item or domain of the tool (D1..Dn), then the overall judgement when the
+    tool has one; a coloured circle with a symbol per judgement, colours, symbols and legend from the
+    tool's definition, and the key of items or domains. More than :data:`ROB_MAX_ROWS` studies are drawn
+    as consecutive ``<svg>`` parts."""
     order = list(rob.get("studies") or {})
     chunks = [order[i:i + ROB_MAX_ROWS] for i in range(0, len(order), ROB_MAX_ROWS)] or [[]]
     return "".join(_rob_traffic_part(rob, labels or {}, chunk, with_legend=i == len(chunks) - 1,
@@ -1190,47 +1214,60 @@ def _rob_traffic_part(rob: dict, labels: dict[str, str], order: list[str], *, wi
                       part: tuple[int, int] | None) -> str:
     items = rob.get("items") or []
     studies = rob.get("studies") or {}
-    title = f"{rob.get('tool') or 'Risk of bias'}: judgements per study and item"
+    styles = _rob_styles(rob)
+    style = dict(styles)
+    missing = ROB_STYLE["not_assessed"]
+    overall = _rob_overall(rob)
+    term = rob.get("term") or "item"
+    title = f"{rob.get('tool') or 'Risk of bias'}: judgements per study and {term}"
     if part:
         title += f" (part {part[0]} of {part[1]})"
-    canvas = Canvas(title=title, desc="Traffic-light table; + low, ? unclear, \u2212 high risk of bias",
-                    font_size=10)
+    desc = ", ".join(f"{st[1]} {_rob_short(st[3])}" for _, st in styles)
+    canvas = Canvas(title=title, desc=f"Traffic-light table; {desc} risk of bias", font_size=10)
     label_w = max([text_width(labels.get(s, s), 10) for s in order] + [60]) + 10
     label_w = min(label_w, 140)
     col = 30.0
     cell = 24.0
     x0 = label_w
     top = 30.0
-    canvas.text(x0 + col * len(items) / 2, 12, "Item", bold=True, anchor="middle")
+    overall_x = x0 + col * len(items) + col * 0.4 + col / 2   # the overall column, set apart
+    grid_right = x0 + col * len(items) + (col * 1.4 if overall else 0)
+    canvas.text(x0 + col * len(items) / 2, 12, term.capitalize(), bold=True, anchor="middle")
     for j, item in enumerate(items):
         cx = x0 + col * j + col / 2
         canvas.text(cx, top - 4, f"D{j + 1}", bold=True, anchor="middle", tooltip=item.get("label"))
+    if overall:
+        canvas.text(overall_x, top - 4, "Overall", bold=True, anchor="middle",
+                    tooltip=rob.get("overall_rule") or "Overall judgement")
     canvas.text(2, top - 4, "Study", bold=True)
     for i, study in enumerate(order):
         cy = top + i * cell + cell / 2
         if i % 2 == 0:
-            canvas.rect(0, cy - cell / 2, x0 + col * len(items), cell, fill="#F5F5F5")
+            canvas.rect(0, cy - cell / 2, grid_right, cell, fill="#F5F5F5")
         canvas.text(2, cy + 3.5, truncate(labels.get(study, study), label_w - 8, 10))
-        for j, item in enumerate(items):
-            cx = x0 + col * j + col / 2
-            entry = (studies.get(study) or {}).get(item.get("id")) or {}
+        cells = [(x0 + col * j + col / 2, item.get("label"), (studies.get(study) or {}).get(item.get("id")) or {})
+                 for j, item in enumerate(items)]
+        if overall:
+            cells.append((overall_x, "Overall", overall.get(study) or {}))
+        for cx, what, entry in cells:
             judgement = entry.get("judgement") or "not_assessed"
-            fill, symbol, colour, legend = ROB_STYLE.get(judgement, ROB_STYLE["not_assessed"])
-            tip = f"{labels.get(study, study)} \u2013 {item.get('label')}: {legend}"
+            fill, symbol, colour, legend = style.get(judgement, missing)
+            tip = f"{labels.get(study, study)} \u2013 {what}: {legend}"
+            if entry.get("source") == "override":
+                tip += f" (reviewers' judgement; the tool's rule gives {_rob_short(style.get(entry.get('rule'), missing)[3])})"
             if entry.get("support"):
                 tip += f". {entry['support']}"
             canvas.circle(cx, cy, 9, fill=fill, stroke=DARK, width=0.6, tooltip=tip, cls=f"rob {judgement}")
             if symbol:
                 canvas.text(cx, cy + 4.2, symbol, size=12, bold=True, anchor="middle", fill=colour)
     grid_bottom = top + len(order) * cell
-    grid_right = x0 + col * len(items)
     # key of items to the right of the grid, or below when there is no room
     key_x = grid_right + 16
     key_w = WIDTH - key_x - 2
     key_y = top + 2
     if key_w < 160:
         key_x, key_y, key_w = 2, grid_bottom + 40, WIDTH - 4
-    canvas.text(key_x, key_y - 14 if key_y == top + 2 else key_y, "Items", bold=True)
+    canvas.text(key_x, key_y - 14 if key_y == top + 2 else key_y, f"{term.capitalize()}s", bold=True)
     ky = key_y + (0 if key_y == top + 2 else 14)
     for j, item in enumerate(items):
         text = f"D{j + 1}: {item.get('label') or item.get('id')}"
@@ -1243,47 +1280,86 @@ def _rob_traffic_part(rob: dict, labels: dict[str, str], order: list[str], *, wi
         return canvas.render(max(grid_bottom, ky) + 6)
     ly = grid_bottom + 18
     lx = 2.0
+    legend_w = text_width("Judgement:", 10, True) + 12 + sum(20 + text_width(st[3], 10) + 18 for _, st in styles)
+    if key_y == top + 2 and ly - 8 < ky and lx + legend_w > key_x - 4:
+        ly = ky + 10                      # few studies and a wide legend: below the key, not across it
     canvas.text(lx, ly + 4, "Judgement:", bold=True)
     lx += text_width("Judgement:", 10, True) + 12
-    for key in ("low", "unclear", "high"):
-        fill, symbol, colour, legend = ROB_STYLE[key]
+    for key, (fill, symbol, colour, legend) in styles:
+        width = 20 + text_width(legend, 10) + 18
+        if lx + width > WIDTH and lx > 2 + text_width("Judgement:", 10, True) + 12:
+            ly += 20                                  # many judgements (ROBINS-I): a second line
+            lx = 2 + text_width("Judgement:", 10, True) + 12
         canvas.circle(lx + 8, ly, 8, fill=fill, stroke=DARK, width=0.6)
         canvas.text(lx + 8, ly + 4, symbol, size=11, bold=True, anchor="middle", fill=colour)
         canvas.text(lx + 20, ly + 4, legend)
-        lx += 20 + text_width(legend, 10) + 18
+        lx += width
     bottom = max(ly + 12, ky)
     return canvas.render(bottom + 4)
 
 
-def rob_summary_chart(rob: dict) -> str:
-    """robvis-style summary: per item a 100% stacked bar of the share of studies judged low / unclear /
-    high risk (unweighted), with percentages printed in segments wide enough to hold them."""
+def rob_summary_chart(rob: dict, weights: dict[str, float] | None = None) -> str:
+    """robvis-style summary (``rob_summary``): per item or domain, and for the overall judgement when the
+    tool has one, a 100% stacked bar of the share of studies per judgement, colours and legend from the
+    tool's definition, with percentages printed in segments wide enough to hold them.
+
+    ``weights`` (study -> its weight in an analysis) draws robvis's weighted summary
+    (``rob_summary(weighted = TRUE)``): each study counts with its weight; studies without a weight are
+    left out. Without weights every study counts once."""
     items = rob.get("items") or []
+    studies = rob.get("studies") or {}
     summary = rob.get("summary") or {}
-    canvas = Canvas(title=f"{rob.get('tool') or 'Risk of bias'}: proportion of studies per judgement",
-                    desc="Stacked bars per item: low, unclear, high risk of bias (% of studies)", font_size=10)
-    label_w = min(max([text_width(i.get("label") or i.get("id"), 10) for i in items] + [80]) + 12, 250)
+    styles = _rob_styles(rob)
+    overall = _rob_overall(rob)
+    term = rob.get("term") or "item"
+    weighted = bool(weights)
+    short = ", ".join(_rob_short(st[3]) for _, st in styles)
+    if weighted:
+        title = f"{rob.get('tool') or 'Risk of bias'}: share of the analysis weight per judgement"
+        desc = f"Stacked bars per {term}: {short} risk of bias (% of the studies' weight)"
+    else:
+        title = f"{rob.get('tool') or 'Risk of bias'}: proportion of studies per judgement"
+        desc = f"Stacked bars per {term}: {short} risk of bias (% of studies)"
+    canvas = Canvas(title=title, desc=desc, font_size=10)
+    rows: list[tuple[str, dict[str, float]]] = []
+    for item in items:
+        if weighted:
+            counts: dict[str, float] = {}
+            for sid, w in weights.items():
+                j = ((studies.get(sid) or {}).get(item.get("id")) or {}).get("judgement")
+                if j and isinstance(w, (int, float)) and w > 0:
+                    counts[j] = counts.get(j, 0.0) + float(w)
+        else:
+            counts = summary.get(item.get("id")) or {}
+        rows.append((item.get("label") or item.get("id"), counts))
+    if overall:
+        counts = {}
+        for sid, entry in overall.items():
+            w = (weights or {}).get(sid) if weighted else 1
+            if isinstance(w, (int, float)) and w > 0:
+                counts[entry["judgement"]] = counts.get(entry["judgement"], 0) + w
+        rows.append(("Overall", counts))
+    label_w = min(max([text_width(label, 10) for label, _ in rows] + [80]) + 12, 250)
     x0, x1 = label_w, WIDTH - 12
     bar_h, gap = 15.0, 6.0
     y = 6.0
-    for item in items:
-        counts = summary.get(item.get("id")) or {}
+    for label, counts in rows:
         n = sum(v for v in counts.values() if isinstance(v, (int, float)))
-        canvas.text(x0 - 8, y + bar_h / 2 + 3.5, truncate(item.get("label") or item.get("id"), label_w - 12, 10),
-                    anchor="end")
+        canvas.text(x0 - 8, y + bar_h / 2 + 3.5, truncate(label, label_w - 12, 10), anchor="end",
+                    bold=label == "Overall" and bool(overall))
         x = x0
         if n:
-            for key in ("low", "unclear", "high"):
+            for key, (fill, symbol, colour, legend) in styles:
                 share = (counts.get(key) or 0) / n
                 w = share * (x1 - x0)
                 if w <= 0:
                     continue
-                fill, symbol, colour, legend = ROB_STYLE[key]
-                canvas.rect(x, y, w, bar_h, fill=fill, stroke="#FFFFFF", width=0.5, cls=f"bar {key}",
-                            tooltip=f"{item.get('label')}: {legend.lower()} {counts.get(key)} of {n}")
-                label = f"{round(share * 100)}%"
-                if w >= text_width(label, 9, True) + 6:
-                    canvas.text(x + w / 2, y + bar_h / 2 + 3.2, label, size=9, bold=True, anchor="middle", fill=colour)
+                tip = (f"{label}: {legend.lower()} {round(share * 100)}% of the weight" if weighted
+                       else f"{label}: {legend.lower()} {counts.get(key)} of {n}")
+                canvas.rect(x, y, w, bar_h, fill=fill, stroke="#FFFFFF", width=0.5, cls=f"bar {key}", tooltip=tip)
+                text = f"{round(share * 100)}%"
+                if w >= text_width(text, 9, True) + 6:
+                    canvas.text(x + w / 2, y + bar_h / 2 + 3.2, text, size=9, bold=True, anchor="middle", fill=colour)
                 x += w
         else:
             canvas.text(x0 + 4, y + bar_h / 2 + 3.5, "not assessed", italic=True, fill=GREY)
@@ -1296,12 +1372,15 @@ def rob_summary_chart(rob: dict) -> str:
         canvas.text(tx, y + 14, f"{t}%", size=9, anchor="middle")
     y += 32
     lx = x0
-    for key in ("low", "unclear", "high"):
-        fill, symbol, colour, legend = ROB_STYLE[key]
+    for key, (fill, symbol, colour, legend) in styles:
+        width = 17 + text_width(legend, 10) + 18
+        if lx + width > WIDTH and lx > x0:
+            y += 18
+            lx = x0
         canvas.rect(lx, y - 9, 12, 12, fill=fill, stroke=DARK, width=0.5)
         canvas.text(lx + 6, y + 0.5, symbol, size=9, bold=True, anchor="middle", fill=colour)
         canvas.text(lx + 17, y, legend)
-        lx += 17 + text_width(legend, 10) + 18
+        lx += width
     return canvas.render(y + 8)
 
 
