@@ -35,12 +35,21 @@ def study_file_problems(review_dir: str, plan, default_measure: str | None = Non
                               default_measure)
 
 
-def risk_of_bias_problems(plan) -> list[ReviewInputError]:
+def risk_of_bias_problems(plan, tool: str | None = None) -> list[ReviewInputError]:
+    """Every risk-of-bias file against the review's tool (``tool``: a built-in id or the path of the
+    review's own definition file, as the rules give it to the rob_study job)."""
     from livingmeta.rob import load_rob
+    from livingmeta.rob.tool import load_tool
 
+    if not plan.rob_files:
+        return []
+    try:
+        definition = load_tool(tool)
+    except ReviewInputError as err:
+        return _flat(err)
     problems: list[ReviewInputError] = []
     for path in plan.rob_files.values():
-        problems += _raised(load_rob, path)
+        problems += _raised(load_rob, path, definition)
     return problems
 
 
@@ -72,14 +81,16 @@ def search_folder_problems(review_dir: str) -> list[ReviewInputError]:
     return problems_in_searches(os.path.join(review_dir, "searches"))
 
 
-def problems(review_dir: str, plan, *, default_measure: str | None = None) -> list[ReviewInputError]:
+def problems(review_dir: str, plan, *, default_measure: str | None = None,
+             rob_tool: str | None = None) -> list[ReviewInputError]:
     """Every problem the planning-time checks find, in the order a reviewer would fix them.
-    ``default_measure``: the config's ``analysis.measure``, for outcomes that do not name their own."""
+    ``default_measure``: the config's ``analysis.measure``, for outcomes that do not name their own;
+    ``rob_tool``: the risk-of-bias tool (a built-in id or a definition file's path)."""
     review_dir = str(review_dir)
     found: list[ReviewInputError] = []
     found += search_folder_problems(review_dir)
     found += study_file_problems(review_dir, plan, default_measure)
-    found += risk_of_bias_problems(plan)
+    found += risk_of_bias_problems(plan, rob_tool)
     found += previous_version_problems(review_dir)
     found += screening_problems(review_dir)
     return found

@@ -38,12 +38,23 @@ if not os.path.isdir(REVIEW):
 PLAN = scan_review(REVIEW)
 
 
+def is_tool_file(tool):
+    return str(tool).lower().endswith((".yaml", ".yml"))
+
+
+# The risk-of-bias tool: a built-in id (syrcle, rob2, robins_i) or a review's own definition file, given
+# relative to the working folder (never absolute: a copied or moved run folder must not look like changed
+# params to Snakemake).
+ROB_TOOL = next(os.path.relpath(Path(CONFIG_FILE).resolve().parent / t) if is_tool_file(t) else t
+                for t in [CFG.get("risk_of_bias", {}).get("tool", "syrcle")])
+
+
 def _stop_on_bad_inputs():
     """The planning-time checks (livingmeta/preflight.py): a bad input stops the run before any job starts."""
     from livingmeta import preflight
     from livingmeta.scripting import ERROR_PREFIX
 
-    problems = preflight.problems(REVIEW, PLAN, default_measure=CFG["analysis"]["measure"])
+    problems = preflight.problems(REVIEW, PLAN, default_measure=CFG["analysis"]["measure"], rob_tool=ROB_TOOL)
     if problems:
         raise WorkflowError(f"{len(problems)} problem(s) in the review folder; nothing was run:\n"
                             + preflight.format_problems(problems, ERROR_PREFIX))

@@ -26,17 +26,13 @@ rule rob_study:
     input:
         lambda wc: PLAN.rob_files[wc.study],
         # a review's own tool definition (risk_of_bias.tool = a path; built-in tool ids have no file)
-        tool=[p for p in [CFG.get("risk_of_bias", {}).get("tool", "syrcle")] if p.lower().endswith((".yaml", ".yml"))
-              for p in [os.path.relpath(Path(CONFIG_FILE).resolve().parent / p)]],
+        tool=[ROB_TOOL] if is_tool_file(ROB_TOOL) else [],
     output:
         res("rob/studies/{study}.json"),
     log:
         res("logs/rob/{study}.log"),
     params:
-        # a built-in id, or the definition's path relative to the working folder (never absolute: a copied
-        # or moved run folder must not look like changed params)
-        tool=next((os.path.relpath(Path(CONFIG_FILE).resolve().parent / t) if t.lower().endswith((".yaml", ".yml"))
-                   else t for t in [CFG.get("risk_of_bias", {}).get("tool", "syrcle")])),
+        tool=ROB_TOOL,
     priority: 10
     script:
         "../../scripts/rob_study.py"
@@ -51,9 +47,6 @@ rule rob_summary:
         res("logs/rob/summary.log"),
     params:
         studies=sorted(PLAN.studies),
-        # a built-in id, or the definition's path relative to the working folder (never absolute: a copied
-        # or moved run folder must not look like changed params)
-        tool=next((os.path.relpath(Path(CONFIG_FILE).resolve().parent / t) if t.lower().endswith((".yaml", ".yml"))
-                   else t for t in [CFG.get("risk_of_bias", {}).get("tool", "syrcle")])),
+        tool=ROB_TOOL,
     script:
         "../../scripts/rob_summary.py"
