@@ -67,6 +67,21 @@ ROB_TOOLS = {
 }
 
 
+def _rob_tool_text(tool: str, rob: dict) -> str:
+    """The methods phrase for any risk-of-bias tool, from its definition as results.json carries it
+    (title, reference, domains, judgement levels, the rule for the overall judgement)."""
+    title = rob.get("title") or tool
+    reference = f" ({rob['reference']})" if rob.get("reference") else ""
+    term = rob.get("term") or "domain"
+    items = rob.get("items") or []
+    levels = [str(j.get("label") or j.get("id")).lower() for j in rob.get("judgements") or []]
+    judged = f", each judged {', '.join(levels[:-1])} or {levels[-1]}" if len(levels) > 1 else ""
+    phrase = f"{title}{reference}, {len(items)} {term}s{judged}" if items else f"{title}{reference}"
+    if rob.get("overall_rule"):
+        phrase += f"; the overall judgement of a study follows the tool's rule ({rob['overall_rule']})"
+    return phrase
+
+
 def _first(d: dict, *keys: str) -> Any:
     for key in keys:
         if d.get(key) is not None:
@@ -275,7 +290,8 @@ def _outcome_models_text(a: dict, analyses: list[dict] | None) -> str | None:
 
 
 def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_tool: str | None = None,
-                  small_study_assessed: bool = False, analyses: list[dict] | None = None) -> dict:
+                  small_study_assessed: bool = False, analyses: list[dict] | None = None,
+                  rob: dict | None = None) -> dict:
     """The ``methods`` block; ``small_study_assessed``: at least one analysis was assessed for small-study
     effects (the text then also names Begg's test and trim-and-fill); ``analyses`` (results.json's) name
     the outcomes whose measure or method is their own."""
@@ -305,7 +321,7 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
     ]
     if rob_tool:
         text.append({"heading": "Risk of bias", "text": "Risk of bias was assessed with "
-                     f"{ROB_TOOLS.get(rob_tool, rob_tool)}."})
+                     f"{ROB_TOOLS.get(rob_tool) or _rob_tool_text(rob_tool, rob or {})}."})
     agreement_text = _agreement_text(rows)
     if agreement_text:
         text.append({"heading": "Screening", "text": agreement_text})

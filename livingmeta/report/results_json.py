@@ -493,7 +493,7 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
         "software": software,
         "methods": build_methods(config, software, agreement=prisma.get("agreement"), rob_tool=rob_out.get("tool"),
                                  small_study_assessed=any((a["small_study"] or {}).get("assessed") for a in analyses),
-                                 analyses=analyses),
+                                 analyses=analyses, rob=rob_out),
         "searches": search_dates(exports, prisma.get("searches")),
         "prisma": prisma_out,
         "studies": study_list,

@@ -133,3 +133,17 @@ def test_signalling_questions_keep_their_commas():
     texts = {q: text for d in tool.domains for q, text in d.signalling_questions}
     assert texts["3.1"] == "Were data for this outcome available for all, or nearly all, participants randomised?"
     assert all(text.endswith("?") for text in texts.values())
+
+
+def test_the_methods_name_any_tool_from_its_definition():
+    from livingmeta.report.methods import _rob_tool_text
+    from livingmeta.rob.tool import load_tool
+
+    tool = load_tool("rob2")
+    rob = {"title": tool.title, "reference": tool.reference, "term": tool.term,
+           "items": [{"id": d} for d in tool.domain_ids], "judgements": [{"label": j.label} for j in tool.judgements],
+           "overall_rule": tool.rule_text()}
+    text = _rob_tool_text("RoB 2", rob)
+    assert text.startswith("Revised Cochrane risk-of-bias tool for randomised trials (Sterne JAC")
+    assert "5 domains, each judged low risk, some concerns or high risk" in text
+    assert "overall judgement of a study follows the tool's rule (high if any domain is high" in text
