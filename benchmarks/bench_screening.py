@@ -2,11 +2,13 @@
 
 Prints, for every shared set, model and seed: WSS@95 in both common definitions (``wss95``: Cohen et al.
 2006, priors counted as screened; ``wss95_asreview``: asreview-insights, on the records after the priors),
-recall after 10 % screened and records screened to 95 % recall; then per set and model the mean and
+recall after 10 % screened, records screened to 95 % recall, and where the hypergeometric stopping rule
+(livingmeta/records/stopping.py; 95 % recall target, 95 % confidence, checked every 10 records) would
+have stopped and the recall reached there; then per set and model the mean and
 minimum over seeds, and per model its WORST set (the model is chosen by that).
 
-    .venv/bin/python benchmarks/bench_screening.py                       # 5 sets x 5 seeds, 3 models
-    .venv/bin/python benchmarks/bench_screening.py --models elas_u4 ensemble --seeds 2 --jobs 2
+    .venv/bin/python benchmarks/bench_screening.py                       # 5 sets x 5 seeds, 2 models
+    .venv/bin/python benchmarks/bench_screening.py --models elas_u4 ensemble_svm ensemble_logistic --growth 0.05
 
 Data: ../shared/data/screening/ (Bannach-Brown 2019 and four Cohen 2006 drug-class reviews; see its
 README.md). Text = title + abstract (what ASReview's TF-IDF uses; the Cohen MeSH keywords are left out,
@@ -74,13 +76,16 @@ def run_one(task):
             mats[kind] = make_vectorizer(kind, len(texts)).fit_transform(texts).tocsr()
     t0 = time.perf_counter()
     out = simulate(texts, labels, model=model, batch=batch, seed=seed, growth=growth, matrices=mats)
-    out.pop("order")
+    from livingmeta.records.stopping import simulate_stopping
+
+    stop = simulate_stopping(out.pop("order"), labels, recall_target=0.95, confidence=0.95, every=10)
+    out.update({f"stop_{k}": v for k, v in stop.items()})
     return name, model, seed, out, time.perf_counter() - t0
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=["elas_u4", "logistic_char", "ensemble"])
+    ap.add_argument("--models", nargs="+", default=["elas_u4", "ensemble_svm"])
     ap.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     ap.add_argument("--seeds", type=int, default=5, help="seeds 0..n-1 (random 1 + 1 priors)")
     ap.add_argument("--batch", type=int, default=10, help="records screened between refits")
@@ -107,7 +112,7 @@ def main(argv=None):
             results.append(r)
             _print_row(r)
     print(f"\nall simulations: {time.perf_counter() - t_all:.0f} s wall")
-    keys = ("wss95", "wss95_asreview", "recall_at_10", "n_screened_95")
+    keys = ("wss95", "wss95_asreview", "recall_at_10", "n_screened_95", "stop_stopped_at", "stop_recall")
     print("\nper set and model: mean (min over seeds) of WSS@95 | WSS@95 asreview-insights | recall@10% | "
           "records to 95% recall (mean, max)")
     summary = {}
@@ -121,7 +126,9 @@ def main(argv=None):
             print(f"{s:24s} {m:14s} {statistics.mean(v['wss95']):.3f} ({min(v['wss95']):.3f}) | "
                   f"{statistics.mean(v['wss95_asreview']):.3f} ({min(v['wss95_asreview']):.3f}) | "
                   f"{statistics.mean(v['recall_at_10']):.3f} ({min(v['recall_at_10']):.3f}) | "
-                  f"{statistics.mean(v['n_screened_95']):.0f} ({max(v['n_screened_95'])}) of {rows[0]['n']}")
+                  f"{statistics.mean(v['n_screened_95']):.0f} ({max(v['n_screened_95'])}) of {rows[0]['n']} | "
+                  f"stopping rule: stop after {statistics.mean(v['stop_stopped_at']):.0f}, recall "
+                  f"{statistics.mean(v['stop_recall']):.3f} (min {min(v['stop_recall']):.3f})")
     print("\nper model, worst set by mean WSS@95 (asreview-insights) and the mean over sets:")
     for m in args.models:
         per = {s: statistics.mean(summary[s, m]["wss95_asreview"]) for s in args.sets if (s, m) in summary}
@@ -148,7 +155,8 @@ def _print_row(r):
     name, model, seed, out, secs = r
     print(f"{name:24s} {model:14s} seed {seed}: WSS@95 {out['wss95']:.3f} | asreview-insights "
           f"{out['wss95_asreview']:.3f} | recall@10% {out['recall_at_10']:.3f} | 95% recall after "
-          f"{out['n_screened_95']} of {out['n']}  [{secs:.0f} s]", flush=True)
+          f"{out['n_screened_95']} of {out['n']} | stopping rule (95% recall, 95% confidence): stop after "
+          f"{out['stop_stopped_at']}, recall {out['stop_recall']:.3f}  [{secs:.0f} s]", flush=True)
 
 
 if __name__ == "__main__":

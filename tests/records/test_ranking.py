@@ -103,3 +103,17 @@ def test_simulate_finds_includes_early_and_growth_schedule_covers_all():
         assert sorted(out["order"]) == list(range(150))
         assert out["n_screened_95"] < 60       # random order would need ~ 0.95 * 150 = 143
         assert out["wss95_asreview"] > 0.3
+
+
+def test_fast_char_wb_tfidf_equals_scikit_learns():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts, _ = synthetic(n=60)
+    texts = texts + ["Anti-depressant  ÉTUDE\tx y", "", "a bb ccc dddd-eeeee fluoxetine's"]
+    ref = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2).fit(texts)
+    fast = rk.CharWbTfidf(ngram_range=(3, 5), min_df=2).fit(texts)
+    assert list(fast.get_feature_names_out()) == list(ref.get_feature_names_out())
+    new = ["Fluoxetine rat stress unseenword", "", texts[0]]
+    for batch in (texts, new):
+        assert abs(fast.transform(batch) - ref.transform(batch)).max() < 1e-6
+    assert abs(rk.CharWbTfidf(min_df=2).fit_transform(texts) - ref.transform(texts)).max() < 1e-6
