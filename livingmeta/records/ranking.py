@@ -296,6 +296,19 @@ def strongest_terms(ranker: RelevanceRanker, texts: Sequence[str], k: int = 5) -
     return out
 
 
+def rank_queue(train_texts: Sequence[str], train_labels: Sequence[bool], queue_texts: Sequence[str],
+               n_terms: int = 5, model: str = DEFAULT_MODEL) -> dict:
+    """Everything the screening job needs in one call: fit on the final title/abstract decisions
+    (``train_labels`` True = include) and rank ``queue_texts``.
+
+    Returns ``{"scores": [float per queue record], "strongest_terms": [[term, ...] per queue record],
+    "method": description, "model": model name}``; raises ValueError without both classes."""
+    r = RelevanceRanker(model).fit(train_texts, train_labels, extra_texts=queue_texts)
+    return {"scores": [float(v) for v in r.score(queue_texts)],
+            "strongest_terms": r.strongest_terms(queue_texts, n_terms) if n_terms else [[] for _ in queue_texts],
+            "method": r.describe(), "model": model}
+
+
 # --------------------------------------------------------------------------------------------------
 # simulation (benchmarks/ and a small sanity test)
 

@@ -142,6 +142,22 @@ def remaining_upper_bound(k: int, n: int, n_left: int, alpha: float) -> int:
     return lo
 
 
+def methods_text(state: dict, stopped: bool) -> str:
+    """A sentence for the report's methods: the rule, and when the reviewers stopped by it, how many records
+    were left unscreened and the recall it guarantees (PRISMA counts those records as "removed by
+    automation tools" only in that case)."""
+    rule = (f"Screening was prioritised by predicted relevance; the stopping rule was the hypergeometric test of "
+            f"Callaghan & Müller-Hansen (2020) for a recall target of {state['recall_target']:.0%} at "
+            f"{state['confidence']:.0%} confidence.")
+    if not stopped:
+        return rule + (f" Reviewers screened all records ({state['n_screened']})." if state["n_unscreened"] == 0
+                       else f" {state['n_unscreened']} records remain to be screened (p = {state['p_value']:.3g}).")
+    return rule + (f" Reviewers stopped after {state['n_screened']} of {state['n_total']} records when the test "
+                   f"gave p = {state['p_value']:.3g} (< {state['alpha']:.2g}); {state['n_unscreened']} records were "
+                   f"left unscreened, so recall is at least {state['recall_target']:.0%} with "
+                   f"{state['confidence']:.0%} confidence.")
+
+
 def simulate_stopping(order: Sequence[int], labels: Sequence[bool], recall_target: float = 0.95,
                       confidence: float = 0.95, every: int = 10, start: int = 0) -> dict:
     """Replay a screening order and apply the rule after every ``every`` records: where it first says

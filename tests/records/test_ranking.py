@@ -117,3 +117,12 @@ def test_fast_char_wb_tfidf_equals_scikit_learns():
     for batch in (texts, new):
         assert abs(fast.transform(batch) - ref.transform(batch)).max() < 1e-6
     assert abs(rk.CharWbTfidf(min_df=2).fit_transform(texts) - ref.transform(texts)).max() < 1e-6
+
+
+def test_rank_queue_returns_scores_terms_and_method():
+    texts, labels = synthetic()
+    out = rk.rank_queue(texts[:50], labels[:50], texts[50:], n_terms=2)
+    assert len(out["scores"]) == len(out["strongest_terms"]) == 70
+    assert out["model"] == rk.DEFAULT_MODEL and out["method"] == rk.RelevanceRanker().describe()
+    best = int(np.argmax(out["scores"]))
+    assert labels[50 + best] and out["strongest_terms"][best][0] in TOPIC

@@ -79,3 +79,14 @@ def test_simulated_stop_keeps_recall_on_a_well_ranked_order():
     spread = [i % 25 == 0 for i in range(500)]
     out = simulate_stopping(list(range(500)), spread, recall_target=0.95, confidence=0.95)
     assert out["recall"] >= 0.95
+
+
+def test_methods_text_states_rule_and_unscreened_only_when_stopped():
+    from livingmeta.records.stopping import methods_text
+
+    st = stopping_state([1] * 10 + [0] * 60, 100, recall_target=0.8, confidence=0.95)
+    stopped = methods_text(st, stopped=True)
+    assert "Callaghan & Müller-Hansen (2020)" in stopped and "30 records were left unscreened" in stopped
+    assert "at least 80%" in stopped
+    going = methods_text(st, stopped=False)
+    assert "left unscreened" not in going and "30 records remain" in going
