@@ -78,7 +78,7 @@ def run_one(task):
     out = simulate(texts, labels, model=model, batch=batch, seed=seed, growth=growth, matrices=mats)
     from livingmeta.records.stopping import simulate_stopping
 
-    stop = simulate_stopping(out.pop("order"), labels, recall_target=0.95, confidence=0.95, every=10)
+    stop = simulate_stopping(out["order"], labels, recall_target=0.95, confidence=0.95, every=10)
     out.update({f"stop_{k}": v for k, v in stop.items()})
     return name, model, seed, out, time.perf_counter() - t0
 
@@ -92,6 +92,7 @@ def main(argv=None):
     ap.add_argument("--growth", type=float, default=0.0,
                     help="between refits screen max(batch, growth x screened so far) records (e.g. 0.02)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel simulations")
+    ap.add_argument("--save", type=Path, default=None, help="write every simulation (with its order) to this JSON file")
     args = ap.parse_args(argv)
 
     tasks = [(s, m, seed, args.batch, args.growth) for s in args.sets for seed in range(args.seeds) for m in args.models]
@@ -112,6 +113,12 @@ def main(argv=None):
             results.append(r)
             _print_row(r)
     print(f"\nall simulations: {time.perf_counter() - t_all:.0f} s wall")
+    if args.save:
+        import json
+
+        args.save.write_text(json.dumps([{"set": r[0], "model": r[1], "seed": r[2], **r[3]} for r in results]))
+    for r in results:
+        r[3].pop("order", None)
     keys = ("wss95", "wss95_asreview", "recall_at_10", "n_screened_95", "stop_stopped_at", "stop_recall")
     print("\nper set and model: mean (min over seeds) of WSS@95 | WSS@95 asreview-insights | recall@10% | "
           "records to 95% recall (mean, max)")
@@ -153,6 +160,7 @@ def main(argv=None):
 
 def _print_row(r):
     name, model, seed, out, secs = r
+    out = {k: v for k, v in out.items() if k != "order"}
     print(f"{name:24s} {model:14s} seed {seed}: WSS@95 {out['wss95']:.3f} | asreview-insights "
           f"{out['wss95_asreview']:.3f} | recall@10% {out['recall_at_10']:.3f} | 95% recall after "
           f"{out['n_screened_95']} of {out['n']} | stopping rule (95% recall, 95% confidence): stop after "

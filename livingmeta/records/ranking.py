@@ -370,13 +370,31 @@ def rank_scores(comps: Sequence[Component], mats: dict, train: np.ndarray, y_tra
     return raw[0] if len(raw) == 1 else np.mean([_standardise(r) for r in raw], axis=0)
 
 
+def wss_asreview_insights(labels_in_order: Sequence[bool], recall: float = 0.95) -> float:
+    """WSS@recall as asreview-insights computes it (``metrics._wss`` / ``algorithms._wss_values``, on the
+    labels after the priors): T = the largest include count with T / n_includes <= recall; the T-th
+    include was found at (0-based) position r_T; random order "finds" round(n_includes x k / (n - 1))
+    includes by position k, so reaches T first at k_T; WSS = (k_T - r_T) / n."""
+    y = np.asarray(labels_in_order, dtype=bool)
+    n, n_pos = len(y), int(y.sum())
+    if n_pos == 0:
+        return float("nan")
+    x = np.arange(1, n_pos + 1) / n_pos
+    T = int(np.searchsorted(x, recall, side="right"))   # x[T-1] <= recall < x[T]
+    if T == 0:
+        return 0.0
+    r_T = int(np.searchsorted(np.cumsum(y), T))
+    k_T = int(np.searchsorted(np.round(np.linspace(0, n_pos, n)), T))
+    return (k_T - r_T) / n
+
+
 def screening_metrics(order: Sequence[int], labels: Sequence[bool], n_prior: int = 0, recall: float = 0.95) -> dict:
     """Work saved over sampling and related figures of a screening order.
 
     * ``wss95`` (Cohen et al. 2006, JAMIA 13:206): (N - records screened when 95 % of the includes were
       found) / N - 0.05, the prior records counted as screened (this project's definition so far);
-    * ``wss95_asreview`` (asreview-insights): the same on the records after the priors only:
-      (TN + FN) / N' - (1 - 0.95) with N' = N - n_prior, includes counted without the prior includes;
+    * ``wss95_asreview``: asreview-insights' WSS@95 on the records after the priors
+      (:func:`wss_asreview_insights`; the definition ASReview's papers report);
     * ``recall_at_10``: share of the includes found after 10 % of the records (priors included);
     * ``n_screened_95``: records screened (priors included) until 95 % of the includes were found.
     """
@@ -387,13 +405,7 @@ def screening_metrics(order: Sequence[int], labels: Sequence[bool], n_prior: int
     target = math.ceil(recall * n_inc - 1e-9)
     n_screened_95 = int(np.argmax(found >= target)) + 1
     at10 = int(math.ceil(0.10 * n))
-    # asreview-insights: after the priors only
-    rest = y[order[n_prior:]]
-    n_rest, inc_rest = len(rest), int(rest.sum())
-    found_rest = np.cumsum(rest)
-    t_rest = math.ceil(recall * inc_rest - 1e-9)
-    k_rest = int(np.argmax(found_rest >= t_rest)) + 1 if inc_rest else 0
-    wss_asr = (n_rest - k_rest) / n_rest - (1 - recall) if n_rest else float("nan")
     return {"n": n, "n_included": n_inc, "n_prior": n_prior, "n_screened_95": n_screened_95,
-            "wss95": (n - n_screened_95) / n - (1 - recall), "wss95_asreview": wss_asr,
+            "wss95": (n - n_screened_95) / n - (1 - recall),
+            "wss95_asreview": wss_asreview_insights(y[order[n_prior:]], recall),
             "recall_at_10": float(found[at10 - 1]) / n_inc if n_inc else float("nan")}

@@ -90,10 +90,20 @@ def test_screening_metrics_both_wss_definitions_by_hand():
     m = rk.screening_metrics(list(range(20)), labels, n_prior=2)
     # Cohen 2006, priors counted: 95% of 4 -> 4 found after 12 -> (20 - 12)/20 - 0.05 = 0.35
     assert m["n_screened_95"] == 12 and m["wss95"] == pytest.approx(0.35)
-    # asreview-insights: after the 2 priors, 18 records with 2 includes (positions 3 and 10 of 18):
-    # 95% of 2 -> both, after 10 -> (18 - 10)/18 - 0.05
-    assert m["wss95_asreview"] == pytest.approx(8 / 18 - 0.05)
+    # asreview-insights: after the 2 priors, 18 records with 2 includes at 0-based positions 2 and 9.
+    # T = largest t with t/2 <= 0.95 -> 1; the 1st include at position 2; random order finds
+    # round(2k/17) >= 1 first at k = 5 (10/17 = 0.59 -> 1); WSS = (5 - 2)/18
+    assert m["wss95_asreview"] == pytest.approx(3 / 18)
     assert m["recall_at_10"] == pytest.approx(0.5)
+
+
+def test_wss_asreview_insights_by_hand():
+    # 10 records, 4 includes at 0-based positions 0, 1, 2, 6: T = floor-like(0.95 * 4) = 3 (3/4 <= 0.95),
+    # the 3rd include at position 2; random: round(4k/9) >= 3 first at k = 6 (24/9 = 2.67 -> 3): (6 - 2)/10
+    labels = [1, 1, 1, 0, 0, 0, 1, 0, 0, 0]
+    assert rk.wss_asreview_insights(labels) == pytest.approx(0.4)
+    # all includes last: worse than random, negative
+    assert rk.wss_asreview_insights([0] * 8 + [1, 1]) < 0
 
 
 def test_simulate_finds_includes_early_and_growth_schedule_covers_all():
