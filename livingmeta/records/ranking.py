@@ -53,6 +53,7 @@ class Component:
     C: float
     balance: str           # "asreview" (ratio weights, see asreview_balanced_weights) | "balanced"
     ratio: float = 1.0     # ASReview balance ratio
+    weight: float = 1.0    # weight in an ensemble's mean of z-scores
 
 
 MODELS: dict[str, tuple[Component, ...]] = {
@@ -257,10 +258,7 @@ class RelevanceRanker:
         return [np.asarray(mats[c.features] @ coef).ravel() + b for c, (coef, b) in zip(self.components, self.fits)]
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
-        raw = self._raw(texts)
-        if len(raw) == 1:
-            return raw[0]
-        return np.mean([_standardise(r) for r in raw], axis=0)
+        return _combine(self.components, self._raw(texts))
 
     def strongest_terms(self, texts: Sequence[str], k: int = 5) -> list[list[str]]:
         """For each text, the ``k`` terms that raise its score most: the largest positive products
@@ -367,7 +365,15 @@ def rank_scores(comps: Sequence[Component], mats: dict, train: np.ndarray, y_tra
     for c in comps:
         coef, b = fit_component(c, mats[c.features][train], y_train)
         raw.append(np.asarray(mats[c.features][targets] @ coef).ravel() + b)
-    return raw[0] if len(raw) == 1 else np.mean([_standardise(r) for r in raw], axis=0)
+    return _combine(comps, raw)
+
+
+def _combine(comps: Sequence[Component], raw: list[np.ndarray]) -> np.ndarray:
+    """One component: its decision values; several: the weighted mean of their z-scores."""
+    if len(raw) == 1:
+        return raw[0]
+    w = np.array([c.weight for c in comps], dtype=float)
+    return np.tensordot(w / w.sum(), np.array([_standardise(r) for r in raw]), axes=1)
 
 
 def wss_asreview_insights(labels_in_order: Sequence[bool], recall: float = 0.95) -> float:
