@@ -1,32 +1,25 @@
-"""Simulated screening with the relevance ranker on a labelled title/abstract data set.
+"""Simulated screening with livingmeta's ranking models and ASReview's default model on five labelled sets.
 
-Prints WSS@95 and recall after 10% screened (per seed and the mean) with the settings used.
-Data: ../shared/data/screening/Bannach-Brown_2019.csv (1,993 records, 280 included; Bannach-Brown et al.
-2019, Systematic Reviews 8:23; ASReview systematic-review-datasets, MIT). Target: WSS@95 >= 0.60.
+Prints, for every shared set, model and seed: WSS@95 in both common definitions (``wss95``: Cohen et al.
+2006, priors counted as screened; ``wss95_asreview``: asreview-insights, on the records after the priors),
+recall after 10 % screened, records screened to 95 % recall, and where the hypergeometric stopping rule
+(livingmeta/records/stopping.py; 95 % recall target, 95 % confidence, checked every 10 records) would
+have stopped and the recall reached there; then per set and model the mean and
+minimum over seeds, and per model its WORST set (the model is chosen by that).
 
-    .venv/bin/python benchmarks/bench_screening.py                 # defaults (the screening job's model)
-    .venv/bin/python benchmarks/bench_screening.py --seeds 8 --subset all
-    .venv/bin/python benchmarks/bench_screening.py --features word --C 100   # the previous model
+    .venv/bin/python benchmarks/bench_screening.py                       # 5 sets x 5 seeds, 2 models
+    .venv/bin/python benchmarks/bench_screening.py --models elas_u4 ensemble_svm ensemble_logistic --growth 0.05
 
-Protocol (ASReview-style simulation): prior knowledge = 1 include + 1 exclude drawn at random per seed;
-then the model is refitted on the labels of the records screened so far only and the 10 highest-ranked
-unscreened records are screened next (certainty-based "max" query), until every record is screened.
-TF-IDF is fitted once on all texts, without labels. WSS@95 = (N - records screened when 95% of the
-includes were found) / N - 0.05 (Cohen et al. 2006; the prior records count as screened).
+Data: ../shared/data/screening/ (Bannach-Brown 2019 and four Cohen 2006 drug-class reviews; see its
+README.md). Text = title + abstract (what ASReview's TF-IDF uses; the Cohen MeSH keywords are left out,
+as their README asks). Protocol (ASReview's simulation): prior knowledge = 1 include + 1 exclude drawn at
+random per seed (the same priors for every model at a seed); the model is refitted on the labels of the
+records screened so far and the ``--batch`` highest-ranked unscreened records are screened next ("max"
+query), until every record is screened. TF-IDF is fitted once on all texts, without labels.
 
-Figures (2-core machine shared with other jobs, defaults, seeds 0-7, ~15 s per simulation; 2026-11):
-    default (char 3-5-grams, logistic C = 1), all 1,993 records, seeds 0-7:
-        WSS@95 = 0.622 (0.596-0.642), recall after 10% screened = 0.520
-    seeds 0-2: all records 0.627 (0.615-0.642), recall@10% 0.485; 1,599 with an abstract 0.654
-    previous model (--features word --C 100: words + word pairs), all records, seeds 0-2:
-        WSS@95 = 0.490 (0.484-0.495), recall after 10% screened = 0.494
-Naive Bayes (--model naive_bayes) is faster and worse (word features, all records: WSS@95 ~0.48).
-
-Figures are printed for all records and for the records that have an abstract (the ASReview simulation
-study removed records without one): 394 of the 1,993 records have no abstract (29 of them included),
-and they hold most of the includes that any title/abstract model finds last. Character n-grams help
-most there: a title shares stems ("antidepress", "depress", drug name stems) with the abstracts of
-the includes even where it shares no whole word.
+``elas_u4`` reimplements ASReview LAB 2.x/3.x's default model from its source and documentation
+(asreview/models/models.py: TF-IDF word 1-2-grams, sublinear tf, max_df 0.95; LinearSVC C = 0.11; Balanced
+ratio 9.8; max query) on the same scikit-learn classes ASReview uses.
 """
 
 from __future__ import annotations
@@ -39,81 +32,139 @@ import sys
 import time
 from pathlib import Path
 
-# One BLAS thread: the refits are many small dense products, and on a shared 2-core machine several
-# BLAS threads make them several times slower (set before numpy is imported).
+# One BLAS thread per process (set before numpy is imported).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from livingmeta.records.ranking import simulate  # noqa: E402
-
-DATA = REPO.parent / "shared" / "data" / "screening" / "Bannach-Brown_2019.csv"
+DATA = REPO.parent / "shared" / "data" / "screening"
+if not DATA.is_dir():  # a git worktree under /work/wt: the shared data sit next to the main checkout
+    DATA = Path("/work/shared/data/screening")
+SETS = {
+    "Bannach-Brown": "Bannach-Brown_2019.csv",
+    "AtypicalAntipsychotics": "cohen2006/AtypicalAntipsychotics.csv",
+    "CalciumChannelBlockers": "cohen2006/CalciumChannelBlockers.csv",
+    "Opiods": "cohen2006/Opiods.csv",
+    "ProtonPumpInhibitors": "cohen2006/ProtonPumpInhibitors.csv",
+}
 
 
 def load(path: Path):
     csv.field_size_limit(10**8)
     with open(path, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    # the fields the screening job ranks on (title + abstract + keywords, when the file has them);
-    # authors and year were tried and made WSS@95 worse
-    texts = [" ".join(filter(None, (r.get("title"), r.get("abstract"), r.get("keywords")))) for r in rows]
+    texts = [" ".join(filter(None, ((r.get("title") or "").strip(), (r.get("abstract") or "").strip()))) for r in rows]
     labels = [str(r["label_included"]).strip() in ("1", "1.0", "True", "true") for r in rows]
-    has_abstract = [bool((r.get("abstract") or "").strip()) for r in rows]
-    return texts, labels, has_abstract
+    return texts, labels
+
+
+_CACHE: dict = {}
+
+
+def run_one(task):
+    name, model, seed, batch, growth = task
+    from livingmeta.records.ranking import MODELS, make_vectorizer, simulate
+
+    if name not in _CACHE:  # one set at a time per process: texts, labels and TF-IDF matrices
+        _CACHE.clear()
+        _CACHE[name] = (*load(DATA / SETS[name]), {})
+    texts, labels, mats = _CACHE[name]
+    for kind in {c.features for c in MODELS[model]}:
+        if kind not in mats:
+            mats[kind] = make_vectorizer(kind, len(texts)).fit_transform(texts).tocsr()
+    t0 = time.perf_counter()
+    out = simulate(texts, labels, model=model, batch=batch, seed=seed, growth=growth, matrices=mats)
+    from livingmeta.records.stopping import simulate_stopping
+
+    stop = simulate_stopping(out["order"], labels, recall_target=0.95, confidence=0.95, every=10)
+    out.update({f"stop_{k}": v for k, v in stop.items()})
+    return name, model, seed, out, time.perf_counter() - t0
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--model", choices=["logistic", "naive_bayes"], default="logistic")
-    ap.add_argument("--features", choices=["char", "word"], default="char",
-                    help="char: character n-grams within words (default 3-5); word: words + word pairs (1-2)")
-    ap.add_argument("--C", type=float, default=1.0, help="inverse L2 penalty of the logistic model")
-    ap.add_argument("--ngram-min", type=int, default=None, help="default 3 (char) or 1 (word)")
-    ap.add_argument("--ngram-max", type=int, default=None, help="default 5 (char) or 2 (word)")
-    ap.add_argument("--min-df", type=int, default=2)
+    ap.add_argument("--models", nargs="+", default=["elas_u4", "ensemble_svm"])
+    ap.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    ap.add_argument("--seeds", type=int, default=5, help="seeds 0..n-1 (random 1 + 1 priors)")
     ap.add_argument("--batch", type=int, default=10, help="records screened between refits")
-    ap.add_argument("--prior-included", type=int, default=1)
-    ap.add_argument("--prior-excluded", type=int, default=1)
-    ap.add_argument("--seeds", type=int, default=3, help="number of random prior sets (seeds 0..n-1)")
-    ap.add_argument("--subset", choices=["both", "all", "with-abstract"], default="both",
-                    help="all records, only records with an abstract (the preprocessing of the ASReview "
-                         "simulation study, Ferdinands et al. 2020), or both (default)")
+    ap.add_argument("--growth", type=float, default=0.0,
+                    help="between refits screen max(batch, growth x screened so far) records (e.g. 0.02)")
+    ap.add_argument("--jobs", type=int, default=2, help="parallel simulations")
+    ap.add_argument("--save", type=Path, default=None, help="write every simulation (with its order) to this JSON file")
     args = ap.parse_args(argv)
 
-    texts, labels, has_abstract = load(args.data)
-    print(f"data: {args.data.name}: {len(texts)} records, {sum(labels)} included; "
-          f"{len(texts) - sum(has_abstract)} records without an abstract "
-          f"({sum(1 for y, a in zip(labels, has_abstract) if y and not a)} of them included)")
-    from livingmeta.records.ranking import FEATURES
+    tasks = [(s, m, seed, args.batch, args.growth) for s in args.sets for seed in range(args.seeds) for m in args.models]
+    print(f"{len(tasks)} simulations: sets {', '.join(args.sets)}; models {', '.join(args.models)}; seeds "
+          f"0..{args.seeds - 1}; batch {args.batch}, growth {args.growth:g}; priors 1 + 1 random; {args.jobs} processes", flush=True)
+    results = []
+    t_all = time.perf_counter()
+    if args.jobs > 1:
+        from multiprocessing import Pool
 
-    ngram = FEATURES[args.features][1]
-    ngram = (args.ngram_min or ngram[0], args.ngram_max or ngram[1])
-    print(f"settings: model={args.model}" + (f" C={args.C:g} (class-balanced)" if args.model == "logistic" else "")
-          + f" features={args.features} ngram={ngram[0]}-{ngram[1]} min_df={args.min_df} "
-          f"batch={args.batch} prior={args.prior_included} included + {args.prior_excluded} excluded (random); "
-          f"TF-IDF sublinear tf, smooth idf, L2 norm, text = title + abstract (+ keywords); query = highest "
-          f"score (max); refit on the screened records after every batch; seeds 0..{args.seeds - 1}")
-    subsets = ["all", "with-abstract"] if args.subset == "both" else [args.subset]
-    for subset in subsets:
-        keep = [i for i in range(len(texts)) if subset == "all" or has_abstract[i]]
-        sub_texts, sub_labels = [texts[i] for i in keep], [labels[i] for i in keep]
-        print(f"== {subset}: {len(sub_texts)} records, {sum(sub_labels)} included")
-        wss, rec = [], []
-        for seed in range(args.seeds):
-            t0 = time.perf_counter()
-            out = simulate(sub_texts, sub_labels, model=args.model, C=args.C, features=args.features,
-                           ngram=ngram, min_df=args.min_df, batch=args.batch, n_prior_included=args.prior_included,
-                           n_prior_excluded=args.prior_excluded, seed=seed)
-            wss.append(out["wss95"])
-            rec.append(out["recall_at_10"])
-            print(f"seed {seed}: WSS@95 = {out['wss95']:.3f} (95% recall after {out['n_screened_95']} of "
-                  f"{out['n']}), recall after 10% screened = {out['recall_at_10']:.3f}  "
-                  f"[{time.perf_counter() - t0:.1f} s]")
-        print(f"{subset}: mean WSS@95 = {statistics.mean(wss):.3f} (min {min(wss):.3f}), "
-              f"recall after 10% screened = {statistics.mean(rec):.3f} (min {min(rec):.3f}); target WSS@95 >= 0.60")
+        with Pool(args.jobs) as pool:
+            for r in pool.imap_unordered(run_one, tasks):
+                results.append(r)
+                _print_row(r)
+    else:
+        for t in tasks:
+            r = run_one(t)
+            results.append(r)
+            _print_row(r)
+    print(f"\nall simulations: {time.perf_counter() - t_all:.0f} s wall")
+    if args.save:
+        import json
+
+        args.save.write_text(json.dumps([{"set": r[0], "model": r[1], "seed": r[2], **r[3]} for r in results]))
+    for r in results:
+        r[3].pop("order", None)
+    keys = ("wss95", "wss95_asreview", "recall_at_10", "n_screened_95", "stop_stopped_at", "stop_recall")
+    print("\nper set and model: mean (min over seeds) of WSS@95 | WSS@95 asreview-insights | recall@10% | "
+          "records to 95% recall (mean, max)")
+    summary = {}
+    for s in args.sets:
+        for m in args.models:
+            rows = [r[3] for r in results if r[0] == s and r[1] == m]
+            if not rows:
+                continue
+            summary[s, m] = {k: [x[k] for x in rows] for k in keys}
+            v = summary[s, m]
+            print(f"{s:24s} {m:14s} {statistics.mean(v['wss95']):.3f} ({min(v['wss95']):.3f}) | "
+                  f"{statistics.mean(v['wss95_asreview']):.3f} ({min(v['wss95_asreview']):.3f}) | "
+                  f"{statistics.mean(v['recall_at_10']):.3f} ({min(v['recall_at_10']):.3f}) | "
+                  f"{statistics.mean(v['n_screened_95']):.0f} ({max(v['n_screened_95'])}) of {rows[0]['n']} | "
+                  f"stopping rule: stop after {statistics.mean(v['stop_stopped_at']):.0f}, recall "
+                  f"{statistics.mean(v['stop_recall']):.3f} (min {min(v['stop_recall']):.3f})")
+    print("\nper model, worst set by mean WSS@95 (asreview-insights) and the mean over sets:")
+    for m in args.models:
+        per = {s: statistics.mean(summary[s, m]["wss95_asreview"]) for s in args.sets if (s, m) in summary}
+        if per:
+            worst = min(per, key=per.get)
+            print(f"{m:14s} worst {worst} {per[worst]:.3f}; mean over sets {statistics.mean(per.values()):.3f}")
+    if "elas_u4" in args.models:
+        print("\ndifference to elas_u4 per set (mean WSS@95 asreview-insights; seed sd of the difference):")
+        for m in args.models:
+            if m == "elas_u4":
+                continue
+            cells = []
+            for s in args.sets:
+                a = sorted((r[2], r[3]["wss95_asreview"]) for r in results if r[0] == s and r[1] == m)
+                b = sorted((r[2], r[3]["wss95_asreview"]) for r in results if r[0] == s and r[1] == "elas_u4")
+                d = [x[1] - y[1] for x, y in zip(a, b)]
+                if d:
+                    sd = statistics.stdev(d) if len(d) > 1 else float("nan")
+                    cells.append(f"{s} {statistics.mean(d):+.3f} (sd {sd:.3f})")
+            print(f"{m:14s} " + "; ".join(cells))
+
+
+def _print_row(r):
+    name, model, seed, out, secs = r
+    out = {k: v for k, v in out.items() if k != "order"}
+    print(f"{name:24s} {model:14s} seed {seed}: WSS@95 {out['wss95']:.3f} | asreview-insights "
+          f"{out['wss95_asreview']:.3f} | recall@10% {out['recall_at_10']:.3f} | 95% recall after "
+          f"{out['n_screened_95']} of {out['n']} | stopping rule (95% recall, 95% confidence): stop after "
+          f"{out['stop_stopped_at']}, recall {out['stop_recall']:.3f}  [{secs:.0f} s]", flush=True)
 
 
 if __name__ == "__main__":
