@@ -82,7 +82,7 @@ DEFAULT_SETTINGS = {
 
 # queue ordering
 _STATUS_ORDER = {"conflict": 0, "awaiting_reviewer": 1, "unscreened": 2, "unassessed": 2}
-QUEUE_COLUMNS = ("rank", "stage", "status", "record_id", "other_record_ids", "score", "decided_by",
+QUEUE_COLUMNS = ("rank", "stage", "status", "record_id", "other_record_ids", "score", "strongest_terms", "decided_by",
                  "conflict_decisions", "export", "year", "title", "authors", "journal", "doi", "pmid",
                  "abstract")
 
@@ -752,6 +752,7 @@ def build_queue(library: Library, results: dict, settings: dict) -> tuple[list[d
     ranking = {"method": "plain", "order": "export name, source, position in the export", "n_training": 0,
                "n_training_includes": 0, "note": None}
     scores: dict[str, float] = {}
+    strongest: dict[str, list[str]] = {}  # why a record ranks high: the terms that weigh most for it
     if settings["ranking"] == "relevance" and pending:
         train = [(cid, res[TITLE_ABSTRACT].decision) for cid, res in results.items()
                  if res[TITLE_ABSTRACT].decision in (INCLUDE, EXCLUDE) and res[TITLE_ABSTRACT].status != "automation"]
@@ -763,15 +764,15 @@ def build_queue(library: Library, results: dict, settings: dict) -> tuple[list[d
                                f"include(s) and {max(1, settings['ranking_min_excludes'])} exclude(s) at "
                                f"title/abstract (have {n_inc} and {n_exc})")
         else:
-            from livingmeta.records import ranking as ranker  # numpy + scipy.sparse, only when needed
+            from livingmeta.records import ranking as ranker  # scikit-learn, only when needed
 
             targets = sorted({cid for cid, _, _ in pending}, key=record_sort_key)
-            model = ranker.RelevanceRanker()
-            model.fit([library.text(cid) for cid, _ in train], [d == INCLUDE for _, d in train],
-                      extra_texts=[library.text(cid) for cid in targets])
-            for cid, score in zip(targets, model.score([library.text(cid) for cid in targets])):
+            ranked = ranker.rank_queue([library.text(cid) for cid, _ in train], [d == INCLUDE for _, d in train],
+                                       [library.text(cid) for cid in targets], n_terms=5)
+            for cid, score, terms in zip(targets, ranked["scores"], ranked["strongest_terms"]):
                 scores[cid] = float(score)
-            ranking.update({"method": model.describe(), "order": "predicted relevance (highest first)",
+                strongest[cid] = list(terms)
+            ranking.update({"method": ranked["method"], "order": "predicted relevance (highest first)",
                             "n_training": len(train), "n_training_includes": n_inc})
 
     order = {cid: i for i, cid in enumerate(library.clusters)}
@@ -787,6 +788,7 @@ def build_queue(library: Library, results: dict, settings: dict) -> tuple[list[d
             "rank": rank, "stage": stage, "status": res.status, "record_id": cid,
             "other_record_ids": [r for r in library.clusters[cid] if r != cid],
             "score": round(scores[cid], 6) if cid in scores else None,
+            "strongest_terms": strongest.get(cid) or [],
             "decided_by": sorted(list(res.reviewers) + list(res.arbiters)),
             # a conflict's decisions are shown for the arbiter; otherwise screening stays blind
             "conflict_decisions": ({d.reviewer: d.decision + (f" ({d.reason})" if d.reason else "")
