@@ -394,11 +394,7 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet,
     """Validate the content of a study file; ``file`` names it in messages and gives the expected id."""
     file = str(file)
     problems = Problems(file, _HINT)
-    if not isinstance(data, dict):
-        problems.add(None, f"a study file must be a mapping of fields (got {type_name(data)})",
-                     "Start from the example in docs/study-file.md.")
-        problems.raise_if_any()
-    problems.unknown_keys(data, STUDY_KEYS, "")
+    problems.top_level(data, "a study file", "the example in docs/study-file.md", STUDY_KEYS)
 
     expected = study_id_of(file)
     sid = problems.text(data, "study", "", allow_number=False)

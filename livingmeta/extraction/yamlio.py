@@ -79,6 +79,14 @@ class Problems:
         if self.errors:
             raise ReviewInputErrors(self.errors)
 
+    def top_level(self, data: Any, what: str, start_from: str, keys: tuple[str, ...]) -> None:
+        """A file's content must be a mapping (else stop here: nothing else can be checked) whose keys are
+        among ``keys``. ``what``: the kind of file (\"a study file\"); ``start_from``: where a good example is."""
+        if not isinstance(data, dict):
+            self.add(None, f"{what} must be a mapping of fields (got {type_name(data)})", f"Start from {start_from}.")
+            self.raise_if_any()
+        self.unknown_keys(data, keys, "")
+
     # -- checkers: each returns the value when valid, else records a problem and returns None --------
 
     def mapping(self, data: dict, key: str, prefix: str, *, required: bool = True) -> dict | None:

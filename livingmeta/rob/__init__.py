@@ -180,11 +180,7 @@ def parse_rob(data: Any, file: str | os.PathLike, tool: RobTool | None = None) -
     fields are checked: the rob_study job validates the judgements against the configured tool."""
     file = str(file)
     problems = Problems(file, _HINT)
-    if not isinstance(data, dict):
-        problems.add(None, f"a risk-of-bias file must be a mapping of fields (got {type_name(data)})",
-                     "Start from the example in docs/risk-of-bias.md.")
-        problems.raise_if_any()
-    problems.unknown_keys(data, ROB_KEYS, "")
+    problems.top_level(data, "a risk-of-bias file", "the example in docs/risk-of-bias.md", ROB_KEYS)
     expected = Path(file).stem
     sid = problems.text(data, "study", "")
     if sid is not None and sid != expected:

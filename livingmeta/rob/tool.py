@@ -189,11 +189,8 @@ def parse_tool(data: Any, file: str | os.PathLike) -> RobTool:
     """Validate a tool definition (a mapping read from ``file``)."""
     file = str(file)
     problems = Problems(file, _HINT)
-    if not isinstance(data, dict):
-        problems.add(None, f"a risk-of-bias tool definition must be a mapping of fields (got {type_name(data)})",
-                     "Start from livingmeta/rob/tools/rob2.yaml (see docs/risk-of-bias.md).")
-        problems.raise_if_any()
-    problems.unknown_keys(data, DEF_KEYS, "")
+    problems.top_level(data, "a risk-of-bias tool definition",
+                       "livingmeta/rob/tools/rob2.yaml (see docs/risk-of-bias.md)", DEF_KEYS)
     name = problems.text(data, "name", "")
     tool_id = problems.text(data, "id", "", required=False) or (name or "")
     title = problems.text(data, "title", "", required=False) or name
