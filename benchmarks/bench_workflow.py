@@ -18,11 +18,12 @@ the report job (results.json and the HTML while the PDF workers' parent imports 
 rendering the 10 of 31 PDF parts that change: front matter, what changed, summary, search, studies, risk of
 bias, the analysis, the appendix's first part (its heading and the new study, which sorts first), the
 study that it displaces, the page margins; 0.1 s merging), ~0.1 s publish and exit. The job is CPU-bound on 2 cores: what shortens it is less work, not more overlap.
-Figures (same machine, 2026-12-04, end of the fifth session; 1 round, idle machine): full 23.6 s, no-op
-1.7 s, add one study 7.8 s = 33% of full (target 30%: NOT met). The session removed the shortcuts that
-reached into Snakemake's internals (pandas hidden, heap frozen, timers cancelled: ~1 s of a run), and
-added data kinds, risk-of-bias tools as data, planning-time checks (0.13 s) and run supervision; where the
-rest of the add-one-study time goes is not yet measured (next step: the report job's own log).
+Figures (2026-12-04, end of the fifth session; 1 round each, idle machine, which ran this benchmark about
+twice as slow as on 2026-11-21): this session full 23.6 s, no-op 1.7 s, add one study 7.8 s = 33% of
+full (target 30%: NOT met); the session's starting commit on the same machine the same hour: full 20.6 s,
+no-op 1.3 s, add one study 6.1 s = 30%. The session removed the shortcuts that reached into Snakemake's
+internals (pandas hidden, heap frozen, timers cancelled: up to ~1 s of a run that executes jobs), and
+added data kinds, risk-of-bias tools as data, planning-time checks (0.13 s) and run supervision.
 Speed-ups of the per-job overhead shrink the full run more than the update (it has ~70 jobs), so the ratio
 moves only with the update's own critical path.
 """
