@@ -37,9 +37,12 @@ def collect(cfg: dict) -> dict:
     for export in plan.exports:
         searches[export.source] = max(searches.get(export.source, ""), export.name)
     conflicts = None
+    stop = None
     screening = results_dir / "records" / "screening.json"
     if screening.is_file():
-        awaiting = (read_json(screening).get("counts") or {}).get("awaiting") or {}
+        screened = read_json(screening)
+        stop = screened.get("stopping")
+        awaiting = (screened.get("counts") or {}).get("awaiting") or {}
         conflicts = {stage: int(counts.get("conflict") or 0) for stage, counts in awaiting.items()}
     return {
         "duplicate_pairs_to_review": _data_rows(results_dir / "records" / "dedup_review.csv"),
@@ -50,6 +53,7 @@ def collect(cfg: dict) -> dict:
         "records_waiting_for_screening": _data_rows(results_dir / "records" / "screening_queue.csv"),
         "studies": len(plan.studies),
         "studies_since_last_version": sorted(set(plan.studies) - published_studies) if versions else sorted(plan.studies),
+        "stopping_rule": stop,
         "running": UpdateLock(state_dir(cfg) / "update.lock").held_by_other(),
         "last_update": read_status(cfg),
     }
@@ -80,6 +84,12 @@ def run(args) -> int:
         order = [stage for stage in names if stage in conflicts] + sorted(set(conflicts) - set(names))
         stages = ", ".join(f"{names.get(stage, stage)} {conflicts[stage]}" for stage in order)
         print(f"conflicts:         {sum(conflicts.values())} between reviewers to resolve ({stages})")
+    stop = info["stopping_rule"]
+    if stop and stop.get("n_unscreened"):
+        verdict = ("the rule allows stopping" if stop.get("may_stop") else "keep screening")
+        print(f"stopping rule:     {verdict}: about {stop['estimated_remaining']:.0f} relevant record(s) probably "
+              f"among the {stop['n_unscreened']} unscreened (at most {stop['remaining_upper']} at "
+              f"{stop['confidence']:.0%} confidence; recall target {stop['recall_target']:.0%})")
     new = info["studies_since_last_version"]
     print(f"studies:           {info['studies']} ({len(new)} since the last version{': ' + ', '.join(new) if new else ''})")
     if info["running"]:

@@ -614,6 +614,7 @@ def screen(dedup: dict, decision_files: Sequence[str | os.PathLike], settings: d
     counts["studies_included"] = len({i["study"] or i["cluster_id"] for i in included})
 
     queue, ranking = build_queue(library, results, settings)
+    stop = stopping_state_of(results)
     reviewers = {stage: sorted({d.reviewer for rows in by_stage[stage].values() for d in rows if d.role == SCREENER})
                  for stage in STAGES}
     return {
@@ -626,6 +627,7 @@ def screen(dedup: dict, decision_files: Sequence[str | os.PathLike], settings: d
         "included": included,
         "queue": queue,
         "ranking": ranking,
+        "stopping": stop,
         "clusters": [
             {"cluster_id": cid, "record_ids": library.clusters[cid],
              TITLE_ABSTRACT: results[cid][TITLE_ABSTRACT].as_dict(),
@@ -633,6 +635,25 @@ def screen(dedup: dict, decision_files: Sequence[str | os.PathLike], settings: d
             for cid in library.clusters
         ],
     }
+
+
+def stopping_state_of(results: dict) -> dict | None:
+    """Where title/abstract screening stands against the hypergeometric stopping rule (Callaghan &
+    Mueller-Hansen 2020, :mod:`livingmeta.records.stopping`; recall target 0.95 at 95 % confidence):
+    the final title/abstract decisions in the order they were made (the first row of each record in the
+    decision files, file by file: reviewers append rows as they screen the ranked queue) against every
+    record to screen at that stage (automation-removed records excluded). None before any decision.
+    The rule assumes the records were screened in ranked order; it informs, it never stops screening."""
+    decided = sorted((min((d.file, d.row) for d in res[TITLE_ABSTRACT].rows), res[TITLE_ABSTRACT].decision == INCLUDE)
+                     for res in results.values()
+                     if res[TITLE_ABSTRACT].decision in (INCLUDE, EXCLUDE) and res[TITLE_ABSTRACT].rows
+                     and res[TITLE_ABSTRACT].status != "automation")
+    if not decided:
+        return None
+    from livingmeta.records.stopping import stopping_state
+
+    pool = sum(1 for res in results.values() if res[TITLE_ABSTRACT].status != "automation")
+    return stopping_state([include for _, include in decided], pool)
 
 
 def _display(path, root) -> str:

@@ -298,3 +298,26 @@ def test_screening_and_prisma_jobs_import_no_numpy():
             "bad = [m for m in ('numpy', 'scipy', 'pandas', 'sklearn') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_screening_json_says_where_the_stopping_rule_stands(tmp_path):
+    """The hypergeometric stopping rule over the final title/abstract decisions in the order they were
+    made, against every record still to screen (docs/screening.md)."""
+    folder = tmp_path / "screening"
+    folder.mkdir()
+    dedup = make_dedup(30)
+    lines = ["record_id,reviewer,decision"]
+    for i in range(1, 13):
+        d = "include" if i % 2 else "exclude"
+        lines += [f"{rid(i)},AB,{d}", f"{rid(i)},CD,{d}"]
+    ta = write_csv(folder / "title_abstract.csv", "\n".join(lines) + "\n")
+    state = scr.screen(dedup, [ta], None)["stopping"]
+    assert (state["n_total"], state["n_screened"], state["n_unscreened"], state["includes_found"]) == (30, 12, 18, 6)
+    assert state["may_stop"] is False and state["recall_target"] == 0.95
+    # every record screened: nothing can remain, the rule allows stopping
+    lines = ["record_id,reviewer,decision"] + [f"{rid(i)},{r},exclude" for i in range(1, 31) for r in ("AB", "CD")]
+    everything = write_csv(folder / "title_abstract.csv", "\n".join(lines) + "\n")
+    state = scr.screen(dedup, [everything], None)["stopping"]
+    assert state["n_unscreened"] == 0 and state["may_stop"] is True and state["remaining_upper"] == 0
+    empty = write_csv(folder / "title_abstract.csv", "record_id,reviewer,decision\n")
+    assert scr.screen(dedup, [empty], None)["stopping"] is None
