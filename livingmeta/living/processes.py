@@ -112,13 +112,22 @@ def snakemake_processes_in(workdir: str | os.PathLike) -> list[int]:
             cwd = os.readlink(entry / "cwd")
         except OSError:
             continue
-        if not any(b"snakemake" in arg.rsplit(b"/", 1)[-1] for arg in argv[:3]):
+        if not any(b"snakemake" in arg.rsplit(b"/", 1)[-1] for arg in argv[:3]):  # as is_snakemake()
             continue
         directory = _directory_argument(argv)
         where = os.path.realpath(os.path.join(cwd, directory)) if directory else os.path.realpath(cwd)
         if where == target and _state(int(entry.name)) not in ("Z", "X", None):
             found.append(int(entry.name))
     return sorted(found)
+
+
+def is_snakemake(pid: int) -> bool:
+    """Whether process ``pid`` runs Snakemake (its command line names it); False when it cannot be read."""
+    try:
+        argv = (PROC / str(pid) / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return not PROC.is_dir() and pid_alive(pid)
+    return any(b"snakemake" in arg.rsplit(b"/", 1)[-1] for arg in argv[:3])
 
 
 def _directory_argument(argv: list[bytes]) -> str | None:

@@ -86,7 +86,10 @@ def _recover(lock: UpdateLock, workdir: Path) -> tuple[str | None, list[str], bo
     notes = []
     previous = lock.previous
     pgid = previous.get("pgid")
-    if pgid and processes.group_alive(pgid):
+    # a live leader that is not Snakemake: the group ended long ago and its number was reused (a process
+    # group keeps its number while any member lives, so members without a leader are the killed run's)
+    reused = processes.pid_alive(pgid) and not processes.is_snakemake(pgid) if pgid else False
+    if pgid and not reused and processes.group_alive(pgid):
         if processes.pid_alive(pgid):
             return (f"the Snakemake process of an earlier run ({describe(previous)}; process group {pgid}) "
                     f"is still running; wait for it, or stop it with `kill -TERM -{pgid}`"), notes, False

@@ -97,3 +97,22 @@ def test_an_unwritable_results_folder_is_one_clear_line(tmp_path):
     assert outcome.status == 1
     assert outcome.summary.startswith("livingmeta update: FAILED (cannot write the results folder")
     assert "make it writable" in outcome.summary and "\n" not in outcome.summary
+
+
+def test_a_reused_process_group_number_is_not_taken_for_a_live_run(tmp_path):
+    """The lock file names the process group of the last run; if that number now belongs to an unrelated
+    process (the group ended and the number was reused), the new run neither waits for it nor stops it."""
+    from livingmeta.living.processes import is_snakemake, pid_alive
+    from livingmeta.living.session import _recover
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    try:
+        lock = UpdateLock(tmp_path / "update.lock")
+        lock.previous = {"pid": 1, "pgid": other.pid}
+        assert not is_snakemake(other.pid)
+        why, notes, stale = _recover(lock, tmp_path)
+        assert why is None and notes == [] and stale is False
+        assert pid_alive(other.pid)  # left alone
+    finally:
+        other.kill()
+        other.wait()
