@@ -69,11 +69,14 @@ def run_snakemake(cmd: list[str], *, log_path: str | os.PathLike | None = None, 
     stopped: list[str] = []
     proc = None
 
+    stop_time: list[float] = []
+
     def stop(signum, _frame):
         name = signal.Signals(signum).name
         if proc is not None:
             processes.signal_group(proc.pid, signal.SIGKILL if stopped else signal.SIGTERM)
         stopped.append(name)
+        stop_time.append(time.monotonic())
 
     previous = {}
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -106,6 +109,10 @@ def run_snakemake(cmd: list[str], *, log_path: str | os.PathLike | None = None, 
                 elif finished:
                     break
                 else:
+                    if stop_time and time.monotonic() - stop_time[0] > grace:
+                        # asked to stop and still running after the grace period: kill what is left
+                        processes.signal_group(proc.pid, signal.SIGKILL)
+                        stop_time.clear()
                     time.sleep(0.05)
             if pending:
                 captured.append(pending.decode("utf-8", errors="replace"))

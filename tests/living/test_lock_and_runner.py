@@ -116,3 +116,26 @@ def test_a_reused_process_group_number_is_not_taken_for_a_live_run(tmp_path):
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_run_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
+    """Ctrl-C sends SIGTERM to the run's process group; a process that ignores it (a job stuck in C code)
+    is killed once the grace period has passed, so the command always returns and the lock is freed."""
+    script = textwrap.dedent(f"""
+        import os, signal, sys, threading, time
+        from livingmeta.living.runner import run_snakemake
+        stubborn = [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                    "print('started', flush=True); time.sleep(120)"]
+        threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        started = time.monotonic()
+        result = run_snakemake(stubborn, log_path={str(tmp_path / "run.log")!r}, echo=False,
+                               on_start=lambda pgid: print("pgid", pgid, flush=True), grace=2.0)
+        print("result", result.stopped_by, result.status, round(time.monotonic() - started), flush=True)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = dict(line.split(" ", 1) for line in proc.stdout.splitlines())
+    stopped_by, status, seconds = lines["result"].split()
+    assert stopped_by == "SIGINT" and int(status) == -9 and int(seconds) < 30
+    from livingmeta.living.processes import group_alive
+    assert not group_alive(int(lines["pgid"]))
