@@ -212,7 +212,7 @@ def test_ctrl_c_stops_the_whole_tree_cleanly(work, clean_with_new_study):
     pgid = snakemake_group(work, running)
     assert wait_for((work / "results" / "studies" / f"{NEW}.json").exists)
     os.kill(running.pid, signal.SIGINT)
-    out, _ = running.communicate(timeout=120)
+    out, _ = running.communicate(timeout=240)  # SIGTERM, then SIGKILL after 30 s: well within this
     assert running.returncode == 130, out
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
     assert not group_alive(pgid), "Snakemake or a job outlived the run that was stopped"
