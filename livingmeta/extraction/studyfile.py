@@ -218,13 +218,20 @@ def _check_scalars(problems: Problems, block: dict, prefix: str) -> dict[str, An
     return out
 
 
-def _arm(problems: Problems, entry: dict, key: str, prefix: str, context: str) -> Arm | None:
+def _arm_mapping(problems: Problems, entry: dict, key: str, prefix: str, allowed, note: str):
+    """An arm's mapping and its field name, its unknown keys reported; (None, field) when it is missing."""
     field_ = join_field(prefix, key)
     arm = problems.mapping(entry, key, prefix)
+    if arm is not None:
+        problems.unknown_keys(arm, allowed, field_, note)
+    return arm, field_
+
+
+def _arm(problems: Problems, entry: dict, key: str, prefix: str, context: str) -> Arm | None:
+    arm, field_ = _arm_mapping(problems, entry, key, prefix, ARM_KEYS,
+                               " (`se` is the standard error of the mean, SEM; `sd` the standard deviation.)")
     if arm is None:
         return None
-    problems.unknown_keys(arm, ARM_KEYS, field_,
-                          " (`se` is the standard error of the mean, SEM; `sd` the standard deviation.)")
     n_errors = len(problems.errors)
     if "median" in arm:
         return _median_arm(problems, arm, field_, context, n_errors)
@@ -299,12 +306,10 @@ def entry_kind(entry: dict) -> str:
 
 
 def _count_arm(problems: Problems, entry: dict, key: str, prefix: str, context: str) -> CountArm | None:
-    field_ = join_field(prefix, key)
-    arm = problems.mapping(entry, key, prefix)
+    arm, field_ = _arm_mapping(problems, entry, key, prefix, COUNT_ARM_KEYS,
+                               " (A dichotomous outcome gives `events` and `total` per arm.)")
     if arm is None:
         return None
-    problems.unknown_keys(arm, COUNT_ARM_KEYS, field_,
-                          " (A dichotomous outcome gives `events` and `total` per arm.)")
     n_errors = len(problems.errors)
     hint = "Give counts (whole numbers) of participants/animals with the event and in the arm, not percentages."
     events = problems.integer(arm, "events", field_, minimum=0, context=context, hint_min=hint)
