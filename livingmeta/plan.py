@@ -50,6 +50,7 @@ class Analysis:
     method: str | None = None
     test: str | None = None
     units_harmonised: bool = False
+    arms: dict | None = None            # the outcome's names of the compared arms ({treatment, control})
 
     def model(self, analysis_config: dict) -> dict:
         """The config's ``analysis`` block with this outcome's overrides (measure, method, test)."""
@@ -119,6 +120,15 @@ def outcome_definitions(outcomes_yaml) -> dict[str, dict]:
     return outcomes
 
 
+def _arms(value) -> dict | None:
+    """An outcome's ``arms`` names ({treatment, control}, text only), or None."""
+    if not isinstance(value, dict):
+        return None
+    out = {k: str(value[k]).strip() for k in ("treatment", "control")
+           if isinstance(value.get(k), str) and value[k].strip()}
+    return out or None
+
+
 def scan_review(review_dir: str | os.PathLike) -> ReviewPlan:
     review_dir = Path(review_dir)
     outcomes = outcome_definitions(_safe_yaml(review_dir / "outcomes.yaml"))
@@ -134,7 +144,8 @@ def scan_review(review_dir: str | os.PathLike) -> ReviewPlan:
                                      definition.get("higher_is_better"), [],
                                      *(str(definition[k]) if isinstance(definition.get(k), str) else None
                                        for k in ("measure", "method", "test")),
-                                     definition.get("units_harmonised") is True)
+                                     definition.get("units_harmonised") is True,
+                                     _arms(definition.get("arms")))
     for study, path in studies.items():
         data = _safe_yaml(Path(path))
         if not isinstance(data, dict):

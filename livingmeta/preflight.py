@@ -53,6 +53,13 @@ def risk_of_bias_problems(plan, tool: str | None = None) -> list[ReviewInputErro
     return problems
 
 
+def review_protocol_problems(review_dir: str) -> list[ReviewInputError]:
+    """The wording fields of review.yaml (type, unit_of_analysis, arms)."""
+    from livingmeta.extraction.review import check_wording
+
+    return _raised(check_wording, os.path.join(review_dir, "review.yaml"))
+
+
 def _display_root(review_dir: str) -> str:
     """Files are named relative to the folder holding the review folder (``review/screening/...``)."""
     return os.path.dirname(os.path.abspath(review_dir))
@@ -89,6 +96,7 @@ def problems(review_dir: str, plan, *, default_measure: str | None = None,
     review_dir = str(review_dir)
     found: list[ReviewInputError] = []
     found += search_folder_problems(review_dir)
+    found += review_protocol_problems(review_dir)
     found += study_file_problems(review_dir, plan, default_measure)
     found += risk_of_bias_problems(plan, rob_tool)
     found += previous_version_problems(review_dir)

@@ -13,6 +13,8 @@
         method: REML                  # optional: estimator (FE DL ... REML; MH or PETO for 2x2 data)
         test: knha                    # optional: z | knha
         units_harmonised: false       # optional: true = MD may pool studies whose `unit` differs
+        arms: {treatment: Exercise, control: Usual care}   # optional: names of the compared arms, for
+                                      #   "Favours exercise" / "Favours usual care" (default: review.yaml's)
 
 An analysis is one outcome x timepoint; its id is ``livingmeta.plan.analysis_id(outcome, timepoint)``.
 The parse-time plan (``livingmeta.plan``) reads the same file leniently; this module validates it.
@@ -30,7 +32,7 @@ from livingmeta.plan import analysis_id, slug
 _HINT = "Fix outcomes.yaml (see docs/study-file.md, section 'Outcome definitions')."
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 OUTCOME_KEYS = ("id", "label", "unit", "higher_is_better", "timepoints", "description", "measure", "method", "test",
-                "units_harmonised")
+                "units_harmonised", "arms")
 METHODS = ("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM", "MH", "PETO")
 TESTS = ("z", "knha")
 
@@ -47,6 +49,7 @@ class Outcome:
     method: str | None = None
     test: str | None = None
     units_harmonised: bool = False
+    arms: dict | None = None            # {treatment, control} names; None: review.yaml's
 
     def timepoint(self, value: str) -> str | None:
         """The declared spelling of ``value`` (matched as analysis ids are: case and punctuation
@@ -78,6 +81,21 @@ class OutcomeSet:
     def analyses(self) -> list[tuple[str, str, str]]:
         """(analysis id, outcome id, timepoint) in protocol order."""
         return [(o.analysis(tp), o.id, tp) for o in self.outcomes.values() for tp in o.timepoints]
+
+
+def arm_names(problems: Problems, block: dict, prefix: str) -> dict | None:
+    """Validate an optional ``arms: {treatment: ..., control: ...}`` mapping (names of the compared arms)."""
+    arms = problems.mapping(block, "arms", prefix, required=False)
+    if arms is None:
+        return None
+    field = f"{prefix}.arms" if prefix else "arms"
+    problems.unknown_keys(arms, ("treatment", "control"), field)
+    out = {}
+    for key in ("treatment", "control"):
+        value = problems.text(arms, key, field, required=False)
+        if value is not None:
+            out[key] = value
+    return out or None
 
 
 def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSet:
@@ -150,6 +168,7 @@ def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSe
             problems.add(f"{prefix}.test", f"unknown test '{test}'", "Use z or knha (Knapp-Hartung).")
             test = None
         harmonised = problems.boolean(item, "units_harmonised", prefix, required=False)
+        arms = arm_names(problems, item, prefix)
         if oid is None or label is None or hib is None or not timepoints:
             continue
         for tp in timepoints:
@@ -159,7 +178,7 @@ def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSe
                              f"(both are analysis {aid})", "List each timepoint once.")
             seen_analyses[aid] = tp
         result.outcomes[oid] = Outcome(oid, label, hib, tuple(dict.fromkeys(timepoints)), unit, description,
-                                       measure, method, test, bool(harmonised))
+                                       measure, method, test, bool(harmonised), arms)
     problems.raise_if_any()
     return result
 

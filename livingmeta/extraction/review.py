@@ -5,6 +5,10 @@ intervention, comparator, outcomes), ``eligibility`` (``inclusion`` and ``exclus
 (``databases`` list and ``strategy`` text), ``citation`` (of the published review being kept alive) and
 ``notice`` (shown on the report, e.g. that per-study numbers are illustrative). Other keys are kept as
 they are, for the report.
+
+Wording (``livingmeta.report.wording``): ``type`` (preclinical | clinical), ``unit_of_analysis`` (a plural
+noun: animals, participants, eyes, ...) and ``arms`` (``{treatment: ..., control: ...}``, the names of the
+compared arms; an outcome in outcomes.yaml may name its own).
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from livingmeta.extraction.outcomes import arm_names
 from livingmeta.extraction.yamlio import Problems, load_yaml, type_name
+from livingmeta.report.wording import REVIEW_TYPES
 
 _HINT = "Fix review.yaml (see docs/study-file.md, section 'The review protocol')."
 
@@ -26,6 +32,27 @@ def _text_list(problems: Problems, block: dict, key: str, prefix: str) -> None:
                      f"Write one `- ...` line per item under `{key}:`.")
 
 
+def _wording(problems: Problems, data: dict) -> None:
+    kind = problems.text(data, "type", "", required=False)
+    if kind is not None and kind.strip().lower() not in REVIEW_TYPES:
+        problems.add("type", f"unknown review type '{kind}'",
+                     f"Use one of {', '.join(REVIEW_TYPES)} (it sets the wording: animals or participants).")
+    problems.text(data, "unit_of_analysis", "", required=False)
+    arm_names(problems, data, "")
+
+
+def check_wording(path: str | os.PathLike) -> None:
+    """Check only the fields of review.yaml that generated sentences use (``type``, ``unit_of_analysis``,
+    ``arms``), as the run does before any job starts; a missing review.yaml is not a problem here."""
+    if not os.path.isfile(path):
+        return
+    data = load_yaml(path, what="review protocol")
+    problems = Problems(path, _HINT)
+    if isinstance(data, dict):
+        _wording(problems, data)
+    problems.raise_if_any()
+
+
 def parse_review(data: Any, file: str | os.PathLike = "review.yaml") -> dict[str, Any]:
     """Validate the content of ``review.yaml``; returns it unchanged when valid."""
     problems = Problems(file, _HINT)
@@ -36,6 +63,7 @@ def parse_review(data: Any, file: str | os.PathLike = "review.yaml") -> dict[str
         problems.text(data, key, "")
     for key in ("citation", "notice", "registration_url"):
         problems.text(data, key, "", required=False)
+    _wording(problems, data)
     pico = problems.mapping(data, "pico", "", required=False)
     if pico is not None:
         for key in ("population", "intervention", "comparator"):

@@ -161,9 +161,9 @@ def _measure_text(a: dict, kinds: set | None = None) -> str:
         text += (" Effects reported by a study only as an estimate with its standard error or confidence interval "
                  "enter as such (generic inverse variance).")
     if kinds and "continuous" not in kinds:
-        return text + " Each forest plot states which side of the line of no effect favours treatment."
+        return text + " Each forest plot states which arm each side of the line of no effect favours."
     return (text + " Standard errors reported in place of standard deviations were converted with "
-            "SD = SE \u00d7 \u221an. Each forest plot states which side of zero favours treatment for its outcome.")
+            "SD = SE \u00d7 \u221an. Each forest plot states which arm each side of zero favours, for its outcome.")
 
 
 def _model_text(a: dict) -> str:

@@ -13,20 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.plan import slug
-from livingmeta.report import fmt, svg
+from livingmeta.report import fmt, svg, wording
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 CHARACTERISTIC_LABELS = {
     "species": "Species", "strain": "Strain", "sex": "Sex", "gender": "Sex", "age": "Age", "weight": "Weight",
-    "n_animals": "Animals (n)", "model": "Disease model", "exosome_source": "Exosome source",
+    "n_animals": "Animals (n)", "n_participants": "Participants (n)", "model": "Disease model", "exosome_source": "Exosome source",
     "exosome_diameter": "Exosome diameter", "hydrogel": "Hydrogel", "hydrogel_thickness": "Hydrogel thickness",
     "route": "Route", "dose": "Dose", "frequency": "Frequency", "duration": "Duration",
 }
 # the study file's characteristics, grouped as a preclinical review's Table 1 (animals and model) and
 # Table 2 (intervention); any other keys follow in alphabetical order
 CHARACTERISTIC_GROUPS = (
-    ("animals and disease model", ("species", "strain", "sex", "gender", "age", "weight", "n_animals", "model")),
+    ("{population}", ("species", "strain", "sex", "gender", "age", "weight", "n_animals", "model")),
     ("intervention", ("exosome_source", "exosome_diameter", "hydrogel", "hydrogel_thickness", "route", "dose",
                       "frequency", "duration")),
 )
@@ -56,6 +56,7 @@ def _environment():
     env.filters["showci"] = lambda lb, ub, a: fmt.ci(svg.shown(a, lb), svg.shown(a, ub))
     env.filters["mshort"] = lambda a: svg.MEASURE_SHORT.get(a.get("measure"), a.get("measure") or "Effect")
     env.filters["null_value"] = lambda a: "1" if svg.is_ratio(a) else "0"
+    env.filters["arm"] = wording.in_sentence
     return env
 
 
@@ -83,9 +84,10 @@ def inline_code(text) -> "markupsafe.Markup":
     return markupsafe.Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped))
 
 
-def characteristic_tables(studies: list[dict]) -> list[dict]:
-    """Study characteristics as tables: animals and disease model, intervention, then any other keys
-    (alphabetical, at most ``COLUMNS_PER_TABLE`` columns per table)."""
+def characteristic_tables(studies: list[dict], population: str = "animals and disease model") -> list[dict]:
+    """Study characteristics as tables: ``population`` (e.g. "animals and disease model", "participants
+    and condition"), intervention, then any other keys (alphabetical, at most ``COLUMNS_PER_TABLE``
+    columns per table)."""
     present: list[str] = []
     for study in studies:
         for key in study.get("characteristics") or {}:
@@ -97,7 +99,7 @@ def characteristic_tables(studies: list[dict]) -> list[dict]:
         chosen = [k for k in keys if k in present]
         used.update(chosen)
         if chosen:
-            grouped.append((title, chosen))
+            grouped.append((title.format(population=population), chosen))
     rest = sorted(k for k in present if k not in used)
     for i in range(0, len(rest), COLUMNS_PER_TABLE):
         grouped.append(("other characteristics", rest[i:i + COLUMNS_PER_TABLE]))
@@ -272,13 +274,16 @@ def build_view(results: dict) -> dict[str, Any]:
         "cumulative_ids": cumulative_ids,
         "changes": changes_view(results),
         "labels": labels,
-        "characteristics": characteristic_tables(studies),
+        "characteristics": characteristic_tables(studies, wording.report_words(results.get("review"))["population"]),
         "subgroup_vars": subgroup_vars,
         "summary": _summary_rows(analyses),
         "appendix": appendix_studies(studies, analyses, rob if has_rob else {}),
         "illustrative_notice": illustrative_notice,
         "consistency_notices": [n for n in results.get("notices") or [] if n.get("kind") in ("consistency", "records")],
-        "favours": {a.get("analysis"): svg.favours_labels(a.get("higher_is_better")) for a in analyses},
+        "words": wording.report_words(results.get("review")),
+        "arms": {a.get("analysis"): wording.arm_names(a.get("arms"), (results.get("review") or {}).get("arms"))
+                 for a in analyses},
+        "favours": {a.get("analysis"): svg.favours_labels(a.get("higher_is_better"), a.get("arms")) for a in analyses},
         "heterogeneity": {a.get("analysis"): svg.heterogeneity_text(a) for a in analyses},
         "overall_test": {a.get("analysis"): svg.overall_test_text(a) for a in analyses},
         "source_name": svg.source_name,

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from livingmeta.analyses import study_label
 from livingmeta.living.changes import history, what_changed
 from livingmeta.living.versions import build_time, next_version, published_versions
-from livingmeta.report import fmt
+from livingmeta.report import fmt, wording
 from livingmeta.report.methods import build_methods
 
 FORMAT_VERSION = 1
@@ -157,9 +157,13 @@ def review_block(raw: dict | None, config: dict | None = None) -> dict:
         match = re.search(r"CRD\d{8,}", str(registration))
         if match:
             registration_url = f"https://www.crd.york.ac.uk/PROSPERO/view/{match.group(0)}"
+    words = wording.review_wording(raw)
     return {
         "title": str(title),
         "short_title": raw.get("short_title"),
+        "type": words["type"],
+        "unit_of_analysis": words["unit"],
+        "arms": words["arms"],
         "question": raw.get("question"),
         "registration": registration,
         "registration_url": registration_url,
@@ -451,6 +455,8 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
     loo_by_id = {d.get("analysis"): d for d in leave_one_out or []}
     analyses = [assemble_analysis(p, sub_by_id.get(p.get("analysis")), loo_by_id.get(p.get("analysis")),
                                   studies_by_id, labels) for p in pooled]
+    for a, p in zip(analyses, pooled):
+        a["arms"] = wording.arm_names(p.get("arms"), review_out["arms"])
 
     prisma_out = {key: prisma.get(key) for key in REQUIRED_PRISMA_KEYS}
     prisma_out["identified"] = dict(prisma.get("identified") or {})

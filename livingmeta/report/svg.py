@@ -20,7 +20,7 @@ import html
 import math
 from typing import Any, Iterable, Sequence
 
-from livingmeta.report import fmt
+from livingmeta.report import fmt, wording
 from livingmeta.report.textmetrics import text_width
 
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
@@ -338,13 +338,10 @@ def model_descriptor(method: str | None, test: str | None, level: Any = 95) -> s
     return ", ".join(parts) + f", {fmt.integer(level)}% CI"
 
 
-def favours_labels(higher_is_better: bool | None) -> tuple[str, str]:
-    """(left, right) labels under the axis; effects are treatment minus control."""
-    if higher_is_better is True:
-        return "Favours control", "Favours treatment"
-    if higher_is_better is False:
-        return "Favours treatment", "Favours control"
-    return "Lower with treatment", "Higher with treatment"
+def favours_labels(higher_is_better: bool | None, arms: dict | None = None) -> tuple[str, str]:
+    """(left, right) labels under the axis; effects are treatment minus control, the arms named as the
+    analysis names them (``livingmeta.report.wording``)."""
+    return wording.favours_labels(higher_is_better, arms)
 
 
 class _Cols:
@@ -614,7 +611,7 @@ def _forest_part(items: list[dict], *, analysis: dict, lo: float, hi: float, tic
         canvas.line(tx, axis_y, tx, axis_y + 4, stroke=DARK, width=0.75)
         canvas.text(tx, axis_y + 14, ratio_label(t) if is_ratio(analysis) else tick_label(t, step), size=FS_S,
                     anchor="middle")
-    left, right = favours_labels(analysis.get("higher_is_better"))
+    left, right = favours_labels(analysis.get("higher_is_better"), analysis.get("arms"))
     zx = scale(0)
     fy = axis_y + 27
     lines_l, l_end, lines_r, r_start = _place_favours(left, right, zx, c.plot0 - 90, WIDTH - 2)
@@ -1447,7 +1444,7 @@ def cumulative_plot(a: dict, points: Sequence[dict]) -> str | None:
         tx = scale(t)
         canvas.line(tx, bottom, tx, bottom + 4, stroke=DARK, width=0.75)
         canvas.text(tx, bottom + 14, ratio_label(t) if ratio else tick_label(t, step), size=FS_S, anchor="middle")
-    left, right = favours_labels(a.get("higher_is_better"))
+    left, right = favours_labels(a.get("higher_is_better"), a.get("arms"))
     lines_l, l_end, lines_r, r_start = _place_favours(left, right, scale(0), plot0 - 90, WIDTH - 2)
     fy = bottom + 27
     canvas.lines_of_text(l_end, fy, lines_l, size=FS_S, anchor="end", leading=11)

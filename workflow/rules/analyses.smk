@@ -3,13 +3,16 @@
 
 def analysis_params(wc):
     a = PLAN.analyses[wc.analysis]
-    return {
+    params = {
         "analysis": a.id,
         "outcome": a.outcome,
         "timepoint": a.timepoint,
         "label": a.label,
         "higher_is_better": a.higher_is_better,
     }
+    if a.arms:  # only when outcomes.yaml names them, so other analyses' params (and jobs) stay as they were
+        params["arms"] = a.arms
+    return params
 
 
 def model_params(*extra):

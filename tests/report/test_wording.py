@@ -1,0 +1,113 @@
+"""The review's own words: type, unit of analysis and arm names reach every generated sentence, header,
+caption and forest-plot label; bad values are refused before any job starts."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from livingmeta.errors import ReviewInputError
+from livingmeta.extraction.outcomes import parse_outcomes
+from livingmeta.extraction.review import check_wording, parse_review
+from livingmeta.report import wording
+from livingmeta.report.render import render_html
+
+CLINICAL = {"type": "clinical", "arms": {"treatment": "Exercise", "control": "Usual care"}}
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_defaults_follow_the_review_type():
+    assert wording.review_wording({"type": "preclinical"})["unit"] == "animals"
+    assert wording.review_wording({"type": "Clinical"})["unit"] == "participants"
+    assert wording.review_wording({})["unit"] == "subjects"
+    assert wording.review_wording({"type": "clinical", "unit_of_analysis": "eyes"})["unit"] == "eyes"
+    assert wording.review_wording({})["arms"] == {"treatment": "treatment", "control": "control"}
+
+
+@pytest.mark.parametrize("name, shown", [("Usual care", "usual care"), ("MSC-Exos", "MSC-Exos"),
+                                         ("IDD control", "IDD control"), ("placebo", "placebo"),
+                                         ("Exosome-loaded hydrogel", "exosome-loaded hydrogel")])
+def test_arm_names_inside_a_sentence(name, shown):
+    assert wording.in_sentence(name) == shown
+
+
+def test_favours_labels_name_the_arms():
+    arms = {"treatment": "Exercise", "control": "Usual care"}
+    assert wording.favours_labels(True, arms) == ("Favours usual care", "Favours exercise")
+    assert wording.favours_labels(False, arms) == ("Favours exercise", "Favours usual care")
+    assert wording.favours_labels(None, arms) == ("Lower with exercise", "Higher with exercise")
+    # one arm named: the other keeps its default
+    assert wording.favours_labels(True, {"control": "Sham"}) == ("Favours sham", "Favours treatment")
+
+
+def test_clinical_review_reads_as_clinical(inputs, build):
+    inputs["review"].update(CLINICAL)
+    results = build(inputs)
+    assert results["review"]["type"] == "clinical"
+    assert results["review"]["unit_of_analysis"] == "participants"
+    assert all(a["arms"] == CLINICAL["arms"] for a in results["analyses"])
+    page = _text(render_html(results))
+    # generated text only (the fixture's own data and SYRCLE's name keep theirs)
+    assert "control animals" not in page and "Animals treated" not in page and "treated group" not in page
+    assert "participants in exercise arms and" in page
+    assert "Favours usual care" in page and "Favours exercise" in page
+    assert "higher with exercise than with usual care" in page
+    assert "Characteristics of included studies: participants and condition" in page
+
+
+def test_an_outcome_names_its_own_arms(inputs, build):
+    inputs["review"].update(CLINICAL)
+    inputs["pooled"][0]["arms"] = {"control": "Waiting list"}
+    results = build(inputs)
+    first, second = results["analyses"][0], results["analyses"][1]
+    assert first["arms"] == {"treatment": "Exercise", "control": "Waiting list"}
+    assert second["arms"] == CLINICAL["arms"]
+    page = _text(render_html(results))
+    assert "Favours waiting list" in page and "in waiting list arms" in page
+
+
+def test_preclinical_example_wording(results):
+    page = _text(render_html(results))
+    assert "animals in treatment arms and" in page
+    assert "Characteristics of included studies: animals and disease model" in page
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"type": "animal"}, "type"),
+    ({"arms": {"treatment": "A", "comparator": "B"}}, "arms.comparator"),
+    ({"arms": "Exercise vs usual care"}, "arms"),
+    ({"unit_of_analysis": ["eyes"]}, "unit_of_analysis"),
+])
+def test_bad_wording_fields_are_named(tmp_path, data, field):
+    path = tmp_path / "review.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ReviewInputError) as err:
+        check_wording(path)
+    assert field in err.value.format() and "review.yaml" in err.value.format()
+    full = {"title": "t", "question": "q", "registration": "r", **data}
+    with pytest.raises(ReviewInputError):
+        parse_review(full, path)
+
+
+def test_outcome_arms_are_validated():
+    base = {"id": "pain", "label": "Pain", "higher_is_better": False, "timepoints": ["12 weeks"]}
+    ok = parse_outcomes({"outcomes": [{**base, "arms": {"treatment": "Exercise"}}]})
+    assert ok["pain"].arms == {"treatment": "Exercise"}
+    with pytest.raises(ReviewInputError) as err:
+        parse_outcomes({"outcomes": [{**base, "arms": {"treatment": 3, "other": "x"}}]})
+    text = err.value.format()
+    assert "outcomes[0].arms.other" in text
+
+
+def test_preflight_reports_a_bad_review_type(tmp_path):
+    from livingmeta.plan import scan_review
+    from livingmeta.preflight import problems
+
+    (tmp_path / "review.yaml").write_text("title: t\ntype: veterinary\n", encoding="utf-8")
+    found = problems(str(tmp_path), scan_review(tmp_path))
+    assert any("type" in e.format() and "veterinary" in e.format() for e in found)
