@@ -6,6 +6,7 @@ so each file, its number and its caption are exactly what the report shows. Ever
 is a ``<figure id="fig-NAME">``; its file is named from that id (:func:`file_name`):
 
 ``prisma_flow.svg``, ``rob_traffic_light.svg``, ``rob_summary.svg``, ``forest_<analysis>.svg``,
+``rob_weighted_<analysis>.svg`` (robvis's weighted summary for one analysis),
 ``subgroups_<analysis>_<variable>.svg``, ``funnel_<analysis>.svg``, ``cumulative_<analysis>.svg``.
 
 The SVG needs nothing else from the page: the canvas writes its font (with fallbacks), size and colours

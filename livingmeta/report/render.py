@@ -267,6 +267,13 @@ def build_view(results: dict) -> dict[str, Any]:
     has_rob = bool(rob.get("items")) and bool(rob.get("studies"))
     figures["rob_traffic"] = _markup(svg.rob_traffic_light(rob, labels)) if has_rob else None
     figures["rob_summary"] = _markup(svg.rob_summary_chart(rob)) if has_rob else None
+    for a in analyses:  # robvis's weighted summary, per pooled analysis (each study counts with its weight)
+        weights = {s.get("study"): s.get("weight") for s in a.get("studies") or []
+                   if isinstance(s.get("weight"), (int, float)) and s.get("weight") > 0}
+        judged = [sid for sid in weights if sid in (rob.get("studies") or {})]
+        figures["analyses"][a.get("analysis")]["rob_weighted"] = (
+            _markup(svg.rob_summary_chart(rob, {sid: weights[sid] for sid in judged}))
+            if has_rob and a.get("pooled") and judged else None)
     subgroup_vars = (results.get("methods") or {}).get("subgroups") or []
     illustrative_notice = next((n for n in results.get("notices") or [] if n.get("kind") == "illustrative"), None)
     return {

@@ -38,7 +38,8 @@ def test_every_figure_of_the_report_is_one_file_named_after_it(page):
     assert names[:3] == ["cumulative_dhi__4_weeks.svg", "cumulative_histological_grade__end_of_study.svg",
                          "cumulative_mmp13__12_weeks.svg"]
     assert names[3:6] == ["prisma_flow.svg", "rob_traffic_light.svg", "rob_summary.svg"]
-    assert names[6:11] == ["forest_dhi__4_weeks.svg", "subgroups_dhi__4_weeks_hydrogel_type.svg",
+    assert names[6:12] == ["forest_dhi__4_weeks.svg", "rob_weighted_dhi__4_weeks.svg",
+                           "subgroups_dhi__4_weeks_hydrogel_type.svg",
                            "subgroups_dhi__4_weeks_exosome_source.svg", "subgroups_dhi__4_weeks_age.svg",
                            "funnel_dhi__4_weeks.svg"]
     assert names[-1] == "forest_mmp13__12_weeks.svg"
@@ -51,7 +52,8 @@ def test_numbers_and_captions_are_the_reports(page):
     by_file = {f.file: f for f in figures}
     assert by_file["prisma_flow.svg"].number == "4"  # after the three cumulative plots
     assert by_file["forest_dhi__4_weeks.svg"].number == "6.1.1"
-    assert by_file["funnel_dhi__4_weeks.svg"].number == "6.1.5"
+    assert by_file["rob_weighted_dhi__4_weeks.svg"].number == "6.1.2"
+    assert by_file["funnel_dhi__4_weeks.svg"].number == "6.1.6"
     assert by_file["forest_dhi__4_weeks.svg"].caption.startswith("Forest plot: Disc height index (DHI), 4 weeks. ")
     # the cumulative caption links to its analysis in the report: the index has its text only
     assert by_file["cumulative_dhi__4_weeks.svg"].caption.startswith(

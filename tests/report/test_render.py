@@ -39,8 +39,10 @@ def test_every_section_is_there(html, results):
 def test_figures_are_inline_well_formed_svg(html, results):
     figures = svgs(html)
     n_subgroup_plots = sum(1 for a in results["analyses"] for sg in a["subgroups"] if sg["analysed"])
-    # PRISMA + 2 risk-of-bias figures + one forest plot per analysis + subgroup plots
-    assert len(figures) == 3 + len(results["analyses"]) + n_subgroup_plots
+    # PRISMA + 2 risk-of-bias figures + per analysis a forest plot (and, pooled, its weighted risk-of-bias
+    # summary) + subgroup plots
+    n_pooled = sum(1 for a in results["analyses"] if a["pooled"])
+    assert len(figures) == 3 + len(results["analyses"]) + n_pooled + n_subgroup_plots
     titles = [f.find("{http://www.w3.org/2000/svg}title").text for f in figures]
     assert "PRISMA 2020 flow diagram" in titles
     assert "Forest plot: Disc height index (DHI), 4 weeks" in titles

@@ -111,3 +111,28 @@ def test_preflight_reports_a_bad_review_type(tmp_path):
     (tmp_path / "review.yaml").write_text("title: t\ntype: veterinary\n", encoding="utf-8")
     found = problems(str(tmp_path), scan_review(tmp_path))
     assert any("type" in e.format() and "veterinary" in e.format() for e in found)
+
+
+def test_weighted_risk_of_bias_summary_per_pooled_analysis(results):
+    """robvis ``rob_summary(weighted = TRUE)``: each study counts with its weight in the analysis."""
+    page = render_html(results)
+    for a in results["analyses"]:
+        has = f'id="fig-rob-weighted-{a["analysis"]}"' in page
+        assert has == bool(a["pooled"]), a["analysis"]
+    from livingmeta.report import svg
+
+    a = next(x for x in results["analyses"] if x["pooled"])
+    weights = {s["study"]: s["weight"] for s in a["studies"]}
+    chart = svg.rob_summary_chart(results["risk_of_bias"], weights)
+    assert "share of the analysis weight" in chart
+
+
+def test_weighted_summary_counts_each_study_with_its_weight(results):
+    from livingmeta.report import svg
+
+    rob = results["risk_of_bias"]
+    weights = {"liao2021": 70.0, "liu2023a": 20.0, "luo2021": 10.0}
+    chart = svg.rob_summary_chart(rob, weights)
+    shown = re.findall(r">([\d.]+%)<", chart)
+    # sequence generation: all unclear (100%); baseline: low 70 + 20, high 10; allocation: unclear 70, low 30
+    assert shown[:5] == ["100%", "90%", "10%", "30%", "70%"]
