@@ -60,6 +60,14 @@ def review_protocol_problems(review_dir: str) -> list[ReviewInputError]:
     return _raised(check_wording, os.path.join(review_dir, "review.yaml"))
 
 
+def certainty_problems(review_dir: str, plan) -> list[ReviewInputError]:
+    """The reviewers' GRADE decisions (certainty.yaml) against the review's analyses."""
+    from livingmeta.certainty.decisions import load_decisions
+
+    analyses = {aid: a.outcome for aid, a in plan.analyses.items()}
+    return _raised(load_decisions, os.path.join(review_dir, "certainty.yaml"), analyses)
+
+
 def _display_root(review_dir: str) -> str:
     """Files are named relative to the folder holding the review folder (``review/screening/...``)."""
     return os.path.dirname(os.path.abspath(review_dir))
@@ -99,6 +107,7 @@ def problems(review_dir: str, plan, *, default_measure: str | None = None,
     found += review_protocol_problems(review_dir)
     found += study_file_problems(review_dir, plan, default_measure)
     found += risk_of_bias_problems(plan, rob_tool)
+    found += certainty_problems(review_dir, plan)
     found += previous_version_problems(review_dir)
     found += screening_problems(review_dir)
     return found

@@ -27,7 +27,8 @@ def main(smk):
         results = dumps(load_and_build(
             prisma_path=inp.prisma, study_paths=list(inp.studies), rob_path=inp.rob,
             pooled_paths=list(inp.pooled), subgroups_paths=list(inp.subgroups), loo_paths=list(inp.leave_one_out),
-            review_path=inp.review, config=dict(smk.params.config), reports_dir=smk.params.reports_dir))
+            review_path=inp.review, config=dict(smk.params.config), reports_dir=smk.params.reports_dir,
+            certainty_path=(list(getattr(inp, "certainty", None) or []) or [None])[0]))
         write_text_atomic(smk.output.results, results)
         document = json.loads(results)  # exactly what results.json says
         html = render_html(document)

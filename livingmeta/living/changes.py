@@ -30,6 +30,11 @@ def _summary(a: dict | None) -> dict | None:
     return {k: a.get(k) for k in ("k", "estimate", "ci_lb", "ci_ub", "I2", "pval")}
 
 
+def _proposed_rating(a: dict | None) -> str | None:
+    """The GRADE rating proposed from the data (results.json ``certainty.proposed_rating``), or None."""
+    return ((a or {}).get("certainty") or {}).get("proposed_rating")
+
+
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, default=str)
 
@@ -39,7 +44,9 @@ def what_changed(previous: dict | None, current: dict) -> dict:
 
     Returns ``{previous_version, studies_added, studies_removed, studies_corrected, records,
     analyses: [{analysis, outcome, timepoint, status (new|removed|changed|unchanged), previous, current,
-    conclusion_changed, note}]}``. With no previous version everything is new.
+    conclusion_changed, note, certainty_previous, certainty_current, certainty_changed}]}``: the GRADE
+    rating proposed from the data in each version, changed when both exist and differ (the reviewers
+    must look at it again). With no previous version everything is new.
     """
     prev_studies = {s.get("study"): s for s in (previous or {}).get("studies") or []}
     cur_studies = {s.get("study"): s for s in current.get("studies") or []}
@@ -71,9 +78,13 @@ def what_changed(previous: dict | None, current: dict) -> dict:
         if changed:
             note = "the CI now excludes the null" if after else "the CI now includes the null"
         ref = new or old
+        grade_before, grade_after = _proposed_rating(old), _proposed_rating(new)
         rows.append({"analysis": key, "outcome": ref.get("outcome"), "timepoint": ref.get("timepoint"),
                      "status": status, "previous": _summary(old), "current": _summary(new),
-                     "conclusion_changed": changed, "note": note})
+                     "conclusion_changed": changed, "note": note,
+                     "certainty_previous": grade_before, "certainty_current": grade_after,
+                     "certainty_changed": grade_before is not None and grade_after is not None
+                     and grade_before != grade_after})
     return {
         "previous_version": (previous or {}).get("version"),
         "studies_added": added,

@@ -40,6 +40,9 @@ def _change_summary(reports_dir: Path, version: str) -> str:
     changed = [a for a in diff["analyses"] if a["status"] in ("new", "changed")]
     if previous is not None and changed:
         parts.append(f"{len(changed)} analyses changed")
+    regraded = [a["analysis"] for a in diff["analyses"] if a.get("certainty_changed")]
+    if regraded:
+        parts.append("certainty to sign off: " + ", ".join(regraded))
     flips = [a["analysis"] for a in diff["analyses"] if a["conclusion_changed"]]
     if flips:
         parts.append("conclusion changed: " + ", ".join(flips))

@@ -289,11 +289,42 @@ def _outcome_models_text(a: dict, analyses: list[dict] | None) -> str | None:
             + "; ".join(f"{label}: {what}" for label, what in seen.items()) + ".")
 
 
+def certainty_text(config: dict, analyses: list[dict], unit: str = "subjects") -> str:
+    """The GRADE paragraph: the rule set of :mod:`livingmeta.certainty.grade` with its thresholds."""
+    from livingmeta.certainty import grade
+
+    settings = (config or {}).get("certainty") or {}
+    ois = {"units": grade.OIS_CONTINUOUS, "events": grade.OIS_EVENTS, **(settings.get("ois") or {})}
+    mids = settings.get("mid") or {}
+    confirmed = sum(1 for a in analyses if (a.get("certainty") or {}).get("status") == "confirmed")
+    rated = sum(1 for a in analyses if a.get("certainty"))
+    spread = ("the prediction interval" if ((config or {}).get("analysis") or {}).get("prediction_interval", True)
+              else "the range of the studies' confidence intervals")
+    return (
+        "The certainty of each pooled estimate was rated with GRADE (Guyatt et al. 2011, J Clin Epidemiol "
+        "64:383; for animal studies as adapted by Hooijmans et al. 2018, PLoS One 13:e0187271), starting "
+        "at high and rated down by one or two levels per domain. livingmeta proposes each domain from the "
+        f"data: risk of bias, \u22122 when at least {grade.ROB_HALF:.0%} of the analysis weight comes from "
+        "studies at high risk (overall judgement, or the most severe item for a tool without one), \u22121 "
+        "when at least that share comes from studies at high or unclear risk; inconsistency, \u22121 when "
+        f"I\u00b2 \u2265 {grade.I2_SERIOUS:.0f}% and {spread} includes no effect, \u22122 when "
+        f"I\u00b2 \u2265 {grade.I2_VERY_SERIOUS:.0f}% and it spans benefit and harm; imprecision, \u22121 each "
+        "when the confidence interval includes no effect"
+        + (" (or crosses the minimal important difference, stated for " + ", ".join(sorted(mids)) + ")" if mids
+           else "")
+        + f" and when the optimal information size is not met ({ois['units']} {unit} for "
+        f"continuous outcomes, {ois['events']} events for dichotomous ones); publication bias, \u22121 when "
+        f"Egger's test gives p < {grade.EGGER_ALPHA:.2f} with at least {grade.PUBLICATION_BIAS_MIN_K} studies; "
+        "indirectness is judged by the reviewers only. The reviewers confirmed or overrode each domain with "
+        f"a reason (certainty.yaml); {confirmed} of {rated} ratings are confirmed, the others are shown as "
+        "proposed.")
+
+
 def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_tool: str | None = None,
                   small_study_assessed: bool = False, analyses: list[dict] | None = None,
-                  rob: dict | None = None) -> dict:
-    """The ``methods`` block; ``small_study_assessed``: at least one analysis was assessed for small-study
-    effects (the text then also names Begg's test and trim-and-fill); ``analyses`` (results.json's) name
+                  rob: dict | None = None, unit: str = "subjects") -> dict:
+    """The ``methods`` block (``unit``: the review's unit of analysis, plural); ``small_study_assessed``:
+    at least one analysis was assessed for small-study effects (the text then also names Begg's test and trim-and-fill); ``analyses`` (results.json's) name
     the outcomes whose measure or method is their own."""
     a = dict((config or {}).get("analysis") or {})
     a.setdefault("measure", "SMD")
@@ -322,6 +353,8 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
     if rob_tool:
         text.append({"heading": "Risk of bias", "text": "Risk of bias was assessed with "
                      f"{ROB_TOOLS.get(rob_tool) or _rob_tool_text(rob_tool, rob or {})}."})
+    if any(an.get("certainty") for an in analyses or []):
+        text.append({"heading": "Certainty of evidence", "text": certainty_text(config, analyses or [], unit)})
     agreement_text = _agreement_text(rows)
     if agreement_text:
         text.append({"heading": "Screening", "text": agreement_text})

@@ -114,6 +114,39 @@ def characteristic_tables(studies: list[dict], population: str = "animals and di
     return tables
 
 
+CERTAINTY_SYMBOLS = {"high": "\u2295\u2295\u2295\u2295", "moderate": "\u2295\u2295\u2295\u25ef",
+                     "low": "\u2295\u2295\u25ef\u25ef", "very low": "\u2295\u25ef\u25ef\u25ef"}
+
+
+def summary_of_findings(analyses: list[dict], summary: list[dict]) -> dict:
+    """GRADEpro-style summary-of-findings rows for the analyses with a ``certainty`` block, and the
+    footnotes (one per downgraded domain, lettered in table order) that give each downgrade's reason."""
+    from livingmeta.certainty.grade import DOMAIN_LABELS
+
+    rows, notes = [], []
+    for a, srow in zip(analyses, summary):
+        c = a.get("certainty")
+        if not c:
+            continue
+        marks = []
+        for name, d in c["domains"].items():
+            if d["downgrade"]:
+                letter = chr(ord("a") + len(notes)) if len(notes) < 26 else str(len(notes) + 1)
+                origin = "reviewers" if d["decided"] else "proposed from the data"
+                notes.append({"mark": letter, "text": f"{DOMAIN_LABELS[name]}, \u2212{d['downgrade']} "
+                                                      f"({origin}): {d['reason'].rstrip('.')}"})
+                marks.append(letter)
+        n = None if srow["n1"] is None or srow["n2"] is None else srow["n1"] + srow["n2"]
+        rows.append({"a": a, "c": c, "n": n, "marks": marks, "symbols": CERTAINTY_SYMBOLS[c["rating"]]})
+    return {"rows": rows, "notes": notes}
+
+
+def _grade_domains() -> dict[str, str]:
+    from livingmeta.certainty.grade import DOMAIN_LABELS
+
+    return dict(DOMAIN_LABELS)
+
+
 def _summary_rows(analyses: list[dict]) -> list[dict]:
     rows = []
     for a in analyses:
@@ -284,6 +317,8 @@ def build_view(results: dict) -> dict[str, Any]:
         "characteristics": characteristic_tables(studies, wording.report_words(results.get("review"))["population"]),
         "subgroup_vars": subgroup_vars,
         "summary": _summary_rows(analyses),
+        "sof": summary_of_findings(analyses, _summary_rows(analyses)),
+        "grade_domains": _grade_domains(),
         "appendix": appendix_studies(studies, analyses, rob if has_rob else {}),
         "illustrative_notice": illustrative_notice,
         "consistency_notices": [n for n in results.get("notices") or [] if n.get("kind") in ("consistency", "records")],

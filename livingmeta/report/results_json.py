@@ -425,11 +425,13 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
                   subgroups: list[dict], leave_one_out: list[dict], review: dict | None, config: dict,
                   reports_dir: str | os.PathLike, exports: Iterable[dict] | None = None,
                   when: datetime | None = None, software: dict | None = None,
-                  published: list[dict] | None = None) -> dict:
+                  published: list[dict] | None = None, certainty: list[dict] | None = None) -> dict:
     """results.json as a dict. Analyses keep the order of ``pooled`` (the protocol's order).
 
     ``published``: the results.json documents of the published versions, oldest first (default: read from
-    ``reports_dir``); they give ``what_changed`` and ``history``."""
+    ``reports_dir``); they give ``what_changed`` and ``history``. ``certainty``: the reviewers' GRADE
+    decisions (``livingmeta.certainty.decisions.load_decisions``); each pooled analysis gets a
+    ``certainty`` block (the proposal from the data, the decisions and the rating)."""
     when = when or build_time()
     software = software or software_versions()
     prisma = dict(prisma or {})
@@ -491,6 +493,7 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
 
     rob_out = dict(rob or {})
     config = config or {}
+    add_certainty(analyses, rob_out, certainty or [], config)
     doc = {
         "format_version": FORMAT_VERSION,
         "review": review_out,
@@ -499,7 +502,7 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
         "software": software,
         "methods": build_methods(config, software, agreement=prisma.get("agreement"), rob_tool=rob_out.get("tool"),
                                  small_study_assessed=any((a["small_study"] or {}).get("assessed") for a in analyses),
-                                 analyses=analyses, rob=rob_out),
+                                 analyses=analyses, rob=rob_out, unit=review_out["unit_of_analysis"]),
         "searches": search_dates(exports, prisma.get("searches")),
         "prisma": prisma_out,
         "studies": study_list,
@@ -514,11 +517,27 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
     return doc
 
 
+def add_certainty(analyses: list[dict], rob: dict, decisions: list[dict], config: dict) -> None:
+    """Each pooled analysis's GRADE ``certainty`` block (None for an analysis that was not pooled)."""
+    from livingmeta.certainty.decisions import assess
+    from livingmeta.certainty.grade import absolute_effect
+
+    settings = config.get("certainty") or {}
+    mids = settings.get("mid") or {}
+    for a in analyses:
+        measure = _measure_of(a)
+        a["certainty"] = assess(a, rob, decisions, ratio=bool(measure and measure.ratio), mid=mids.get(a.get("outcome")),
+                                ois=settings.get("ois")) if a.get("pooled") else None
+        if a["certainty"] is not None:
+            a["certainty"]["absolute"] = absolute_effect(a, a.get("measure"))
+
+
 def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: str | None,
                    pooled_paths: Iterable[str], subgroups_paths: Iterable[str], loo_paths: Iterable[str],
                    review_path: str | None, config: dict, reports_dir: str, exports: Iterable[dict] | None = None,
-                   when: datetime | None = None) -> dict:
+                   when: datetime | None = None, certainty_path: str | None = None) -> dict:
     """Read the intermediate files named in docs/architecture.md and build results.json."""
+    from livingmeta.certainty.decisions import load_decisions
     from livingmeta.jsonio import read_json
 
     review = None
@@ -534,7 +553,8 @@ def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: st
         pooled=[read_json(p) for p in pooled_paths],
         subgroups=[read_json(p) for p in subgroups_paths],
         leave_one_out=[read_json(p) for p in loo_paths],
-        review=review, config=config, reports_dir=reports_dir, exports=exports, when=when)
+        review=review, config=config, reports_dir=reports_dir, exports=exports, when=when,
+        certainty=load_decisions(certainty_path))
     doc["report_code"] = report_code_digest()
     return doc
 
@@ -547,7 +567,9 @@ def report_code_digest() -> str:
     from pathlib import Path
 
     here = Path(__file__).resolve().parent
-    files = sorted([*here.glob("*.py"), *(here / "templates").glob("*")], key=lambda p: p.name)
+    certainty = here.parent / "certainty"
+    files = sorted([*here.glob("*.py"), *(here / "templates").glob("*"), *certainty.glob("*.py")],
+                   key=lambda p: (p.parent.name, p.name))
     digest = hashlib.sha256()
     for path in files:
         if path.is_file():

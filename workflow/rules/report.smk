@@ -7,6 +7,7 @@ import glob
 REPORT_CODE = sorted(
     glob.glob(os.path.join(workflow.basedir, "livingmeta", "report", "*.py"))
     + glob.glob(os.path.join(workflow.basedir, "livingmeta", "report", "templates", "*"))
+    + glob.glob(os.path.join(workflow.basedir, "livingmeta", "certainty", "*.py"))
     + [os.path.join(SCRIPTS, "report.py")]
 )
 
@@ -36,6 +37,8 @@ rule report:
         subgroups=analysis_files("subgroups"),
         leave_one_out=analysis_files("leave_one_out"),
         review=review_file("review.yaml"),
+        # the reviewers' GRADE decisions, when the review has them (docs/certainty.md)
+        certainty=[review_file("certainty.yaml")] if os.path.exists(review_file("certainty.yaml")) else [],
         code=REPORT_CODE,
     output:
         **REPORT_OUTPUT,
