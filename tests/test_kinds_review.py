@@ -99,3 +99,23 @@ def test_subgroups_of_a_ratio_measure_as_metafor(kinds_run):
             assert deviation(ours[key], theirs[key]) <= RTOL, (ours["level"], key)
     figure = (kinds_run / "reports" / "latest" / "figures" / f"subgroups_{a['analysis']}_allocation.svg").read_text()
     assert "Risk ratio (log scale)" in figure and ">1</text>" in figure
+
+
+def test_clinical_review_with_rob2_reads_as_clinical(kinds_run):
+    """A clinical review (review.yaml `type: clinical`) assessed with RoB 2: no generated "animal" anywhere
+    in its report, RoB 2's overall judgements and figures, and GRADE with absolute effects for risks."""
+    import re
+
+    results = json.loads((kinds_run / "results" / "report" / "results.json").read_text())
+    page = (kinds_run / "results" / "report" / "report.html").read_text(encoding="utf-8")
+    assert results["review"]["type"] == "clinical" and results["review"]["unit_of_analysis"] == "participants"
+    assert not re.search(r"animal", page, flags=re.I)
+    assert "participants in intervention arms" in page
+    rob = results["risk_of_bias"]
+    assert rob["tool"] == "RoB 2" and rob["overall_summary"]["high"] > 0 and rob["overall_summary"]["low"] > 0
+    assert 'id="fig-rob-traffic"' in page and "Some concerns" in page
+    tb = next(a for a in results["analyses"] if a["outcome"] == "tb")
+    c = tb["certainty"]
+    assert c["absolute"]["control_per_1000"] > 0 and c["absolute"]["difference_per_1000"] < 0  # BCG prevents TB
+    assert c["domains"]["risk_of_bias"]["basis"]["high_share"] > 0
+    assert 'id="summary-of-findings"' in page

@@ -18,6 +18,7 @@ footnote of the domain). A rating is *confirmed* when every domain has a decisio
 
 from __future__ import annotations
 
+import datetime
 import os
 from typing import Any
 
@@ -64,7 +65,9 @@ def parse_decisions(data: Any, file: str | os.PathLike = "certainty.yaml",
             problems.add(f"{prefix}.outcome", f"no outcome '{outcome}' with data in this review",
                          f"Use one of: {', '.join(sorted(outcomes)) or '(none yet)'}.")
         decided_by = problems.text(item, "decided_by", prefix)
-        problems.text(item, "date", prefix, required=False, allow_number=True)
+        if isinstance(item.get("date"), datetime.date):   # YAML reads 2026-11-20 as a date
+            item = {**item, "date": item["date"].isoformat()}
+        problems.text(item, "date", prefix, required=False)
         illustrative = problems.boolean(item, "illustrative", prefix, required=False)
         domains = problems.mapping(item, "domains", prefix) or {}
         parsed: dict[str, dict] = {}
@@ -100,13 +103,13 @@ def load_decisions(path: str | os.PathLike | None, analyses: dict[str, str] | No
 
 
 def assess(analysis: dict, rob: dict | None, decisions: list[dict], *, ratio: bool = False,
-           mid: float | None = None, ois: dict | None = None) -> dict[str, Any]:
+           mid: float | None = None, ois: dict | None = None, unit: str = "participants") -> dict[str, Any]:
     """The ``certainty`` block of one results.json analysis: the proposal, the reviewers' decisions and
     the resulting rating.
 
     ``{proposed_rating, rating, status (confirmed|proposed), decided_by, date, illustrative, domains: {name:
     {proposed, proposed_reason, basis, downgrade, reason, decided (bool)}}}``."""
-    proposal = propose(analysis, rob, ratio=ratio, mid=mid, ois=ois)
+    proposal = propose(analysis, rob, ratio=ratio, mid=mid, ois=ois, unit=unit)
     aid, oid = analysis.get("analysis"), analysis.get("outcome")
     chosen: dict[str, dict] = {}
     who: list[dict] = []

@@ -155,7 +155,7 @@ def information_size(analysis: dict) -> tuple[str, float | None, int]:
 
 
 def imprecision(analysis: dict, null: float, band: tuple[float, float] | None = None,
-                ois: dict | None = None) -> dict[str, Any]:
+                ois: dict | None = None, unit: str = "participants") -> dict[str, Any]:
     lb, ub = _num(analysis.get("ci_lb")), _num(analysis.get("ci_ub"))
     if lb is None or ub is None:
         return _domain(0, "no confidence interval: not assessed", ci=[lb, ub])
@@ -168,7 +168,8 @@ def imprecision(analysis: dict, null: float, band: tuple[float, float] | None = 
     what, amount, threshold = information_size(analysis)
     threshold = int((ois or {}).get(what, threshold))
     if amount is not None and amount < threshold:
-        reasons.append(f"{amount:.0f} {what}, below the optimal information size of {threshold}")
+        reasons.append(f"{amount:.0f} {'events' if what == 'events' else unit}, below the optimal information "
+                       f"size of {threshold}")
     basis = {"ci": [lb, ub], "information": amount, "information_kind": what, "ois": threshold}
     if not reasons:
         return _domain(0, "the confidence interval excludes no effect and the information size is met"
@@ -193,18 +194,19 @@ def indirectness(analysis: dict) -> dict[str, Any]:
 
 
 def propose(analysis: dict, rob: dict | None, *, ratio: bool = False, mid: float | None = None,
-            ois: dict | None = None) -> dict[str, Any]:
+            ois: dict | None = None, unit: str = "participants") -> dict[str, Any]:
     """The proposed GRADE rating of one analysis (a results.json analysis: estimates, CIs and prediction
     interval on the model scale, logs for ratio measures, so no effect is 0; ``ratio``: whether the
     measure is a ratio; ``mid``: the outcome's minimal important difference as the reader states it, a
-    ratio for ratio measures, optional; ``ois``: ``{units, events}`` optimal information sizes)."""
+    ratio for ratio measures, optional; ``ois``: ``{units, events}`` optimal information sizes; ``unit``:
+    the review's unit of analysis, plural, for the reasons' wording)."""
     null = 0.0
     band = thresholds(mid, ratio)
     domains = {
         "risk_of_bias": risk_of_bias(analysis, rob),
         "inconsistency": inconsistency(analysis, null, band),
         "indirectness": indirectness(analysis),
-        "imprecision": imprecision(analysis, null, band, ois),
+        "imprecision": imprecision(analysis, null, band, ois, unit),
         "publication_bias": publication_bias(analysis),
     }
     return {"domains": domains, "rating": rating(d["downgrade"] for d in domains.values())}

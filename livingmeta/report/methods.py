@@ -302,7 +302,8 @@ def certainty_text(config: dict, analyses: list[dict], unit: str = "subjects") -
               else "the range of the studies' confidence intervals")
     return (
         "The certainty of each pooled estimate was rated with GRADE (Guyatt et al. 2011, J Clin Epidemiol "
-        "64:383; for animal studies as adapted by Hooijmans et al. 2018, PLoS One 13:e0187271), starting "
+        "64:383" + ("; for animal studies as adapted by Hooijmans et al. 2018, PLoS One 13:e0187271"
+                    if unit == "animals" else "") + "), starting "
         "at high and rated down by one or two levels per domain. livingmeta proposes each domain from the "
         f"data: risk of bias, \u22122 when at least {grade.ROB_HALF:.0%} of the analysis weight comes from "
         "studies at high risk (overall judgement, or the most severe item for a tool without one), \u22121 "

@@ -129,9 +129,10 @@ def summary_of_findings(analyses: list[dict], summary: list[dict]) -> dict:
         if not c:
             continue
         marks = []
-        for name, d in c["domains"].items():
-            if d["downgrade"]:
-                letter = chr(ord("a") + len(notes)) if len(notes) < 26 else str(len(notes) + 1)
+        for name in DOMAIN_LABELS:   # GRADE's order (results.json keeps keys sorted)
+            d = c["domains"].get(name) or {}
+            if d.get("downgrade"):
+                letter = chr(ord("a") + len(notes) % 26) * (1 + len(notes) // 26)   # a..z, aa..zz, ...
                 origin = "reviewers" if d["decided"] else "proposed from the data"
                 notes.append({"mark": letter, "text": f"{DOMAIN_LABELS[name]}, \u2212{d['downgrade']} "
                                                       f"({origin}): {d['reason'].rstrip('.')}"})

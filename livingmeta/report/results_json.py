@@ -493,7 +493,7 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
 
     rob_out = dict(rob or {})
     config = config or {}
-    add_certainty(analyses, rob_out, certainty or [], config)
+    add_certainty(analyses, rob_out, certainty or [], config, review_out["unit_of_analysis"])
     doc = {
         "format_version": FORMAT_VERSION,
         "review": review_out,
@@ -517,7 +517,8 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
     return doc
 
 
-def add_certainty(analyses: list[dict], rob: dict, decisions: list[dict], config: dict) -> None:
+def add_certainty(analyses: list[dict], rob: dict, decisions: list[dict], config: dict,
+                  unit: str = "participants") -> None:
     """Each pooled analysis's GRADE ``certainty`` block (None for an analysis that was not pooled)."""
     from livingmeta.certainty.decisions import assess
     from livingmeta.certainty.grade import absolute_effect
@@ -527,7 +528,7 @@ def add_certainty(analyses: list[dict], rob: dict, decisions: list[dict], config
     for a in analyses:
         measure = _measure_of(a)
         a["certainty"] = assess(a, rob, decisions, ratio=bool(measure and measure.ratio), mid=mids.get(a.get("outcome")),
-                                ois=settings.get("ois")) if a.get("pooled") else None
+                                ois=settings.get("ois"), unit=unit) if a.get("pooled") else None
         if a["certainty"] is not None:
             a["certainty"]["absolute"] = absolute_effect(a, a.get("measure"))
 

@@ -131,7 +131,7 @@ def test_absolute_effect_for_a_risk_ratio():
 
 DECISIONS = {"assessments": [
     {"outcome": "pain", "decided_by": "AB", "domains": {"indirectness": {"downgrade": 1, "reason": "Older adults only."}}},
-    {"analysis": "pain__12_weeks", "decided_by": "CD", "date": "2026-11-30",
+    {"analysis": "pain__12_weeks", "decided_by": "CD", "date": __import__("datetime").date(2026, 11, 30),
      "domains": {name: {"downgrade": 0, "reason": "checked"} for name in grade.DOMAINS if name != "indirectness"}},
 ]}
 

@@ -30,6 +30,8 @@ analysis:
   subgroups:
     - {variable: source, label: Data set}
     - {variable: allocation, label: Allocation (dat.bcg)}
+risk_of_bias:
+  tool: rob2
 report:
   pdf: false
 """
@@ -38,6 +40,9 @@ REVIEW = """\
 title: "Data kinds test review (published data sets from R metadat)"
 question: "Not a review: one outcome per data kind and pooling method, to test livingmeta end to end."
 registration: "not registered"
+type: clinical
+unit_of_analysis: participants
+arms: {treatment: Intervention, control: Control}
 notice: >-
   Test data: each outcome is a published data set (R package metadat): BCG vaccine (Colditz et al. 1994,
   JAMA 271:698), beta blockers after myocardial infarction (Yusuf et al. 1985, Prog Cardiovasc Dis 27:335,
@@ -93,14 +98,19 @@ def entry(outcome, source, body):
     return "\n".join(lines + ["    " + line for line in body]) + "\n"
 
 
-ROB_ITEMS = ("sequence_generation", "baseline_characteristics", "allocation_concealment", "random_housing",
-             "blinding_caregivers", "random_outcome_assessment", "blinding_assessors", "incomplete_outcome_data",
-             "selective_reporting", "other_bias")
+# RoB 2 domains; the judgements are a fixed test pattern (the data sets were not assessed), varied by study so
+# that the overall rule, the figures and GRADE's risk-of-bias proposal see every level
+ROB_ITEMS = ("randomisation", "deviations", "missing_outcome_data", "outcome_measurement", "reported_result")
+ROB_PATTERN = ("low", "low", "some_concerns", "low", "high", "low", "some_concerns")
+STUDIES_WRITTEN = []
 
 
 def write_study(sid, author, year, group, entries, label=None, extra_groups=""):
-    rob = f"study: {sid}\nitems:\n" + "".join(
-        f"  {item}:\n    judgement: unclear\n    support: Test data set, not assessed.\n" for item in ROB_ITEMS)
+    i = len(STUDIES_WRITTEN)
+    STUDIES_WRITTEN.append(sid)
+    rob = f"study: {sid}\ntool: RoB 2\nitems:\n" + "".join(
+        f"  {item}:\n    judgement: {ROB_PATTERN[(i + 3 * j) % len(ROB_PATTERN)] if j in (0, 2) else 'low'}\n"
+        "    support: Test pattern; the data set was not assessed.\n" for j, item in enumerate(ROB_ITEMS))
     (OUT / "risk_of_bias" / f"{sid}.yaml").write_text(rob, encoding="utf-8")
     text = (f"study: {sid}\ncitation:\n  first_author: {yaml_value(author)}\n  year: {year}\n"
             + (f"  label: {yaml_value(label)}\n" if label else "") +
