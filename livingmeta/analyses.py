@@ -358,6 +358,43 @@ def _leave_one_out_mh(rows: list[dict], meta: dict, model: dict) -> dict[str, An
     return {**meta, "leave_one_out": out}
 
 
+ROB_SENSITIVITY_RULES = {"exclude_high": "without the studies at high risk of bias",
+                         "low_only": "only the studies at low risk of bias"}
+
+
+def rob_sensitivity(rows: list[dict], model: dict, rob: dict, rule: str) -> dict[str, Any]:
+    """The analysis re-pooled with the studies its risk-of-bias rule keeps (a sensitivity analysis
+    restricted by risk of bias, Cochrane Handbook version 6, chapter 7). ``rule``: ``exclude_high``
+    (studies at high risk left out; studies without an assessment kept) or ``low_only`` (only studies at
+    low risk). A study's risk is its overall judgement, or its most severe item for a tool without one
+    (``livingmeta.certainty.grade.study_risk``).
+
+    ``{rule, description, k, kept, excluded, analysed, estimate, se, ci_lb, ci_ub, pval, tau2, I2,
+    note}`` (``analysed`` false, with a note, when fewer than 2 studies remain or none was left out)."""
+    from livingmeta.certainty.grade import study_risk
+
+    if rule not in ROB_SENSITIVITY_RULES:
+        raise ValueError(f"unknown risk-of-bias sensitivity rule {rule!r}")
+    risk = {r["study"]: study_risk(rob or {}, r["study"]) for r in rows}
+    keep = [r for r in rows if (risk[r["study"]] != "high" if rule == "exclude_high" else risk[r["study"]] == "low")]
+    out: dict[str, Any] = {"rule": rule, "description": ROB_SENSITIVITY_RULES[rule],
+                           "kept": [r["study"] for r in keep],
+                           "excluded": [r["study"] for r in rows if r not in keep], "analysed": False, "note": None}
+    usable = keep if str(model["method"]).upper() in POOLING_METHODS else estimable(keep)
+    out["k"] = len(usable)
+    if not out["excluded"]:
+        out["note"] = "no study left out"
+    elif len(usable) < 2:
+        out["note"] = f"{len(usable)} stud{'y' if len(usable) == 1 else 'ies'} left: not pooled"
+    else:
+        fit = fit_pooled(keep, model)
+        item = {key: fit.get(key) for key in ("estimate", "se", "pval", "ci_lb", "ci_ub", "tau2", "I2")}
+        out.update(measures_back(item, model))
+        out["k"] = fit.get("k", len(usable))
+        out["analysed"] = True
+    return out
+
+
 def measures_back(item: dict, model: dict) -> dict:
     from livingmeta.stats import measures
 

@@ -289,6 +289,16 @@ def _outcome_models_text(a: dict, analyses: list[dict] | None) -> str | None:
             + "; ".join(f"{label}: {what}" for label, what in seen.items()) + ".")
 
 
+def _rob_sensitivity_text(rule: str) -> str:
+    if rule == "none":
+        return ""
+    which = ("without the studies at high risk of bias (studies without an assessment kept)"
+             if rule == "exclude_high" else "with only the studies at low risk of bias")
+    return (f" Each analysis was also re-fitted {which}, a study's risk being its overall risk-of-bias "
+            "judgement, or its most severe item for a tool without an overall judgement (Cochrane Handbook "
+            "version 6, chapter 7).")
+
+
 def certainty_text(config: dict, analyses: list[dict], unit: str = "subjects") -> str:
     """The GRADE paragraph: the rule set of :mod:`livingmeta.certainty.grade` with its thresholds."""
     from livingmeta.certainty import grade
@@ -348,7 +358,8 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
         {"heading": "Subgroup analyses", "text": _subgroup_text(a)},
         {"heading": "Sensitivity analysis", "text": (
             "Each study was left out in turn and the model re-fitted (leave-one-out), for analyses with at "
-            "least three studies." if a["leave_one_out"] else "No leave-one-out sensitivity analysis was run.")},
+            "least three studies." if a["leave_one_out"] else "No leave-one-out sensitivity analysis was run.")
+            + _rob_sensitivity_text(a.get("rob_sensitivity", "exclude_high"))},
         {"heading": "Small-study effects", "text": _small_study_text(a, small_study_assessed)},
     ]
     if rob_tool:

@@ -341,6 +341,8 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
     } for item in loo_doc.get("leave_one_out") or []]
     out["leave_one_out"] = [_exp(item, measure) for item in out["leave_one_out"]]
     out["leave_one_out_note"] = loo_doc.get("note")
+    sens = loo_doc.get("rob_sensitivity")
+    out["rob_sensitivity"] = _exp(dict(sens), measure) if sens else None
     out["small_study"] = pooled.get("small_study")
     return out
 

@@ -57,9 +57,11 @@ rule subgroups:
         "../../scripts/subgroups.py"
 
 
+# sensitivity analyses: leave-one-out and the analysis restricted by risk of bias (config rob_sensitivity)
 rule leave_one_out:
     input:
-        lambda wc: study_jsons(PLAN.analyses[wc.analysis].studies),
+        studies=lambda wc: study_jsons(PLAN.analyses[wc.analysis].studies),
+        rob=res("rob/summary.json") if ANALYSIS["rob_sensitivity"] != "none" else [],
     output:
         res("analyses/{analysis}/leave_one_out.json"),
     log:
@@ -68,5 +70,6 @@ rule leave_one_out:
         analysis=analysis_params,
         model=model_params(),
         enabled=ANALYSIS["leave_one_out"],
+        rob_sensitivity=ANALYSIS["rob_sensitivity"],
     script:
         "../../scripts/leave_one_out.py"
