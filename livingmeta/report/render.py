@@ -275,7 +275,7 @@ def build_view(results: dict) -> dict[str, Any]:
     figures = {"analyses": {}}
     for a in analyses:
         funnel = svg.funnel_plot(a)
-        entry = {"forest": _markup(svg.forest_plot(a)), "subgroups": [],
+        entry = {"forest": _markup(svg.forest_plot(a, rob)), "subgroups": [],
                  "funnel": _markup(funnel) if funnel else None, "egger": svg.egger_text(a) if funnel else None,
                  "rank_test": svg.rank_test_text(a) if funnel else None,
                  "trim_and_fill": svg.trim_and_fill_text(a) if funnel else None,

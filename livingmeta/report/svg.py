@@ -351,9 +351,12 @@ class _Cols:
     study = 2.0
     plot1 = WIDTH - 12.0
 
-    def __init__(self, kind: str = "continuous"):
+    def __init__(self, kind: str = "continuous", rob: bool = False):
         self.kind = kind
         self.cols = _data_columns(kind)
+        self.rob = WIDTH - 9.0 if rob else None   # the overall risk-of-bias column (robvis rob_forest)
+        if rob:
+            self.plot1 = WIDTH - 30.0
         if kind == "continuous":   # six numbers per row: a narrower study column and plot
             self.study_w, self.data, self.weight, self.est, self.plot0 = 122.0, 140.0, 364.0, 480.0, 494.0
         else:
@@ -452,7 +455,7 @@ MAX_ROWS = 42  # rows of one forest plot part: taller plots are split so that ea
 
 
 def _forest(items: list[dict], *, analysis: dict, title: str, desc: str, show_weight: bool,
-            footer_left: list[str]) -> str:
+            footer_left: list[str], rob_styles: dict | None = None) -> str:
     """Draw a forest plot from a list of row items.
 
     Item kinds: ``study`` (square + whiskers), ``heading`` (bold label), ``diamond`` (pooled or subtotal
@@ -492,7 +495,7 @@ def _forest(items: list[dict], *, analysis: dict, title: str, desc: str, show_we
         used += size
     if len(chunks) == 1:
         return _forest_part(items, analysis=analysis, lo=lo, hi=hi, ticks=ticks, title=title, desc=desc,
-                            show_weight=show_weight, footer_left=footer_left)
+                            show_weight=show_weight, footer_left=footer_left, rob_styles=rob_styles)
     parts = []
     for i, chunk in enumerate(chunks, 1):
         last = i == len(chunks)
@@ -500,13 +503,14 @@ def _forest(items: list[dict], *, analysis: dict, title: str, desc: str, show_we
             chunk = chunk + [{"kind": "note", "label": f"(continued in part {i + 1} of {len(chunks)})"}]
         parts.append(_forest_part(chunk, analysis=analysis, lo=lo, hi=hi, ticks=ticks,
                                   title=f"{title} (part {i} of {len(chunks)})", desc=desc,
-                                  show_weight=show_weight, footer_left=footer_left if last else []))
+                                  show_weight=show_weight, footer_left=footer_left if last else [],
+                                  rob_styles=rob_styles))
     return "".join(parts)
 
 
 def _forest_part(items: list[dict], *, analysis: dict, lo: float, hi: float, ticks: list[float], title: str,
-                 desc: str, show_weight: bool, footer_left: list[str]) -> str:
-    c = _Cols(_layout_kind(items))
+                 desc: str, show_weight: bool, footer_left: list[str], rob_styles: dict | None = None) -> str:
+    c = _Cols(_layout_kind(items), rob=bool(rob_styles))
     measure = analysis.get("measure") or "SMD"
     short = MEASURE_SHORT.get(measure, measure)
     canvas = Canvas(title=title, desc=desc, font_size=FS)
@@ -524,6 +528,8 @@ def _forest_part(items: list[dict], *, analysis: dict, lo: float, hi: float, tic
             canvas.text(col["x"], y, col["h1"], bold=True, anchor="end")
     if show_weight:
         canvas.text(c.weight, y, "Weight", bold=True, anchor="end")
+    if c.rob is not None:
+        canvas.text(c.rob, y, "RoB", bold=True, anchor="middle", size=FS_S)
     canvas.text(c.est, y, f"{short} [{fmt.integer(analysis.get('level') or 95)}% CI]", bold=True, anchor="end")
     canvas.text((c.plot0 + c.plot1) / 2, y, MEASURE_LONG.get(measure, measure), bold=True, anchor="middle")
     y2 = y + 12
@@ -576,6 +582,11 @@ def _forest_part(items: list[dict], *, analysis: dict, lo: float, hi: float, tic
                 canvas.text(c.est, base, shown_est_ci(analysis, it.get("yi"), it.get("ci_lb"), it.get("ci_ub")),
                             anchor="end", size=FS_S if c.kind == "continuous" else FS)
             _draw_study_mark(canvas, scale, mid, it)
+            if c.rob is not None and it.get("rob") in rob_styles:
+                fill, symbol, colour, label = rob_styles[it["rob"]]
+                canvas.circle(c.rob, mid, 6.5, fill=fill, stroke=DARK, width=0.5, tooltip=f"Overall: {label}",
+                              cls=f"rob {it['rob']}")
+                canvas.text(c.rob, mid + 3.2, symbol, size=9, anchor="middle", bold=True, fill=colour)
         elif kind == "diamond":
             bold = it.get("bold", True)
             canvas.text(c.study, base, truncate(it["label"], c.cols[0]["x"] - 40, FS, bold), bold=bold)
@@ -721,9 +732,17 @@ def overall_test_text(a: dict) -> str:
     return text + f" ({fmt.p_eq(a.get('pval'))})"
 
 
-def forest_plot(a: dict) -> str:
-    """The forest plot of one analysis (an ``analyses[]`` entry of results.json)."""
+def forest_plot(a: dict, rob: dict | None = None) -> str:
+    """The forest plot of one analysis (an ``analyses[]`` entry of results.json). With ``rob`` (results.json's
+    ``risk_of_bias``) of a tool that has an overall judgement, a last column shows each study's overall
+    judgement as the traffic-light figure draws it (robvis ``rob_append_to_forest``)."""
     rows = [_row_data(r) for r in a.get("studies") or []]
+    overall = _rob_overall(rob or {})
+    styles = None
+    if overall and any(r["study"] in overall for r in rows):
+        styles = dict(_rob_styles(rob))
+        for r in rows:
+            r["rob"] = (overall.get(r["study"]) or {}).get("judgement")
     for r, side in zip(rows, _square_sizes(rows)):
         r["square"] = side
     items: list[dict] = [{"kind": "study", **r} for r in rows]
@@ -749,7 +768,11 @@ def forest_plot(a: dict) -> str:
     desc = (f"{len(rows)} studies; pooled {MEASURE_SHORT.get(a.get('measure'), a.get('measure'))} "
             f"{shown_est_ci(a, a.get('estimate'), a.get('ci_lb'), a.get('ci_ub'))}" if pooled else
             f"{len(rows)} study; no pooling")
-    return _forest(items, analysis=a, title=title, desc=desc, show_weight=True, footer_left=footer)
+    if styles:
+        footer.append("RoB: overall risk-of-bias judgement (" + ", ".join(
+            f"{sym} {_rob_short(label)}" for _, (_, sym, _, label) in styles.items()) + ")")
+    return _forest(items, analysis=a, title=title, desc=desc, show_weight=True, footer_left=footer,
+                   rob_styles=styles)
 
 
 def subgroup_forest_plot(a: dict, sg: dict) -> str:

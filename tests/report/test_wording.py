@@ -136,3 +136,20 @@ def test_weighted_summary_counts_each_study_with_its_weight(results):
     shown = re.findall(r">([\d.]+%)<", chart)
     # sequence generation: all unclear (100%); baseline: low 70 + 20, high 10; allocation: unclear 70, low 30
     assert shown[:5] == ["100%", "90%", "10%", "30%", "70%"]
+
+
+def test_forest_plot_overall_risk_of_bias_column(results):
+    """robvis rob_append_to_forest: a last column with each study's overall judgement, for tools with one."""
+    from livingmeta.report import svg
+
+    a = next(x for x in results["analyses"] if x["pooled"])
+    rob = results["risk_of_bias"]
+    assert ">RoB<" not in svg.forest_plot(a, rob)          # SYRCLE: no overall judgement
+    studies = [s["study"] for s in a["studies"]]
+    judged = dict(rob, judgements=[{"id": "low", "label": "Low risk", "fill": "#009E73", "symbol": "+"},
+                                   {"id": "high", "label": "High risk", "fill": "#D55E00", "symbol": "x"}],
+                  overall={s: {"judgement": "high" if i == 0 else "low"} for i, s in enumerate(studies)})
+    plot = svg.forest_plot(a, judged)
+    assert ">RoB<" in plot
+    assert plot.count('class="rob high"') == 1 and plot.count('class="rob low"') == len(studies) - 1
+    assert "overall risk-of-bias judgement (+ low, x high)" in plot
