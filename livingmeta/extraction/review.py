@@ -13,11 +13,13 @@ compared arms; an outcome in outcomes.yaml may name its own).
 
 from __future__ import annotations
 
+import datetime
 import os
 from typing import Any
 
 from livingmeta.extraction.outcomes import arm_names
 from livingmeta.extraction.yamlio import Problems, load_yaml, type_name
+from livingmeta.report.lsr import LIVING_KEYS, STATUSES
 from livingmeta.report.wording import REVIEW_TYPES
 
 _HINT = "Fix review.yaml (see docs/study-file.md, section 'The review protocol')."
@@ -39,11 +41,38 @@ def _wording(problems: Problems, data: dict) -> None:
                      f"Use one of {', '.join(REVIEW_TYPES)} (it sets the wording: animals or participants).")
     problems.text(data, "unit_of_analysis", "", required=False)
     arm_names(problems, data, "")
+    _living(problems, data)
+
+
+def _living(problems: Problems, data: dict) -> None:
+    """review.yaml's ``living`` block (PRISMA-LSR living-mode parameters, livingmeta.report.lsr)."""
+    living = problems.mapping(data, "living", "", required=False)
+    if living is None:
+        return
+    problems.unknown_keys(living, LIVING_KEYS, "living")
+    status = problems.text(living, "status", "living", required=False)
+    if status is not None and status.strip().lower() not in STATUSES:
+        problems.add("living.status", f"unknown status '{status}'", f"Use one of {', '.join(STATUSES)}.")
+    for key in ("justification", "other_steps", "retirement"):
+        problems.text(living, key, "living", required=False)
+    if isinstance(living.get("next_update"), (datetime.date, datetime.datetime)):
+        living = {**living, "next_update": living["next_update"].isoformat()}
+    problems.text(living, "next_update", "living", required=False)
+    schedule = living.get("search_schedule")
+    if isinstance(schedule, dict):
+        for source, when in schedule.items():
+            if not isinstance(when, str) or not when.strip():
+                problems.add(f"living.search_schedule.{source}", "must be text (e.g. monthly)",
+                             "Write when this source is searched, e.g. `pubmed: monthly`.")
+    elif schedule is not None and not (isinstance(schedule, str) and schedule.strip()):
+        problems.add("living.search_schedule", "must be text or a mapping of source: schedule",
+                     "Write e.g. `search_schedule: monthly` or `search_schedule: {pubmed: monthly}`.")
 
 
 def check_wording(path: str | os.PathLike) -> None:
     """Check only the fields of review.yaml that generated sentences use (``type``, ``unit_of_analysis``,
-    ``arms``), as the run does before any job starts; a missing review.yaml is not a problem here."""
+    ``arms``, ``living``), as the run does before any job starts; a missing review.yaml is not a problem
+    here."""
     if not os.path.isfile(path):
         return
     data = load_yaml(path, what="review protocol")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.plan import slug
-from livingmeta.report import fmt, svg, wording
+from livingmeta.report import fmt, lsr, svg, wording
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -320,6 +320,7 @@ def build_view(results: dict) -> dict[str, Any]:
         "summary": _summary_rows(analyses),
         "sof": summary_of_findings(analyses, _summary_rows(analyses)),
         "grade_domains": _grade_domains(),
+        "lsr_checklist": lsr.checklist(results),
         "appendix": appendix_studies(studies, analyses, rob if has_rob else {}),
         "illustrative_notice": illustrative_notice,
         "consistency_notices": [n for n in results.get("notices") or [] if n.get("kind") in ("consistency", "records")],

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from livingmeta.analyses import study_label
 from livingmeta.living.changes import history, what_changed
 from livingmeta.living.versions import build_time, next_version, published_versions
-from livingmeta.report import fmt, wording
+from livingmeta.report import fmt, lsr, wording
 from livingmeta.report.methods import build_methods
 
 FORMAT_VERSION = 1
@@ -162,6 +162,7 @@ def review_block(raw: dict | None, config: dict | None = None) -> dict:
         "title": str(title),
         "short_title": raw.get("short_title"),
         "type": words["type"],
+        "living": lsr.living_block(raw),
         "unit_of_analysis": words["unit"],
         "arms": words["arms"],
         "question": raw.get("question"),
@@ -394,6 +395,7 @@ def living_blocks(current: dict, published: list[dict]) -> dict:
     version = current.get("version")
     previous = next((doc for doc in reversed(published) if doc.get("version") != version), None)
     changes = what_changed(_comparable(previous) if previous is not None else None, _comparable(current))
+    changes["triggers"] = lsr.triggers(changes, previous, current)   # PRISMA-LSR: what triggered this version
     earlier = [doc for doc in published if doc.get("version") != version]
     return {"what_changed": changes, "history": history(earlier, current)}
 
@@ -513,6 +515,9 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
         "illustrative_data": illustrative,
         "notices": notices,
     }
+    living_text = lsr.methods_text(review_out["living"])
+    if living_text:
+        doc["methods"]["text"].insert(-2, {"heading": "Living mode", "text": living_text})
     if published is None:
         published = published_documents(reports_dir)
     doc.update(living_blocks(doc, published))

@@ -40,7 +40,7 @@ def test_split_into_sections(report_html):
     names = [p.name for p in split.parts]
     assert names == ["front", "what-changed", "summary", "methods", "search", "studies", "rob", "results",
                      "analysis-histological_grade__end_of_study", "analysis-mmp13__12_weeks", "appendix",
-                     "appendix-liu2023a", "appendix-luo2021", "appendix-xing2021", "appendix-zhan2025"]
+                     "appendix-liu2023a", "appendix-luo2021", "appendix-xing2021", "appendix-zhan2025", "prisma-lsr"]
     parts = {p.name: p for p in split.parts}
     assert "analysis-dhi__4_weeks" in parts["results"].ids and "summary" in parts["summary"].ids
     assert "contents" in split.parts[0].body.lower() and "<h2>2. Methods" not in split.parts[0].body
@@ -122,7 +122,7 @@ def test_pdf_pages_contents_links_bookmarks(built):
     from pypdf import PdfReader
 
     folder, stats = built
-    assert stats["parts"] == 15 and stats["rendered"] == 16  # fifteen sections and the page margins
+    assert stats["parts"] == 16 and stats["rendered"] == 17  # sixteen sections and the page margins
     reader = PdfReader(folder / "report.pdf")
     n = len(reader.pages)
     assert n == stats["pages"]
@@ -168,7 +168,7 @@ def test_only_changed_sections_are_rendered_again(built, report_html):
     stats = pdf.build_pdf(changed, folder / "changed.pdf", cache_dir=folder / "cache", workers=2)
     assert stats["rendered_parts"] == ["analysis-mmp13__12_weeks"]
     cached = sorted(p.stem for p in (folder / "cache").glob("*.pdf"))
-    assert len(cached) == 16  # fifteen sections and the margins; what the last build did not use is gone
+    assert len(cached) == 17  # sixteen sections and the margins; what the last build did not use is gone
     # an incremental build is byte for byte the build from scratch of the same HTML
     pdf.build_pdf(changed, folder / "scratch.pdf", cache_dir=folder / "scratch_cache", workers=2)
     assert (folder / "scratch.pdf").read_bytes() == (folder / "changed.pdf").read_bytes()

@@ -33,7 +33,7 @@ def test_every_section_is_there(html, results):
     assert "<h1>Exosome-loaded hydrogels for intervertebral disc degeneration in rat models" in html
     assert "<strong>2026-11-21</strong>" in html and "2026-11-21T06:00:00Z" in html
     assert 'href="https://www.crd.york.ac.uk/PROSPERO/view/CRD420250649970"' in html
-    assert "<dt>Searches up to</dt><dd>2026-10-16</dd>" in html
+    assert "<dt>Searches up to</dt><dd>2026-10-16" in html
 
 
 def test_figures_are_inline_well_formed_svg(html, results):
