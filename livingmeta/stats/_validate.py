@@ -37,10 +37,23 @@ def as_vector(x, name, n=None, labels=None):
     return a
 
 
+def fmt_num(x):
+    """A number as a reader writes it in a message: -5, 0.25, 1e-10 (never ``np.float64(-5.0)``)."""
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "infinity" if f > 0 else "-infinity"
+    return format(f, ".15g")
+
+
 def _fmt(x):
     if isinstance(x, float) and math.isnan(x):
         return "missing/NaN"
-    return repr(float(x)) if np.isfinite(x) else str(x)
+    return fmt_num(x)
 
 
 def check_finite(a, name, labels, what=None):
