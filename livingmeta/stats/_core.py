@@ -54,11 +54,11 @@ class NotConverged(ReviewInputError):
     line.  ``lanes`` holds the batch lanes (meta-analyses) concerned, so that batch callers can name them.
     """
 
-    def __init__(self, message, *, lanes=(), hint=None):
+    def __init__(self, message, *, lanes=(), hint=None, field="method"):
         self.lanes = [int(i) for i in lanes]
-        super().__init__(message, field="method", hint=hint or (
-            "Use another tau2 estimator (e.g. method DL or PM), or raise the iteration cap "
-            "(control maxiter / ci_maxiter / bisect_maxiter)"))
+        super().__init__(message, field=field, hint=hint or (
+            "Use another tau2 estimator (DL, HE, HS or SJ are not iterative), or raise the iteration cap "
+            "(control maxiter / bisect_maxiter)"))
 
 
 def level_to_alpha(level):
@@ -626,7 +626,7 @@ def qprofile_ci(y, vv, mask, X, p, tau2, alpha, con, warn, method):
         r, okr = zeroin(f, tmin, tmax, Qmin - crit_l, Qmax - crit_l, tol=tol, maxiter=maxit, active=act)
         if not okr[act].all():
             raise NotConverged(f"the upper bound of the Q-profile CI for tau2: the root search (R's uniroot) "
-                               f"did not converge in {maxit} iterations", lanes=np.flatnonzero(act & ~okr),
+                               f"did not converge in {maxit} iterations", lanes=np.flatnonzero(act & ~okr), field="tau2_ci",
                                hint="Raise control ci_maxiter, or ask for no CI for tau2 (tau2_ci=False)")
         ub[act] = r[act]
     # lower bound
@@ -642,7 +642,7 @@ def qprofile_ci(y, vv, mask, X, p, tau2, alpha, con, warn, method):
         r, okr = zeroin(f, tmin, tmax, Qmin - crit_u, Qmax - crit_u, tol=tol, maxiter=maxit, active=act)
         if not okr[act].all():
             raise NotConverged(f"the lower bound of the Q-profile CI for tau2: the root search (R's uniroot) "
-                               f"did not converge in {maxit} iterations", lanes=np.flatnonzero(act & ~okr),
+                               f"did not converge in {maxit} iterations", lanes=np.flatnonzero(act & ~okr), field="tau2_ci",
                                hint="Raise control ci_maxiter, or ask for no CI for tau2 (tau2_ci=False)")
         lb[act] = r[act]
     return lb, ub

@@ -15,7 +15,7 @@ import numpy as np
 from livingmeta.errors import ReviewInputError
 
 from . import _core
-from ._validate import as_vector, check_yi_vi, study_labels
+from ._validate import as_vector, check_yi_vi, fmt_num, study_labels
 
 
 def _num(x):
@@ -237,7 +237,7 @@ def rma_batch(yi, vi, mask=None, *, method="REML", test="knha", level=95, contro
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise ReviewInputError(f"analysis {r}, study {c}: yi must be finite and vi > 0 "
-                               f"(got yi={y[r, c]!r}, vi={v[r, c]!r})", field="vi")
+                               f"(got yi={fmt_num(y[r, c])}, vi={fmt_num(v[r, c])})", field="vi")
     k = mask.sum(1)
     live = k > 0
     m = y.shape[0]
@@ -251,8 +251,14 @@ def rma_batch(yi, vi, mask=None, *, method="REML", test="knha", level=95, contro
     if not live.any():
         return res
     sel = np.flatnonzero(live)
-    fit = _core.fit(np.where(mask, y, 0.0)[sel], np.where(mask, v, 1.0)[sel], mask[sel], None,
-                    method=method, test=test, level=level, control=control, tau2_ci=tau2_ci)
+    try:
+        fit = _core.fit(np.where(mask, y, 0.0)[sel], np.where(mask, v, 1.0)[sel], mask[sel], None,
+                        method=method, test=test, level=level, control=control, tau2_ci=tau2_ci)
+    except _core.NotConverged as exc:   # name the analysis rows (the lanes are positions among the live rows)
+        rows = [int(sel[i]) for i in exc.lanes]
+        shown = ", ".join(str(r) for r in rows[:10]) + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+        raise _core.NotConverged(f"analysis {'rows' if len(rows) > 1 else 'row'} {shown}: {exc.message}",
+                                 lanes=rows, hint=exc.hint, field=exc.field) from None
     pairs = {"estimate": fit["beta"][:, 0], "se": fit["se"][:, 0], "zval": fit["zval"][:, 0],
              "pval": fit["pval"][:, 0], "ci_lb": fit["ci_lb"][:, 0], "ci_ub": fit["ci_ub"][:, 0],
              "tau2": fit["tau2"], "se_tau2": fit["se_tau2"], "I2": fit["I2"], "H2": fit["H2"],
