@@ -106,13 +106,19 @@ def _trace_SXDX(S, X, d):
     return np.einsum("mij,mji->m", S, B)
 
 
-def _sum_others(a):
-    """``sum_{j != i} a[:, j]`` for every cell, from prefix and suffix sums: no subtraction, so no
-    cancellation when one cell dominates the row (a >= 0)."""
-    z = np.zeros((a.shape[0], 1))
-    pre = np.concatenate([z, np.cumsum(a[:, :-1], axis=1)], axis=1)
-    suf = np.concatenate([np.cumsum(a[:, :0:-1], axis=1)[:, ::-1], z], axis=1)
-    return pre + suf
+def _sum_others(a, total, dom):
+    """``sum_{j != i} a[:, j]`` for every cell, without cancellation.
+
+    ``total - a`` is exact to rounding except in a cell that holds most of the row's total (``dom``, at
+    most one per row), where it subtracts two nearly equal numbers: there the others are summed directly.
+    """
+    o = total[:, None] - a
+    rows = np.flatnonzero(dom.any(1))
+    if rows.size:
+        d = dom[rows]
+        direct = np.where(d, 0.0, a[rows]).sum(1)
+        o[rows] = np.where(d, direct[:, None], o[rows])
+    return o
 
 
 def _p_stats(w, y, X, want_trPP=True):
@@ -122,7 +128,7 @@ def _p_stats(w, y, X, want_trPP=True):
     (tr P = s - sum w^2 / s, tr PP = sum w^2 - 2 sum w^3 / s + (sum w^2 / s)^2, Pu = w (y - b)) subtract
     numbers of the size of the largest weight to get numbers of the size of the others, so with one
     dominant study (v_1 / v_j ~ 1e-10) they keep no correct digit.  Here every term is a sum of
-    non-negative parts: with o_i = sum_{j != i} w_j (prefix/suffix sums),
+    non-negative parts: with o_i = sum_{j != i} w_j (see _sum_others),
       P_ii = w_i o_i / s,  tr P = sum_i w_i o_i / s,
       tr PP = sum_ij P_ij^2 = [sum_i (w_i o_i)^2 + sum_i w_i^2 sum_{j != i} w_j^2] / s^2,
       (Py)_i = w_i (y_i - b) = w_i o_i (y_i - b_(-i)) / s   (b_(-i): weighted mean without study i),
@@ -132,10 +138,13 @@ def _p_stats(w, y, X, want_trPP=True):
     w2 = w * w
     if X is None:
         sw = w.sum(1)
-        b = (w * y).sum(1) / sw
-        o = _sum_others(w)
+        wy = w * y
+        swy = wy.sum(1)
+        b = swy / sw
+        dom = w > 0.5 * sw[:, None]
+        o = _sum_others(w, sw, dom)
         with np.errstate(divide="ignore", invalid="ignore"):
-            b_o = np.where(o > 0, _sum_others(w * y) / np.where(o > 0, o, 1.0), b[:, None])
+            b_o = np.where(o > 0, _sum_others(wy, swy, dom) / np.where(o > 0, o, 1.0), b[:, None])
         wo = w * o / sw[:, None]                     # diagonal of P
         r = y - b[:, None]
         wr = wo * (y - b_o)                          # (Py)_i
@@ -143,7 +152,11 @@ def _p_stats(w, y, X, want_trPP=True):
         rss = (wr * r).sum(1)
         ypy2 = (wr * wr).sum(1)
         trP = wo.sum(1)
-        trPP = ((wo * wo).sum(1) + (w2 * _sum_others(w2)).sum(1) / (sw * sw)) if want_trPP else None
+        trPP = None
+        if want_trPP:
+            sw2 = w2.sum(1)
+            q = _sum_others(w2, sw2, w2 > 0.5 * sw2[:, None])
+            trPP = (wo * wo).sum(1) + (w2 * q).sum(1) / (sw * sw)
         return {"beta": b[:, None], "S": S, "r": r, "rss": rss, "trP": trP, "trPP": trPP, "yPPy": ypy2}
     b, S, r = _wls(w, y, X)
     wr = w * r
@@ -165,7 +178,7 @@ def _full_P(w, X, mask):
     if X is None:   # P_ij = -w_i w_j / s off the diagonal, P_ii = w_i o_i / s (see _p_stats)
         sw = w.sum(1)
         P = -(w[:, :, None] * w[:, None, :]) / sw[:, None, None]
-        P[:, idx, idx] = w * _sum_others(w) / sw[:, None]
+        P[:, idx, idx] = w * _sum_others(w, sw, w > 0.5 * sw[:, None]) / sw[:, None]
         return P
     XtW = np.swapaxes(X, 1, 2) * w[:, None, :]
     S = np.linalg.inv(XtW @ X)
