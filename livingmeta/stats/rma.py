@@ -170,7 +170,12 @@ def rma(yi, vi=None, *, sei=None, mods=None, intercept=True, method="REML", test
     are coded as a factor with R's default treatment contrasts, levels sorted).  ``na``: "raise"
     (default) rejects missing values naming the study; "omit" drops them with a warning, as
     metafor's ``na.action="na.omit"``.  ``control``: metafor's control options (threshold,
-    maxiter, stepadj, tol).
+    maxiter, stepadj, tol, ci_maxiter) and the caps of the fallback (bisect_maxiter, halving_maxiter).
+    Every iteration is capped: a root search or fallback that reaches its cap raises
+    ``_core.NotConverged`` (a ``ReviewInputError``) saying what did not converge and what to do; a
+    confidence ``level`` outside (0, 100) is refused.  One study whose variance is 1e7 times smaller
+    than another's draws metafor's warning ("Ratio of largest to smallest sampling variance extremely
+    large"); the intercept-only fit stays exact there (see ``_core._p_stats``).
 
     k = 1: no pooling; as metafor, tau2 = 0 and the z test is used (metafor switches
     test="knha" to "z" when k = 1), so the result is the study's own estimate and Wald CI; a warning
