@@ -108,6 +108,15 @@ def pool_table(path, *, measure=None, smd_variance="LS", method="REML", test="kn
                subgroup=None, tau2="separate", leave_one_out=False, zero_cells=None):
     """Read and pool one CSV table; returns the JSON-ready dict (raises ReviewInputError)."""
     from livingmeta import stats
+    from livingmeta.stats._validate import fmt_num
+
+    try:
+        lv = float(level)
+    except (TypeError, ValueError):
+        lv = math.nan
+    if not 0.0 < lv < 100.0:
+        raise ReviewInputError(f"--level must be a confidence level in percent between 0 and 100, exclusive "
+                               f"(got {fmt_num(level)})", field="level", hint="Use e.g. --level 95")
 
     header, rows = _read_table(path)
     cols = set(header)

@@ -18,7 +18,10 @@ import math
 
 import numpy as np
 
+from livingmeta.errors import ReviewInputError
+
 from . import _dist
+from ._validate import fmt_num
 from ._zeroin import R_UNIROOT_TOL, zeroin
 
 METHODS = ("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
@@ -33,14 +36,43 @@ DEFAULT_CONTROL = {
     "tol": R_UNIROOT_TOL,     # metafor: uniroot() tolerance (PM estimator, ll0check)
     "ci_maxiter": 1000,       # metafor confint(): uniroot() maxiter
     "ll0check": True,
+    "halving_maxiter": 1100,  # step-halving: 1100 halvings take any finite step below the smallest double
+    "bisect_maxiter": 200,    # fallback bisection on the estimating equation (bracket doubled <= 60 times)
 }
+
+# metafor's ``evtol`` (1e-07): a ratio of largest to smallest sampling variance >= 1/evtol draws its warning
+VI_RATIO_WARN = 1e7
+VI_RATIO_MESSAGE = ("Ratio of largest to smallest sampling variance extremely large (metafor's warning: "
+                    "'May not be able to obtain stable results'); livingmeta computes the traces and weighted "
+                    "residuals in a cancellation-free form, but check the study with the smallest variance")
+
+
+class NotConverged(ReviewInputError):
+    """An iterative step of the engine reached its iteration cap without converging.
+
+    A :class:`ReviewInputError` (the engine's error type), so the workflow and the CLI report it as one
+    line.  ``lanes`` holds the batch lanes (meta-analyses) concerned, so that batch callers can name them.
+    """
+
+    def __init__(self, message, *, lanes=(), hint=None, field="method"):
+        self.lanes = [int(i) for i in lanes]
+        super().__init__(message, field=field, hint=hint or (
+            "Use another tau2 estimator (DL, HE, HS or SJ are not iterative), or raise the iteration cap "
+            "(control maxiter / bisect_maxiter)"))
 
 
 def level_to_alpha(level):
-    """metafor's ``.level()``: 95 -> 0.05, 0.95 -> 0.05, 0.05 -> 0.05."""
-    level = float(level)
-    if level == 0:
-        return 1.0
+    """metafor's ``.level()``: 95 -> 0.05, 0.95 -> 0.05, 0.05 -> 0.05.
+
+    A level outside (0, 100) (or not a number) has no meaning and is refused (ReviewInputError).
+    """
+    try:
+        level = float(level)
+    except (TypeError, ValueError):
+        level = math.nan
+    if not (0.0 < level < 100.0):
+        raise ReviewInputError(f"the confidence level must be between 0 and 100 percent, exclusive "
+                               f"(got {fmt_num(level)})", field="level", hint="Give it in percent, e.g. 95")
     if level >= 1:
         return (100.0 - level) / 100.0
     if level > 0.5:
@@ -74,40 +106,84 @@ def _trace_SXDX(S, X, d):
     return np.einsum("mij,mji->m", S, B)
 
 
+def _sum_others(a, total, dom):
+    """``sum_{j != i} a[:, j]`` for every cell, without cancellation.
+
+    ``total - a`` is exact to rounding except in a cell that holds most of the row's total (``dom``, at
+    most one per row), where it subtracts two nearly equal numbers: there the others are summed directly.
+    """
+    o = total[:, None] - a
+    rows = np.flatnonzero(dom.any(1))
+    if rows.size:
+        d = dom[rows]
+        direct = np.where(d, 0.0, a[rows]).sum(1)
+        o[rows] = np.where(d, direct[:, None], o[rows])
+    return o
+
+
 def _p_stats(w, y, X, want_trPP=True):
-    """RSS = y'Py, tr(P), tr(PP), y'PPy for P built from weights w (0 on empty cells)."""
+    """RSS = y'Py, tr(P), tr(PP), y'PPy for P built from weights w (0 on empty cells).
+
+    Intercept-only model (X None): P = W - w w'/s with s = sum(w).  The textbook closed forms
+    (tr P = s - sum w^2 / s, tr PP = sum w^2 - 2 sum w^3 / s + (sum w^2 / s)^2, Pu = w (y - b)) subtract
+    numbers of the size of the largest weight to get numbers of the size of the others, so with one
+    dominant study (v_1 / v_j ~ 1e-10) they keep no correct digit.  Here every term is a sum of
+    non-negative parts: with o_i = sum_{j != i} w_j (see _sum_others),
+      P_ii = w_i o_i / s,  tr P = sum_i w_i o_i / s,
+      tr PP = sum_ij P_ij^2 = [sum_i (w_i o_i)^2 + sum_i w_i^2 sum_{j != i} w_j^2] / s^2,
+      (Py)_i = w_i (y_i - b) = w_i o_i (y_i - b_(-i)) / s   (b_(-i): weighted mean without study i),
+    which is exact algebra on P (Harville 1977, JASA 72:320 for the REML score and information),
+    evaluated without cancellation (Higham 2002, Accuracy and Stability of Numerical Algorithms, ch. 4).
+    """
+    w2 = w * w
+    if X is None:
+        sw = w.sum(1)
+        wy = w * y
+        swy = wy.sum(1)
+        b = swy / sw
+        dom = w > 0.5 * sw[:, None]
+        o = _sum_others(w, sw, dom)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            b_o = np.where(o > 0, _sum_others(wy, swy, dom) / np.where(o > 0, o, 1.0), b[:, None])
+        wo = w * o / sw[:, None]                     # diagonal of P
+        r = y - b[:, None]
+        wr = wo * (y - b_o)                          # (Py)_i
+        S = (1.0 / sw)[:, None, None]
+        rss = (wr * r).sum(1)
+        ypy2 = (wr * wr).sum(1)
+        trP = wo.sum(1)
+        trPP = None
+        if want_trPP:
+            sw2 = w2.sum(1)
+            q = _sum_others(w2, sw2, w2 > 0.5 * sw2[:, None])
+            trPP = (wo * wo).sum(1) + (w2 * q).sum(1) / (sw * sw)
+        return {"beta": b[:, None], "S": S, "r": r, "rss": rss, "trP": trP, "trPP": trPP, "yPPy": ypy2}
     b, S, r = _wls(w, y, X)
     wr = w * r
     rss = (wr * r).sum(1)
     ypy2 = (wr * wr).sum(1)
-    w2 = w * w
-    if X is None:
-        sw = w.sum(1)
-        t2 = w2.sum(1) / sw
-        trP = sw - t2
-        trPP = w2.sum(1) - 2.0 * (w2 * w).sum(1) / sw + t2 * t2 if want_trPP else None
-    else:
-        XtW2X = (np.swapaxes(X, 1, 2) * w2[:, None, :]) @ X
-        SB2 = S @ XtW2X
-        trP = w.sum(1) - np.einsum("mii->m", SB2)
-        if want_trPP:
-            trPP = (w2.sum(1) - 2.0 * _trace_SXDX(S, X, w2 * w)
-                    + np.einsum("mij,mji->m", SB2, SB2))
-        else:
-            trPP = None
+    XtW2X = (np.swapaxes(X, 1, 2) * w2[:, None, :]) @ X
+    trP = w.sum(1) - np.einsum("mij,mji->m", S, XtW2X)
+    trPP = None
+    if want_trPP:   # tr(PP) = sum(P * P) from the explicit P, as metafor (the closed form cancels)
+        Pm = _full_P(w, X, None)
+        trPP = (Pm * Pm).sum((1, 2))
     return {"beta": b, "S": S, "r": r, "rss": rss, "trP": trP, "trPP": trPP, "yPPy": ypy2}
 
 
 def _full_P(w, X, mask):
     """Explicit P matrices (m, K, K); only for the few standard errors of tau^2 that need them."""
     m, K = w.shape
-    if X is None:
-        X = mask[..., None].astype(float)
+    idx = np.arange(K)
+    if X is None:   # P_ij = -w_i w_j / s off the diagonal, P_ii = w_i o_i / s (see _p_stats)
+        sw = w.sum(1)
+        P = -(w[:, :, None] * w[:, None, :]) / sw[:, None, None]
+        P[:, idx, idx] = w * _sum_others(w, sw, w > 0.5 * sw[:, None]) / sw[:, None]
+        return P
     XtW = np.swapaxes(X, 1, 2) * w[:, None, :]
     S = np.linalg.inv(XtW @ X)
     WX = np.swapaxes(XtW, 1, 2)
     P = -(WX @ S @ XtW)
-    idx = np.arange(K)
     P[:, idx, idx] += w
     return P
 
@@ -239,6 +315,9 @@ def _pm(y, ymc, vv, mask, X, kp, control, warn):
     if act.any():
         root, ok = zeroin(f, np.full(m, control["tau2_min"]), tau2_max, f0, fmax,
                           tol=control["tol"], maxiter=control["maxiter"], active=act)
+        if not ok[act].all():
+            raise NotConverged(f"PM: the root search for tau2 (R's uniroot) did not converge in "
+                               f"{control['maxiter']} iterations", lanes=np.flatnonzero(act & ~ok))
         tau2[act] = root[act]
     return tau2, conv
 
@@ -273,7 +352,15 @@ def _fisher_scoring(method, tau2_he, ymc, y, vv, mask, X, p, k, kp, control, war
         adj = num / den * control["stepadj"]
         adj = np.where(np.isnan(adj), 0.0, adj)
         neg = t + adj < tmin
-        while neg.any():                       # step-halving, as metafor
+        halvings = 0
+        while neg.any():                       # step-halving, as metafor (capped: an infinite step never ends)
+            halvings += 1
+            if halvings > control["halving_maxiter"]:
+                stuck = np.zeros(m, bool)
+                stuck[idx[neg]] = True
+                conv[stuck] = False
+                adj = np.where(neg, 0.0, adj)
+                break
             adj = np.where(neg, adj / 2.0, adj)
             neg = t + adj < tmin
         new = t + adj
@@ -282,7 +369,7 @@ def _fisher_scoring(method, tau2_he, ymc, y, vv, mask, X, p, k, kp, control, war
         if it > control["maxiter"]:
             conv[idx] = False
             break
-        keep = change > thr
+        keep = (change > thr) & conv[idx]
         if not keep.all():
             idx = idx[keep]
             sub = tuple(None if a is None else a[keep] for a in sub)
@@ -290,7 +377,7 @@ def _fisher_scoring(method, tau2_he, ymc, y, vv, mask, X, p, k, kp, control, war
         bad = ~conv
         warn(bad, f"Fisher scoring for {method} did not converge in {control['maxiter']} iterations; "
                   f"tau2 found instead by bisection on the {method} estimating equation")
-        tau2[bad] = _bisect_estimating_equation(method, ymc, y, vv, mask, X, k, kp, bad)
+        tau2[bad] = _bisect_estimating_equation(method, ymc, y, vv, mask, X, k, kp, bad, control)
         conv[bad] = np.isfinite(tau2[bad])
     if method in ("ML", "REML") and control["ll0check"]:
         z = np.zeros(m)
@@ -303,12 +390,15 @@ def _fisher_scoring(method, tau2_he, ymc, y, vv, mask, X, p, k, kp, control, war
     return tau2, conv
 
 
-def _bisect_estimating_equation(method, ymc, y, vv, mask, X, k, kp, lanes):
+def _bisect_estimating_equation(method, ymc, y, vv, mask, X, k, kp, lanes, control=None):
     """Fallback when Fisher scoring fails: root of the estimating equation by bisection on [0, hi].
 
     The ML/REML score (and EB's moment equation) decreases through its root in tau^2; if it is <= 0
-    at 0 the estimate is 0.  The bracket is doubled from max(100, 10 mad^2) until the sign changes.
+    at 0 the estimate is 0.  The bracket is doubled from max(100, 10 mad^2) until the sign changes
+    (at most 60 times).  A lane whose bracket never changes sign, or whose bracket is still wide after
+    ``bisect_maxiter`` halvings, raises :class:`NotConverged`.
     """
+    maxit = int((control or DEFAULT_CONTROL).get("bisect_maxiter", DEFAULT_CONTROL["bisect_maxiter"]))
     sel = np.flatnonzero(lanes)
     args = (ymc[sel], vv[sel], mask[sel], None if X is None else X[sel], k[sel], kp[sel])
     g = lambda t: _fisher_numerator(method, t, *args[:4], args[4], args[5])[0]  # noqa: E731
@@ -321,15 +411,25 @@ def _bisect_estimating_equation(method, ymc, y, vv, mask, X, k, kp, lanes):
         if not need.any():
             break
         hi = np.where(need, hi * 2.0, hi)
-    for _ in range(200):
+    at0 = ~(g0 > 0)
+    nobracket = ~at0 & ~(g(hi) <= 0)
+    if nobracket.any():
+        raise NotConverged(f"{method}: no root of the estimating equation for tau2 below {fmt_num(hi[nobracket].max())} "
+                           "(Fisher scoring did not converge either)", lanes=sel[nobracket])
+    done = at0 | (hi - lo <= 1e-12 * np.maximum(1.0, hi))
+    for _ in range(maxit):
+        if done.all():
+            break
         mid = 0.5 * (lo + hi)
         gm = g(mid)
         lo = np.where(gm > 0, mid, lo)
         hi = np.where(gm > 0, hi, mid)
-        if np.all(hi - lo <= 1e-12 * np.maximum(1.0, hi)):
-            break
+        done = at0 | (hi - lo <= 1e-12 * np.maximum(1.0, hi))
+    if not done.all():
+        raise NotConverged(f"{method}: Fisher scoring did not converge, and the bisection fallback on the "
+                           f"estimating equation did not either ({maxit} halvings)", lanes=sel[~done])
     out = 0.5 * (lo + hi)
-    return np.where(g0 <= 0, 0.0, out)
+    return np.where(at0, 0.0, out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -377,6 +477,11 @@ def fit(y, v, mask, X=None, method="REML", test="knha", level=95, control=None, 
     if k1.any():
         warn(k1, "k = 1: no pooling; the estimate is the single study's effect, tau2 = 0 and "
                  "heterogeneity is not estimable" + ("; test switched to z as metafor does" if test == "knha" else ""))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vratio = np.where(mask, vv, -np.inf).max(1) / np.where(mask, vv, np.inf).min(1)
+    extreme = (k > 0) & np.isfinite(vratio) & (vratio >= VI_RATIO_WARN)
+    if extreme.any():
+        warn(extreme, VI_RATIO_MESSAGE)
     tau2 = np.zeros(m)
     se_tau2 = np.full(m, np.nan)
     conv = np.ones(m, bool)
@@ -432,8 +537,8 @@ def fit(y, v, mask, X=None, method="REML", test="knha", level=95, control=None, 
         QEp = _dist.chi2_sf(QE, np.maximum(kp, 1))
         vt = kp / stfe["trP"]
         if method == "FE":
-            I2 = np.maximum(0.0, 100.0 * (QE - kp) / QE)
-            I2 = np.where(QE == 0, np.nan, I2)
+            I2 = np.maximum(0.0, 100.0 * (QE - kp) / QE)   # metafor: max(0, -Inf) = 0 when QE = 0
+            I2 = np.where(QE == 0, 0.0, I2)
             H2 = QE / kp
         else:
             I2 = 100.0 * tau2 / (vt + tau2)
@@ -531,7 +636,11 @@ def qprofile_ci(y, vv, mask, X, p, tau2, alpha, con, warn, method):
     act = ok & ~both_min & ~ub_max
     if act.any():
         f = lambda t: qe_func(t, y, vv, mask, X) - crit_l  # noqa: E731
-        r, _ = zeroin(f, tmin, tmax, Qmin - crit_l, Qmax - crit_l, tol=tol, maxiter=maxit, active=act)
+        r, okr = zeroin(f, tmin, tmax, Qmin - crit_l, Qmax - crit_l, tol=tol, maxiter=maxit, active=act)
+        if not okr[act].all():
+            raise NotConverged(f"the upper bound of the Q-profile CI for tau2: the root search (R's uniroot) "
+                               f"did not converge in {maxit} iterations", lanes=np.flatnonzero(act & ~okr), field="tau2_ci",
+                               hint="Raise control ci_maxiter, or ask for no CI for tau2 (tau2_ci=False)")
         ub[act] = r[act]
     # lower bound
     both_max = ok & (Qmax > crit_u)
@@ -543,6 +652,10 @@ def qprofile_ci(y, vv, mask, X, p, tau2, alpha, con, warn, method):
     act = rest & ~lb_min
     if act.any():
         f = lambda t: qe_func(t, y, vv, mask, X) - crit_u  # noqa: E731
-        r, _ = zeroin(f, tmin, tmax, Qmin - crit_u, Qmax - crit_u, tol=tol, maxiter=maxit, active=act)
+        r, okr = zeroin(f, tmin, tmax, Qmin - crit_u, Qmax - crit_u, tol=tol, maxiter=maxit, active=act)
+        if not okr[act].all():
+            raise NotConverged(f"the lower bound of the Q-profile CI for tau2: the root search (R's uniroot) "
+                               f"did not converge in {maxit} iterations", lanes=np.flatnonzero(act & ~okr), field="tau2_ci",
+                               hint="Raise control ci_maxiter, or ask for no CI for tau2 (tau2_ci=False)")
         lb[act] = r[act]
     return lb, ub

@@ -25,7 +25,7 @@ def as_vector(x, name, n=None, labels=None):
     try:
         a = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
-        raise ReviewInputError(f"{name} must be numbers (got {x!r})", field=name) from None
+        raise ReviewInputError(f"{name} must be numbers (got {plain(x)})", field=name) from None
     if a.ndim == 0:
         a = a.reshape(1) if n is None else np.full(n, float(a))
     if a.ndim != 1:
@@ -37,10 +37,38 @@ def as_vector(x, name, n=None, labels=None):
     return a
 
 
+def fmt_num(x):
+    """A number as a reader writes it in a message: -5, 0.25, 1e-10 (never ``np.float64(-5.0)``)."""
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "infinity" if f > 0 else "-infinity"
+    return format(f, ".15g")
+
+
+def plain(x):
+    """A value as a message shows it: numbers by :func:`fmt_num`, sequences item by item, text quoted."""
+    if isinstance(x, str):
+        return repr(x)
+    if isinstance(x, (list, tuple, np.ndarray)):
+        items = list(np.asarray(x, dtype=object).ravel()) if isinstance(x, np.ndarray) else list(x)
+        shown = ", ".join(plain(v) for v in items[:6]) + (", ..." if len(items) > 6 else "")
+        return f"[{shown}]"
+    if isinstance(x, (bool, np.bool_)) or x is None:
+        return str(x)
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        return fmt_num(x)
+    return repr(x)
+
+
 def _fmt(x):
     if isinstance(x, float) and math.isnan(x):
         return "missing/NaN"
-    return repr(float(x)) if np.isfinite(x) else str(x)
+    return fmt_num(x)
 
 
 def check_finite(a, name, labels, what=None):

@@ -26,7 +26,8 @@ import numpy as np
 
 from livingmeta.errors import ReviewInputError
 
-from ._validate import study_labels
+from ._validate import fmt_num, plain, study_labels
+
 
 BINARY_MEASURES = ("OR", "RR", "RD", "PETO")
 ZERO_TO = ("only0", "all", "if0all", "none")
@@ -52,7 +53,7 @@ def tables(ai, ci, *, bi=None, di=None, n1i=None, n2i=None, labels=None, studies
         try:
             a = np.atleast_1d(np.asarray(val, dtype=float))
         except (TypeError, ValueError):
-            raise ReviewInputError(f"{name} must be counts (got {val!r})", field=name) from None
+            raise ReviewInputError(f"{name} must be counts (got {plain(val)})", field=name) from None
         if n is not None and a.shape[0] != n and a.shape[0] != 1:
             raise ReviewInputError(f"{name} has {a.shape[0]} values but there are {n} studies", field=name,
                                    hint="Give one value per study (lengths must match).")
@@ -119,9 +120,12 @@ def escalc_2x2(measure, ai, ci, *, n1i=None, n2i=None, bi=None, di=None, add=0.5
                                hint=f"Use one of {', '.join(BINARY_MEASURES)}.")
     if to not in ZERO_TO:
         raise ReviewInputError(f"unknown zero-cell option to={to!r}", field="to", hint=f"Use one of {', '.join(ZERO_TO)}.")
-    add = float(add)
+    try:
+        add = float(add)
+    except (TypeError, ValueError):
+        raise ReviewInputError(f"the continuity correction must be a number (got {add!r})", field="add") from None
     if not add >= 0:
-        raise ReviewInputError(f"the continuity correction must be >= 0 (got {add!r})", field="add")
+        raise ReviewInputError(f"the continuity correction must be >= 0 (got {fmt_num(add)})", field="add")
     a, b, c, d, labels = tables(ai, ci, bi=bi, di=di, n1i=n1i, n2i=n2i, labels=labels, studies=studies)
     a, b, c, d = a.copy(), b.copy(), c.copy(), d.copy()
     if drop00:

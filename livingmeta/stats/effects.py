@@ -20,7 +20,7 @@ import numpy as np
 
 from livingmeta.errors import ReviewInputError
 
-from ._validate import as_vector, check_finite, check_positive, study_labels
+from ._validate import as_vector, check_finite, check_positive, fmt_num, study_labels
 
 MEASURES = ("SMD", "MD", "ROM", "NMD", "OR", "RR", "RD", "PETO")
 CONTINUOUS_MEASURES = ("SMD", "MD", "ROM", "NMD")
@@ -150,7 +150,7 @@ def escalc(measure, m1i=None, sd1i=None, n1i=None, m2i=None, sd2i=None, n2i=None
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise ReviewInputError(f"study {labels[i]!r}: {name} must be > 0 for the ratio of means "
-                                       f"(got {x[i]!r})", field=name,
+                                       f"(got {fmt_num(x[i])})", field=name,
                                        hint="ROM needs positive means on a ratio scale; use SMD or MD.")
         yi = np.log(m1 / m2)
         a1 = s1 ** 2 / (n1 * m1 ** 2)

@@ -15,7 +15,7 @@ import numpy as np
 from livingmeta.errors import ReviewInputError
 
 from . import _core
-from ._validate import as_vector, check_yi_vi, study_labels
+from ._validate import as_vector, check_yi_vi, fmt_num, study_labels
 
 
 def _num(x):
@@ -170,7 +170,12 @@ def rma(yi, vi=None, *, sei=None, mods=None, intercept=True, method="REML", test
     are coded as a factor with R's default treatment contrasts, levels sorted).  ``na``: "raise"
     (default) rejects missing values naming the study; "omit" drops them with a warning, as
     metafor's ``na.action="na.omit"``.  ``control``: metafor's control options (threshold,
-    maxiter, stepadj, tol).
+    maxiter, stepadj, tol, ci_maxiter) and the caps of the fallback (bisect_maxiter, halving_maxiter).
+    Every iteration is capped: a root search or fallback that reaches its cap raises
+    ``_core.NotConverged`` (a ``ReviewInputError``) saying what did not converge and what to do; a
+    confidence ``level`` outside (0, 100) is refused.  One study whose variance is 1e7 times smaller
+    than another's draws metafor's warning ("Ratio of largest to smallest sampling variance extremely
+    large"); the intercept-only fit stays exact there (see ``_core._p_stats``).
 
     k = 1: no pooling; as metafor, tau2 = 0 and the z test is used (metafor switches
     test="knha" to "z" when k = 1), so the result is the study's own estimate and Wald CI; a warning
@@ -237,7 +242,7 @@ def rma_batch(yi, vi, mask=None, *, method="REML", test="knha", level=95, contro
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise ReviewInputError(f"analysis {r}, study {c}: yi must be finite and vi > 0 "
-                               f"(got yi={y[r, c]!r}, vi={v[r, c]!r})", field="vi")
+                               f"(got yi={fmt_num(y[r, c])}, vi={fmt_num(v[r, c])})", field="vi")
     k = mask.sum(1)
     live = k > 0
     m = y.shape[0]
@@ -251,8 +256,14 @@ def rma_batch(yi, vi, mask=None, *, method="REML", test="knha", level=95, contro
     if not live.any():
         return res
     sel = np.flatnonzero(live)
-    fit = _core.fit(np.where(mask, y, 0.0)[sel], np.where(mask, v, 1.0)[sel], mask[sel], None,
-                    method=method, test=test, level=level, control=control, tau2_ci=tau2_ci)
+    try:
+        fit = _core.fit(np.where(mask, y, 0.0)[sel], np.where(mask, v, 1.0)[sel], mask[sel], None,
+                        method=method, test=test, level=level, control=control, tau2_ci=tau2_ci)
+    except _core.NotConverged as exc:   # name the analysis rows (the lanes are positions among the live rows)
+        rows = [int(sel[i]) for i in exc.lanes]
+        shown = ", ".join(str(r) for r in rows[:10]) + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+        raise _core.NotConverged(f"analysis {'rows' if len(rows) > 1 else 'row'} {shown}: {exc.message}",
+                                 lanes=rows, hint=exc.hint, field=exc.field) from None
     pairs = {"estimate": fit["beta"][:, 0], "se": fit["se"][:, 0], "zval": fit["zval"][:, 0],
              "pval": fit["pval"][:, 0], "ci_lb": fit["ci_lb"][:, 0], "ci_ub": fit["ci_ub"][:, 0],
              "tau2": fit["tau2"], "se_tau2": fit["se_tau2"], "I2": fit["I2"], "H2": fit["H2"],

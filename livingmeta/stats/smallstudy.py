@@ -19,7 +19,7 @@ from livingmeta.errors import ReviewInputError
 
 from . import _core
 from ._dist import norm_cdf, norm_sf, t_isf, t_sf
-from ._validate import as_vector, check_yi_vi, study_labels
+from ._validate import as_vector, check_yi_vi, fmt_num, study_labels
 from .rma import _check_method_test, _num
 
 PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
@@ -47,7 +47,7 @@ def _predictor(v, ni, predictor, labels):
     bad = ~np.isfinite(n) | (n <= 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ReviewInputError(f"study {labels[i]!r}: ni must be > 0 (got {n[i]!r})", field="ni")
+        raise ReviewInputError(f"study {labels[i]!r}: ni must be > 0 (got {fmt_num(n[i])})", field="ni")
     return {"ni": n, "ninv": 1 / n, "sqrtni": np.sqrt(n), "sqrtninv": 1 / np.sqrt(n)}[predictor]
 
 

@@ -428,3 +428,44 @@ kr$outcomes$os <- c(list(call = 'd$yi <- log(d$hr); d$sei <- ifelse(is.na(d$se),
 writeLines(toJSON(kr, digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = TRUE, dataframe = "columns"),
            file.path("validation", "metafor", "kinds_review.json"))
 cat("wrote kinds_review\n")
+
+# ---------------------------------------------------------------------------------------------------
+# 11. One study with a tiny sampling variance (issue 14): metafor warns "Ratio of largest to smallest
+#     sampling variance extremely large" from max(vi)/min(vi) >= 1e7.  The two cases of the issue, and
+#     three seeded sweeps of vi[1] = 10^-j, j = 1..14 (tau^2 = 0, 0.5 and 0.2 in the generating model),
+#     every estimator with the z test.  metafor forms P = W - W X (X'WX)^-1 X'W explicitly, which loses
+#     about log10(max(vi)/min(vi)) digits; tests/stats/test_metafor.py allows for that and checks the
+#     traces against exact rational arithmetic.  Written to reference/dominant_study.json.
+dominant <- list()
+dom_case <- function(name, setup) {
+  eval(parse(text = setup), envir = globalenv())
+  dat <- data.frame(study = paste0("s", seq_along(yi)), yi = yi, vi = vi)
+  blocks <- list()
+  for (m in methods) {
+    w <- character(0)
+    r <- withCallingHandlers(try(fit_block(dat, m, "z"), silent = TRUE),
+                             warning = function(c) { w <<- c(w, conditionMessage(c)); invokeRestart("muffleWarning") })
+    if (!inherits(r, "try-error")) { r$warnings <- unique(w); blocks[[length(blocks) + 1]] <- r }
+  }
+  list(name = name, setup = setup, vimaxmin = max(vi) / min(vi),
+       data = list(study = dat$study, yi = num(dat$yi), vi = num(dat$vi)), rma = blocks)
+}
+dominant[[length(dominant) + 1]] <- dom_case("issue_reml_hang", 'set.seed(110); vi <- c(1e-10, runif(9, 0.1, 1)); yi <- rnorm(10, 0.3, sqrt(vi + 0.2))')
+for (j in 1:14) {
+  dominant[[length(dominant) + 1]] <- dom_case(sprintf("sweep_a_%02d", j),
+    sprintf('set.seed(15); vi <- c(1e-%d, rep(0.1, 9)); yi <- rnorm(10, 0.4, 0.4)', j))
+}
+for (j in 1:14) {
+  dominant[[length(dominant) + 1]] <- dom_case(sprintf("sweep_b_%02d", j),
+    sprintf('set.seed(%d); vi <- c(1e-%d, runif(9, 0.1, 1)); yi <- rnorm(10, 0.3, sqrt(vi + 0.5))', 3000 + j, j))
+}
+for (j in 1:14) {   # the design of the first case with every vi[1] (j = 10 is that case)
+  dominant[[length(dominant) + 1]] <- dom_case(sprintf("sweep_c_%02d", j),
+    sprintf('set.seed(110); vi <- c(1e-%d, runif(9, 0.1, 1)); yi <- rnorm(10, 0.3, sqrt(vi + 0.2))', j))
+}
+writeLines(toJSON(list(dataset = "dominant_study", source = "seeded random data, one dominant study (issue 14)",
+                       R = R.version.string, metafor = as.character(packageVersion("metafor")),
+                       rma = list(), cases = dominant),
+                  digits = NA, auto_unbox = TRUE, na = "null", null = "null", pretty = TRUE),
+           file.path(outdir, "dominant_study.json"))
+cat("wrote dominant_study\n")
