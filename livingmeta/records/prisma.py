@@ -292,6 +292,10 @@ def compute_prisma(dedup: dict, screening: dict, previous: dict | None = None) -
     flow["searches"] = _searches(dedup)
     flow["agreement"] = {stage: _agreement_summary(stats)
                          for stage, stats in (screening.get("agreement") or {}).items()}
+    stop = screening.get("stopping") or None
+    flow["stopping"] = ({k: stop.get(k) for k in ("recall_target", "confidence", "p_value", "may_stop", "stopped",
+                                                  "stop_requested", "n_screened", "n_unscreened", "methods_text")}
+                        if stop else None)
     flow["previous"] = _previous_block(previous) if previous is not None else None
     # what the parsers could not read cleanly (bad bytes, damaged records), for the report's notices
     flow["record_problems"] = [{"file": p.get("file"), "record": p.get("record"), "message": p.get("message")}

@@ -78,6 +78,10 @@ DEFAULT_SETTINGS = {
     "ranking": "relevance",      # relevance | plain
     "ranking_min_includes": 1,   # fewer final title/abstract includes than this -> plain order
     "ranking_min_excludes": 1,
+    # the hypergeometric stopping rule (livingmeta.records.stopping): its recall target and confidence, and
+    # whether the reviewers have decided to stop screening by it (then, once the test allows it, the records
+    # left unscreened at title/abstract count as removed by automation tools, PRISMA 2020)
+    "stopping": {"recall": 0.95, "confidence": 0.95, "stop": False},
 }
 
 # queue ordering
@@ -100,6 +104,19 @@ def screening_settings(records_settings: dict | None) -> dict:
                                field="records.screening",
                                hint=f"Known settings: {', '.join(sorted(DEFAULT_SETTINGS))}.")
     settings = {**DEFAULT_SETTINGS, **given}
+    stopping = dict(settings.get("stopping") or {})
+    unknown = sorted(set(stopping) - set(DEFAULT_SETTINGS["stopping"]))
+    if unknown:
+        raise ReviewInputError(f"unknown setting(s) {', '.join(unknown)}", file="config.yaml",
+                               field="records.screening.stopping", hint="Known settings: confidence, recall, stop.")
+    settings["stopping"] = {**DEFAULT_SETTINGS["stopping"], **stopping}
+    for key in ("recall", "confidence"):
+        value = settings["stopping"][key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+            raise ReviewInputError(f"must be a number between 0 and 1 (got {value!r})", file="config.yaml",
+                                   field=f"records.screening.stopping.{key}", hint="Use e.g. 0.95.")
+    if not isinstance(settings["stopping"]["stop"], bool):
+        raise ReviewInputError("must be true or false", file="config.yaml", field="records.screening.stopping.stop")
     req = settings["reviewers_required"]
     if not isinstance(req, int) or isinstance(req, bool) or req < 1:
         raise ReviewInputError(f"must be a whole number >= 1 (got {req!r})", file="config.yaml",
@@ -598,6 +615,25 @@ def screen(dedup: dict, decision_files: Sequence[str | os.PathLike], settings: d
                 ft.status = "unassessed"
         results[cid] = {TITLE_ABSTRACT: ta, FULL_TEXT: ft}
 
+    stop = stopping_state_of(results, settings["stopping"])
+    if stop is not None and settings["stopping"]["stop"]:
+        stop["stop_requested"] = True
+        if stop["may_stop"] and stop["n_unscreened"]:
+            # the reviewers stopped by the rule: every record not yet screened at title/abstract is removed
+            # by the automation tool (the ranking + stopping rule), as PRISMA 2020 counts it
+            for res in results.values():
+                ta = res[TITLE_ABSTRACT]
+                if ta.decision is None and ta.status == "unscreened":
+                    ta.status, ta.decision, ta.reason = "automation", EXCLUDE, "not screened: stopping rule"
+            stop["stopped"] = True
+        else:
+            stop["stopped"] = False
+    if stop is not None:
+        from livingmeta.records.stopping import methods_text
+
+        stop.setdefault("stop_requested", False)
+        stop.setdefault("stopped", False)
+        stop["methods_text"] = methods_text(stop, stop["stopped"])
     counts = _counts(library, results)
     agreement_stats = {stage: _stage_agreement(results, stage) for stage in STAGES}
     conflicts = _conflicts(library, results)
@@ -614,7 +650,6 @@ def screen(dedup: dict, decision_files: Sequence[str | os.PathLike], settings: d
     counts["studies_included"] = len({i["study"] or i["cluster_id"] for i in included})
 
     queue, ranking = build_queue(library, results, settings)
-    stop = stopping_state_of(results)
     reviewers = {stage: sorted({d.reviewer for rows in by_stage[stage].values() for d in rows if d.role == SCREENER})
                  for stage in STAGES}
     return {
@@ -637,9 +672,10 @@ def screen(dedup: dict, decision_files: Sequence[str | os.PathLike], settings: d
     }
 
 
-def stopping_state_of(results: dict) -> dict | None:
+def stopping_state_of(results: dict, stopping: dict | None = None) -> dict | None:
     """Where title/abstract screening stands against the hypergeometric stopping rule (Callaghan &
-    Mueller-Hansen 2020, :mod:`livingmeta.records.stopping`; recall target 0.95 at 95 % confidence):
+    Mueller-Hansen 2020, :mod:`livingmeta.records.stopping`; ``stopping``: the settings' recall target and
+    confidence, default 0.95 and 0.95):
     the final title/abstract decisions in the order they were made (the first row of each record in the
     decision files, file by file: reviewers append rows as they screen the ranked queue) against every
     record to screen at that stage (automation-removed records excluded). None before any decision.
@@ -653,7 +689,9 @@ def stopping_state_of(results: dict) -> dict | None:
     from livingmeta.records.stopping import stopping_state
 
     pool = sum(1 for res in results.values() if res[TITLE_ABSTRACT].status != "automation")
-    return stopping_state([include for _, include in decided], pool)
+    stopping = {**DEFAULT_SETTINGS["stopping"], **(stopping or {})}
+    return stopping_state([include for _, include in decided], pool, recall_target=stopping["recall"],
+                          confidence=stopping["confidence"])
 
 
 def _display(path, root) -> str:

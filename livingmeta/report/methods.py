@@ -333,7 +333,7 @@ def certainty_text(config: dict, analyses: list[dict], unit: str = "subjects") -
 
 def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_tool: str | None = None,
                   small_study_assessed: bool = False, analyses: list[dict] | None = None,
-                  rob: dict | None = None, unit: str = "subjects") -> dict:
+                  rob: dict | None = None, unit: str = "subjects", stopping: dict | None = None) -> dict:
     """The ``methods`` block (``unit``: the review's unit of analysis, plural); ``small_study_assessed``:
     at least one analysis was assessed for small-study effects (the text then also names Begg's test and trim-and-fill); ``analyses`` (results.json's) name
     the outcomes whose measure or method is their own."""
@@ -368,8 +368,9 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
     if any(an.get("certainty") for an in analyses or []):
         text.append({"heading": "Certainty of evidence", "text": certainty_text(config, analyses or [], unit)})
     agreement_text = _agreement_text(rows)
-    if agreement_text:
-        text.append({"heading": "Screening", "text": agreement_text})
+    stop_text = (stopping or {}).get("methods_text")
+    if agreement_text or stop_text:
+        text.append({"heading": "Screening", "text": " ".join(t for t in (agreement_text, stop_text) if t)})
     text.append({"heading": "Traceability", "text": (
         "Every per-study number carries its provenance (text, table, digitised figure, author contact or "
         "illustrative) and the study file it comes from (Appendix A); results.json, published with this "

@@ -321,3 +321,33 @@ def test_screening_json_says_where_the_stopping_rule_stands(tmp_path):
     assert state["n_unscreened"] == 0 and state["may_stop"] is True and state["remaining_upper"] == 0
     empty = write_csv(folder / "title_abstract.csv", "record_id,reviewer,decision\n")
     assert scr.screen(dedup, [empty], None)["stopping"] is None
+
+
+def test_reviewers_stop_by_the_rule_only_when_it_allows(tmp_path):
+    """records.screening.stopping: recall and confidence are the config's; with stop: true the records left
+    unscreened become "removed by automation tools" (PRISMA 2020) only once the test allows stopping."""
+    from livingmeta.records import stopping
+
+    folder = tmp_path / "screening"
+    folder.mkdir()
+    dedup = make_dedup(300)
+    lines = ["record_id,reviewer,decision"]
+    for i in range(1, 201):        # ten includes first, then a long run of excludes (a well-ranked order)
+        d = "include" if i <= 10 else "exclude"
+        lines += [f"{rid(i)},AB,{d}", f"{rid(i)},CD,{d}"]
+    ta = write_csv(folder / "title_abstract.csv", "\n".join(lines) + "\n")
+    settings = {"stopping": {"recall": 0.8, "confidence": 0.95, "stop": True}}
+    out = scr.screen(dedup, [ta], settings)
+    state = out["stopping"]
+    expected = stopping.stopping_state([True] * 10 + [False] * 190, 300, recall_target=0.8, confidence=0.95)
+    assert state["p_value"] == expected["p_value"] and expected["may_stop"]
+    assert state["stopped"] is True and state["recall_target"] == 0.8
+    assert out["counts"]["automation_removed"] == 100 and out["counts"]["records_awaiting_screening"] == 0
+    assert "100 records were left unscreened" in state["methods_text"]
+    # a stricter confidence: the test does not allow stopping, nothing is removed
+    strict = scr.screen(dedup, [ta], {"stopping": {"recall": 0.99, "confidence": 0.99, "stop": True}})
+    assert strict["stopping"]["stopped"] is False and strict["stopping"]["stop_requested"] is True
+    assert strict["counts"]["automation_removed"] == 0 and strict["counts"]["records_awaiting_screening"] == 100
+    with pytest.raises(ReviewInputError) as err:
+        scr.screen(dedup, [ta], {"stopping": {"recall": 1.2}})
+    assert "records.screening.stopping.recall" in err.value.format()
