@@ -14,8 +14,14 @@ outdir <- file.path("validation", "metafor", "reference")
 dir.create(outdir, recursive = TRUE, showWarnings = FALSE)
 num <- function(x) as.numeric(x)
 
-fit_block <- function(call, cr2 = TRUE, pred = TRUE) {
+fit_block <- function(call, cr2 = TRUE, pred = TRUE, fixed = TRUE) {
   res <- eval(parse(text = call))
+  if (fixed) {
+    # the same model with sigma2 fixed at metafor's estimate: every other quantity is then free of the
+    # optimiser's tolerance (nlminb's default stops ~1e-6..1e-5 relative from the optimum on flat surfaces)
+    call_fixed <- sub("\\)$", sprintf(", sigma2 = c(%s))", paste(sprintf("%.17g", res$sigma2), collapse = ", ")), call)
+    fixed_block <- fit_block(call_fixed, cr2 = cr2, pred = pred, fixed = FALSE)
+  }
   W <- solve(res$V); X <- model.matrix(res)
   P <- W - W %*% X %*% solve(t(X) %*% W %*% X) %*% t(X) %*% W
   denom <- sum(res$sigma2) + (res$k - res$p) / sum(diag(P))
@@ -43,6 +49,7 @@ fit_block <- function(call, cr2 = TRUE, pred = TRUE) {
                     robust_se = num(rb$se), robust_pval = num(rb$pval), robust_ddf = num(rb$ddf),
                     robust_QM = num(rb$QM), robust_QMdf = num(rb$QMdf), robust_QMp = num(rb$QMp))
   }
+  if (fixed) out$fixed_sigma2 <- fixed_block
   out
 }
 
