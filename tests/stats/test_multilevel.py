@@ -167,3 +167,89 @@ def test_split_shared_control():
     assert split_shared_control(10, 3) == [4, 3, 3]
     with pytest.raises(ReviewInputError):
         split_shared_control(2, 3)
+
+
+# --------------------------------------------------------------------------------------------------
+# livingmeta pool FILE.csv --multilevel
+# --------------------------------------------------------------------------------------------------
+
+SHARED = """study,experiment,comparison,control_group,m1i,sd1i,n1i,m2i,sd2i,n2i
+Liao 2022,E1,10 ug,C1,14,3,8,10,3,9
+Liao 2022,E1,50 ug,C1,16,3.5,8,,,
+Xu 2021,E1,low,C1,12,2.5,7,9,2.4,8
+Xu 2021,E1,high,C1,13.5,2.8,7,,,
+Xu 2021,E2,low,C2,11,2.1,6,9.5,2.2,6
+Chen 2020,E1,A,,10,2,6,8,2,6
+Wang 2019,E1,A,,11,2,7,8,2.2,7
+Li 2023,E1,A,C1,14,3,9,10,3.5,10
+Li 2023,E1,B,C1,15,3,9,,,
+"""
+
+
+def _pool(tmp_path, text, *argv):
+    import argparse
+
+    from livingmeta.commands import pool
+    f = tmp_path / "t.csv"
+    f.write_text(text, encoding="utf-8")
+    parser = argparse.ArgumentParser()
+    pool.add_arguments(parser)
+    return pool.run(parser.parse_args([str(f), "--multilevel", *argv]))
+
+
+def test_cli_yi_vi_matches_metafor(tmp_path, capsys):
+    d = REF["datasets"]["konstantopoulos2011"]["data"]
+    text = "study,comparison,yi,vi\n" + "".join(f"{s},{c},{y!r},{v!r}\n" for s, c, y, v in
+                                               zip(d["study"], d["comparison"], d["yi"], d["vi"]))
+    assert _pool(tmp_path, text) == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = REF["datasets"]["konstantopoulos2011"]["fits"]["reml_t_contain"]   # default test: t, dfs contain
+    for key in ("estimate", "se", "ci_lb", "ci_ub", "pval"):
+        assert out[key] == pytest.approx(np.atleast_1d(ref[key.replace("estimate", "beta")])[0], rel=RTOL), key
+    _close(out["sigma2"], ref["sigma2"], what="sigma2")
+    _close([out["QE"], out["QE_pval"], out["pi_lb"], out["pi_ub"], out["ddf"]],
+           [ref["QE"], ref["QEp"], ref["pi_lb"], ref["pi_ub"], ref["ddf"]], what="QE, PI, ddf")
+    assert out["sigma2_levels"] == ["study", "comparison"] and out["QE_df"] == ref["k"] - 1
+    assert out["random"] == "~ 1 | study/comparison"
+
+
+def test_cli_shared_controls_covariance_and_split(tmp_path, capsys):
+    from livingmeta.stats import escalc
+    assert _pool(tmp_path, SHARED, "--robust") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["shared_control"] == "vcalc" and out["sigma2_levels"] == ["study", "experiment", "comparison"]
+    # the same model from the library: control arms filled in, vcalc covariance
+    m1 = [14, 16, 12, 13.5, 11, 10, 11, 14, 15]
+    sd1 = [3, 3.5, 2.5, 2.8, 2.1, 2, 2, 3, 3]
+    n1 = [8, 8, 7, 7, 6, 6, 7, 9, 9]
+    m2 = [10, 10, 9, 9, 9.5, 8, 8, 10, 10]
+    sd2 = [3, 3, 2.4, 2.4, 2.2, 2, 2.2, 3.5, 3.5]
+    n2 = [9, 9, 8, 8, 6, 6, 7, 10, 10]
+    yi, vi = escalc("SMD", m1i=m1, sd1i=sd1, n1i=n1, m2i=m2, sd2i=sd2, n2i=n2)
+    study = ["L", "L", "X", "X", "X", "C", "W", "Li", "Li"]
+    V = vcalc_shared_group(vi, study, list(range(9)), ["L", "L", "X", "X", "X2", "C", "W", "Li", "Li"], n1, n2)
+    assert V[0, 1] > 0 and V[3, 4] == 0
+    fit = rma_mv(yi, V, study=study, experiment=["1", "1", "1", "1", "2", "1", "1", "1", "1"],
+                 comparison=[str(i) for i in range(9)], test="t", dfs="contain")
+    assert out["estimate"] == pytest.approx(fit.beta[0], rel=1e-9)
+    assert out["se"] == pytest.approx(fit.se[0], rel=1e-9)
+    assert out["robust"]["se"] == pytest.approx(robust_cr2(fit)["se"][0], rel=1e-9)
+    assert _pool(tmp_path, SHARED, "--shared-control", "split", "--test", "z") == 0
+    out2 = json.loads(capsys.readouterr().out)
+    assert out2["shared_control"] == "split" and out2["test"] == "z"
+    assert [c.get("n2i_split") for c in out2["comparisons"]][:2] == [5, 4]
+
+
+@pytest.mark.parametrize("text,args,message", [
+    (SHARED.replace("Liao 2022,E1,10 ug,C1,14,3,8,10,3,9", "Liao 2022,E1,10 ug,C1,14,3,8,,,"), (),
+     "shared control 'C1' is named but not defined"),
+    (SHARED.replace("50 ug", "10 ug"), (), "comparison '10 ug' of study 'Liao 2022' is used twice"),
+    (SHARED.replace("10,3,9\n", "10,3,3\n"), ("--shared-control", "split"), "fewer than 2 per comparison"),
+    ("study,comparison,yi,vi\nA,1,0.1,0.1\nA,2,0.2,0.1\n", (), "at least 2 studies"),
+    ("study,yi,vi\nA,0.1,0.1\nB,0.2,0.1\n", (), "needs a 'comparison' column"),
+    (SHARED, ("--method", "DL"), "REML or ML"),
+])
+def test_cli_bad_input(tmp_path, capsys, text, args, message):
+    assert _pool(tmp_path, text, *args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("livingmeta: error: ") and message in err and "Traceback" not in err
