@@ -33,12 +33,14 @@ def _num(x):
     return x if math.isfinite(x) else None
 
 
-def robust_cr2(fit, cluster=None, level=None):
+def robust_cr2(fit, cluster=None, level=None, btt=None):
     """CR2 cluster-robust tests for a :class:`~livingmeta.stats.multilevel.MultilevelResult`.
 
     ``cluster``: cluster ids per row (default: the model's outermost level, the study).  Returns a dict
     with ``vcov`` (p x p), and per coefficient ``beta, se, tval, df, pval, ci_lb, ci_ub`` (lists; t
-    distribution with Satterthwaite df), ``n_clusters``, ``vcov_type`` "CR2", ``df_type`` "Satterthwaite".
+    distribution with Satterthwaite df), ``n_clusters``, ``vcov_type`` "CR2", ``df_type`` "Satterthwaite",
+    and ``wald``: the HTZ Wald test of the coefficients ``btt`` (default all but the intercept; None for an
+    intercept-only model) with ``Q, F, df_num, df_denom, pval``.
     """
     from ._dist import t_isf, t_sf
 
@@ -70,17 +72,48 @@ def robust_cr2(fit, cluster=None, level=None):
     vcov = B @ meat @ B
     se = np.sqrt(np.diag(vcov))
     tval = beta / se
+    G = []                                      # per coefficient: k x J, column j = (I - H)_j' A_j W_j X_j B e_c
+    for c in range(p):
+        Gc = np.zeros((k, len(U)))
+        for j, (g, uB) in enumerate(U):
+            Gc[:, j] = IH[g].T @ uB[:, c]
+        G.append(Gc)
+    PhiG = [Phi @ Gc for Gc in G]
     df = np.empty(p)
     for c in range(p):
-        G = np.zeros((k, len(U)))
-        for j, (g, uB) in enumerate(U):
-            G[:, j] = IH[g].T @ uB[:, c]
-        Om = G.T @ Phi @ G
+        Om = G[c].T @ PhiG[c]
         df[c] = np.trace(Om) ** 2 / np.sum(Om * Om)
     alpha = level_to_alpha(fit.level if level is None else level)
     pval = 2 * t_sf(np.abs(tval), df)
     crit = t_isf(alpha / 2, df)
-    return {"vcov_type": "CR2", "df_type": "Satterthwaite", "n_clusters": len(groups),
+    # Wald test of the moderators (all coefficients but the intercept), Hotelling's T^2 approximation
+    # "HTZ" (Tipton & Pustejovsky 2015, J Educ Behav Stat 40:604; clubSandwich Wald_test(test = "HTZ"))
+    btt = [j for j, n in enumerate(fit.coef_names) if n != "intrcpt"] if btt is None else list(btt)
+    wald = None
+    if btt:
+        from ._dist import f_sf
+        q = len(btt)
+        Pa = np.empty((q, q, len(U), len(U)))
+        for a, ca in enumerate(btt):
+            for b, cb in enumerate(btt):
+                Pa[a, b] = G[ca].T @ PhiG[cb]
+        Omega = np.einsum("stjj->st", Pa)
+        Ons = _inv_sqrt_sym(Omega)
+        Bk = np.einsum("sa,abij,bt->stij", Ons, Pa, Ons)
+        var = np.empty((q, q))
+        for a in range(q):
+            for b in range(q):
+                var[a, b] = np.sum(Bk[a, b] * Bk[b, a]) + np.sum(Bk[a, a] * Bk[b, b])
+        nu = q * (q + 1) / np.sum(var)
+        bs = beta[btt]
+        Q = float(bs @ np.linalg.solve(vcov[np.ix_(btt, btt)], bs))
+        delta = max((nu - q + 1) / nu, 0.0)
+        F = delta * Q / q
+        df2 = nu - q + 1
+        wald = {"test": "HTZ", "coefficients": [fit.coef_names[j] for j in btt], "Q": Q, "F": float(F),
+                "df_num": q, "df_denom": float(df2),
+                "pval": float(f_sf(F, q, df2)) if df2 > 0 else None}
+    return {"vcov_type": "CR2", "df_type": "Satterthwaite", "n_clusters": len(groups), "wald": wald,
             "coef_names": list(fit.coef_names), "vcov": vcov,
             "beta": [float(b) for b in beta], "se": [float(s) for s in se], "tval": [float(t) for t in tval],
             "df": [float(d) for d in df], "pval": [float(x) for x in np.atleast_1d(pval)],

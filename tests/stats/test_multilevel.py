@@ -94,6 +94,14 @@ def test_fixed_sigma2_matches_metafor(dataset, fit):
         _close(got, exp[key], RTOL, what=f"{dataset}/{fit} CR2 {key}")
     _close(cr["vcov"].ravel(order="F"), exp["vcov"], RTOL, atol=1e-12, what="CR2 vcov")
     _close(cr["se"], exp["robust_se"], RTOL, what="metafor robust(clubSandwich=TRUE) se")
+    _close(cr["pval"], exp["robust_pval"], RTOL, what="metafor robust(clubSandwich=TRUE) pval")
+    if res.p > 1:   # HTZ Wald test of the moderators, as metafor robust(..., clubSandwich = TRUE)
+        w = cr["wald"]
+        _close([w["F"], w["df_denom"], w["pval"]], [exp["robust_QM"], exp["robust_QMdf"][1], exp["robust_QMp"]],
+               RTOL, what=f"{dataset}/{fit} CR2 HTZ Wald test")
+        assert w["df_num"] == exp["robust_QMdf"][0]
+    else:
+        assert cr["wald"] is None
 
 
 @pytest.mark.parametrize("dataset,fit", CASES)
