@@ -321,13 +321,16 @@ def add_multilevel_arguments(parser: argparse.ArgumentParser) -> None:
                              "sharing a control (metafor vcalc, default) or split the control's n among them")
     parser.add_argument("--robust", action="store_true",
                         help="with --multilevel: add cluster-robust CR2 tests at the study level (clubSandwich)")
+    parser.add_argument("--moderator", metavar="COLUMN", action="append", default=None,
+                        help="with --multilevel: a moderator column (numbers: a slope; text: a factor, first level "
+                             "in sorted order as reference); repeat for several; adds coefficients and the QM test")
 
 
 def run_multilevel(args) -> int:
     try:
         out = pool_multilevel(args.file, measure=args.measure, smd_variance=args.smd_variance, method=args.method,
                               test=args.test, level=args.level, shared_control=args.shared_control,
-                              robust=args.robust)
+                              robust=args.robust, moderators=args.moderator)
     except ReviewInputError as exc:
         print(f"livingmeta: error: {exc.format()}", file=sys.stderr)
         return 1
@@ -347,7 +350,7 @@ def _ids(rows, col, path, labels, required=True):
 
 
 def pool_multilevel(path, *, measure=None, smd_variance="LS", method="REML", test="knha", level=95.0,
-                    shared_control="covariance", robust=False):
+                    shared_control="covariance", robust=False, moderators=None):
     """``livingmeta pool FILE.csv --multilevel``: read the table and fit the multilevel model; JSON-ready dict.
 
     Columns: ``study``, ``comparison`` (unique within study/experiment), optional ``experiment`` (independent
@@ -474,8 +477,24 @@ def pool_multilevel(path, *, measure=None, smd_variance="LS", method="REML", tes
             cov_method = "vcalc"
         elif split_n:
             cov_method = "split"
+        mods = None
+        if moderators:
+            mods = {}
+            for col in moderators:
+                if col not in cols:
+                    raise ReviewInputError(f"no column {col!r} for --moderator (columns: {', '.join(header)})",
+                                           file=path, field=col)
+                raw = [(row.get(col) or "").strip() for row in rows]
+                for lab, r in zip(labels, raw):
+                    if not r:
+                        raise ReviewInputError(f"{lab}: moderator {col} is empty", file=path, field=col,
+                                               hint="Fill in the moderator or leave the row out.")
+                try:
+                    mods[col] = [float(r) for r in raw]
+                except ValueError:
+                    mods[col] = raw
         t = str(test).lower()
-        fit = stats.rma_mv(yi, V, study=study, experiment=experiment, comparison=comparison, method=meth,
+        fit = stats.rma_mv(yi, V, study=study, experiment=experiment, comparison=comparison, mods=mods, method=meth,
                            test="z" if t == "z" else "t", dfs="residual" if t == "z" else "contain", level=level)
     except ReviewInputError as exc:
         if exc.file is None:
@@ -488,9 +507,24 @@ def pool_multilevel(path, *, measure=None, smd_variance="LS", method="REML", tes
            "dfs": d["dfs"], "level": level}
     for key in ("estimate", "se", "ci_lb", "ci_ub", "pval", "ddf", "pi_lb", "pi_ub", "sigma2", "sigma2_levels",
                 "n_levels", "I2", "I2_total", "QE", "QE_df", "QE_pval", "logLik"):
-        out[key] = d[key]
+        out[key] = d.get(key)
     out["shared_control"] = cov_method
-    if robust:
+    if mods:
+        for key in ("estimate", "se", "ci_lb", "ci_ub", "pval", "ddf", "pi_lb", "pi_ub"):
+            out.pop(key, None)
+        out["coefficients"] = d["coefficients"]
+        out["QM"], out["QM_df"], out["QM_pval"] = d["QM"], d["QM_df"], d["QM_pval"]
+    if robust and mods:
+        cr = stats.robust_cr2(fit)
+        out["robust"] = {"vcov_type": "CR2", "df_type": "Satterthwaite", "cluster": "study",
+                         "n_clusters": cr["n_clusters"],
+                         "coefficients": [{"name": n, "estimate": _num(b), "se": _num(se_), "tval": _num(tv),
+                                           "df": _num(df_), "pval": _num(pv), "ci_lb": _num(lo), "ci_ub": _num(hi)}
+                                          for n, b, se_, tv, df_, pv, lo, hi in zip(
+                                              cr["coef_names"], cr["beta"], cr["se"], cr["tval"], cr["df"],
+                                              cr["pval"], cr["ci_lb"], cr["ci_ub"])],
+                         "wald": cr["wald"]}
+    elif robust:
         cr = stats.robust_cr2(fit)
         out["robust"] = {"vcov_type": "CR2", "df_type": "Satterthwaite", "cluster": "study",
                          "n_clusters": cr["n_clusters"], "estimate": _num(cr["beta"][0]), "se": _num(cr["se"][0]),
@@ -506,7 +540,7 @@ def pool_multilevel(path, *, measure=None, smd_variance="LS", method="REML", tes
     if measure is not None:
         m = measures.get(measure)
         measures.back_transform(out, m)
-        if "robust" in out:
+        if "robust" in out and not mods:
             measures.back_transform(out["robust"], m)
             out["robust"].pop("measure", None)
             out["robust"].pop("scale", None)

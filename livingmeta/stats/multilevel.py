@@ -517,15 +517,14 @@ def vcalc_shared_group(vi, cluster, grp1, grp2, w1, w2=None):
     return R * np.outer(s, s)
 
 
-def shared_control_covariance(measure, *, n1i, n1j, n2, m1i=None, m1j=None, m2=None, sd2=None, yi=None, yj=None,
-                              c2=None):
+def shared_control_covariance(measure, *, n1i, n1j, n2, m2=None, sd2=None, yi=None, yj=None, c2=None,
+                              n_total=None):
     """Exact large-sample covariance of two effect sizes whose comparisons share one control arm.
 
     Gleser & Olkin (2009, Handbook of research synthesis and meta-analysis, 2nd ed., ch. 19, section
     19.3.1 "multiple-treatment studies"): the shared arm contributes its own sampling variance term.
       * MD:  sd2^2 / n2
-      * SMD: 1/n2 + yi yj / (2 (n1i + n1j + n2))   (d's with the control SD as the shared standardiser;
-             Gleser & Olkin eq. 19.21 with the pooled-over-all-arms df approximated by the total N)
+      * SMD: 1/n2 + yi yj / (2 N), N = ``n_total`` (all arms of the study; default n1i + n1j + n2)
       * ROM: sd2^2 / (n2 m2^2)
       * OR (log): 1/c2 + 1/(n2 - c2);  RR (log): 1/c2 - 1/n2;  RD: p2 (1 - p2) / n2, p2 = c2/n2
     (``c2``: events in the shared control arm).
@@ -534,7 +533,7 @@ def shared_control_covariance(measure, *, n1i, n1j, n2, m1i=None, m1j=None, m2=N
     if meas == "MD":
         return sd2 ** 2 / n2
     if meas == "SMD":
-        return 1.0 / n2 + yi * yj / (2.0 * (n1i + n1j + n2))
+        return 1.0 / n2 + yi * yj / (2.0 * (n_total if n_total is not None else n1i + n1j + n2))
     if meas == "ROM":
         return sd2 ** 2 / (n2 * m2 ** 2)
     if meas == "OR":

@@ -261,3 +261,19 @@ def test_cli_bad_input(tmp_path, capsys, text, args, message):
     assert _pool(tmp_path, text, *args) == 1
     err = capsys.readouterr().err
     assert err.startswith("livingmeta: error: ") and message in err and "Traceback" not in err
+
+
+def test_cli_moderator_matches_metafor(tmp_path, capsys):
+    d = REF["datasets"]["assink2016"]["data"]
+    text = "study,comparison,yi,vi,deltype\n" + "".join(
+        f"{s},{c},{y!r},{v!r},{t}\n" for s, c, y, v, t in zip(d["study"], d["comparison"], d["yi"], d["vi"],
+                                                              d["deltype"]))
+    assert _pool(tmp_path, text, "--moderator", "deltype", "--robust") == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = REF["datasets"]["assink2016"]["fits"]["deltype_t_contain"]
+    _close([c["estimate"] for c in out["coefficients"]], ref["beta"], what="beta")
+    _close([c["ci_lb"] for c in out["coefficients"]], ref["ci_lb"], what="ci_lb")
+    _close([out["QM"], out["QM_pval"]], [ref["QM"], ref["QMp"]], what="QM")
+    assert out["QM_df"] == ref["QMdf"] and "estimate" not in out
+    _close([c["se"] for c in out["robust"]["coefficients"]], ref["cr2"]["se"], 1e-5, what="CR2 se")
+    assert out["robust"]["wald"]["test"] == "HTZ"
