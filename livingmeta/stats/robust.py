@@ -33,7 +33,7 @@ def _num(x):
     return x if math.isfinite(x) else None
 
 
-def robust_cr2(fit, cluster=None, level=None, btt=None):
+def robust_cr2(fit, cluster=None, level=None, btt=None, _general=False):
     """CR2 cluster-robust tests for a :class:`~livingmeta.stats.multilevel.MultilevelResult`.
 
     ``cluster``: cluster ids per row (default: the model's outermost level, the study).  Returns a dict
@@ -52,19 +52,24 @@ def robust_cr2(fit, cluster=None, level=None, btt=None):
         index = {}
         cl = np.array([index.setdefault(str(c), len(index)) for c in cluster])
     groups = [np.flatnonzero(cl == c) for c in np.unique(cl)]
+    others = cl[:, None] != cl[None, :]
+    blockdiag = not _general and not np.any(Phi[others] != 0)   # clusters independent under the working model
     W = fit.Mi
-    B = np.linalg.inv(X.T @ W @ X)
-    beta = B @ (X.T @ W @ y)
-    e = y - X @ beta
-    IH = np.eye(k) - X @ (B @ (X.T @ W))     # I - H
     WX = W @ X
+    B = np.linalg.inv(X.T @ WX)
+    beta = B @ (WX.T @ y)
+    e = y - X @ beta
+    IH = None if blockdiag else np.eye(k) - X @ (B @ WX.T)     # I - H
     meat = np.zeros((p, p))
     U = []                                      # per cluster: (rows, A_j (W X)_j B)
     for g in groups:
-        D = np.linalg.cholesky(Phi[np.ix_(g, g)]).T     # upper: Phi_j = D' D
-        IHg = IH[g]
-        Bj = D @ (IHg @ Phi @ IHg.T) @ D.T
-        A = D.T @ _inv_sqrt_sym(Bj) @ D
+        Pg = Phi[np.ix_(g, g)]
+        D = np.linalg.cholesky(Pg).T            # upper: Phi_j = D' D
+        if blockdiag:                           # (I - H)_j Phi (I - H)_j' = Phi_j - X_j B X_j' when W = Phi^-1
+            S = Pg - X[g] @ B @ X[g].T
+        else:
+            S = IH[g] @ Phi @ IH[g].T
+        A = D.T @ _inv_sqrt_sym(D @ S @ D.T) @ D
         u = A @ WX[g]
         v = u.T @ e[g]
         meat += np.outer(v, v)
@@ -72,16 +77,28 @@ def robust_cr2(fit, cluster=None, level=None, btt=None):
     vcov = B @ meat @ B
     se = np.sqrt(np.diag(vcov))
     tval = beta / se
-    G = []                                      # per coefficient: k x J, column j = (I - H)_j' A_j W_j X_j B e_c
-    for c in range(p):
-        Gc = np.zeros((k, len(U)))
-        for j, (g, uB) in enumerate(U):
-            Gc[:, j] = IH[g].T @ uB[:, c]
-        G.append(Gc)
-    PhiG = [Phi @ Gc for Gc in G]
+    J = len(U)
+
+    if blockdiag:
+        # with g_j = (I - H)_j' u_j:  g_i' Phi g_j = [i = j] u_i' Phi_i u_i - (X_i' u_i)' B (X_j' u_j)
+        Aby = [np.column_stack([X[g].T @ uB[:, c] for g, uB in U]) for c in range(p)]
+
+        def pair(c, d):
+            diag = np.array([uB[:, c] @ Phi[np.ix_(g, g)] @ uB[:, d] for g, uB in U])
+            return np.diag(diag) - Aby[c].T @ B @ Aby[d]
+    else:
+        G = []                                  # per coefficient: k x J, column j = (I - H)_j' A_j W_j X_j B e_c
+        for c in range(p):
+            Gc = np.zeros((k, J))
+            for j, (g, uB) in enumerate(U):
+                Gc[:, j] = IH[g].T @ uB[:, c]
+            G.append(Gc)
+
+        def pair(c, d):
+            return G[c].T @ (Phi @ G[d])
     df = np.empty(p)
     for c in range(p):
-        Om = G[c].T @ PhiG[c]
+        Om = pair(c, c)
         df[c] = np.trace(Om) ** 2 / np.sum(Om * Om)
     alpha = level_to_alpha(fit.level if level is None else level)
     pval = 2 * t_sf(np.abs(tval), df)
@@ -93,10 +110,10 @@ def robust_cr2(fit, cluster=None, level=None, btt=None):
     if btt:
         from ._dist import f_sf
         q = len(btt)
-        Pa = np.empty((q, q, len(U), len(U)))
+        Pa = np.empty((q, q, J, J))
         for a, ca in enumerate(btt):
             for b, cb in enumerate(btt):
-                Pa[a, b] = G[ca].T @ PhiG[cb]
+                Pa[a, b] = pair(ca, cb)
         Omega = np.einsum("stjj->st", Pa)
         Ons = _inv_sqrt_sym(Omega)
         Bk = np.einsum("sa,abij,bt->stij", Ons, Pa, Ons)

@@ -277,3 +277,13 @@ def test_cli_moderator_matches_metafor(tmp_path, capsys):
     assert out["QM_df"] == ref["QMdf"] and "estimate" not in out
     _close([c["se"] for c in out["robust"]["coefficients"]], ref["cr2"]["se"], 1e-5, what="CR2 se")
     assert out["robust"]["wald"]["test"] == "HTZ"
+
+
+def test_cr2_general_path_equals_blockwise_path():
+    """The dense formulas (used when the working covariance links clusters) give the blockwise ones."""
+    ref = REF["datasets"]["assink2016"]["fits"]["year_deltype_V_t_contain"]["fixed_sigma2"]
+    fit = rma_mv(**_args(REF["datasets"]["assink2016"]["data"], ref["call"]), sigma2=ref["sigma2"])
+    a, b = robust_cr2(fit), robust_cr2(fit, _general=True)
+    for key in ("se", "df", "pval"):
+        _close(a[key], b[key], 1e-9, what=key)
+    _close([a["wald"]["F"], a["wald"]["df_denom"]], [b["wald"]["F"], b["wald"]["df_denom"]], 1e-9)
