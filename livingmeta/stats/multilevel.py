@@ -438,10 +438,8 @@ def rma_mv(yi, V, *, study, experiment=None, comparison=None, mods=None, interce
         crit = np.full(p, float(norm_isf(alpha / 2)))
     ci_lb, ci_ub = beta - crit * se, beta + crit * se
     # QM
-    if btt is None:
-        btt = [j for j, n in enumerate(coef_names) if n != "intrcpt"] if p > 1 or not intercept else [0]
-        if p == 1:
-            btt = [0]
+    if btt is None:   # metafor: all coefficients but the intercept (the intercept alone if it is the only one)
+        btt = [j for j, n in enumerate(coef_names) if n != "intrcpt"] or [0]
     btt = list(btt)
     m = len(btt)
     bsub = beta[btt]
@@ -472,10 +470,10 @@ def rma_mv(yi, V, *, study, experiment=None, comparison=None, mods=None, interce
     return MultilevelResult(k=k, p=p, coef_names=coef_names, beta=beta, se=se, zval=zval, pval=np.asarray(pval),
                             ci_lb=ci_lb, ci_ub=ci_ub, vb=vb, ddf=ddf, sigma2=s2, sigma2_levels=names,
                             s_nlevels=nlev, I2=I2, I2_total=I2_total, QE=QE, QE_df=QE_df, QE_pval=QE_pval,
-                            QM=QM if (p > 1 or not intercept) else QM, QM_df=QM_df, QM_pval=QM_pval,
+                            QM=QM, QM_df=QM_df, QM_pval=QM_pval,
                             pi_lb=pi_lb, pi_ub=pi_ub, method=method, test=test, dfs=dfs, level=level,
-                            logLik=ll, iterations=iters, converged=conv, M=M, Mi=blk.dense(Mi_b), X=X, y=y, cluster=ids[0],
-                            warnings=warnings)
+                            logLik=ll, iterations=iters, converged=conv, M=M, Mi=blk.dense(Mi_b), X=X, y=y,
+                            cluster=ids[0], warnings=warnings)
 
 
 # --------------------------------------------------------------------------------------------------
