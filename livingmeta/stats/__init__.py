@@ -12,8 +12,8 @@ from .effects import (combine_arms, escalc, mean_sd_from_median, sd_from_ci, sd_
 from .binary import escalc_2x2
 from .measures import MEASURES, back_transform, generic_effect
 from .mh import rma_mh, rma_peto
-from .multilevel import (MultilevelResult, nested_levels, rma_mv, shared_control_covariance,
-                         vcalc_shared_group)
+from .multilevel import (MultilevelResult, nested_levels, rma_mv, shared_control_covariance, shared_control_V,
+                         split_shared_controls, vcalc_shared_group)
 from .rma import RmaResult, rma, rma_batch
 from .robust import robust_cr2
 from .sensitivity import cumulative, influence, leave_one_out
@@ -25,4 +25,5 @@ __all__ = [
     "influence", "regtest", "ranktest", "trimfill", "funnel_data", "kendall_test",
     "sd_from_se", "sd_from_ci", "mean_sd_from_median", "combine_arms", "split_shared_control",
     "rma_mv", "MultilevelResult", "nested_levels", "vcalc_shared_group", "shared_control_covariance", "robust_cr2",
+    "shared_control_V", "split_shared_controls",
 ]

@@ -543,3 +543,47 @@ def shared_control_covariance(measure, *, n1i, n1j, n2, m2=None, sd2=None, yi=No
         return p2 * (1 - p2) / n2
     raise ReviewInputError(f"no shared-control covariance for measure {measure!r}", field="measure",
                            hint="Use MD, SMD, ROM, OR, RR or RD.")
+
+
+def shared_control_V(vi, study, control_group, n1i, n2i):
+    """Sampling covariance matrix of comparisons, rows of one study with the same non-empty ``control_group``
+    id sharing that control arm (metafor ``vcalc(vi, cluster = study, grp1 = <row>, grp2 = control_group,
+    w1 = n1i, w2 = n2i)``; each row's treatment arm is its own).  Rows without a control_group id have
+    their own control.  Returns a k x k array (diagonal = ``vi``).
+    """
+    k = len(vi)
+    for name, a in (("study", study), ("control_group", control_group), ("n1i", n1i), ("n2i", n2i)):
+        if len(a) != k:
+            raise ReviewInputError(f"{name} has {len(a)} values for {k} comparisons", field=name)
+    grp1 = [("treatment", i) for i in range(k)]
+    grp2 = [("control", str(s), str(c)) if c not in (None, "") else ("own control", i)
+            for i, (s, c) in enumerate(zip(study, control_group))]
+    return vcalc_shared_group(vi, study, grp1, grp2, n1i, n2i)
+
+
+def split_shared_controls(n2i, study, control_group, *, min_n=2, labels=None):
+    """Control-arm sizes after dividing each shared control's n among the comparisons that use it
+    (Cochrane Handbook 23.3.4; :func:`livingmeta.stats.split_shared_control` per group).
+
+    Rows of one study with the same non-empty ``control_group`` share the control; their ``n2i`` must be
+    the shared group's n.  Raises ReviewInputError when a split leaves fewer than ``min_n`` per comparison.
+    Returns a list of sizes (rows without a shared control keep theirs).
+    """
+    from .effects import split_shared_control
+
+    out = [float(n) for n in n2i]
+    groups = {}
+    for i, (s, c) in enumerate(zip(study, control_group)):
+        if c not in (None, ""):
+            groups.setdefault((str(s), str(c)), []).append(i)
+    for (s, c), idx in groups.items():
+        if len(idx) < 2:
+            continue
+        n_c = int(out[idx[0]])
+        if n_c // len(idx) < min_n:
+            raise ReviewInputError(f"study {s!r}: shared control {c!r} (n = {n_c}) split over {len(idx)} comparisons "
+                                   f"leaves fewer than {min_n} per comparison", field="n2i",
+                                   hint="Model the shared control's covariance instead of splitting it.")
+        for i, n in zip(idx, split_shared_control(n_c, len(idx))):
+            out[i] = n
+    return out

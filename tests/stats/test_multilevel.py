@@ -287,3 +287,21 @@ def test_cr2_general_path_equals_blockwise_path():
     for key in ("se", "df", "pval"):
         _close(a[key], b[key], 1e-9, what=key)
     _close([a["wald"]["F"], a["wald"]["df_denom"]], [b["wald"]["F"], b["wald"]["df_denom"]], 1e-9)
+
+
+def test_shared_control_V_equals_vcalc_reference():
+    from livingmeta.stats import shared_control_V
+    data = REF["datasets"]["shared_controls"]["data"]
+    k = len(data["yi"])
+    ctrl = [c.rsplit("E", 1)[-1] for c in data["ctrl"]]      # "CTRL" within each experiment: one id per experiment
+    ctrl = [f"{e}-{c}" for e, c in zip(data["experiment"], ctrl)]
+    V = shared_control_V(data["vi"], data["study"], ctrl, data["n1i"], data["n2i"])
+    np.testing.assert_allclose(V, np.array(data["V"]).reshape(k, k), rtol=1e-12, atol=1e-15)
+
+
+def test_split_shared_controls():
+    from livingmeta.stats import split_shared_controls
+    assert split_shared_controls([10, 10, 10, 6], ["a", "a", "a", "b"], ["c", "c", "c", ""]) == [4, 3, 3, 6.0]
+    assert split_shared_controls([9, 9, 5], ["a", "b", "b"], ["c", "c", "c"]) == [9.0, 5, 4]
+    with pytest.raises(ReviewInputError, match="fewer than 2 per comparison"):
+        split_shared_controls([5, 5, 5], ["a", "a", "a"], ["c", "c", "c"])
