@@ -189,14 +189,19 @@ def _pieces(s2, y, X, blk, reml, logdetXX):
     u = [blk.agg(a, Py) for a in range(L)]
     score = np.empty(L)
     info = np.empty((L, L))
+    obs = np.empty((L, L))
     for a in range(L):
         for b in range(a, L):
             Q = blk.ZAZ(vals, a, b)
+            QP = Q - F[a] @ Ci @ F[b].T          # Z_a' P Z_b
             if reml:
-                Q = Q - F[a] @ Ci @ F[b].T
+                Q = QP
             if a == b:
                 score[a] = -0.5 * np.trace(Q) + 0.5 * float(u[a] @ u[a])
             info[a, b] = info[b, a] = 0.5 * float(np.sum(Q * Q))
+            # observed information: y'P G_a P G_b P y - 1/2 tr(A G_a A G_b)
+            obs[a, b] = obs[b, a] = float(u[a] @ QP @ u[b]) - info[a, b]
+    info = (info, obs)
     return ll, score, info, Mi, Ci
 
 
@@ -212,16 +217,20 @@ def _fit_sigma2(y, V, X, blk, reml, logdetXX, s2_init=None, maxiter=500, tol=1e-
     ll, score, info, *_ = _pieces(s2, y, X, blk, reml, logdetXX)
     it = 0
     converged = False
+    newton = False
     for it in range(1, maxiter + 1):
         free = ~((s2 <= 0) & (score <= 0))
         step = np.zeros(L)
         if free.any():
-            Fi = info[np.ix_(free, free)]
+            # Fisher scoring (expected information) far from the optimum, Newton (observed) near it
+            Fi = info[1 if newton else 0][np.ix_(free, free)]
+            if newton and np.any(np.linalg.eigvalsh(Fi) <= 0):
+                Fi = info[0][np.ix_(free, free)]
             try:
                 step[free] = np.linalg.solve(Fi, score[free])
             except np.linalg.LinAlgError:
                 step[free] = score[free] / np.maximum(np.diag(Fi), 1e-12)
-        rel_step = float(np.max(np.abs(step) / np.maximum(s2, 1e-10))) if L else 0.0
+        rel_step = float(np.max(np.abs(step) / np.maximum(s2, 1e-12 + 1e-10 * float(np.sum(s2))))) if L else 0.0
         lam = 1.0
         while True:
             new = np.maximum(s2 + lam * step, 0.0)
@@ -231,6 +240,7 @@ def _fit_sigma2(y, V, X, blk, reml, logdetXX, s2_init=None, maxiter=500, tol=1e-
                 break
             lam /= 2
         s2, ll, score, info = new, ll_new, score_new, info_new
+        newton = newton or rel_step < 1e-3 or it >= 10
         if rel_step < tol:
             converged = True
             break
@@ -416,10 +426,22 @@ def rma_mv(yi, V, *, study, experiment=None, comparison=None, mods=None, interce
                                    field="sigma2")
         iters, conv = 0, True
     else:
-        s2, ll, iters, conv = _fit_sigma2(y, Vm, X, blk, method == "REML", logdetXX, s2_init=sigma2_init)
+        # a level with as many clusters as the level above it (e.g. one experiment per study, one comparison
+        # per experiment) has the same clusters: its variance is not identifiable separately from the outer
+        # level's, so it is fixed at 0 (the outer level carries their sum) and a warning says so.
+        keep = [0] + [lev for lev in range(1, len(ids)) if nlev[lev] != nlev[lev - 1]]
+        for lev in range(len(ids)):
+            if lev not in keep:
+                warnings.append(f"level {names[lev]!r} has one cluster per {names[lev - 1]}: its variance cannot be "
+                                f"separated from the {names[lev - 1]} level's and is set to 0")
+        init = None if sigma2_init is None else np.asarray(sigma2_init, dtype=float)[keep]
+        fit_blk = blk if len(keep) == len(ids) else _Blocks(Vm, [ids[lev] for lev in keep])
+        s2k, ll, iters, conv = _fit_sigma2(y, Vm, X, fit_blk, method == "REML", logdetXX, s2_init=init)
+        s2 = np.zeros(len(ids))
+        s2[keep] = s2k
     if not conv:
         warnings.append("the variance components did not converge")
-    ll, score, info, Mi_b, vb = _pieces(s2, y, X, blk, method == "REML", logdetXX)
+    ll, score, _, Mi_b, vb = _pieces(s2, y, X, blk, method == "REML", logdetXX)
     MiX = blk.matmul(Mi_b, X)
     beta = vb @ (MiX.T @ y)
     M = Vm.copy()

@@ -305,3 +305,43 @@ def test_split_shared_controls():
     assert split_shared_controls([9, 9, 5], ["a", "b", "b"], ["c", "c", "c"]) == [9.0, 5, 4]
     with pytest.raises(ReviewInputError, match="fewer than 2 per comparison"):
         split_shared_controls([5, 5, 5], ["a", "a", "a"], ["c", "c", "c"])
+
+
+def test_random_structures_converge_to_a_stationary_point():
+    """Seeded random nested designs (incl. boundary optima): Fisher scoring/Newton converges, and the
+    optimum satisfies the Kuhn-Tucker conditions (score 0 where sigma2 > 0, score <= 0 where sigma2 = 0)."""
+    from livingmeta.stats import multilevel as ml
+    rng = np.random.default_rng(16)
+    for _ in range(60):
+        study, exp_, comp = [], [], []
+        for s in range(int(rng.integers(2, 12))):
+            for e in range(int(rng.integers(1, 3))):
+                for c in range(int(rng.integers(1, 4))):
+                    study.append(s), exp_.append(str(e)), comp.append(f"{e}{c}")
+        k = len(study)
+        if k < 4:
+            continue
+        vi = rng.uniform(0.01, 0.5, k)
+        s2 = rng.choice([0.0, 0.01, 0.2], 3)
+        y = (rng.normal(0, np.sqrt(s2[0]), max(study) + 1)[study] + rng.normal(0, np.sqrt(s2[2]), k)
+             + rng.normal(0, np.sqrt(vi)))
+        for method in ("REML", "ML"):
+            res = rma_mv(y, vi, study=study, experiment=exp_, comparison=comp, method=method)
+            assert res.converged
+            keep = [0] + [j for j in range(1, 3) if res.s_nlevels[j] != res.s_nlevels[j - 1]]
+            blk = ml._Blocks(np.diag(vi), [ml.nested_levels(study, exp_, comp)[1][j] for j in keep])
+            _, score, (info, _), *_ = ml._pieces(res.sigma2[keep], y, np.ones((k, 1)), blk, method == "REML", 0.0)
+            scale = np.sqrt(np.diag(info))
+            for s_, g, sc in zip(res.sigma2[keep], score, scale):
+                if s_ > 0:
+                    assert abs(g) <= 1e-6 * sc
+                else:
+                    assert g <= 1e-6 * sc
+
+
+def test_redundant_level_is_fixed_at_zero_with_a_warning():
+    d = REF["datasets"]["konstantopoulos2011"]["data"]
+    res = rma_mv(d["yi"], d["vi"], study=d["study"], experiment=d["comparison"], comparison=d["comparison"])
+    ref = REF["datasets"]["konstantopoulos2011"]["fits"]["reml_z"]
+    _close(res.sigma2, [ref["sigma2"][0], ref["sigma2"][1], 0.0], 1e-6, what="sigma2")
+    assert any("one cluster per experiment" in w for w in res.warnings)
