@@ -7,8 +7,10 @@ study/experiment/comparison), u_l ~ N(0, sigma2_l), and e ~ N(0, V) with V the (
 covariance.  The marginal covariance is M = V + sum_l sigma2_l Z_l Z_l'.
 
 Estimation: REML (default) or ML by Fisher scoring on sigma2 (analytic score and expected information,
-Harville 1977, JASA 72:320; nonnegativity by projection onto sigma2 >= 0), then Newton polishing until
-the score is below 1e-10 in relative terms.  metafor 3.8-1 maximises the same likelihood with
+Harville 1977, JASA 72:320; nonnegativity by projection onto sigma2 >= 0, step halving while the
+log-likelihood falls), then Newton steps with the analytic observed information once the relative step
+is below 1e-3 (or after 10 iterations), until the relative step is below 1e-10.  A level with as many
+clusters as the level above it is not identifiable separately and is fixed at 0 with a warning.  metafor 3.8-1 maximises the same likelihood with
 ``nlminb`` on log(sigma2); the two agree within 1e-6 relative on every reference data set in
 validation/metafor/reference/multilevel.json (the residual difference is metafor's own optimiser
 tolerance; see tests/stats/test_multilevel.py).
