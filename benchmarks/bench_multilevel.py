@@ -56,7 +56,7 @@ def main(argv=None):
         rtimes.append(time.perf_counter() - t0)
     print(f"three-level model, k = {fit.k} ({fit.s_nlevels[0]} studies x 5 comparisons), REML, t/contain")
     print(f"livingmeta rma_mv    : {statistics.median(times) * 1000:8.1f} ms  (median of {args.repeat}; "
-          f"{fit.iterations} Fisher-scoring iterations; estimate {fit.beta[0]:.10g}, "
+          f"{fit.iterations} iterations; estimate {fit.beta[0]:.10g}, "
           f"sigma2 {fit.sigma2[0]:.10g} / {fit.sigma2[1]:.10g})")
     print(f"livingmeta robust_cr2: {statistics.median(rtimes) * 1000:8.1f} ms")
     if shutil.which("Rscript") is None:
