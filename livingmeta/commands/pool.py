@@ -49,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tau2", choices=("separate", "common"), default="separate",
                         help="subgroup model: separate tau^2 per subgroup (default) or common tau^2")
     parser.add_argument("--leave-one-out", action="store_true", help="add a leave-one-out sensitivity analysis")
+    add_multilevel_arguments(parser)
 
 
 def _read_table(path):
@@ -301,6 +302,8 @@ def _pool_iv(path, header, rows, *, measure, smd_variance, method, test, level, 
 
 
 def run(args) -> int:
+    if getattr(args, "multilevel", False):
+        return run_multilevel(args)
     try:
         zero_cells = {"add": args.add, "to": args.to, "drop00": False if args.keep00 else None}
         out = pool_table(args.file, measure=args.measure, smd_variance=args.smd_variance, method=args.method,
@@ -311,6 +314,450 @@ def run(args) -> int:
         return 1
     print(json.dumps(out, indent=2, allow_nan=False))
     return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# --multilevel: several comparisons per study (livingmeta.stats.rma_mv)
+# --------------------------------------------------------------------------------------------------
+
+def add_multilevel_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--multilevel", action="store_true",
+                        help="several comparisons per study: three-level model (metafor rma.mv, random = "
+                             "~ 1 | study/comparison, or study/experiment/comparison); the table needs columns "
+                             "study and comparison (optional experiment, control_group)")
+    parser.add_argument("--shared-control", choices=("covariance", "split"), default="covariance",
+                        help="with --multilevel and a control_group column: model the covariance of comparisons "
+                             "sharing a control (metafor vcalc, default) or split the control's n among them")
+    parser.add_argument("--robust", action="store_true",
+                        help="with --multilevel: add cluster-robust CR2 tests at the study level (clubSandwich)")
+    parser.add_argument("--moderator", metavar="COLUMN", action="append", default=None,
+                        help="with --multilevel: a moderator column (numbers: a slope; text: a factor, first level "
+                             "in sorted order as reference); repeat for several; adds coefficients and the QM test")
+
+
+def run_multilevel(args) -> int:
+    try:
+        out = pool_multilevel(args.file, measure=args.measure, smd_variance=args.smd_variance, method=args.method,
+                              test=args.test, level=args.level, shared_control=args.shared_control,
+                              robust=args.robust, moderators=args.moderator)
+    except ReviewInputError as exc:
+        print(f"livingmeta: error: {exc.format()}", file=sys.stderr)
+        return 1
+    print(json.dumps(out, indent=2, allow_nan=False))
+    return 0
+
+
+def _ids(rows, col, path, labels, required=True):
+    out = []
+    for row, lab in zip(rows, labels):
+        val = (row.get(col) or "").strip()
+        if not val and required:
+            raise ReviewInputError(f"{lab}: {col} is empty", file=path, field=col,
+                                   hint=f"Give every row a {col} id.")
+        out.append(val)
+    return out
+
+
+def pool_multilevel(path, *, measure=None, smd_variance="LS", method="REML", test="knha", level=95.0,
+                    shared_control="covariance", robust=False, moderators=None):
+    """``livingmeta pool FILE.csv --multilevel``: read the table and fit the multilevel model; JSON-ready dict.
+
+    Columns: ``study``, ``comparison`` (unique within study/experiment), optional ``experiment`` (independent
+    cohorts within a study) and ``control_group`` (rows of one study with the same id share that control
+    arm); and ``yi, vi`` (with ``n1i, n2i`` when control groups are shared) or per-arm
+    ``m1i, sd1i (se1i), n1i, m2i, sd2i (se2i), n2i``.  With per-arm data, a shared control's ``m2i, sd2i,
+    n2i`` may be given on one of its rows only (the others left empty).  ``test``: "knha" (default) means
+    t tests with metafor's ``dfs = "contain"``; "z" means z tests.
+    """
+    import numpy as np
+
+    from livingmeta import stats
+    from livingmeta.stats import measures
+
+    header, rows = _read_table(path)
+    cols = set(header)
+    for need in ("study", "comparison"):
+        if need not in cols:
+            raise ReviewInputError(f"--multilevel needs a {need!r} column (columns: {', '.join(header)})", file=path,
+                                   hint="One row per comparison: study, comparison, then yi, vi or per-arm data.")
+    meth = str(method).upper()
+    if meth not in ("REML", "ML"):
+        raise ReviewInputError(f"the multilevel model is fitted by REML or ML, not {method}", file=path,
+                               field="method", hint="Use --method REML (default) or ML.")
+    labels = [f"row {i + 2}" for i in range(len(rows))]
+    study = _ids(rows, "study", path, labels)
+    comparison = _ids(rows, "comparison", path, labels)
+    experiment = _ids(rows, "experiment", path, labels) if "experiment" in cols else None
+    control = _ids(rows, "control_group", path, labels, required=False) if "control_group" in cols else None
+    labels = [f"{s} / {e} / {c}" if experiment else f"{s} / {c}"
+              for s, e, c in zip(study, experiment or [""] * len(rows), comparison)]
+    seen = {}
+    for i, lab in enumerate(labels):
+        if lab in seen:
+            raise ReviewInputError(f"comparison {comparison[i]!r} of study {study[i]!r} is used twice (rows "
+                                   f"{seen[lab] + 2} and {i + 2})", file=path, field="comparison",
+                                   hint="Give every comparison of a study its own id.")
+        seen[lab] = i
+    # shared control groups: key (study, control_group) -> rows
+    shared = {}
+    if control is not None:
+        for i, (s_, c_) in enumerate(zip(study, control)):
+            if c_:
+                shared.setdefault((s_, c_), []).append(i)
+    measure = measure.upper() if measure else None
+    split_n = None
+    try:
+        if {"yi", "vi"} <= cols:
+            yi = _number(rows, "yi", labels, path)
+            vi = _number(rows, "vi", labels, path)
+            n1 = n2 = None
+            if any(len(r) > 1 for r in shared.values()):
+                if shared_control == "split":
+                    raise ReviewInputError("--shared-control split needs per-arm data (m1i, sd1i, n1i, m2i, sd2i, "
+                                           "n2i)", file=path, field="shared_control")
+                if not {"n1i", "n2i"} <= cols:
+                    raise ReviewInputError("comparisons share a control group: the covariance needs the group "
+                                           "sizes n1i and n2i beside yi, vi", file=path, field="n2i")
+                n1 = _number(rows, "n1i", labels, path)
+                n2 = _number(rows, "n2i", labels, path)
+        elif set(ARM_COLUMNS) <= cols:
+            measure = measure or "SMD"
+            if measure not in ("SMD", "MD", "ROM"):
+                raise ReviewInputError(f"--multilevel with per-arm means supports SMD, MD and ROM (got {measure})",
+                                       file=path, field="measure")
+            arms = {c: _number(rows, c, labels, path, required=c in ("m1i", "n1i")) for c in ARM_COLUMNS}
+            for arm in ("1", "2"):
+                for pre in ("sd", "se"):
+                    if f"{pre}{arm}i" in cols:
+                        arms[f"{pre}{arm}i"] = _number(rows, f"{pre}{arm}i", labels, path, required=arm == "1")
+                        break
+                else:
+                    raise ReviewInputError(f"no sd{arm}i (or se{arm}i) column", file=path,
+                                           hint="Per-arm input needs m1i, sd1i, n1i, m2i, sd2i, n2i.")
+            ctrl_cols = [c for c in ("m2i", "sd2i", "se2i", "n2i") if c in arms]
+            for (s_, c_), idx in shared.items():
+                defined = [i for i in idx if all(math.isfinite(arms[c][i]) for c in ctrl_cols)]
+                if not defined:
+                    raise ReviewInputError(f"study {s_!r}: shared control {c_!r} is named but not defined (no row "
+                                           f"gives its {', '.join(ctrl_cols)})", file=path, field="control_group",
+                                           hint="Fill in the control arm's mean, SD and n on one of its rows.")
+                ref_i = defined[0]
+                for i in idx:
+                    for c in ctrl_cols:
+                        if not math.isfinite(arms[c][i]):
+                            arms[c][i] = arms[c][ref_i]
+                        elif arms[c][i] != arms[c][ref_i]:
+                            raise ReviewInputError(f"study {s_!r}: shared control {c_!r} has {c} = {arms[c][ref_i]:g} "
+                                                   f"in row {ref_i + 2} but {arms[c][i]:g} in row {i + 2}",
+                                                   file=path, field=c, hint="Give the shared control's data once.")
+            for i, lab in enumerate(labels):
+                for c in ctrl_cols:
+                    if not math.isfinite(arms[c][i]):
+                        raise ReviewInputError(f"{lab}: {c} is missing", file=path, field=c,
+                                               hint="Fill in the control arm, or name a shared control_group.")
+            n1 = list(arms["n1i"])
+            n2 = list(arms["n2i"])
+            if shared_control == "split" and any(len(r) > 1 for r in shared.values()):
+                new_n2 = stats.split_shared_controls(arms["n2i"], study, control)
+                split_n = {labels[i]: int(new_n2[i]) for idx in shared.values() if len(idx) > 1 for i in idx}
+                arms["n2i"] = np.asarray(new_n2, dtype=float)
+            yi, vi = stats.escalc(measure, vtype=smd_variance, labels=labels, **arms)
+        else:
+            raise ReviewInputError(
+                f"need columns study, yi, vi; study, m1i, sd1i, n1i, m2i, sd2i, n2i; or study, ai, n1i, ci, n2i "
+                f"(got {', '.join(header)})", file=path)
+        res = stats.rma(yi, vi, method=method, test=test, level=level, labels=labels)
+    except ReviewInputError as exc:
+        if exc.file is None:
+            exc.file = str(path)
+            exc.args = (exc.format(),)
+        raise
+    d = res.to_dict()
+    out = {"k": d["k"], "measure": measure, "method": d["method"], "test": d["test"], "level": level}
+    for key in ("estimate", "se", "ci_lb", "ci_ub", "pval", "tau2", "tau2_ci_lb", "tau2_ci_ub", "I2", "H2",
+                "Q", "Q_df", "Q_pval", "pi_lb", "pi_ub"):
+        out[key] = d[key]
+    out["studies"] = [{"study": lab, "yi": _num(y), "vi": _num(v), "weight": w}
+                      for lab, y, v, w in zip(labels, yi, vi, d["weights"])]
+    out["warnings"] = d["warnings"]
+    if subgroup:
+        if subgroup not in cols:
+            raise ReviewInputError(f"no column {subgroup!r} for --subgroup (columns: {', '.join(header)})",
+                                   file=path)
+        groups = [(row.get(subgroup) or "").strip() for row in rows]
+        try:
+            sg = stats.subgroup_analysis(yi, vi, groups, method=method, test=test, level=level, tau2=tau2,
+                                         labels=labels)
+        except ReviewInputError as exc:
+            exc.file = exc.file or str(path)
+            exc.args = (exc.format(),)
+            raise
+        out["subgroups"] = [{"level": r["level"], "k": r["k"], "estimate": r["estimate"], "ci_lb": r["ci_lb"],
+                             "ci_ub": r["ci_ub"], "tau2": r["tau2"], "I2": r["I2"]} for r in sg["levels"]]
+        out["tau2_model"] = tau2
+        for key in ("Q_between", "Q_between_df", "Q_between_pval"):
+            out[key] = sg[key]
+        if sg.get("Q_between_df2") is not None:
+            out["Q_between_df2"] = sg["Q_between_df2"]
+        out["Q_between_test"] = sg["Q_between_test"]
+        out["warnings"] = out["warnings"] + sg["warnings"]
+    if leave_one_out:
+        loo = stats.leave_one_out(yi, vi, method=method, test=test, level=level, labels=labels)
+        out["leave_one_out"] = [{"omitted": r["study"], "estimate": r["estimate"], "ci_lb": r["ci_lb"],
+                                 "ci_ub": r["ci_ub"], "tau2": r["tau2"], "I2": r["I2"]} for r in loo]
+    return out
+
+
+def run(args) -> int:
+    if getattr(args, "multilevel", False):
+        return run_multilevel(args)
+    try:
+        zero_cells = {"add": args.add, "to": args.to, "drop00": False if args.keep00 else None}
+        out = pool_table(args.file, measure=args.measure, smd_variance=args.smd_variance, method=args.method,
+                         test=args.test, level=args.level, subgroup=args.subgroup, tau2=args.tau2,
+                         leave_one_out=args.leave_one_out, zero_cells=zero_cells)
+    except ReviewInputError as exc:
+        print(f"livingmeta: error: {exc.format()}", file=sys.stderr)
+        return 1
+    print(json.dumps(out, indent=2, allow_nan=False))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# --multilevel: several comparisons per study (livingmeta.stats.rma_mv)
+# --------------------------------------------------------------------------------------------------
+
+def add_multilevel_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--multilevel", action="store_true",
+                        help="several comparisons per study: three-level model (metafor rma.mv, random = "
+                             "~ 1 | study/comparison, or study/experiment/comparison); the table needs columns "
+                             "study and comparison (optional experiment, control_group)")
+    parser.add_argument("--shared-control", choices=("covariance", "split"), default="covariance",
+                        help="with --multilevel and a control_group column: model the covariance of comparisons "
+                             "sharing a control (metafor vcalc, default) or split the control's n among them")
+    parser.add_argument("--robust", action="store_true",
+                        help="with --multilevel: add cluster-robust CR2 tests at the study level (clubSandwich)")
+    parser.add_argument("--moderator", metavar="COLUMN", action="append", default=None,
+                        help="with --multilevel: a moderator column (numbers: a slope; text: a factor, first level "
+                             "in sorted order as reference); repeat for several; adds coefficients and the QM test")
+
+
+def run_multilevel(args) -> int:
+    try:
+        out = pool_multilevel(args.file, measure=args.measure, smd_variance=args.smd_variance, method=args.method,
+                              test=args.test, level=args.level, shared_control=args.shared_control,
+                              robust=args.robust, moderators=args.moderator)
+    except ReviewInputError as exc:
+        print(f"livingmeta: error: {exc.format()}", file=sys.stderr)
+        return 1
+    print(json.dumps(out, indent=2, allow_nan=False))
+    return 0
+
+
+def _ids(rows, col, path, labels, required=True):
+    out = []
+    for row, lab in zip(rows, labels):
+        val = (row.get(col) or "").strip()
+        if not val and required:
+            raise ReviewInputError(f"{lab}: {col} is empty", file=path, field=col,
+                                   hint=f"Give every row a {col} id.")
+        out.append(val)
+    return out
+
+
+def pool_multilevel(path, *, measure=None, smd_variance="LS", method="REML", test="knha", level=95.0,
+                    shared_control="covariance", robust=False, moderators=None):
+    """``livingmeta pool FILE.csv --multilevel``: read the table and fit the multilevel model; JSON-ready dict.
+
+    Columns: ``study``, ``comparison`` (unique within study/experiment), optional ``experiment`` (independent
+    cohorts within a study) and ``control_group`` (rows of one study with the same id share that control
+    arm); and ``yi, vi`` (with ``n1i, n2i`` when control groups are shared) or per-arm
+    ``m1i, sd1i (se1i), n1i, m2i, sd2i (se2i), n2i``.  With per-arm data, a shared control's ``m2i, sd2i,
+    n2i`` may be given on one of its rows only (the others left empty).  ``test``: "knha" (default) means
+    t tests with metafor's ``dfs = "contain"``; "z" means z tests.
+    """
+    import numpy as np
+
+    from livingmeta import stats
+    from livingmeta.stats import measures
+
+    header, rows = _read_table(path)
+    cols = set(header)
+    for need in ("study", "comparison"):
+        if need not in cols:
+            raise ReviewInputError(f"--multilevel needs a {need!r} column (columns: {', '.join(header)})", file=path,
+                                   hint="One row per comparison: study, comparison, then yi, vi or per-arm data.")
+    meth = str(method).upper()
+    if meth not in ("REML", "ML"):
+        raise ReviewInputError(f"the multilevel model is fitted by REML or ML, not {method}", file=path,
+                               field="method", hint="Use --method REML (default) or ML.")
+    labels = [f"row {i + 2}" for i in range(len(rows))]
+    study = _ids(rows, "study", path, labels)
+    comparison = _ids(rows, "comparison", path, labels)
+    experiment = _ids(rows, "experiment", path, labels) if "experiment" in cols else None
+    control = _ids(rows, "control_group", path, labels, required=False) if "control_group" in cols else None
+    labels = [f"{s} / {e} / {c}" if experiment else f"{s} / {c}"
+              for s, e, c in zip(study, experiment or [""] * len(rows), comparison)]
+    seen = {}
+    for i, lab in enumerate(labels):
+        if lab in seen:
+            raise ReviewInputError(f"comparison {comparison[i]!r} of study {study[i]!r} is used twice (rows "
+                                   f"{seen[lab] + 2} and {i + 2})", file=path, field="comparison",
+                                   hint="Give every comparison of a study its own id.")
+        seen[lab] = i
+    # shared control groups: key (study, control_group) -> rows
+    shared = {}
+    if control is not None:
+        for i, (s_, c_) in enumerate(zip(study, control)):
+            if c_:
+                shared.setdefault((s_, c_), []).append(i)
+    measure = measure.upper() if measure else None
+    split_n = None
+    try:
+        if {"yi", "vi"} <= cols:
+            yi = _number(rows, "yi", labels, path)
+            vi = _number(rows, "vi", labels, path)
+            n1 = n2 = None
+            if any(len(r) > 1 for r in shared.values()):
+                if shared_control == "split":
+                    raise ReviewInputError("--shared-control split needs per-arm data (m1i, sd1i, n1i, m2i, sd2i, "
+                                           "n2i)", file=path, field="shared_control")
+                if not {"n1i", "n2i"} <= cols:
+                    raise ReviewInputError("comparisons share a control group: the covariance needs the group "
+                                           "sizes n1i and n2i beside yi, vi", file=path, field="n2i")
+                n1 = _number(rows, "n1i", labels, path)
+                n2 = _number(rows, "n2i", labels, path)
+        elif set(ARM_COLUMNS) <= cols:
+            measure = measure or "SMD"
+            if measure not in ("SMD", "MD", "ROM"):
+                raise ReviewInputError(f"--multilevel with per-arm means supports SMD, MD and ROM (got {measure})",
+                                       file=path, field="measure")
+            arms = {c: _number(rows, c, labels, path, required=c in ("m1i", "n1i")) for c in ARM_COLUMNS}
+            for arm in ("1", "2"):
+                for pre in ("sd", "se"):
+                    if f"{pre}{arm}i" in cols:
+                        arms[f"{pre}{arm}i"] = _number(rows, f"{pre}{arm}i", labels, path, required=arm == "1")
+                        break
+                else:
+                    raise ReviewInputError(f"no sd{arm}i (or se{arm}i) column", file=path,
+                                           hint="Per-arm input needs m1i, sd1i, n1i, m2i, sd2i, n2i.")
+            ctrl_cols = [c for c in ("m2i", "sd2i", "se2i", "n2i") if c in arms]
+            for (s_, c_), idx in shared.items():
+                defined = [i for i in idx if all(math.isfinite(arms[c][i]) for c in ctrl_cols)]
+                if not defined:
+                    raise ReviewInputError(f"study {s_!r}: shared control {c_!r} is named but not defined (no row "
+                                           f"gives its {', '.join(ctrl_cols)})", file=path, field="control_group",
+                                           hint="Fill in the control arm's mean, SD and n on one of its rows.")
+                ref_i = defined[0]
+                for i in idx:
+                    for c in ctrl_cols:
+                        if not math.isfinite(arms[c][i]):
+                            arms[c][i] = arms[c][ref_i]
+                        elif arms[c][i] != arms[c][ref_i]:
+                            raise ReviewInputError(f"study {s_!r}: shared control {c_!r} has {c} = {arms[c][ref_i]:g} "
+                                                   f"in row {ref_i + 2} but {arms[c][i]:g} in row {i + 2}",
+                                                   file=path, field=c, hint="Give the shared control's data once.")
+            for i, lab in enumerate(labels):
+                for c in ctrl_cols:
+                    if not math.isfinite(arms[c][i]):
+                        raise ReviewInputError(f"{lab}: {c} is missing", file=path, field=c,
+                                               hint="Fill in the control arm, or name a shared control_group.")
+            n1 = list(arms["n1i"])
+            n2 = list(arms["n2i"])
+            if shared_control == "split":
+                split_n = {}
+                for (s_, c_), idx in shared.items():
+                    if len(idx) < 2:
+                        continue
+                    n_c = int(n2[idx[0]])
+                    if n_c // len(idx) < 2:
+                        raise ReviewInputError(f"study {s_!r}: shared control {c_!r} (n = {n_c}) split over "
+                                               f"{len(idx)} comparisons leaves fewer than 2 per comparison",
+                                               file=path, field="n2i",
+                                               hint="Use --shared-control covariance for this table.")
+                    for i, n_i in zip(idx, stats.split_shared_control(n_c, len(idx))):
+                        arms["n2i"][i] = n_i
+                        split_n[labels[i]] = n_i
+            yi, vi = stats.escalc(measure, vtype=smd_variance, labels=labels, **arms)
+        else:
+            raise ReviewInputError(f"--multilevel needs columns yi, vi or m1i, sd1i, n1i, m2i, sd2i, n2i "
+                                   f"(got {', '.join(header)})", file=path)
+        vi = np.asarray(vi, dtype=float)
+        V = vi
+        cov_method = None
+        if shared_control == "covariance" and any(len(r) > 1 for r in shared.values()):
+            V = stats.shared_control_V(vi, study, control, n1, n2)
+            cov_method = "vcalc"
+        elif split_n:
+            cov_method = "split"
+        mods = None
+        if moderators:
+            mods = {}
+            for col in moderators:
+                if col not in cols:
+                    raise ReviewInputError(f"no column {col!r} for --moderator (columns: {', '.join(header)})",
+                                           file=path, field=col)
+                raw = [(row.get(col) or "").strip() for row in rows]
+                for lab, r in zip(labels, raw):
+                    if not r:
+                        raise ReviewInputError(f"{lab}: moderator {col} is empty", file=path, field=col,
+                                               hint="Fill in the moderator or leave the row out.")
+                try:
+                    mods[col] = [float(r) for r in raw]
+                except ValueError:
+                    mods[col] = raw
+        t = str(test).lower()
+        fit = stats.rma_mv(yi, V, study=study, experiment=experiment, comparison=comparison, mods=mods, method=meth,
+                           test="z" if t == "z" else "t", dfs="residual" if t == "z" else "contain", level=level)
+    except ReviewInputError as exc:
+        if exc.file is None:
+            exc.file = str(path)
+            exc.args = (exc.format(),)
+        raise
+    d = fit.to_dict()
+    out = {"k": d["k"], "n_studies": d["n_levels"][0], "measure": measure, "model": "multilevel",
+           "random": "~ 1 | " + "/".join(d["sigma2_levels"]), "method": d["method"], "test": d["test"],
+           "dfs": d["dfs"], "level": level}
+    for key in ("estimate", "se", "ci_lb", "ci_ub", "pval", "ddf", "pi_lb", "pi_ub", "sigma2", "sigma2_levels",
+                "n_levels", "I2", "I2_total", "QE", "QE_df", "QE_pval", "logLik"):
+        out[key] = d.get(key)
+    out["shared_control"] = cov_method
+    if mods:
+        for key in ("estimate", "se", "ci_lb", "ci_ub", "pval", "ddf", "pi_lb", "pi_ub"):
+            out.pop(key, None)
+        out["coefficients"] = d["coefficients"]
+        out["QM"], out["QM_df"], out["QM_pval"] = d["QM"], d["QM_df"], d["QM_pval"]
+    if robust and mods:
+        cr = stats.robust_cr2(fit)
+        out["robust"] = {"vcov_type": "CR2", "df_type": "Satterthwaite", "cluster": "study",
+                         "n_clusters": cr["n_clusters"],
+                         "coefficients": [{"name": n, "estimate": _num(b), "se": _num(se_), "tval": _num(tv),
+                                           "df": _num(df_), "pval": _num(pv), "ci_lb": _num(lo), "ci_ub": _num(hi)}
+                                          for n, b, se_, tv, df_, pv, lo, hi in zip(
+                                              cr["coef_names"], cr["beta"], cr["se"], cr["tval"], cr["df"],
+                                              cr["pval"], cr["ci_lb"], cr["ci_ub"])],
+                         "wald": cr["wald"]}
+    elif robust:
+        cr = stats.robust_cr2(fit)
+        out["robust"] = {"vcov_type": "CR2", "df_type": "Satterthwaite", "cluster": "study",
+                         "n_clusters": cr["n_clusters"], "estimate": _num(cr["beta"][0]), "se": _num(cr["se"][0]),
+                         "tval": _num(cr["tval"][0]), "df": _num(cr["df"][0]), "pval": _num(cr["pval"][0]),
+                         "ci_lb": _num(cr["ci_lb"][0]), "ci_ub": _num(cr["ci_ub"][0])}
+    out["comparisons"] = [
+        {"study": s_, **({"experiment": e_} if experiment else {}), "comparison": c_,
+         **({"control_group": g_ or None} if control is not None else {}), "yi": _num(y), "vi": _num(v),
+         **({"n2i_split": split_n[lab]} if split_n and lab in split_n else {})}
+        for s_, e_, c_, g_, y, v, lab in zip(study, experiment or [None] * len(rows), comparison,
+                                             control or [None] * len(rows), yi, vi, labels)]
+    out["warnings"] = d["warnings"]
+    if measure is not None:
+        m = measures.get(measure)
+        measures.back_transform(out, m)
+        if "robust" in out and not mods:
+            measures.back_transform(out["robust"], m)
+            out["robust"].pop("measure", None)
+            out["robust"].pop("scale", None)
+    return out
 
 
 def main(argv=None) -> int:
