@@ -39,6 +39,12 @@ from livingmeta.interchange.revman_model import RevmanOutcome, RevmanReview, slu
 
 TIMEPOINT = "end of study"
 ROB_TOOL_FILE = "rob1_revman.yaml"
+# The domains of the Cochrane risk-of-bias tool (RoB 1; Higgins et al. 2011, BMJ 343:d5928, table 2): used
+# when the RevMan file lists none
+ROB1_DOMAINS = (("d1", "Random sequence generation (selection bias)"), ("d2", "Allocation concealment (selection bias)"),
+                ("d3", "Blinding of participants and personnel (performance bias)"),
+                ("d4", "Blinding of outcome assessment (detection bias)"), ("d5", "Incomplete outcome data (attrition bias)"),
+                ("d6", "Selective reporting (reporting bias)"), ("d7", "Other bias"))
 _YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b")
 
 
@@ -186,10 +192,12 @@ def build(review: RevmanReview, target: Path) -> dict:
 
 def _write_rob(review, target: Path, sids, entries, not_imported) -> int:
     judged = {k: v for k, v in review.rob.items() if k in entries}
+    # the workflow needs a risk-of-bias file for every included study: studies (or domains) the RevMan
+    # file does not judge are written as unclear, saying so, for the reviewers to assess
+    domains = review.rob_domains or list(ROB1_DOMAINS)
     if not judged:
-        if review.rob_domains:
-            not_imported.append("risk of bias: the file has no low/unclear/high judgement of an included study")
-        return 0
+        not_imported.append("risk of bias: no low/unclear/high judgement in the file; the risk-of-bias files "
+                            "say 'unclear' with 'no judgement in the RevMan file': assess the studies")
     tool = {
         "name": "Cochrane risk of bias (RoB 1)",
         "title": "Cochrane Collaboration's tool for assessing risk of bias (domains as in the RevMan file)",
@@ -201,20 +209,20 @@ def _write_rob(review, target: Path, sids, entries, not_imported) -> int:
             {"id": "high", "label": "High risk", "fill": "#D55E00", "symbol": "x", "text": "#FFFFFF"},
         ],
         "default_judgement": "unclear",
-        "domains": [{"id": d, "label": label or d} for d, label in review.rob_domains],
+        "domains": [{"id": d, "label": label or d} for d, label in domains],
         "overall": "none",
     }
     _dump(target / ROB_TOOL_FILE, tool, f"# Risk-of-bias tool of the review imported from {Path(review.file).name}.\n")
     for key in entries:
         got = judged.get(key, {})
-        domains = {}
-        for d, _ in review.rob_domains:
+        judgements = {}
+        for d, _ in domains:
             j, support = got.get(d, ("unclear", ""))
-            domains[d] = {"judgement": j,
+            judgements[d] = {"judgement": j,
                           "support": support or ("no support text in the RevMan file" if d in got
-                                                 else "no judgement in the RevMan file")}
+                                                 else "no judgement in the RevMan file: to assess")}
         _dump(target / "risk_of_bias" / f"{sids[key]}.yaml",
-              {"study": sids[key], "tool": tool["name"], "domains": domains},
+              {"study": sids[key], "tool": tool["name"], "domains": judgements},
               f"# Imported from {Path(review.file).name}.\n")
     return len(entries)
 

@@ -105,6 +105,10 @@ def test_web_package_gives_the_same_review_and_revmans_rounded_results(tmp_path)
         if key != "TAU2":
             assert got[key] == pytest.approx(want, rel=5e-6, abs=5e-6), key
     assert not read_revman(WEB).outcomes[1].stored        # RevMan stored nothing for the SMD analysis
+    # its risk-of-bias judgements are all "Not applicable": every study still gets a file (the workflow needs
+    # one), unclear and saying it was not judged
+    rob = (tmp_path / "web" / "risk_of_bias" / "amis_1980.yaml").read_text()
+    assert "d1:\n    judgement: unclear\n    support: 'no judgement in the RevMan file: to assess'" in rob
 
 
 @needs_shared
