@@ -22,7 +22,7 @@ Laird, RevMan 5's only random-effects estimator; RevMan computes its Q for MH ra
 MH estimate, livingmeta around the inverse-variance one: tau^2 may differ slightly).
 
 The direction (``higher_is_better``) follows the forest plot's labels: ``false`` (lower favours the
-experimental arm, RevMan's default) unless the left label names the control arm.
+experimental arm, RevMan's default) unless the left label names the control arm (or 'placebo').
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import unicodedata
 from pathlib import Path
 
 import yaml
@@ -55,8 +56,12 @@ def method_of(o: RevmanOutcome) -> str:
 
 
 def higher_is_better(o: RevmanOutcome) -> bool:
+    """``True`` when the forest plot's left label favours the control arm (it names the control group,
+    'control' or 'placebo', and not the experimental group)."""
     left = (o.graph_labels[0] or "").lower()
-    return "control" in left and "experimental" not in left
+    exp_words = ["experimental"] + ([o.group_labels[0].lower()] if o.group_labels[0] else [])
+    ctl_words = ["control", "placebo"] + ([o.group_labels[1].lower()] if o.group_labels[1] else [])
+    return any(w in left for w in ctl_words) and not any(w in left for w in exp_words)
 
 
 def outcome_ids(review: RevmanReview) -> list[str]:
@@ -72,7 +77,8 @@ def outcome_ids(review: RevmanReview) -> list[str]:
 def study_ids(review: RevmanReview) -> dict[str, str]:
     out, used = {}, set()
     for key, s in review.studies.items():
-        base = re.sub(r"[^A-Za-z0-9_-]+", "_", s.name.strip()).strip("_-").lower() or "study"
+        ascii_name = unicodedata.normalize("NFKD", s.name).encode("ascii", "ignore").decode()
+        base = re.sub(r"[^A-Za-z0-9_-]+", "_", ascii_name.strip()).strip("_-").lower() or "study"
         if s.year and s.year not in base:
             base = f"{base}_{s.year}"
         sid, i = base, 2

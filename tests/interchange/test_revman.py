@@ -239,3 +239,80 @@ def test_not_revman_files_and_non_empty_target(tmp_path):
     with pytest.raises(ReviewInputError, match="exists and is not empty"):
         import_revman(f, busy)
     assert import_revman(f, tmp_path / "empty_ok")["studies"] == 1
+
+
+# ---- a hand-made RevMan 5 file: references, RoB 1 judgements, subgroups, generic inverse variance -------------
+
+RM5_SMALL = """<?xml version="1.0" encoding="ISO-8859-1" standalone="no"?>
+<COCHRANE_REVIEW REVMAN_VERSION="5" REVMAN_SUB_VERSION="5.3.5">
+<COVER_SHEET><TITLE>Drug for pain</TITLE></COVER_SHEET>
+<STUDIES_AND_REFERENCES><STUDIES><INCLUDED_STUDIES>
+<STUDY ID="STD-M_x00fc_ller-2001" NAME="M\xfcller 2001" YEAR="2001">
+<REFERENCE PRIMARY="YES" TYPE="JOURNAL_ARTICLE"><AU>M\xfcller A</AU><TI>A trial</TI><SO>J Pain</SO><YR>2001</YR>
+<IDENTIFIERS><IDENTIFIER TYPE="DOI" VALUE="10.1000/jp.1"/><IDENTIFIER TYPE="PUBMED" VALUE="1234"/></IDENTIFIERS>
+</REFERENCE></STUDY>
+<STUDY ID="STD-Lee-2005" NAME="Lee 2005" YEAR="2005"/>
+<STUDY ID="STD-Kim-2009" NAME="Kim 2009" YEAR=""/>
+</INCLUDED_STUDIES></STUDIES></STUDIES_AND_REFERENCES>
+<CHARACTERISTICS_OF_STUDIES><CHARACTERISTICS_OF_INCLUDED_STUDIES>
+<INCLUDED_CHAR STUDY_ID="STD-Lee-2005"><CHAR_METHODS><P>Parallel RCT</P></CHAR_METHODS></INCLUDED_CHAR>
+</CHARACTERISTICS_OF_INCLUDED_STUDIES></CHARACTERISTICS_OF_STUDIES>
+<QUALITY_ITEMS>
+<QUALITY_ITEM ID="QIT-01" LEVEL="STUDY" NO="1"><NAME>Random sequence generation (selection bias)</NAME>
+<QUALITY_ITEM_DATA>
+<QUALITY_ITEM_DATA_ENTRY RESULT="YES" STUDY_ID="STD-Lee-2005"><DESCRIPTION><P>Computer list</P></DESCRIPTION></QUALITY_ITEM_DATA_ENTRY>
+<QUALITY_ITEM_DATA_ENTRY RESULT="NO" STUDY_ID="STD-Kim-2009"><DESCRIPTION><P>Alternation</P></DESCRIPTION></QUALITY_ITEM_DATA_ENTRY>
+</QUALITY_ITEM_DATA></QUALITY_ITEM>
+<QUALITY_ITEM ID="QIT-02" LEVEL="GROUP" NO="2"><NAME>Blinding of outcome assessment (detection bias)</NAME>
+<QUALITY_ITEM_DATA>
+<QUALITY_ITEM_DATA_ENTRY GROUP_ID="QIF-01" RESULT="YES" STUDY_ID="STD-Lee-2005"><DESCRIPTION/></QUALITY_ITEM_DATA_ENTRY>
+</QUALITY_ITEM_DATA></QUALITY_ITEM>
+</QUALITY_ITEMS>
+<ANALYSES_AND_DATA>
+<COMPARISON ID="CMP-001" NO="1"><NAME>Drug versus placebo</NAME>
+<DICH_OUTCOME EFFECT_MEASURE="RR" METHOD="MH" RANDOM="YES" NO="1" CI_TOTAL="95" LOG_DATA="YES">
+<NAME>Adverse events</NAME><GROUP_LABEL_1>Drug</GROUP_LABEL_1><GROUP_LABEL_2>Placebo</GROUP_LABEL_2>
+<GRAPH_LABEL_1>Favours drug</GRAPH_LABEL_1><GRAPH_LABEL_2>Favours placebo</GRAPH_LABEL_2>
+<DICH_SUBGROUP NO="1"><NAME>Adults</NAME>
+<DICH_DATA EVENTS_1="10" TOTAL_1="50" EVENTS_2="15" TOTAL_2="48" STUDY_ID="STD-M_x00fc_ller-2001"/>
+</DICH_SUBGROUP>
+<DICH_SUBGROUP NO="2"><NAME>Children</NAME>
+<DICH_DATA EVENTS_1="3" TOTAL_1="30" EVENTS_2="8" TOTAL_2="31" STUDY_ID="STD-Lee-2005"/>
+</DICH_SUBGROUP>
+</DICH_OUTCOME>
+<IV_OUTCOME EFFECT_MEASURE="HR" METHOD="IV" RANDOM="NO" NO="2" LOG_DATA="YES">
+<NAME>Time to relief</NAME>
+<GRAPH_LABEL_1>Favours placebo</GRAPH_LABEL_1><GRAPH_LABEL_2>Favours drug</GRAPH_LABEL_2>
+<IV_DATA EFFECT_SIZE="0.4054651081" SE="0.2" STUDY_ID="STD-Lee-2005" TOTAL_1="30" TOTAL_2="31"/>
+<IV_DATA EFFECT_SIZE="0.1823215568" SE="0.25" STUDY_ID="STD-Kim-2009"/>
+</IV_OUTCOME>
+</COMPARISON></ANALYSES_AND_DATA></COCHRANE_REVIEW>
+"""
+
+
+def test_rm5_references_rob_subgroups_and_generic(tmp_path):
+    f = tmp_path / "small.rm5"
+    f.write_bytes(RM5_SMALL.encode("iso-8859-1"))
+    summary = import_revman(f, tmp_path / "r")
+    r = tmp_path / "r"
+    assert summary["studies"] == 3 and summary["rob"] == 3
+    muller = (r / "studies" / "muller_2001.yaml").read_text()
+    for text in ("first_author: Müller", "doi: 10.1000/jp.1", "pmid: '1234'", "title: A trial",
+                 "subgroup_c1_o1_adverse_events: Adults", "events: 10", "label: Drug"):
+        assert text in muller, text
+    kim = (r / "studies" / "kim_2009.yaml").read_text()     # year from the name when YEAR is empty
+    assert "year: 2009" in kim and "estimate: 1.2" in kim and "scale: ratio" in kim
+    assert "methods: Parallel RCT" in (r / "studies" / "lee_2005.yaml").read_text()
+    outcomes = (r / "outcomes.yaml").read_text()
+    assert "measure: RR\n  method: DL" in outcomes and "measure: HR\n  method: FE" in outcomes
+    # direction: RevMan's default labels -> lower is better; 'Favours placebo' on the left -> higher is better
+    assert outcomes.count("higher_is_better: false") == 1 and outcomes.count("higher_is_better: true") == 1
+    lee = (r / "risk_of_bias" / "lee_2005.yaml").read_text()
+    assert "d1:\n    judgement: low\n    support: Computer list" in lee
+    assert "judgement: high\n    support: Alternation" in (r / "risk_of_bias" / "kim_2009.yaml").read_text()
+    assert any("outcome group QIF-01" in x for x in summary["not_imported"])
+    p = pooled(r)
+    hr = p["c1_o2_time_to_relief"]
+    w = [1 / 0.04, 1 / 0.0625]
+    assert hr["estimate"] == pytest.approx((w[0] * math.log(1.5) + w[1] * math.log(1.2)) / sum(w), rel=1e-9)
+    assert p["c1_o1_adverse_events"]["method"] == "DL" and len(p["c1_o1_adverse_events"]["studies"]) == 2
