@@ -186,7 +186,9 @@ def build(review: RevmanReview, target: Path) -> dict:
               f"# Imported from {Path(review.file).name} ({review.format}), study '{s.name}'.\n")
         n_studies += 1
     n_rob = _write_rob(review, target, sids, entries, not_imported)
-    _write_config(review, target, n_rob)
+    subgroup_vars = [{"variable": f"subgroup_{oid}"[:60], "label": f"Subgroups of {o.name or oid}"}
+                     for o, oid in zip(review.outcomes, oids) if any(r.subgroup for r in o.rows)]
+    _write_config(review, target, n_rob, subgroup_vars)
     _write_review(review, target)
     with open(target / "README.md", "a", encoding="utf-8") as fh:
         fh.write(f"\n## Imported from RevMan\n\n`{Path(review.file).name}` ({review.format}): {n_studies} studies, "
@@ -233,7 +235,7 @@ def _write_rob(review, target: Path, sids, entries, not_imported) -> int:
     return len(entries)
 
 
-def _write_config(review: RevmanReview, target: Path, n_rob: int) -> None:
+def _write_config(review: RevmanReview, target: Path, n_rob: int, subgroup_vars: list[dict]) -> None:
     first = review.outcomes[0]
     path = target / "config.yaml"
     text = path.read_text(encoding="utf-8")
@@ -244,6 +246,12 @@ def _write_config(review: RevmanReview, target: Path, n_rob: int) -> None:
         text, n = re.subn(rf"^(  {key}:\s*)\S+", rf"\g<1>{value}", text, count=1, flags=re.M)
         if n != 1:
             raise RuntimeError(f"livingmeta's config template has no analysis.{key}")
+    if subgroup_vars:   # RevMan's subgroups, one variable per analysis (other analyses: not classified)
+        listing = "".join(f"\n    - {{variable: {v['variable']}, label: {yaml.safe_dump(v['label'], default_style=chr(34)).strip()}}}"
+                          for v in subgroup_vars)
+        text, n = re.subn(r"^  subgroups: \[\].*$", lambda _m: "  subgroups:" + listing, text, count=1, flags=re.M)
+        if n != 1:
+            raise RuntimeError("livingmeta's config template has no analysis.subgroups")
     text = text.replace("# livingmeta configuration of this review.",
                         f"# livingmeta configuration of this review (analysis settings imported from "
                         f"{Path(review.file).name}; each outcome in outcomes.yaml names its own).", 1)

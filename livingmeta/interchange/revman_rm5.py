@@ -173,11 +173,11 @@ def _quality_items(root, review: RevmanReview) -> None:
             if study not in review.studies:
                 continue
             if result not in ROB1:
-                review.not_imported.append(f"risk of bias: {study}: '{label}': judgement '{result}' not understood")
+                review.not_imported.append(f"risk of bias: {review.studies[study].name}: '{label}': judgement '{result}' not understood")
                 continue
             if entry.get("GROUP_ID"):   # a judgement per outcome group: not one per study
                 review.not_imported.append(
-                    f"risk of bias: {study}: '{label}': judgement for outcome group {entry.get('GROUP_ID')} "
+                    f"risk of bias: {review.studies[study].name}: '{label}': judgement for outcome group {entry.get('GROUP_ID')} "
                     "(livingmeta keeps one judgement per study and domain)")
                 continue
             review.rob.setdefault(study, {})[dom_id] = (ROB1[result], text_of(entry.find("DESCRIPTION")))

@@ -310,7 +310,10 @@ def test_rm5_references_rob_subgroups_and_generic(tmp_path):
     lee = (r / "risk_of_bias" / "lee_2005.yaml").read_text()
     assert "d1:\n    judgement: low\n    support: Computer list" in lee
     assert "judgement: high\n    support: Alternation" in (r / "risk_of_bias" / "kim_2009.yaml").read_text()
-    assert any("outcome group QIF-01" in x for x in summary["not_imported"])
+    assert any("Lee 2005: 'Blinding of outcome assessment (detection bias)': judgement for outcome group QIF-01" in x
+               for x in summary["not_imported"])
+    assert '- {variable: subgroup_c1_o1_adverse_events, label: "Subgroups of Adverse events"}' in \
+        (r / "config.yaml").read_text()
     p = pooled(r)
     hr = p["c1_o2_time_to_relief"]
     w = [1 / 0.04, 1 / 0.0625]
