@@ -111,6 +111,8 @@ def _entry(review: RevmanReview, o: RevmanOutcome, oid: str, data: dict) -> dict
         e["unit"] = "as in RevMan (unit not stated)"
     e.update({"higher_is_better": higher_is_better(o), "provenance": "table",
               "source": f"{review.format} {Path(review.file).name}, analysis {o.number}"})
+    if o.swap_events:
+        e["note"] = "RevMan analysed non-events (swap events and non-events): events here are RevMan's non-events"
     if o.kind == "dichotomous":
         e["treatment"] = {"events": data["e1"], "total": data["n1"]}
         e["control"] = {"events": data["e2"], "total": data["n2"]}

@@ -60,6 +60,14 @@ class RevmanOutcome:
     level: float = 95.0
     rows: list[RevmanRow] = field(default_factory=list)
     stored: dict[str, float] = field(default_factory=dict)   # RevMan's stored totals, where the file has them
+    swap_events: bool = False      # RevMan analysed non-events (SWAP_EVENTS / "Swap event and non-event")
+    notes: list[str] = field(default_factory=list)
+
+    def swap(self) -> None:
+        """RevMan's 'swap events and non-events': the study files get the counts RevMan analysed."""
+        for r in self.rows:
+            if "e1" in r.data:
+                r.data["e1"], r.data["e2"] = r.data["n1"] - r.data["e1"], r.data["n2"] - r.data["e2"]
 
 
 @dataclass

@@ -134,6 +134,11 @@ def _analyses(root, review: RevmanReview) -> None:
                 for r in o.rows:
                     if r.study in ids:
                         r.subgroup = sname
+            if out.get("SWAP_EVENTS") == "YES":
+                o.swap_events = True
+                o.swap()
+            if out.get("TOTALS") in ("NO", "SUB"):
+                review.not_imported.append(f"{where}: RevMan shows {'no totals' if out.get('TOTALS') == 'NO' else 'subgroup totals only'}; livingmeta pools all its studies")
             for r in o.rows:
                 if r.study not in review.studies:
                     raise unsupported(file, f"{where}: data of study '{r.study}', which is not an included study")

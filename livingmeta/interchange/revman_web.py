@@ -158,6 +158,9 @@ def _outcome(file: str, st: dict, rows: list[dict], review: RevmanReview) -> Rev
             review.studies[key].year = (r.get("Study year") or "").strip()
         o.rows.append(RevmanRow(study=key, subgroup=None if _blank(r.get("Subgroup")) else r["Subgroup"].strip(),
                                 data=data))
+    if str(st.get("Swap event and non-event") or "").strip().lower() == "true":
+        o.swap_events = True
+        o.swap()
     return o
 
 

@@ -319,3 +319,13 @@ def test_rm5_references_rob_subgroups_and_generic(tmp_path):
     w = [1 / 0.04, 1 / 0.0625]
     assert hr["estimate"] == pytest.approx((w[0] * math.log(1.5) + w[1] * math.log(1.2)) / sum(w), rel=1e-9)
     assert p["c1_o1_adverse_events"]["method"] == "DL" and len(p["c1_o1_adverse_events"]["studies"]) == 2
+
+
+def test_swapped_events_enter_as_revman_analysed_them(tmp_path):
+    f = web_zip(tmp_path / "swap2.zip",
+                ["1,1,Survival,C,Dichotomous,MH,Risk Ratio,Fixed effect,95%,A,B,true,,,"],
+                ["1,1,Survival,,Smith 2001,2001,0,0,0,0,30,40,0,0,20,42"],
+                settings_head=SETTINGS_HEAD.replace("Control group label,", "Control group label,Swap event and non-event,"))
+    import_revman(f, tmp_path / "r")
+    text = (tmp_path / "r" / "studies" / "smith_2001.yaml").read_text()
+    assert "events: 10" in text and "events: 22" in text and "non-events" in text
