@@ -42,9 +42,11 @@ TIMEPOINT = "end of study"
 ROB_TOOL_FILE = "rob1_revman.yaml"
 # The domains of the Cochrane risk-of-bias tool (RoB 1; Higgins et al. 2011, BMJ 343:d5928, table 2): used
 # when the RevMan file lists none
-ROB1_DOMAINS = (("d1", "Random sequence generation (selection bias)"), ("d2", "Allocation concealment (selection bias)"),
+ROB1_DOMAINS = (("d1", "Random sequence generation (selection bias)"),
+                ("d2", "Allocation concealment (selection bias)"),
                 ("d3", "Blinding of participants and personnel (performance bias)"),
-                ("d4", "Blinding of outcome assessment (detection bias)"), ("d5", "Incomplete outcome data (attrition bias)"),
+                ("d4", "Blinding of outcome assessment (detection bias)"),
+                ("d5", "Incomplete outcome data (attrition bias)"),
                 ("d6", "Selective reporting (reporting bias)"), ("d7", "Other bias"))
 _YEAR = re.compile(r"\b(1[6-9]\d\d|20\d\d)\b")
 
@@ -249,8 +251,8 @@ def _write_config(review: RevmanReview, target: Path, n_rob: int, subgroup_vars:
         if n != 1:
             raise RuntimeError(f"livingmeta's config template has no analysis.{key}")
     if subgroup_vars:   # RevMan's subgroups, one variable per analysis (other analyses: not classified)
-        listing = "".join(f"\n    - {{variable: {v['variable']}, label: {yaml.safe_dump(v['label'], default_style=chr(34)).strip()}}}"
-                          for v in subgroup_vars)
+        quoted = [yaml.safe_dump(v["label"], default_style='"').strip() for v in subgroup_vars]
+        listing = "".join(f"\n    - {{variable: {v['variable']}, label: {q}}}" for v, q in zip(subgroup_vars, quoted))
         text, n = re.subn(r"^  subgroups: \[\].*$", lambda _m: "  subgroups:" + listing, text, count=1, flags=re.M)
         if n != 1:
             raise RuntimeError("livingmeta's config template has no analysis.subgroups")
@@ -268,7 +270,8 @@ def _write_review(review: RevmanReview, target: Path) -> None:
     title = (review.title or Path(review.file).stem).replace('"', "'")
     text = text.replace('title: "TITLE OF YOUR REVIEW"', f'title: "{title}"', 1)
     text = text.replace('question: "The review question (population, intervention, comparator, outcomes)."',
-                        f'question: "Imported from {Path(review.file).name} ({review.format}): state the review question."', 1)
+                        f'question: "Imported from {Path(review.file).name} ({review.format}): '
+                        'state the review question."', 1)
     path.write_text(text, encoding="utf-8")
 
 

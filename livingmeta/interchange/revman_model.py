@@ -78,7 +78,8 @@ class RevmanReview:
     studies: dict[str, RevmanStudy] = field(default_factory=dict)
     outcomes: list[RevmanOutcome] = field(default_factory=list)
     rob_domains: list[tuple[str, str]] = field(default_factory=list)          # (id, label)
-    rob: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # study key -> domain -> (judgement, support)
+    # study key -> domain id -> (judgement, support)
+    rob: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     not_imported: list[str] = field(default_factory=list)
 
 

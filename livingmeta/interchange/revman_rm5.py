@@ -138,7 +138,8 @@ def _analyses(root, review: RevmanReview) -> None:
                 o.swap_events = True
                 o.swap()
             if out.get("TOTALS") in ("NO", "SUB"):
-                review.not_imported.append(f"{where}: RevMan shows {'no totals' if out.get('TOTALS') == 'NO' else 'subgroup totals only'}; livingmeta pools all its studies")
+                shown = "no totals" if out.get("TOTALS") == "NO" else "subgroup totals only"
+                review.not_imported.append(f"{where}: RevMan shows {shown}; livingmeta pools all its studies")
             for r in o.rows:
                 if r.study not in review.studies:
                     raise unsupported(file, f"{where}: data of study '{r.study}', which is not an included study")
@@ -178,11 +179,13 @@ def _quality_items(root, review: RevmanReview) -> None:
             if study not in review.studies:
                 continue
             if result not in ROB1:
-                review.not_imported.append(f"risk of bias: {review.studies[study].name}: '{label}': judgement '{result}' not understood")
+                review.not_imported.append(
+                    f"risk of bias: {review.studies[study].name}: '{label}': judgement '{result}' not understood")
                 continue
             if entry.get("GROUP_ID"):   # a judgement per outcome group: not one per study
                 review.not_imported.append(
-                    f"risk of bias: {review.studies[study].name}: '{label}': judgement for outcome group {entry.get('GROUP_ID')} "
+                    f"risk of bias: {review.studies[study].name}: '{label}': judgement for outcome group "
+                    f"{entry.get('GROUP_ID')} "
                     "(livingmeta keeps one judgement per study and domain)")
                 continue
             review.rob.setdefault(study, {})[dom_id] = (ROB1[result], text_of(entry.find("DESCRIPTION")))
