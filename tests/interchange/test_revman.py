@@ -72,6 +72,17 @@ def test_rm5_import_reproduces_revmans_stored_mantel_haenszel_results(tmp_path):
         # everything else to RevMan's stored double precision
         rel = 1e-6 if key == "P_CHI2" else 1e-10
         assert got[key] == pytest.approx(want, rel=rel), key
+    # each study's OR, 95% CI and MH weight (%) as RevMan stored them on its DICH_DATA element
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(RM5).getroot()
+    by_name = {st.get("ID"): st.get("NAME") for st in root.iter("STUDY")}
+    stored_rows = {by_name[d.get("STUDY_ID")]: d for d in root.iter("DICH_DATA")}
+    for s in mh["studies"]:
+        d = stored_rows[s["label"].rsplit(" ", 1)[0]]
+        for mine, theirs in ((math.exp(s["yi"]), "EFFECT_SIZE"), (math.exp(s["ci_lb"]), "CI_START"),
+                             (math.exp(s["ci_ub"]), "CI_END"), (s["weight"], "WEIGHT")):
+            assert mine == pytest.approx(float(d.get(theirs)), rel=1e-12), (s["study"], theirs)
 
 
 @needs_shared
