@@ -1,7 +1,8 @@
 """``livingmeta import KIND ...``: bring work done in other tools into the review.
 
 ``livingmeta import screening --from rayyan|asreview|covidence FILE --out OUT.csv`` (screening decisions as
-a livingmeta decision file: :mod:`livingmeta.commands.import_screening`). Each kind is a module of its
+a livingmeta decision file: :mod:`livingmeta.commands.import_screening`); ``livingmeta import revman FILE DIR``
+(a RevMan review as a new review folder: :mod:`livingmeta.commands.import_revman`). Each kind is a module of its
 own with ``add_arguments(parser)`` and ``run(args)``.
 """
 
@@ -11,6 +12,7 @@ import importlib
 
 KINDS = {
     "screening": ("import_screening", "screening decisions from Rayyan, ASReview or Covidence as a decision file"),
+    "revman": ("import_revman", "a RevMan 5 review (.rm5) or RevMan Web data package as a new review folder"),
 }
 
 
