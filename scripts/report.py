@@ -35,6 +35,10 @@ def main(smk):
         write_text_atomic(smk.output.html, html)
         write_figures(html, smk.output.figures)
         write_data(document, smk.output.data)
+        if getattr(smk.output, "export", None):
+            from livingmeta.report.export import write_export
+
+            write_export(document, smk.output.export, getattr(inp, "prisma_csv", None))
         if renderer is not None:
             from livingmeta.report.pdf import build_pdf
 

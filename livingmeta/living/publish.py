@@ -27,11 +27,11 @@ from pathlib import Path
 from livingmeta.errors import ReviewInputError
 from livingmeta.jsonio import read_json, write_text_atomic
 from livingmeta.living.versions import published_versions, version_key
-from livingmeta.report import data, figures
+from livingmeta.report import data, export, figures
 from livingmeta.report.indexed import INDEX
 
 FILES = ("report.html", "report.pdf", "results.json")
-FOLDERS = {figures.FOLDER: ".svg", data.FOLDER: ".csv"}  # a version's folders -> the files their index lists
+FOLDERS = {figures.FOLDER: ".svg", data.FOLDER: ".csv", export.FOLDER: ".csv"}  # a version's folders -> the files their index lists
 
 
 # keys of results.json that describe the version, not the evidence: left out when deciding whether
@@ -184,7 +184,8 @@ def write_index(reports_dir: str | os.PathLike) -> None:
         links = " · ".join(
             f'<a href="{html.escape(version)}/{name}">{label}</a>'
             for name, label in (("report.html", "HTML"), ("report.pdf", "PDF"), ("results.json", "JSON"),
-                                (f"{figures.FOLDER}/{INDEX}", "figures"), (f"{data.FOLDER}/{INDEX}", "data"))
+                                (f"{figures.FOLDER}/{INDEX}", "figures"), (f"{data.FOLDER}/{INDEX}", "data"),
+                                (f"{export.FOLDER}/{INDEX}", "export"))
             if (folder / name).is_file())
         rows.append(
             "<tr><td>{v}{tag}</td><td>{gen}</td><td>{studies}</td><td>{analyses}</td><td>{links}</td></tr>".format(

@@ -11,6 +11,7 @@ rule publish:
         html=res("report/report.html"),
         figures=res("report/figures/index.csv"),  # and the files it lists
         data=res("report/data/index.csv"),  # and the files it lists
+        export=res("report/export/index.csv"),  # and the files it lists
         pdf=res("report/report.pdf") if CFG["report"]["pdf"] else [],
     output:
         res("report/published.json"),

@@ -23,6 +23,7 @@ REPORT_OUTPUT = {
     "html": res("report/report.html"),
     "figures": res("report/figures/index.csv"),
     "data": res("report/data/index.csv"),
+    "export": res("report/export/index.csv"),  # the study data for RevMan, Covidence, the PRISMA2020 app
 }
 if CFG["report"]["pdf"]:
     REPORT_OUTPUT["pdf"] = res("report/report.pdf")
@@ -31,6 +32,7 @@ if CFG["report"]["pdf"]:
 rule report:
     input:
         prisma=res("records/prisma.json"),
+        prisma_csv=res("records/PRISMA2020.csv"),
         studies=study_jsons(PLAN.studies),
         rob=res("rob/summary.json"),
         pooled=analysis_files("pooled"),
