@@ -55,9 +55,9 @@ def risk_of_bias_problems(plan, tool: str | None = None) -> list[ReviewInputErro
 
 def review_protocol_problems(review_dir: str) -> list[ReviewInputError]:
     """The wording fields of review.yaml (type, unit_of_analysis, arms)."""
-    from livingmeta.extraction.review import check_wording
+    from livingmeta.extraction.review import check_report_fields
 
-    return _raised(check_wording, os.path.join(review_dir, "review.yaml"))
+    return _raised(check_report_fields, os.path.join(review_dir, "review.yaml"))
 
 
 def certainty_problems(review_dir: str, plan) -> list[ReviewInputError]:

@@ -69,7 +69,7 @@ def _living(problems: Problems, data: dict) -> None:
                      "Write e.g. `search_schedule: monthly` or `search_schedule: {pubmed: monthly}`.")
 
 
-def check_wording(path: str | os.PathLike) -> None:
+def check_report_fields(path: str | os.PathLike) -> None:
     """Check only the fields of review.yaml that generated sentences use (``type``, ``unit_of_analysis``,
     ``arms``, ``living``), as the run does before any job starts; a missing review.yaml is not a problem
     here."""

@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from livingmeta.errors import ReviewInputError
-from livingmeta.extraction.review import check_wording
+from livingmeta.extraction.review import check_report_fields
 from livingmeta.report import lsr
 from livingmeta.report.render import render_html
 
@@ -70,5 +70,5 @@ def test_bad_living_block(tmp_path, living, field):
     path = tmp_path / "review.yaml"
     path.write_text(yaml.safe_dump({"living": living}), encoding="utf-8")
     with pytest.raises(ReviewInputError) as err:
-        check_wording(path)
+        check_report_fields(path)
     assert field in err.value.format()

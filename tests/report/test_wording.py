@@ -8,7 +8,7 @@ import pytest
 
 from livingmeta.errors import ReviewInputError
 from livingmeta.extraction.outcomes import parse_outcomes
-from livingmeta.extraction.review import check_wording, parse_review
+from livingmeta.extraction.review import check_report_fields, parse_review
 from livingmeta.report import wording
 from livingmeta.report.render import render_html
 
@@ -87,7 +87,7 @@ def test_bad_wording_fields_are_named(tmp_path, data, field):
 
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ReviewInputError) as err:
-        check_wording(path)
+        check_report_fields(path)
     assert field in err.value.format() and "review.yaml" in err.value.format()
     full = {"title": "t", "question": "q", "registration": "r", **data}
     with pytest.raises(ReviewInputError):
