@@ -171,6 +171,29 @@ def _pages(a: Features, b: Features) -> str:
     return "conflict"
 
 
+def _coordinates_conflict(a: Features, b: Features, pages: str) -> str:
+    """Bibliographic coordinates that exclude one article: different issue numbers, or page ranges of the
+    same page series that do not overlap (``iii-v`` / ``vii-ix``, ``100-110`` / ``300-310``; fragments,
+    article numbers and supplements' own series are not compared, see :func:`_pages`). A recurring
+    column ("Editor's Comments", "Editorial") has the same title, editor, journal, year and volume in
+    every issue: only these tell the items apart, so they are a conflict, not missing data. ``""`` when
+    there is none."""
+    if a.issue and b.issue and a.issue != b.issue:
+        return f"issues {a.issue} and {b.issue}"
+    if pages == "conflict" and a.prange and b.prange and a.prange[0] == b.prange[0]:
+        if a.prange[2] < b.prange[1] or b.prange[2] < a.prange[1]:
+            return "pages do not overlap"
+    return ""
+
+
+def _subtitle_dropped(a: Features, b: Features) -> bool:
+    """One title is the other's main title, without the subtitle after ``:`` / `` - `` (``Agile teams`` /
+    ``Agile teams: coordination in large projects``); at least three words, so that ``Editorial`` is not
+    the main title of ``Editorial: ...``."""
+    short, long_ = (a, b) if len(a.tkey) <= len(b.tkey) else (b, a)
+    return bool(long_.mkey) and long_.mkey == short.tkey and len(short.words) >= 3
+
+
 def _linked_erratum(a: Features, b: Features) -> bool:
     """One record names the other's volume and first page as its erratum / the article it corrects."""
     for x, y in ((a, b), (b, a)):
@@ -350,6 +373,22 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
     if _letters_bundle(a, b, tsim, year_gap):
         return "merge", tsim, "letter or reply inside a '(multiple letters)' record (same title, volume, pages)"
 
+    # different issues or non-overlapping pages: two items (a recurring column in two issues), not a
+    # candidate, unless everything else names one article: the same long title, first author and a
+    # co-author, journal, volume and year (a database's wrong page or issue; decided below)
+    # (an erratum, reply or comment is printed elsewhere than its article by nature: not compared)
+    conflict = "" if notice_differs else _coordinates_conflict(a, b, pages)
+    long_title = tsim >= 0.98 and min(len(a.words), len(b.words)) >= 6 and year_gap == 0 and not vol_conflict
+    if conflict and not (long_title and journals and _same_team(a, b, authors)):
+        if not (long_title and journals and authors and full_pages and a.ps == b.ps and conflict.startswith("issues")
+                and a.prange and a.prange[0] != "roman"):
+            return "none", tsim, ""
+        # the same long title, author, journal, volume and full page range (arabic pages run on through a
+        # volume): one issue number is wrong
+    if (min(len(a.words), len(b.words)) < 4 and (journals is False or authors is False)
+            and not (same_vol and pages == "same")):
+        return "none", tsim, ""  # a generic short title ("Editorial") in another venue, by another author
+
     if kinds_differ:
         same_issue = (not notice_differs and tsim >= 0.98 and same_vol and year_gap == 0 and journals
                       and pages != "conflict" and authors)
@@ -366,6 +405,13 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
         if tsim >= 0.6 or a.translated or b.translated or (len(shorter) >= 20 and longer.startswith(shorter)):
             return "merge", tsim, "same first author, year, volume and page range"
         return "review", tsim, "same first author, year, volume and page range; different titles"
+
+    if (tsim < MERGE_TITLE and _subtitle_dropped(a, b) and year_gap == 0 and journals and not vol_conflict
+            and not conflict and (authors or (authors is None and same_vol))):
+        if pages == "same" and authors and (_same_team(a, b, authors) or min(len(a.surnames), len(b.surnames)) < 2):
+            return "merge", tsim, "title with and without subtitle, same authors, venue, year and pages"
+        if pages != "conflict":
+            return "review", tsim, "title with and without subtitle, same authors, venue and year"
 
     if (0.75 <= tsim < MERGE_TITLE and year_gap == 0 and journals and _retitled_in_print(a, b)
             and _numbers(a) == _numbers(b)):
@@ -504,6 +550,27 @@ def sort_key(record: dict, index: int = 0):
             int(record.get("position") or 0), index)
 
 
+def _drop_unreliable_issues(feats: list[Features]) -> None:
+    """Issue numbers are compared only in exports whose issue field holds issues: in some exports it holds
+    the database's record number (``number`` = 1426, 1425, ... in EndNote-made CSV files), which differs
+    between any two records. An export (source and export name) with 20+ numeric issues of which more
+    than half exceed 100 is such a field (journal issues rarely exceed 100; weeklies that number issues
+    in thousands are a minority of any search)."""
+    groups: dict[tuple, list[Features]] = defaultdict(list)
+    for f in feats:
+        if f.issue:
+            groups[f.export].append(f)
+    for members in groups.values():
+        if len(members) >= 20 and sum(len(f.issue) > 2 and int(f.issue) > 100 for f in members) * 2 > len(members):
+            for f in members:
+                f.issue = ""
+
+
+# merges of items printed in different issues of one volume (an article and its erratum or meeting
+# abstract): exempt from the clusters' different-issues check
+_ACROSS_ISSUES = ("article and the erratum", "erratum", "one-page item printed before")
+
+
 class _Clusters:
     def __init__(self, feats: list[Features]):
         n = len(feats)
@@ -511,6 +578,7 @@ class _Clusters:
         self.dois = [{f.doi} if f.doi else set() for f in feats]
         self.pmids = [{f.pmid} if f.pmid else set() for f in feats]
         self.years = [(f.year, f.year) if f.year is not None else None for f in feats]
+        self.issues = [{(f.volume, f.issue)} if f.issue and f.volume else set() for f in feats]
         self.members = [[i] for i in range(n)]
 
     def find(self, i: int) -> int:
@@ -520,7 +588,7 @@ class _Clusters:
             i = parent[i]
         return i
 
-    def conflict(self, ra: int, rb: int) -> str:
+    def conflict(self, ra: int, rb: int, issues: bool = True) -> str:
         if self.dois[ra] and self.dois[rb] and not (self.dois[ra] & self.dois[rb]):
             return "would join records with different DOIs"
         if self.pmids[ra] and self.pmids[rb] and not (self.pmids[ra] & self.pmids[rb]):
@@ -528,6 +596,9 @@ class _Clusters:
         ya, yb = self.years[ra], self.years[rb]
         if ya and yb and max(ya[1], yb[1]) - min(ya[0], yb[0]) > 1:
             return "would join records more than one year apart"
+        ia, ib = self.issues[ra], self.issues[rb]
+        if issues and ia and ib and not (ia & ib) and {v for v, _ in ia} & {v for v, _ in ib}:
+            return "would join records of different issues of one volume"
         return ""
 
     def union(self, ra: int, rb: int) -> int:
@@ -536,6 +607,7 @@ class _Clusters:
         self.parent[rb] = ra
         self.dois[ra] |= self.dois[rb]
         self.pmids[ra] |= self.pmids[rb]
+        self.issues[ra] |= self.issues[rb]
         ya, yb = self.years[ra], self.years[rb]
         self.years[ra] = (min(ya[0], yb[0]), max(ya[1], yb[1])) if ya and yb else (ya or yb)
         self.members[ra].extend(self.members[rb])
@@ -561,6 +633,7 @@ def deduplicate(records: list[dict], decisions: list[Decision] | tuple = (), *,
         raise ReviewInputError(f"record id {dup!r} occurs more than once",
                                hint="Give every input record a unique id")
     feats = [Features(k, r) for k, r in enumerate(recs)]
+    _drop_unreliable_issues(feats)
 
     forced: dict[tuple[int, int], Decision] = {}
     for d in decisions:
@@ -609,7 +682,11 @@ def deduplicate(records: list[dict], decisions: list[Decision] | tuple = (), *,
         if any(different[m] & members_b for m in cl.members[ra]):
             block = "would join records the reviewers marked different"
         elif priority > 0:
-            block = cl.conflict(ra, rb)
+            # an erratum is printed in a later issue than its article: the link names both
+            # (a pair whose own issues were compared by compare() is not checked again: only a record
+            # without an issue must not chain two issues together)
+            block = cl.conflict(ra, rb, issues=not (feats[p].issue and feats[q].issue)
+                                and not reason.startswith(_ACROSS_ISSUES))
         if block:
             if priority == 0:
                 d = forced[(p, q)]
