@@ -78,7 +78,8 @@ def quality(link_errata: bool = False) -> None:
         s = pairwise_scores(result.record_ids, result.cluster_ids, truth)
         print(f"{name:20s} {s['records']:7d} {s['true_pairs']:6d} {s['precision']:9.4f} {s['recall']:7.4f} "
               f"{s['f1']:6.4f} {s['false_positives']:3d} {s['false_negatives']:4d} {len(result.review_pairs):6d} "
-              f"{review_recall(result, truth):13.4f} {seconds:7.2f}")
+              f"{review_recall(result, truth):13.4f} {seconds:7.2f}  (review {len(result.review_pairs) / s['records']:.1%}"
+              f" of records, {result.review_withheld} withheld)")
 
 
 FIELDS = ("title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid")

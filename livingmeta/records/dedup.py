@@ -103,6 +103,8 @@ MERGE_TITLE = 0.95     # title similarity for a title-based merge
 LINK_ERRATA = False    # = records.link_errata default; the answer keys disagree on errata (docs/records.md)
 REVIEW_TITLE = 0.85    # title similarity for the review list
 ID_TITLE = 0.80        # titles must agree at least this much for an identifier-based merge
+REVIEW_SHARE = 0.02    # the review list holds at most this share of the number of records ...
+REVIEW_MIN = 10        # ... but at least this many pairs (small libraries)
 BLOCK_CAP = 60         # blocks larger than this are compared within a sliding window
 WINDOW = 20
 
@@ -538,8 +540,9 @@ class DedupResult:
     record_ids: list[str]                  # in input order
     cluster_ids: list[str]                 # cluster id of each record, in input order
     clusters: list[dict]                   # {cluster_id, record_ids, reason}, earliest first
-    review_pairs: list[dict]               # {a, b, score, reason}
+    review_pairs: list[dict]               # {a, b, score, title_similarity, reason}, ranked (_rank_review)
     merges: list[dict] = field(default_factory=list)  # {a, b, score, reason} of the accepted merges
+    review_withheld: int = 0               # uncertain pairs left off the review list (least likely ones)
 
 
 def sort_key(record: dict, index: int = 0):
@@ -613,6 +616,63 @@ class _Clusters:
         self.members[ra].extend(self.members[rb])
         self.members[rb] = []
         return ra
+
+
+def review_likelihood(a: Features, b: Features, tsim: float) -> float:
+    """How likely an uncertain pair is one article, for ranking the review list (0..1): the title similarity
+    plus agreement weights for the fields that agree and minus disagreement weights for those that
+    conflict (first author, year, volume, pages, journal; a short title counts against), in the manner of
+    the Fellegi-Sunter agreement weights (Fellegi & Sunter 1969, J Am Stat Assoc 64:1183-1210). Used for
+    the order only: the decision is the reviewers'."""
+    score = tsim
+    authors = _authors_compatible(a, b)
+    score += 0.1 if authors else (-0.1 if authors is False else 0.0)
+    if a.year is not None and b.year is not None:
+        gap = abs(a.year - b.year)
+        score += 0.05 if gap == 0 else (0.0 if gap == 1 else -0.15)
+    if a.volume and b.volume:
+        score += 0.05 if a.volume == b.volume else -0.1
+    pages = _pages(a, b)
+    score += {"same": 0.05, "partial": 0.02, "conflict": -0.1}.get(pages, 0.0)
+    journals = _journals(a, b)
+    score += 0.05 if journals else (-0.05 if journals is False else 0.0)
+    if min(len(a.words), len(b.words)) < 4:
+        score -= 0.1
+    if a.doi and b.doi and a.doi == b.doi or a.pmid and b.pmid and a.pmid == b.pmid:
+        score += 0.1
+    return max(0.0, min(1.0, score / 1.3))
+
+
+def _rank_review(review: dict, head: list[int], feats: list[Features], ids: list[str],
+                 limit: int) -> tuple[list[dict], int]:
+    """The review list: pairs still in two clusters, grouped by cluster (the pairs that connect the same
+    clusters together, so a reviewer decides one group at a time), groups in the order of their most
+    likely pair, pairs in a group most likely first; at most ``limit`` pairs (issue 14: a list a reviewer
+    can finish, <= 2 % of the records), the least likely ones withheld. Returns (pairs, number withheld)."""
+    rows = []
+    for (p, q), (tsim, reason) in review.items():
+        if head[p] == head[q]:
+            continue
+        rows.append((review_likelihood(feats[p], feats[q], tsim), tsim, p, q, reason))
+    parent: dict[int, int] = {}
+
+    def find(x):
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for _, _, p, q, _ in rows:
+        ra, rb = find(head[p]), find(head[q])
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    best: dict[int, tuple] = {}
+    for likelihood, _, p, q, _ in rows:
+        g = find(head[p])
+        best[g] = min(best.get(g, (0.0, p, q)), (-likelihood, p, q))
+    rows.sort(key=lambda r: (best[find(head[r[2]])], find(head[r[2]]), -r[0], r[2], r[3]))
+    out = [{"a": ids[p], "b": ids[q], "score": round(likelihood, 4), "title_similarity": round(tsim, 4),
+            "reason": reason} for likelihood, tsim, p, q, reason in rows[:limit]]
+    return out, max(0, len(rows) - limit)
 
 
 def deduplicate(records: list[dict], decisions: list[Decision] | tuple = (), *,
@@ -709,17 +769,14 @@ def deduplicate(records: list[dict], decisions: list[Decision] | tuple = (), *,
         members = sorted(cl.members[root])
         clusters.append({"cluster_id": ids[members[0]], "record_ids": [ids[m] for m in members],
                          "reason": "; ".join(sorted(reasons.get(root, ()))) if len(members) > 1 else "unique"})
-    review_pairs = []
-    for (p, q), (score, reason) in sorted(review.items()):
-        if head[p] == head[q]:
-            continue
-        review_pairs.append({"a": ids[p], "b": ids[q], "score": round(score, 4), "reason": reason})
+    review_pairs, withheld = _rank_review(review, head, feats, ids, max(REVIEW_MIN, int(REVIEW_SHARE * n)))
 
     cluster_of_sorted = [ids[min(cl.members[head[k]])] for k in range(n)]
     cluster_ids = [""] * n
     for k, original in enumerate(order):
         cluster_ids[original] = cluster_of_sorted[k]
-    return DedupResult([str(r["record_id"]) for r in records], cluster_ids, clusters, review_pairs, accepted)
+    return DedupResult([str(r["record_id"]) for r in records], cluster_ids, clusters, review_pairs, accepted,
+                       withheld)
 
 
 # ------------------------------------------------------------------------------------------ outputs
@@ -773,6 +830,7 @@ def build_library(parsed: list[dict], decisions: list[Decision] | tuple = (), *,
         "records": out_records,
         "clusters": result.clusters,
         "review_pairs": result.review_pairs,
+        "review_pairs_withheld": result.review_withheld,
         "problems": problems,
     }
 
