@@ -182,7 +182,7 @@ def _coordinates_conflict(a: Features, b: Features, pages: str) -> str:
     there is none."""
     if a.issue and b.issue and a.issue != b.issue:
         return f"issues {a.issue} and {b.issue}"
-    if pages == "conflict" and a.prange and b.prange and a.prange[0] == b.prange[0]:
+    if a.prange and b.prange and a.prange[0] == b.prange[0] and (pages == "conflict" or a.prange[0] == "roman"):
         if a.prange[2] < b.prange[1] or b.prange[2] < a.prange[1]:
             return "pages do not overlap"
     return ""
@@ -383,12 +383,13 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
     long_title = tsim >= 0.98 and min(len(a.words), len(b.words)) >= 6 and year_gap == 0 and not vol_conflict
     if conflict and not (long_title and journals and _same_team(a, b, authors)):
         if not (long_title and journals and authors and full_pages and a.ps == b.ps and conflict.startswith("issues")
-                and a.prange and a.prange[0] != "roman"):
+                and a.prange and a.prange[0] == "" and a.prange[1] > 1):
             return "none", tsim, ""
-        # the same long title, author, journal, volume and full page range (arabic pages run on through a
-        # volume): one issue number is wrong
-    if (min(len(a.words), len(b.words)) < 4 and (journals is False or authors is False)
-            and not (same_vol and pages == "same")):
+        # the same long title, author, journal, volume and full page range, in arabic numerals and not at
+        # an issue's first page (where the recurring columns of journals that paginate each issue from 1
+        # are printed): pages that run on through a volume, so one issue number is wrong
+    if min(len(a.words), len(b.words)) < 4 and (journals is False
+                                                 or (authors is False and not (same_vol and pages == "same"))):
         return "none", tsim, ""  # a generic short title ("Editorial") in another venue, by another author
 
     if kinds_differ:
