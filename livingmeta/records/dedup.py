@@ -388,8 +388,8 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
         # the same long title, author, journal, volume and full page range, in arabic numerals and not at
         # an issue's first page (where the recurring columns of journals that paginate each issue from 1
         # are printed): pages that run on through a volume, so one issue number is wrong
-    if min(len(a.words), len(b.words)) < 4 and (journals is False
-                                                 or (authors is False and not (same_vol and pages == "same"))):
+    if min(len(a.words), len(b.words)) < 4 and not (same_vol and pages == "same" and authors is not False) and (
+            journals is False or authors is False):
         return "none", tsim, ""  # a generic short title ("Editorial") in another venue, by another author
 
     if kinds_differ:
