@@ -43,8 +43,16 @@ by :func:`compare`:
 * Errata, replies, comments, retraction notices and conference abstracts (``[Abstract]``) are otherwise
   never merged automatically with a record of another kind (``link_errata`` links errata that name their
   article; off by default, see docs/records.md); nor are records whose years differ by more than one.
+* **conflicting coordinates** (different issue numbers, non-overlapping page ranges of one page series,
+  roman front matter included): two items -- a recurring column ("Editor's Comments") in two issues --
+  neither merged nor on the review list, except the damaged-field cases above and one wrong issue number
+  under the same long title, author, journal, volume and full page range; a short title (< 4 words) in
+  another journal or by another first author is no candidate either (docs/records.md, rule 9).
+* **subtitle dropped**: one title is the other's main title (before ``:`` / `` - ``), same first author,
+  venue, year and pages -> merge; without pages -> review.
 * Anything close but not certain (title similarity >= 0.85, or matching coordinates without compatible
-  journals, ...) -> review list.
+  journals, ...) -> review list, ranked by :func:`review_likelihood`, grouped by cluster and capped at
+  ``REVIEW_SHARE`` (2 %) of the records.
 
 Clusters are built from the merges (union-find); a merge that would put two different DOIs or PMIDs,
 years more than one apart, or a pair the reviewers marked "different" into one cluster is refused and
