@@ -190,6 +190,8 @@ def _coordinates_conflict(a: Features, b: Features, pages: str) -> str:
     there is none."""
     if a.issue and b.issue and a.issue != b.issue:
         return f"issues {a.issue} and {b.issue}"
+    if pages != "conflict" and (pages != "unknown" or a.ps or b.ps or not a.pprefix or not b.pprefix):
+        return ""   # (roman front matter has no first page "ps", only a prefix: its "unknown" is compared)
     if a.prange and b.prange and a.prange[0] == b.prange[0] and (pages == "conflict" or a.prange[0] == "roman"):
         if a.prange[2] < b.prange[1] or b.prange[2] < a.prange[1]:
             return "pages do not overlap"
@@ -201,7 +203,9 @@ def _subtitle_dropped(a: Features, b: Features) -> bool:
     ``Agile teams: coordination in large projects``); at least three words, so that ``Editorial`` is not
     the main title of ``Editorial: ...``."""
     short, long_ = (a, b) if len(a.tkey) <= len(b.tkey) else (b, a)
-    return bool(long_.mkey) and long_.mkey == short.tkey and len(short.words) >= 3
+    if len(short.words) < 3 or not long_.tkey.startswith(short.tkey):
+        return False
+    return long_.mkey == short.tkey
 
 
 def _linked_erratum(a: Features, b: Features) -> bool:
@@ -387,7 +391,8 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
     # candidate, unless everything else names one article: the same long title, first author and a
     # co-author, journal, volume and year (a database's wrong page or issue; decided below)
     # (an erratum, reply or comment is printed elsewhere than its article by nature: not compared)
-    conflict = "" if notice_differs else _coordinates_conflict(a, b, pages)
+    # (for titles < 0.75 similar, conflicting pages lead to no decision but "none" anyway: not computed)
+    conflict = "" if notice_differs else _coordinates_conflict(a, b, pages if tsim >= 0.75 else "")
     long_title = tsim >= 0.98 and min(len(a.words), len(b.words)) >= 6 and year_gap == 0 and not vol_conflict
     if conflict and not (long_title and journals and _same_team(a, b, authors)):
         if not (long_title and journals and authors and full_pages and a.ps == b.ps and conflict.startswith("issues")
@@ -417,8 +422,8 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
             return "merge", tsim, "same first author, year, volume and page range"
         return "review", tsim, "same first author, year, volume and page range; different titles"
 
-    if (tsim < MERGE_TITLE and _subtitle_dropped(a, b) and year_gap == 0 and journals and not vol_conflict
-            and not conflict and (authors or (authors is None and same_vol))):
+    if (tsim < MERGE_TITLE and year_gap == 0 and journals and not vol_conflict and not conflict
+            and (authors or (authors is None and same_vol)) and _subtitle_dropped(a, b)):
         if pages == "same" and authors and (_same_team(a, b, authors) or min(len(a.surnames), len(b.surnames)) < 2):
             return "merge", tsim, "title with and without subtitle, same authors, venue, year and pages"
         if pages != "conflict":
@@ -571,7 +576,7 @@ def _drop_unreliable_issues(feats: list[Features]) -> None:
     groups: dict[tuple, list[Features]] = defaultdict(list)
     for f in feats:
         if f.issue:
-            groups[f.export].append(f)
+            groups[(f.record.get("export"), f.record.get("source"))].append(f)
     for members in groups.values():
         if len(members) >= 20 and sum(len(f.issue) > 2 and int(f.issue) > 100 for f in members) * 2 > len(members):
             for f in members:

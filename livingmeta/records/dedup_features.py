@@ -86,7 +86,7 @@ class Features:
     __slots__ = ("index", "tkey", "akey", "words", "year", "surnames", "fa", "volume", "ps", "pe",
                  "jkey", "doi", "pmid", "notice", "abstract_mark", "translated", "has_title", "pstarts",
                  "fa_tokens", "fa_initials", "group_author", "links", "eloc", "letters", "coauthors",
-                 "has_coordinates", "erratum_at", "issue", "pprefix", "jalts", "mkey", "prange", "export")
+                 "has_coordinates", "erratum_at", "issue", "pprefix", "jalts", "record", "_mkey", "_prange")
 
     def __init__(self, index: int, record: dict):
         self.index = index
@@ -113,33 +113,52 @@ class Features:
         self.fa_initials = "".join(t[0] for t in re.split(r"[^a-z]+", given) if t)
         self.group_author = bool(_GROUP.search(first_author))
         self.coauthors = frozenset(self.surnames[1:6])
-        # the part of the title before a subtitle (":", " - "), to match a record that dropped the subtitle
-        self.mkey = main_title_key(core) if self.tkey else ""
+        self.record = record          # for the features computed on demand (mkey, prange)
+        self._mkey = self._prange = None
         # damaged volume fields ("1)", "3 SUPPL. 1", "12(3)") compare as the clean volume; an issue number
         # found in the volume field stands in for a missing issue
-        self.volume, vol_issue = nz.volume_parts(record.get("volume"))
+        vol = record.get("volume") or ""
+        if vol.isdigit():
+            self.volume, vol_issue = str(int(vol)), ""
+        else:
+            self.volume, vol_issue = nz.volume_parts(vol)
         pages = record.get("pages") or ""
         issue = str(record.get("issue") or "").strip() or vol_issue
         if not self.volume and issue.isdigit() and re.fullmatch(r"[1-9]\d?", pages.strip()):
             # Fields shifted left (some Embase conference records): volume empty, the volume in the issue
             # field and the issue in the pages field ("", "26", "9" for volume 26, issue 9, page 1746).
             self.volume, issue, pages = str(int(issue)), pages.strip(), ""
+            self._prange = ()
         self.ps, self.pe, self.pstarts = page_parts(pages)
         # the letters before the first page ("S" of a supplement, "e" of an e-page): page numbers are
         # comparable only within one series
         self.pprefix = (re.match(r"\s*([a-z]*)", pages, re.I).group(1) or "").lower()
         self.issue = str(int(issue)) if issue.isdigit() else ""   # "Suppl. 1", "1-2": not comparable
         self.eloc = bool(re.match(r"\s*[a-z]\d{3,}", pages, re.I))  # e12724, a1754, c1804
-        self.prange = page_range(pages)
         self.jkey = journal_tokens(record.get("journal"))
         self.jalts = journal_alternatives(record.get("journal"))
         doi = record.get("doi") or ""
         if doi and (not doi.startswith("10.") or "%" in doi or doi != doi.lower() or not doi[-1].isalnum()):
             doi = nz.find_doi(doi) or doi   # records not read by livingmeta's parsers: one form of the DOI
         self.doi = doi
-        self.export = (record.get("export"), record.get("source"))
         self.pmid = record.get("pmid") or ""
         self.has_coordinates = bool(self.jkey or self.volume or self.ps)
+
+    @property
+    def mkey(self) -> str:
+        """The title key of the part before a subtitle (``:``, `` - ``), to match a record that dropped the
+        subtitle; ``""`` when there is none (computed on demand: rarely needed)."""
+        if self._mkey is None:
+            self._mkey = main_title_key(split_title(self.record.get("title"))[0]) if self.tkey else ""
+        return self._mkey
+
+    @property
+    def prange(self) -> tuple[str, int, int] | None:
+        """:func:`page_range` of the record's pages (computed on demand)."""
+        if self._prange is None:
+            pages = self.record.get("pages") or ""
+            self._prange = page_range(pages) or ()
+        return self._prange or None
 
 
 _SUBTITLE = re.compile(r"\s*(?::|\s[-\u2013\u2014]\s|\?\s)")
