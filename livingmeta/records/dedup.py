@@ -192,8 +192,18 @@ def _coordinates_conflict(a: Features, b: Features, pages: str) -> str:
         return f"issues {a.issue} and {b.issue}"
     if pages != "conflict" and (pages != "unknown" or a.ps or b.ps or not a.pprefix or not b.pprefix):
         return ""   # (roman front matter has no first page "ps", only a prefix: its "unknown" is compared)
-    if a.prange and b.prange and a.prange[0] == b.prange[0] and (pages == "conflict" or a.prange[0] == "roman"):
-        if a.prange[2] < b.prange[1] or b.prange[2] < a.prange[1]:
+    if pages == "conflict" and a.pprefix == b.pprefix and a.ps.isdigit() and b.ps.isdigit():
+        # plain arabic ranges (the common case, without building page_range)
+        a_end = int(a.pe) if a.pe.isdigit() else int(a.ps)
+        b_end = int(b.pe) if b.pe.isdigit() else int(b.ps)
+        if not (a_end < int(b.ps) or b_end < int(a.ps)):
+            return ""
+        if a.pe and b.pe:
+            return "pages do not overlap"
+        # a single page is confirmed on the plain ranges below ("215 p", a thesis's page count, is no page)
+    ra, rb = a.prange, b.prange
+    if ra and rb and ra[0] == rb[0] and (pages == "conflict" or ra[0] == "roman"):
+        if ra[2] < rb[1] or rb[2] < ra[1]:
             return "pages do not overlap"
     return ""
 
@@ -393,14 +403,16 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
     # (an erratum, reply or comment is printed elsewhere than its article by nature: not compared)
     # (for titles < 0.75 similar, conflicting pages lead to no decision but "none" anyway: not computed)
     conflict = "" if notice_differs else _coordinates_conflict(a, b, pages if tsim >= 0.75 else "")
-    long_title = tsim >= 0.98 and min(len(a.words), len(b.words)) >= 6 and year_gap == 0 and not vol_conflict
-    if conflict and not (long_title and journals and _same_team(a, b, authors)):
-        if not (long_title and journals and authors and full_pages and a.ps == b.ps and conflict.startswith("issues")
-                and a.prange and a.prange[0] == "" and a.prange[1] > 1):
+    if conflict:
+        long_title = (tsim >= 0.98 and min(len(a.words), len(b.words)) >= 6 and year_gap == 0 and not vol_conflict
+                      and journals)
+        # one wrong issue number: the same long title, author, journal, volume and full page range, in
+        # arabic numerals and not at an issue's first page (where the recurring columns of journals that
+        # paginate each issue from 1 are printed): pages that run on through a volume do not repeat
+        if not (long_title and (_same_team(a, b, authors) or (
+                authors and full_pages and a.ps == b.ps and conflict.startswith("issues")
+                and a.pprefix == "" and a.ps.isdigit() and int(a.ps) > 1))):
             return "none", tsim, ""
-        # the same long title, author, journal, volume and full page range, in arabic numerals and not at
-        # an issue's first page (where the recurring columns of journals that paginate each issue from 1
-        # are printed): pages that run on through a volume, so one issue number is wrong
     if min(len(a.words), len(b.words)) < 4 and not (same_vol and pages == "same" and authors is not False) and (
             journals is False or authors is False):
         return "none", tsim, ""  # a generic short title ("Editorial") in another venue, by another author
