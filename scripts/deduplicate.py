@@ -25,7 +25,8 @@ def main(smk):
         with open(str(smk.log[0]), "a", encoding="utf-8") as log:
             log.write(f"{library['n_records']} records, {library['n_clusters']} clusters, "
                       f"{library['duplicates_removed']} duplicates removed, "
-                      f"{len(library['review_pairs'])} pairs to review, {len(decisions)} reviewer decisions\n")
+                      f"{len(library['review_pairs'])} pairs to review ({library.get('review_pairs_withheld', 0)} less "
+                      f"likely pairs withheld), {len(decisions)} reviewer decisions\n")
 
 
 run_job(snakemake, main)  # noqa: F821

@@ -67,9 +67,14 @@ def run(args) -> int:
         for problem in export["problems"]:
             print(f"livingmeta: warning: {format_problem(export['file'], problem)}", file=sys.stderr)
     print(f"livingmeta: {library['n_records']} records, {library['n_clusters']} clusters, "
-          f"{library['duplicates_removed']} duplicates, {len(library['review_pairs'])} pairs to review "
-          f"-> {args.out}", file=sys.stderr)
+          f"{library['duplicates_removed']} duplicates, {len(library['review_pairs'])} pairs to review"
+          f"{_withheld(library)} -> {args.out}", file=sys.stderr)
     return 0
+
+
+def _withheld(library: dict) -> str:
+    n = library.get("review_pairs_withheld", 0)
+    return f" ({n} less likely pairs withheld: the list is capped at 2 % of the records)" if n else ""
 
 
 if __name__ == "__main__":

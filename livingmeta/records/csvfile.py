@@ -13,7 +13,8 @@ title          ``title``, ``TI``, ``article_title``, ``primary_title``
 authors        ``authors``, ``author``, ``AU``
 year           ``year``, ``publication_year``, ``PY``, ``date``, ``publication_date``
 journal        ``journal``, ``journal/book`` (PubMed CSV), ``source_title`` (Scopus), ``secondary_title``,
-               ``journal_name``, ``T2``, ``SO``
+               ``journal_name``, ``T2``, ``SO``; when the row has no journal: ``booktitle``, ``book_title``,
+               ``proceedings_title``, ``conference_name`` (conference papers: the proceedings are the venue)
 volume         ``volume``, ``VL``
 issue          ``issue``, ``number``, ``IS``
 pages          ``pages``, ``page``, ``page_start`` + ``page_end`` (Scopus), ``start_page`` + ``end_page``
@@ -50,6 +51,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "year": ("year", "publication_year", "py", "date", "publication_date"),
     "journal": ("journal", "journal/book", "source_title", "secondary_title", "journal_name", "t2",
                 "so"),
+    "booktitle": ("booktitle", "book_title", "proceedings_title", "conference_name"),
     "volume": ("volume", "vl"),
     "issue": ("issue", "number", "is"),
     "pages": ("pages", "page", "page_start", "start_page"),
@@ -190,7 +192,8 @@ def parse(text: str, *, file: str = "",
             i = cols.get(fieldname)
             return row[i].strip() if i is not None and i < len(row) and row[i].strip() else None
 
-        values = {f: cell(f) for f in COLUMNS if f not in ("authors", "keywords", "record_id")}
+        values = {f: cell(f) for f in COLUMNS if f not in ("authors", "keywords", "record_id", "booktitle")}
+        values["journal"] = values["journal"] or cell("booktitle")   # a conference paper's venue
         values["authors"] = _split_people(cell("authors") or "")
         values["keywords"] = [k.strip() for k in re.split(r";", cell("keywords") or "") if k.strip()]
         entries.append(Entry(len(entries) + 1, values, problems, first, last_line))

@@ -43,8 +43,16 @@ by :func:`compare`:
 * Errata, replies, comments, retraction notices and conference abstracts (``[Abstract]``) are otherwise
   never merged automatically with a record of another kind (``link_errata`` links errata that name their
   article; off by default, see docs/records.md); nor are records whose years differ by more than one.
+* **conflicting coordinates** (different issue numbers, non-overlapping page ranges of one page series,
+  roman front matter included): two items -- a recurring column ("Editor's Comments") in two issues --
+  neither merged nor on the review list, except the damaged-field cases above and one wrong issue number
+  under the same long title, author, journal, volume and full page range; a short title (< 4 words) in
+  another journal or by another first author is no candidate either (docs/records.md, rule 9).
+* **subtitle dropped**: one title is the other's main title (before ``:`` / `` - ``), same first author,
+  venue, year and pages -> merge; without pages -> review.
 * Anything close but not certain (title similarity >= 0.85, or matching coordinates without compatible
-  journals, ...) -> review list.
+  journals, ...) -> review list, ranked by :func:`review_likelihood`, grouped by cluster and capped at
+  ``REVIEW_SHARE`` (2 %) of the records.
 
 Clusters are built from the merges (union-find); a merge that would put two different DOIs or PMIDs,
 years more than one apart, or a pair the reviewers marked "different" into one cluster is refused and
@@ -103,6 +111,8 @@ MERGE_TITLE = 0.95     # title similarity for a title-based merge
 LINK_ERRATA = False    # = records.link_errata default; the answer keys disagree on errata (docs/records.md)
 REVIEW_TITLE = 0.85    # title similarity for the review list
 ID_TITLE = 0.80        # titles must agree at least this much for an identifier-based merge
+REVIEW_SHARE = 0.02    # the review list holds at most this share of the number of records ...
+REVIEW_MIN = 10        # ... but at least this many pairs (small libraries)
 BLOCK_CAP = 60         # blocks larger than this are compared within a sliding window
 WINDOW = 20
 
@@ -169,6 +179,43 @@ def _pages(a: Features, b: Features) -> str:
         if len(x.ps) <= 2 and x.pe and len(x.pe) <= 2 and y.pe.endswith(x.pe):
             return "partial"
     return "conflict"
+
+
+def _coordinates_conflict(a: Features, b: Features, pages: str) -> str:
+    """Bibliographic coordinates that exclude one article: different issue numbers, or page ranges of the
+    same page series that do not overlap (``iii-v`` / ``vii-ix``, ``100-110`` / ``300-310``; fragments,
+    article numbers and supplements' own series are not compared, see :func:`_pages`). A recurring
+    column ("Editor's Comments", "Editorial") has the same title, editor, journal, year and volume in
+    every issue: only these tell the items apart, so they are a conflict, not missing data. ``""`` when
+    there is none."""
+    if a.issue and b.issue and a.issue != b.issue:
+        return f"issues {a.issue} and {b.issue}"
+    if pages != "conflict" and (pages != "unknown" or a.ps or b.ps or not a.pprefix or not b.pprefix):
+        return ""   # (roman front matter has no first page "ps", only a prefix: its "unknown" is compared)
+    if pages == "conflict" and a.pprefix == b.pprefix and a.ps.isdigit() and b.ps.isdigit():
+        # plain arabic ranges (the common case, without building page_range)
+        a_end = int(a.pe) if a.pe.isdigit() else int(a.ps)
+        b_end = int(b.pe) if b.pe.isdigit() else int(b.ps)
+        if not (a_end < int(b.ps) or b_end < int(a.ps)):
+            return ""
+        if a.pe and b.pe:
+            return "pages do not overlap"
+        # a single page is confirmed on the plain ranges below ("215 p", a thesis's page count, is no page)
+    ra, rb = a.prange, b.prange
+    if ra and rb and ra[0] == rb[0] and (pages == "conflict" or ra[0] == "roman"):
+        if ra[2] < rb[1] or rb[2] < ra[1]:
+            return "pages do not overlap"
+    return ""
+
+
+def _subtitle_dropped(a: Features, b: Features) -> bool:
+    """One title is the other's main title, without the subtitle after ``:`` / `` - `` (``Agile teams`` /
+    ``Agile teams: coordination in large projects``); at least three words, so that ``Editorial`` is not
+    the main title of ``Editorial: ...``."""
+    short, long_ = (a, b) if len(a.tkey) <= len(b.tkey) else (b, a)
+    if len(short.words) < 3 or not long_.tkey.startswith(short.tkey):
+        return False
+    return long_.mkey == short.tkey
 
 
 def _linked_erratum(a: Features, b: Features) -> bool:
@@ -350,6 +397,26 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
     if _letters_bundle(a, b, tsim, year_gap):
         return "merge", tsim, "letter or reply inside a '(multiple letters)' record (same title, volume, pages)"
 
+    # different issues or non-overlapping pages: two items (a recurring column in two issues), not a
+    # candidate, unless everything else names one article: the same long title, first author and a
+    # co-author, journal, volume and year (a database's wrong page or issue; decided below)
+    # (an erratum, reply or comment is printed elsewhere than its article by nature: not compared)
+    # (for titles < 0.75 similar, conflicting pages lead to no decision but "none" anyway: not computed)
+    conflict = "" if notice_differs else _coordinates_conflict(a, b, pages if tsim >= 0.75 else "")
+    if conflict:
+        long_title = (tsim >= 0.98 and min(len(a.words), len(b.words)) >= 6 and year_gap == 0 and not vol_conflict
+                      and journals)
+        # one wrong issue number: the same long title, author, journal, volume and full page range, in
+        # arabic numerals and not at an issue's first page (where the recurring columns of journals that
+        # paginate each issue from 1 are printed): pages that run on through a volume do not repeat
+        if not (long_title and (_same_team(a, b, authors) or (
+                authors and full_pages and a.ps == b.ps and conflict.startswith("issues")
+                and a.pprefix == "" and a.ps.isdigit() and int(a.ps) > 1))):
+            return "none", tsim, ""
+    if min(len(a.words), len(b.words)) < 4 and not (same_vol and pages == "same" and authors is not False) and (
+            journals is False or authors is False):
+        return "none", tsim, ""  # a generic short title ("Editorial") in another venue, by another author
+
     if kinds_differ:
         same_issue = (not notice_differs and tsim >= 0.98 and same_vol and year_gap == 0 and journals
                       and pages != "conflict" and authors)
@@ -366,6 +433,13 @@ def compare(a: Features, b: Features, *, link_errata: bool = LINK_ERRATA) -> tup
         if tsim >= 0.6 or a.translated or b.translated or (len(shorter) >= 20 and longer.startswith(shorter)):
             return "merge", tsim, "same first author, year, volume and page range"
         return "review", tsim, "same first author, year, volume and page range; different titles"
+
+    if (tsim < MERGE_TITLE and year_gap == 0 and journals and not vol_conflict and not conflict
+            and (authors or (authors is None and same_vol)) and _subtitle_dropped(a, b)):
+        if pages == "same" and authors and (_same_team(a, b, authors) or min(len(a.surnames), len(b.surnames)) < 2):
+            return "merge", tsim, "title with and without subtitle, same authors, venue, year and pages"
+        if pages != "conflict":
+            return "review", tsim, "title with and without subtitle, same authors, venue and year"
 
     if (0.75 <= tsim < MERGE_TITLE and year_gap == 0 and journals and _retitled_in_print(a, b)
             and _numbers(a) == _numbers(b)):
@@ -492,8 +566,9 @@ class DedupResult:
     record_ids: list[str]                  # in input order
     cluster_ids: list[str]                 # cluster id of each record, in input order
     clusters: list[dict]                   # {cluster_id, record_ids, reason}, earliest first
-    review_pairs: list[dict]               # {a, b, score, reason}
+    review_pairs: list[dict]               # {a, b, score, title_similarity, reason}, ranked (_rank_review)
     merges: list[dict] = field(default_factory=list)  # {a, b, score, reason} of the accepted merges
+    review_withheld: int = 0               # uncertain pairs left off the review list (least likely ones)
 
 
 def sort_key(record: dict, index: int = 0):
@@ -504,6 +579,27 @@ def sort_key(record: dict, index: int = 0):
             int(record.get("position") or 0), index)
 
 
+def _drop_unreliable_issues(feats: list[Features]) -> None:
+    """Issue numbers are compared only in exports whose issue field holds issues: in some exports it holds
+    the database's record number (``number`` = 1426, 1425, ... in EndNote-made CSV files), which differs
+    between any two records. An export (source and export name) with 20+ numeric issues of which more
+    than half exceed 100 is such a field (journal issues rarely exceed 100; weeklies that number issues
+    in thousands are a minority of any search)."""
+    groups: dict[tuple, list[Features]] = defaultdict(list)
+    for f in feats:
+        if f.issue:
+            groups[(f.record.get("export"), f.record.get("source"))].append(f)
+    for members in groups.values():
+        if len(members) >= 20 and sum(len(f.issue) > 2 and int(f.issue) > 100 for f in members) * 2 > len(members):
+            for f in members:
+                f.issue = ""
+
+
+# merges of items printed in different issues of one volume (an article and its erratum or meeting
+# abstract): exempt from the clusters' different-issues check
+_ACROSS_ISSUES = ("article and the erratum", "erratum", "one-page item printed before")
+
+
 class _Clusters:
     def __init__(self, feats: list[Features]):
         n = len(feats)
@@ -511,6 +607,7 @@ class _Clusters:
         self.dois = [{f.doi} if f.doi else set() for f in feats]
         self.pmids = [{f.pmid} if f.pmid else set() for f in feats]
         self.years = [(f.year, f.year) if f.year is not None else None for f in feats]
+        self.issues = [{(f.volume, f.issue)} if f.issue and f.volume else set() for f in feats]
         self.members = [[i] for i in range(n)]
 
     def find(self, i: int) -> int:
@@ -520,7 +617,7 @@ class _Clusters:
             i = parent[i]
         return i
 
-    def conflict(self, ra: int, rb: int) -> str:
+    def conflict(self, ra: int, rb: int, issues: bool = True) -> str:
         if self.dois[ra] and self.dois[rb] and not (self.dois[ra] & self.dois[rb]):
             return "would join records with different DOIs"
         if self.pmids[ra] and self.pmids[rb] and not (self.pmids[ra] & self.pmids[rb]):
@@ -528,6 +625,9 @@ class _Clusters:
         ya, yb = self.years[ra], self.years[rb]
         if ya and yb and max(ya[1], yb[1]) - min(ya[0], yb[0]) > 1:
             return "would join records more than one year apart"
+        ia, ib = self.issues[ra], self.issues[rb]
+        if issues and ia and ib and not (ia & ib) and {v for v, _ in ia} & {v for v, _ in ib}:
+            return "would join records of different issues of one volume"
         return ""
 
     def union(self, ra: int, rb: int) -> int:
@@ -536,11 +636,69 @@ class _Clusters:
         self.parent[rb] = ra
         self.dois[ra] |= self.dois[rb]
         self.pmids[ra] |= self.pmids[rb]
+        self.issues[ra] |= self.issues[rb]
         ya, yb = self.years[ra], self.years[rb]
         self.years[ra] = (min(ya[0], yb[0]), max(ya[1], yb[1])) if ya and yb else (ya or yb)
         self.members[ra].extend(self.members[rb])
         self.members[rb] = []
         return ra
+
+
+def review_likelihood(a: Features, b: Features, tsim: float) -> float:
+    """How likely an uncertain pair is one article, for ranking the review list (0..1): the title similarity
+    plus agreement weights for the fields that agree and minus disagreement weights for those that
+    conflict (first author, year, volume, pages, journal; a short title counts against), in the manner of
+    the Fellegi-Sunter agreement weights (Fellegi & Sunter 1969, J Am Stat Assoc 64:1183-1210). Used for
+    the order only: the decision is the reviewers'."""
+    score = tsim
+    authors = _authors_compatible(a, b)
+    score += 0.1 if authors else (-0.1 if authors is False else 0.0)
+    if a.year is not None and b.year is not None:
+        gap = abs(a.year - b.year)
+        score += 0.05 if gap == 0 else (0.0 if gap == 1 else -0.15)
+    if a.volume and b.volume:
+        score += 0.05 if a.volume == b.volume else -0.1
+    pages = _pages(a, b)
+    score += {"same": 0.05, "partial": 0.02, "conflict": -0.1}.get(pages, 0.0)
+    journals = _journals(a, b)
+    score += 0.05 if journals else (-0.05 if journals is False else 0.0)
+    if min(len(a.words), len(b.words)) < 4:
+        score -= 0.1
+    if a.doi and b.doi and a.doi == b.doi or a.pmid and b.pmid and a.pmid == b.pmid:
+        score += 0.1
+    return max(0.0, min(1.0, score / 1.3))
+
+
+def _rank_review(review: dict, head: list[int], feats: list[Features], ids: list[str],
+                 limit: int) -> tuple[list[dict], int]:
+    """The review list: pairs still in two clusters, grouped by cluster (the pairs that connect the same
+    clusters together, so a reviewer decides one group at a time), groups in the order of their most
+    likely pair, pairs in a group most likely first; at most ``limit`` pairs (issue 14: a list a reviewer
+    can finish, <= 2 % of the records), the least likely ones withheld. Returns (pairs, number withheld)."""
+    rows = []
+    for (p, q), (tsim, reason) in review.items():
+        if head[p] == head[q]:
+            continue
+        rows.append((review_likelihood(feats[p], feats[q], tsim), tsim, p, q, reason))
+    parent: dict[int, int] = {}
+
+    def find(x):
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for _, _, p, q, _ in rows:
+        ra, rb = find(head[p]), find(head[q])
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    best: dict[int, tuple] = {}
+    for likelihood, _, p, q, _ in rows:
+        g = find(head[p])
+        best[g] = min(best.get(g, (0.0, p, q)), (-likelihood, p, q))
+    rows.sort(key=lambda r: (best[find(head[r[2]])], find(head[r[2]]), -r[0], r[2], r[3]))
+    out = [{"a": ids[p], "b": ids[q], "score": round(likelihood, 4), "title_similarity": round(tsim, 4),
+            "reason": reason} for likelihood, tsim, p, q, reason in rows[:limit]]
+    return out, max(0, len(rows) - limit)
 
 
 def deduplicate(records: list[dict], decisions: list[Decision] | tuple = (), *,
@@ -561,6 +719,7 @@ def deduplicate(records: list[dict], decisions: list[Decision] | tuple = (), *,
         raise ReviewInputError(f"record id {dup!r} occurs more than once",
                                hint="Give every input record a unique id")
     feats = [Features(k, r) for k, r in enumerate(recs)]
+    _drop_unreliable_issues(feats)
 
     forced: dict[tuple[int, int], Decision] = {}
     for d in decisions:
@@ -609,7 +768,11 @@ def deduplicate(records: list[dict], decisions: list[Decision] | tuple = (), *,
         if any(different[m] & members_b for m in cl.members[ra]):
             block = "would join records the reviewers marked different"
         elif priority > 0:
-            block = cl.conflict(ra, rb)
+            # an erratum is printed in a later issue than its article: the link names both
+            # (a pair whose own issues were compared by compare() is not checked again: only a record
+            # without an issue must not chain two issues together)
+            block = cl.conflict(ra, rb, issues=not (feats[p].issue and feats[q].issue)
+                                and not reason.startswith(_ACROSS_ISSUES))
         if block:
             if priority == 0:
                 d = forced[(p, q)]
@@ -632,17 +795,14 @@ def deduplicate(records: list[dict], decisions: list[Decision] | tuple = (), *,
         members = sorted(cl.members[root])
         clusters.append({"cluster_id": ids[members[0]], "record_ids": [ids[m] for m in members],
                          "reason": "; ".join(sorted(reasons.get(root, ()))) if len(members) > 1 else "unique"})
-    review_pairs = []
-    for (p, q), (score, reason) in sorted(review.items()):
-        if head[p] == head[q]:
-            continue
-        review_pairs.append({"a": ids[p], "b": ids[q], "score": round(score, 4), "reason": reason})
+    review_pairs, withheld = _rank_review(review, head, feats, ids, max(REVIEW_MIN, int(REVIEW_SHARE * n)))
 
     cluster_of_sorted = [ids[min(cl.members[head[k]])] for k in range(n)]
     cluster_ids = [""] * n
     for k, original in enumerate(order):
         cluster_ids[original] = cluster_of_sorted[k]
-    return DedupResult([str(r["record_id"]) for r in records], cluster_ids, clusters, review_pairs, accepted)
+    return DedupResult([str(r["record_id"]) for r in records], cluster_ids, clusters, review_pairs, accepted,
+                       withheld)
 
 
 # ------------------------------------------------------------------------------------------ outputs
@@ -696,6 +856,7 @@ def build_library(parsed: list[dict], decisions: list[Decision] | tuple = (), *,
         "records": out_records,
         "clusters": result.clusters,
         "review_pairs": result.review_pairs,
+        "review_pairs_withheld": result.review_withheld,
         "problems": problems,
     }
 

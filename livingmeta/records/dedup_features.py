@@ -86,7 +86,7 @@ class Features:
     __slots__ = ("index", "tkey", "akey", "words", "year", "surnames", "fa", "volume", "ps", "pe",
                  "jkey", "doi", "pmid", "notice", "abstract_mark", "translated", "has_title", "pstarts",
                  "fa_tokens", "fa_initials", "group_author", "links", "eloc", "letters", "coauthors",
-                 "has_coordinates", "erratum_at", "issue", "pprefix", "jalts")
+                 "has_coordinates", "erratum_at", "issue", "pprefix", "jalts", "record", "_mkey", "_prange")
 
     def __init__(self, index: int, record: dict):
         self.index = index
@@ -113,15 +113,22 @@ class Features:
         self.fa_initials = "".join(t[0] for t in re.split(r"[^a-z]+", given) if t)
         self.group_author = bool(_GROUP.search(first_author))
         self.coauthors = frozenset(self.surnames[1:6])
+        self.record = record          # for the features computed on demand (mkey, prange)
+        self._mkey = self._prange = None
+        # damaged volume fields ("1)", "3 SUPPL. 1", "12(3)") compare as the clean volume; an issue number
+        # found in the volume field stands in for a missing issue
         vol = record.get("volume") or ""
-        match = _DIGITS.search(vol)
-        self.volume = str(int(match.group(0))) if match else ""
+        if vol.isdigit():
+            self.volume, vol_issue = str(int(vol)), ""
+        else:
+            self.volume, vol_issue = nz.volume_parts(vol)
         pages = record.get("pages") or ""
-        issue = str(record.get("issue") or "").strip()
+        issue = str(record.get("issue") or "").strip() or vol_issue
         if not self.volume and issue.isdigit() and re.fullmatch(r"[1-9]\d?", pages.strip()):
             # Fields shifted left (some Embase conference records): volume empty, the volume in the issue
             # field and the issue in the pages field ("", "26", "9" for volume 26, issue 9, page 1746).
             self.volume, issue, pages = str(int(issue)), pages.strip(), ""
+            self._prange = ()
         self.ps, self.pe, self.pstarts = page_parts(pages)
         # the letters before the first page ("S" of a supplement, "e" of an e-page): page numbers are
         # comparable only within one series
@@ -130,9 +137,85 @@ class Features:
         self.eloc = bool(re.match(r"\s*[a-z]\d{3,}", pages, re.I))  # e12724, a1754, c1804
         self.jkey = journal_tokens(record.get("journal"))
         self.jalts = journal_alternatives(record.get("journal"))
-        self.doi = record.get("doi") or ""
+        doi = record.get("doi") or ""
+        if doi and (not doi.startswith("10.") or "%" in doi or doi != doi.lower() or not doi[-1].isalnum()):
+            doi = nz.find_doi(doi) or doi   # records not read by livingmeta's parsers: one form of the DOI
+        self.doi = doi
         self.pmid = record.get("pmid") or ""
         self.has_coordinates = bool(self.jkey or self.volume or self.ps)
+
+    @property
+    def mkey(self) -> str:
+        """The title key of the part before a subtitle (``:``, `` - ``), to match a record that dropped the
+        subtitle; ``""`` when there is none (computed on demand: rarely needed)."""
+        if self._mkey is None:
+            self._mkey = main_title_key(split_title(self.record.get("title"))[0]) if self.tkey else ""
+        return self._mkey
+
+    @property
+    def prange(self) -> tuple[str, int, int] | None:
+        """:func:`page_range` of the record's pages (computed on demand)."""
+        if self._prange is None:
+            pages = self.record.get("pages") or ""
+            self._prange = page_range(pages) or ()
+        return self._prange or None
+
+
+_SUBTITLE = re.compile(r"\s*(?::|\s[-\u2013\u2014]\s|\?\s)")
+
+
+def main_title_key(title: str) -> str:
+    """The title key of the part before the first subtitle separator (``Title: subtitle``, ``Title - subtitle``,
+    ``Title? Subtitle``); ``""`` when the title has none. A record that dropped the subtitle has this as
+    its whole title key."""
+    match = _SUBTITLE.search(title or "")
+    if not match or match.start() == 0:
+        return ""
+    return nz.title_key(title[: match.start()])
+
+
+_ROMAN = re.compile(r"^[ivxlc]+$")
+_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+
+
+def _roman(token: str) -> int:
+    total, previous = 0, 0
+    for ch in reversed(token):
+        value = _ROMAN_VALUES[ch]
+        total = total - value if value < previous else total + value
+        previous = max(previous, value)
+    return total
+
+
+def page_range(pages: str) -> tuple[str, int, int] | None:
+    """(page series, first, last) of the first range of a pages field, as numbers: arabic pages with their
+    letter prefix as the series (``S12-S15`` -> ("s", 12, 15)), roman pages (the front matter where
+    editorials are printed: ``iii-vi`` -> ("roman", 3, 6)); ``None`` when the field is missing or not a
+    plain range (article numbers, ``12a``, fragments are judged by :func:`dedup._pages`)."""
+    if not pages:
+        return None
+    parts = re.split(r"\s*[-\u2010-\u2015]+\s*", re.split(r"[,;+]", pages.strip().lower())[0].strip(), maxsplit=1)
+    values = []
+    series = None
+    for part in parts:
+        part = part.strip().rstrip(".")
+        match = re.fullmatch(r"([a-z]{0,2})(\d{1,6})", part)
+        if match:
+            kind, value = match.group(1), int(match.group(2))
+        elif _ROMAN.match(part) and len(part) <= 8:
+            kind, value = "roman", _roman(part)
+        else:
+            return None
+        if series is not None and kind != series and not (kind == "" and series != "roman"):
+            return None  # "S12-13" is ("s", 12, 13); "iii-12" is no range
+        series = series if series is not None else kind
+        values.append(value)
+    if len(values) == 2 and values[1] < values[0]:
+        low, high = str(values[0]), str(values[1])       # "1234-56": abbreviated last page
+        values[1] = int(low[: len(low) - len(high)] + high) if len(high) < len(low) else values[0]
+        if values[1] < values[0]:
+            return None
+    return series, values[0], values[-1]
 
 
 _ABBREVIATION = re.compile(r"\(([A-Za-z][A-Za-z0-9-]{1,9})\)")

@@ -11,10 +11,12 @@ import bisect
 import html
 import re
 import unicodedata
+from urllib.parse import unquote
 
 _WS = re.compile(r"\s+")
 _DOI = re.compile(r"10\.\d{4,9}/\S+", re.I)
-_DOI_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*|doi\s+)", re.I)
+_DOI_PREFIX = re.compile(r"^(?:(?:https?://)?(?:www\.|dx\.)?doi\.org/|(?:https?://)?(?:dx\.)?doi\.org/|"
+                         r"doi\s*:\s*|doi\s+|info:doi/)", re.I)
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 _PMCID = re.compile(r"\bPMC\d{3,}\b", re.I)
 _TAGS = re.compile(r"<[^<>]{1,40}>")
@@ -51,16 +53,31 @@ def as_list(value) -> list[str]:
 
 
 def find_doi(value) -> str | None:
-    """A DOI found in a field value (resolver URLs and ``doi:`` prefixes removed), lower-cased."""
+    """A DOI found in a field value, lower-cased, in one form whatever the export wrote: resolver URLs
+    (``https://doi.org/``, ``http://dx.doi.org/``, ``https://www.doi.org/``), ``doi:`` / ``DOI `` /
+    ``info:doi/`` prefixes removed, percent escapes decoded (``10.1016/S0025-7753%2817%2930624-3`` is
+    ``10.1016/s0025-7753(17)30624-3``: DOI Handbook 2.5.2.4, URL encoding of DOIs in resolver links),
+    trailing punctuation and MEDLINE's ``[doi]`` removed (a closing bracket only when it is unbalanced)."""
     for item in as_list(value):
-        item = html.unescape(item)
-        item = _DOI_PREFIX.sub("", item.strip())
+        item = html.unescape(item).strip()
+        if "%" in item:
+            item = unquote(item)
+        item = _DOI_PREFIX.sub("", item)
         match = _DOI.search(item)
         if match:
-            doi = match.group(0)
-            doi = re.sub(r"(\[doi\]|[.,;\])]+)$", "", doi, flags=re.I)
-            return doi.lower()
+            return _trim_doi(match.group(0)).lower()
     return None
+
+
+def _trim_doi(doi: str) -> str:
+    doi = re.sub(r"\[doi\]$", "", doi, flags=re.I)
+    while doi and doi[-1] in ".,;:'\"]})>":
+        last = doi[-1]
+        pair = {")": "(", "]": "[", "}": "{"}.get(last)
+        if pair and doi.count(pair) >= doi.count(last):
+            break  # "10.1016/0140-6736(90)90001-(" ... "(17)": a balanced bracket is part of the DOI
+        doi = doi[:-1]
+    return doi
 
 
 def find_pmid(value) -> str | None:
@@ -109,6 +126,25 @@ def join_pages(start, end=None) -> str | None:
     if start.isdigit() and end.isdigit() and len(end) < len(start):
         end = start[: len(start) - len(end)] + end
     return f"{start}-{end}"
+
+
+_VOLUME = re.compile(r"^\s*(?:vol(?:ume)?\.?\s*)?(\d+)\s*(?:\(\s*(\d+)\s*\)|\)|[.,;:]|(?=\s|$))", re.I)
+
+
+def volume_parts(volume) -> tuple[str, str]:
+    """(volume number, issue number) of a volume field as exported, for comparison: ``12`` -> ("12", ""),
+    damaged or compound fields ``1)``, ``Vol. 12``, ``3 SUPPL. 1``, ``12(3)`` -> ("1", ""), ("12", ""),
+    ("3", ""), ("12", "3"); leading zeros dropped; ("", "") when no volume number starts the field
+    (``Suppl``, ``e-pub``). A supplement's number is not an issue number."""
+    text = clean_text(volume)
+    if not text:
+        return "", ""
+    match = _VOLUME.match(text)
+    if not match:
+        digits = re.search(r"\d+", text)
+        return (str(int(digits.group(0))), "") if digits else ("", "")
+    issue = match.group(2)
+    return str(int(match.group(1))), str(int(issue)) if issue else ""
 
 
 def clean_title(value) -> str | None:
