@@ -64,7 +64,18 @@ def certainty_problems(review_dir: str, plan) -> list[ReviewInputError]:
     """The reviewers' GRADE decisions (certainty.yaml) against the review's analyses."""
     from livingmeta.certainty.decisions import load_decisions
 
+    from livingmeta.plan import analysis_id, outcome_definitions
+    from livingmeta.yamlsafe import safe_load
+
     analyses = {aid: a.outcome for aid, a in plan.analyses.items()}
+    try:   # every declared analysis, with data or not yet (outcomes.yaml is validated with the study files)
+        with open(os.path.join(review_dir, "outcomes.yaml"), encoding="utf-8") as handle:
+            declared = outcome_definitions(safe_load(handle))
+    except (OSError, ValueError, TypeError):
+        declared = {}
+    for oid, definition in declared.items():
+        for tp in definition.get("timepoints") or [] if isinstance(definition.get("timepoints"), list) else []:
+            analyses.setdefault(analysis_id(oid, str(tp)), oid)
     return _raised(load_decisions, os.path.join(review_dir, "certainty.yaml"), analyses)
 
 

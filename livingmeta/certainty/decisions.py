@@ -59,10 +59,10 @@ def parse_decisions(data: Any, file: str | os.PathLike = "certainty.yaml",
                          "Give the analysis id (e.g. `analysis: dhi__4_weeks`) or an outcome id for all its "
                          "time points.")
         elif analyses is not None and analysis is not None and analysis not in analyses:
-            problems.add(f"{prefix}.analysis", f"no analysis '{analysis}' in this review",
+            problems.add(f"{prefix}.analysis", f"no analysis '{analysis}' in outcomes.yaml",
                          f"Use one of: {', '.join(sorted(analyses)) or '(none yet)'}.")
         elif analyses is not None and outcome is not None and outcome not in outcomes:
-            problems.add(f"{prefix}.outcome", f"no outcome '{outcome}' with data in this review",
+            problems.add(f"{prefix}.outcome", f"no outcome '{outcome}' in outcomes.yaml",
                          f"Use one of: {', '.join(sorted(outcomes)) or '(none yet)'}.")
         decided_by = problems.text(item, "decided_by", prefix)
         if isinstance(item.get("date"), datetime.date):   # YAML reads 2026-11-20 as a date
