@@ -10,7 +10,7 @@ report.html, report.pdf and results.json. Targets (issue: a 1,000-study living r
 studies the full run grows at most linearly and adding a study stays <= 30 s. A benchmark, not a test.
 
 Figures (2-core machine shared with other work, 2026-12-05, `--studies 100`, PDF on): full run 180 s (714
-jobs), no-op 1.6 s, add one study 20.8 s (128 jobs), edit one study 13.8 s (32 jobs), peak 143 MB,
+jobs), no-op 1.6 s (0 jobs; measured on its own, PDF off), add one study 20.8 s (128 jobs), edit one study 13.8 s (32 jobs), peak 143 MB,
 report.html 3.6 MB, report.pdf 5.2 MB, results.json 1.5 MB. At 20 studies x 10 analyses without the PDF:
 full 25 s (154 jobs), add one 7.3 s (48 jobs). The 1,000-study targets are not met: the job count grows
 with the studies (two jobs per study) and the report is one job; see the issue.
