@@ -164,7 +164,7 @@ def synthesis_text(doc: dict) -> dict:
         if v["voting"]:
             share = (f"{v['benefit']} of {v['voting']} studies with a direction showed benefit "
                      f"(proportion {v['proportion']:.2f}, {level} CI {v['ci_lb']:.2f} to {v['ci_ub']:.2f}; "
-                     f"sign test p = {_p(v['sign_test_p'])})")
+                     f"sign test {_p(v["sign_test_p"])})")
         else:
             share = "no study had a direction of effect to vote"
         extra = [f"{v[d]} {DIRECTION_LABELS[d]}" for d in ("no_clear_difference", "mixed") if v[d]]
@@ -181,7 +181,7 @@ def synthesis_text(doc: dict) -> dict:
 def _p(p: float | None) -> str:
     if p is None:
         return "NA"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def load_and_build(study_paths: list[str], settings: dict, outcomes_path: str, level: float = 95.0) -> dict:
