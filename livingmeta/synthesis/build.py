@@ -164,7 +164,7 @@ def synthesis_text(doc: dict) -> dict:
         if v["voting"]:
             share = (f"{v['benefit']} of {v['voting']} studies with a direction showed benefit "
                      f"(proportion {v['proportion']:.2f}, {level} CI {v['ci_lb']:.2f} to {v['ci_ub']:.2f}; "
-                     f"sign test {_p(v["sign_test_p"])})")
+                     f"sign test {_p(v['sign_test_p'])})")
         else:
             share = "no study had a direction of effect to vote"
         extra = [f"{v[d]} {DIRECTION_LABELS[d]}" for d in ("no_clear_difference", "mixed") if v[d]]
