@@ -8,6 +8,8 @@ from typing import Any
 
 from livingmeta.report import svg_direction
 
+NOT_REPORTED = "not reported"   # livingmeta.synthesis.build.NOT_REPORTED
+
 DIRECTION_SYMBOL = {"benefit": "\u25B2", "harm": "\u25BC", "no_clear_difference": "\u25C4\u25BA",
                     "mixed": "\u25B2\u25BC"}
 
@@ -46,11 +48,13 @@ def swim_view(results: dict) -> dict[str, Any] | None:
             cells = []
             for dom in g["domains"]:
                 cell = (s.get("directions") or {}).get(dom)
-                cells.append({"symbol": DIRECTION_SYMBOL.get(cell["direction"], "?") if cell else "",
-                              "text": svg_direction.DIRECTION_TEXT.get(cell["direction"], "") if cell else "",
-                              "note": (cell or {}).get("note")})
+                if cell:
+                    cells.append({"symbol": DIRECTION_SYMBOL.get(cell["direction"], "?"), "domain": labels.get(dom, dom),
+                                  "text": svg_direction.DIRECTION_TEXT.get(cell["direction"], ""),
+                                  "note": cell.get("note")})
             rows.append({"label": s.get("label"), "study": s.get("study"),
-                         "characteristics": [s["characteristics"].get(c, "") for c in block.get("characteristics") or []],
+                         "characteristics": ["NR" if s["characteristics"].get(c) in (None, NOT_REPORTED)
+                                             else s["characteristics"][c] for c in block.get("characteristics") or []],
                          "cells": cells, "sources": "; ".join(s.get("sources") or [])})
         votes = [{"domain": labels.get(dom, dom), **g["votes"][dom], "p": _p(g["votes"][dom]["sign_test_p"]),
                   "prop": _prop(g["votes"][dom])} for dom in g["domains"]]
