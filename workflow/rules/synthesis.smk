@@ -1,6 +1,8 @@
 # Synthesis without meta-analysis (SWiM): the outcome domains that study files report as a direction of effect
 # only (docs/synthesis.md). One job; its inputs are only the studies with direction entries, so a new pooled
-# study never re-runs it and a new unpooled study re-runs its own study job, this job and the report.
+# study never re-runs it and a new unpooled study re-runs its own study job, this job and the report. A review
+# without direction entries has no synthesis job (every_product() leaves the rule out, the report has no
+# synthesis input).
 from livingmeta.synthesis.settings import load_settings as _load_synthesis_settings
 
 try:
@@ -13,21 +15,20 @@ def synthesis_outputs():
     return [res("synthesis/synthesis.json")] if PLAN.synthesis_studies and SYNTHESIS else []
 
 
-if PLAN.synthesis_studies and SYNTHESIS:
+localrules:
+    synthesis,
 
-    localrules:
-        synthesis,
 
-    rule synthesis:
-        input:
-            studies=study_jsons(PLAN.synthesis_studies),
-            outcomes=review_file("outcomes.yaml"),
-        output:
-            res("synthesis/synthesis.json"),
-        log:
-            res("logs/synthesis/synthesis.log"),
-        params:
-            settings=SYNTHESIS,
-            level=ANALYSIS["level"],
-        script:
-            "../../scripts/synthesis.py"
+rule synthesis:
+    input:
+        studies=study_jsons(PLAN.synthesis_studies),
+        outcomes=review_file("outcomes.yaml"),
+    output:
+        res("synthesis/synthesis.json"),
+    log:
+        res("logs/synthesis/synthesis.log"),
+    params:
+        settings=SYNTHESIS or {},
+        level=ANALYSIS["level"],
+    script:
+        "../../scripts/synthesis.py"
