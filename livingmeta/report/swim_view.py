@@ -39,6 +39,9 @@ def swim_view(results: dict) -> dict[str, Any] | None:
         return None
     rob = results.get("risk_of_bias") or {}
     labels = {d["id"]: d["label"] for d in block.get("domains") or []}
+    changed = results.get("what_changed") or {}
+    previous = changed.get("previous_version")   # "what changed": new studies per group since that version
+    added = set(changed.get("studies_added") or []) if previous else set()
     groups = []
     for g in block["groups"]:
         if not g.get("studies"):
@@ -61,6 +64,7 @@ def swim_view(results: dict) -> dict[str, Any] | None:
         ov = g["overall_vote"]
         votes.append({"domain": "Study overall", **ov, "p": _p(ov["sign_test_p"]), "prop": _prop(ov), "overall": True})
         groups.append({"id": g["id"], "label": g["label"], "k": g["k"], "rows": rows,
+                       "new": sum(1 for st in g["studies"] if st.get("study") in added) if previous else None,
                        "domains": [labels.get(d, d) for d in g["domains"]], "votes": votes,
                        "plot": _markup(svg_direction.effect_direction_plot(g, block.get("domains") or [], rob))})
     maps = []
@@ -72,4 +76,5 @@ def swim_view(results: dict) -> dict[str, Any] | None:
                                                                m["characteristic"]))})
     return {"groups": groups, "maps": maps, "text": block.get("text") or {},
             "characteristics": [c.replace("_", " ") for c in block.get("characteristics") or []],
+            "previous_version": previous,
             "group_label": block.get("group_label"), "k": block.get("k"), "level": block.get("level")}

@@ -203,3 +203,23 @@ def test_figures_are_well_formed_svg_and_tables_csv(tmp_path):
     assert row[2:10] == ["2", "0", "2", "0", "0", "2", "0.0", "0.0"] and row[11:] == ["95.0", "0.5"]
     assert float(row[10]) == pytest.approx(1 - 0.025 ** 0.5, rel=1e-12)   # binom.test(0, 2)$conf.int[2]
     assert swim_view({"synthesis": None}) is None
+    assert [g["new"] for g in view["groups"]] == [None, None]       # first version: no "new since"
+    changed = {"previous_version": "2026-01-01", "studies_added": ["doe2024"]}
+    view = swim_view({"synthesis": doc, "risk_of_bias": rob, "what_changed": changed})
+    assert [g["new"] for g in view["groups"]] == [0, 1] and view["previous_version"] == "2026-01-01"
+
+
+def test_preflight_names_missing_or_unknown_groups(tmp_path):
+    from livingmeta import preflight
+
+    review(tmp_path, {"doe2024": study_text(group="angiogenesis"),
+                      "poe2022": study_text("poe2022").replace("groups: {mechanism: ecm_homeostasis}\n", "")})
+    (tmp_path / "review.yaml").write_text("title: t\nquestion: q\nregistration: r\n"
+                                          "synthesis: {group_by: mechanism, groups: [{id: ecm_homeostasis}]}\n")
+    found = preflight.synthesis_problems(str(tmp_path), scan_review(tmp_path))
+    assert sorted((e.file.rsplit("/", 1)[-1], e.field) for e in found) == [
+        ("doe2024.yaml", "groups.mechanism"), ("poe2022.yaml", "groups.mechanism")]
+    assert "unknown mechanism group 'angiogenesis'" in " ".join(e.message for e in found)
+    (tmp_path / "review.yaml").write_text("title: t\nquestion: q\nregistration: r\n")
+    found = preflight.synthesis_problems(str(tmp_path), scan_review(tmp_path))
+    assert len(found) == 1 and found[0].field == "synthesis" and "no `synthesis:` block" in found[0].message
