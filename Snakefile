@@ -12,6 +12,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/records.smk"
 include: "workflow/rules/studies.smk"
 include: "workflow/rules/analyses.smk"
+include: "workflow/rules/synthesis.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/publish.smk"
 

@@ -70,6 +70,10 @@ class ReviewPlan:
     rob_files: dict[str, str]         # study id -> risk-of-bias file path
     analyses: dict[str, Analysis]     # analysis id -> Analysis (only those with >= 1 study)
     screening_files: list[str]
+    # studies with at least one direction-only entry (synthesis without meta-analysis), in file order
+    synthesis_studies: list[str] = field(default_factory=list)
+    # of those, the studies with directions only (no numeric entry): a risk-of-bias file is optional for them
+    direction_only_studies: list[str] = field(default_factory=list)
 
     def export(self, source: str, name: str) -> ExportFile:
         for item in self.exports:
@@ -146,12 +150,19 @@ def scan_review(review_dir: str | os.PathLike) -> ReviewPlan:
                                        for k in ("measure", "method", "test")),
                                      definition.get("units_harmonised") is True,
                                      _arms(definition.get("arms")))
+    synthesis_studies: list[str] = []
+    direction_only: list[str] = []
     for study, path in studies.items():
         data = _safe_yaml(Path(path))
         if not isinstance(data, dict):
             continue
-        for entry in data.get("outcomes") or []:
-            if not isinstance(entry, dict):
+        entries = [e for e in data.get("outcomes") or [] if isinstance(e, dict)]
+        if entries and all("direction" in e for e in entries):
+            direction_only.append(study)
+        for entry in entries:
+            if "direction" in entry:  # a direction of effect only: never a pooled analysis
+                if study not in synthesis_studies:
+                    synthesis_studies.append(study)
                 continue
             aid = analysis_id(entry.get("outcome", ""), entry.get("timepoint", ""))
             if aid in analyses and study not in analyses[aid].studies:
@@ -160,4 +171,5 @@ def scan_review(review_dir: str | os.PathLike) -> ReviewPlan:
 
     screening_dir = review_dir / "screening"
     screening_files = sorted(str(p) for p in screening_dir.glob("*.csv")) if screening_dir.is_dir() else []
-    return ReviewPlan(scan_exports(review_dir / "searches"), studies, rob_files, analyses, screening_files)
+    return ReviewPlan(scan_exports(review_dir / "searches"), studies, rob_files, analyses, screening_files,
+                      synthesis_studies, direction_only)

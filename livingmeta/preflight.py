@@ -107,6 +107,42 @@ def search_folder_problems(review_dir: str) -> list[ReviewInputError]:
     return problems_in_searches(os.path.join(review_dir, "searches"))
 
 
+def synthesis_problems(review_dir: str, plan) -> list[ReviewInputError]:
+    """review.yaml's ``synthesis`` block (docs/synthesis.md), needed when a study reports directions of effect."""
+    from livingmeta.synthesis.settings import load_settings
+
+    path = os.path.join(review_dir, "review.yaml")
+    try:
+        settings = load_settings(path)
+    except ReviewInputError as err:
+        return _flat(err)
+    if settings is None and getattr(plan, "synthesis_studies", None):
+        return [ReviewInputError(
+            f"{len(plan.synthesis_studies)} study file(s) report directions of effect (e.g. "
+            f"{plan.synthesis_studies[0]}) but review.yaml has no `synthesis:` block", file=path, field="synthesis",
+            hint="Add `synthesis: {group_by: <a key of the study files' groups>}` (see docs/synthesis.md).")]
+    if settings is None:
+        return []
+    from livingmeta.plan import _safe_yaml
+    from pathlib import Path
+
+    group_by, declared = settings["group_by"], [g["id"] for g in settings["groups"]]
+    found: list[ReviewInputError] = []
+    for sid in getattr(plan, "synthesis_studies", None) or []:   # the synthesis job's check, early
+        data = _safe_yaml(Path(plan.studies[sid]))
+        value = ((data or {}).get("groups") or {}).get(group_by) if isinstance(data, dict) else None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            found.append(ReviewInputError(
+                f"a study with direction-of-effect entries has no `{group_by}` group", file=plan.studies[sid],
+                field=f"groups.{group_by}", hint=f"Add `groups: {{{group_by}: ...}}` (review.yaml's synthesis.group_by)"
+                + (f"; one of {', '.join(declared)}." if declared else ".")))
+        elif declared and str(value) not in declared:
+            found.append(ReviewInputError(
+                f"unknown {group_by} group '{value}'", file=plan.studies[sid], field=f"groups.{group_by}",
+                hint=f"Use one of review.yaml's synthesis.groups: {', '.join(declared)} (or add the group there)."))
+    return found
+
+
 def problems(review_dir: str, plan, *, default_measure: str | None = None,
              rob_tool: str | None = None) -> list[ReviewInputError]:
     """Every problem the planning-time checks find, in the order a reviewer would fix them.
@@ -117,6 +153,7 @@ def problems(review_dir: str, plan, *, default_measure: str | None = None,
     found += search_folder_problems(review_dir)
     found += review_protocol_problems(review_dir)
     found += study_file_problems(review_dir, plan, default_measure)
+    found += synthesis_problems(review_dir, plan)
     found += risk_of_bias_problems(plan, rob_tool)
     found += certainty_problems(review_dir, plan)
     found += previous_version_problems(review_dir)

@@ -28,7 +28,8 @@ def main(smk):
             prisma_path=inp.prisma, study_paths=list(inp.studies), rob_path=inp.rob,
             pooled_paths=list(inp.pooled), subgroups_paths=list(inp.subgroups), loo_paths=list(inp.leave_one_out),
             review_path=inp.review, config=dict(smk.params.config), reports_dir=smk.params.reports_dir,
-            certainty_path=(list(getattr(inp, "certainty", None) or []) or [None])[0]))
+            certainty_path=(list(getattr(inp, "certainty", None) or []) or [None])[0],
+            synthesis_path=(list(getattr(inp, "synthesis", None) or []) or [None])[0]))
         write_text_atomic(smk.output.results, results)
         document = json.loads(results)  # exactly what results.json says
         html = render_html(document)

@@ -139,4 +139,6 @@ def study_document(study: Study, outcomes: OutcomeSet, measure: str = "SMD",
         "illustrative": study.illustrative,
         "notes": study.notes,
         "effects": compute_effects(study, outcomes, measure, smd_variance, zero_cells),
+        # directions of effect of outcome domains that are not pooled (synthesis without meta-analysis)
+        **({"directions": [d.as_dict() for d in study.directions]} if study.directions else {}),
     }

@@ -16,6 +16,13 @@
         arms: {treatment: Exercise, control: Usual care}   # optional: names of the compared arms, for
                                       #   "Favours exercise" / "Favours usual care" (default: review.yaml's)
 
+    domains:                          # optional: outcome DOMAINS of synthesis without meta-analysis (SWiM):
+      - id: apoptosis                 #   study files report only a direction of effect for them
+        label: Cell apoptosis         #   (`direction: benefit`, docs/synthesis.md); never pooled
+        description: optional text
+
+A review with domains may have no pooled outcomes (``outcomes: []``).
+
 An analysis is one outcome x timepoint; its id is ``livingmeta.plan.analysis_id(outcome, timepoint)``.
 The parse-time plan (``livingmeta.plan``) reads the same file leniently; this module validates it.
 """
@@ -64,10 +71,19 @@ class Outcome:
         return analysis_id(self.id, timepoint)
 
 
+@dataclass(frozen=True)
+class Domain:
+    """An outcome domain reported as a direction of effect only (synthesis without meta-analysis)."""
+    id: str
+    label: str
+    description: str | None = None
+
+
 @dataclass
 class OutcomeSet:
     file: str
     outcomes: dict[str, Outcome] = field(default_factory=dict)
+    domains: dict[str, Domain] = field(default_factory=dict)
 
     def __contains__(self, outcome_id: str) -> bool:
         return outcome_id in self.outcomes
@@ -103,9 +119,14 @@ def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSe
     problems = Problems(file, _HINT)
     items = data.get("outcomes") if isinstance(data, dict) else data
     if isinstance(data, dict):
-        problems.unknown_keys(data, ("outcomes",), "")
+        problems.unknown_keys(data, ("outcomes", "domains"), "")
     result = OutcomeSet(str(file))
-    if not isinstance(items, list) or not items:
+    has_domains = isinstance(data, dict) and data.get("domains") is not None
+    if has_domains:
+        _domains(problems, data.get("domains"), result)
+        if items is None:
+            items = []
+    if not isinstance(items, list) or (not items and not has_domains):
         problems.add("outcomes", f"must be a non-empty list of outcome definitions (got {type_name(items)})",
                      "Write `outcomes:` followed by one `- {id: ..., label: ..., higher_is_better: ..., "
                      "timepoints: [...]}` per outcome.")
@@ -136,6 +157,10 @@ def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSe
         if oid is not None and not _ID.match(oid):
             problems.add(f"{prefix}.id", f"'{oid}' is not a valid outcome id",
                          "Use lower-case letters, digits and underscores, starting with a letter (e.g. `col2`).")
+            oid = None
+        if oid is not None and oid in result.domains:
+            problems.add(f"{prefix}.id", f"'{oid}' is both an outcome and a domain",
+                         "An id names either a pooled outcome or a direction-only domain: rename one.")
             oid = None
         if oid is not None and oid in result.outcomes:
             problems.add(f"{prefix}.id", f"duplicate outcome id '{oid}'", "Give each outcome its own id.")
@@ -181,6 +206,32 @@ def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSe
                                        measure, method, test, bool(harmonised), arms)
     problems.raise_if_any()
     return result
+
+
+def _domains(problems: Problems, items, result: OutcomeSet) -> None:
+    """The ``domains`` list: outcome domains reported as a direction of effect only (docs/synthesis.md)."""
+    if not isinstance(items, list) or not items:
+        problems.add("domains", f"must be a non-empty list of outcome domains (got {type_name(items)})",
+                     "Write `domains:` followed by one `- {id: apoptosis, label: Cell apoptosis}` per domain.")
+        return
+    for i, item in enumerate(items):
+        prefix = f"domains[{i}]"
+        if not isinstance(item, dict):
+            problems.add(prefix, f"must be a mapping (got {type_name(item)})")
+            continue
+        problems.unknown_keys(item, ("id", "label", "description"), prefix)
+        did = problems.text(item, "id", prefix)
+        label = problems.text(item, "label", prefix)
+        description = problems.text(item, "description", prefix, required=False)
+        if did is not None and not _ID.match(did):
+            problems.add(f"{prefix}.id", f"'{did}' is not a valid domain id",
+                         "Use lower-case letters, digits and underscores, starting with a letter (e.g. `apoptosis`).")
+            continue
+        if did is not None and did in result.domains:
+            problems.add(f"{prefix}.id", f"duplicate domain id '{did}'", "Give each domain its own id.")
+            continue
+        if did is not None and label is not None:
+            result.domains[did] = Domain(did, label, description)
 
 
 def load_outcomes(path: str | os.PathLike) -> OutcomeSet:

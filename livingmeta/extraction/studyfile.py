@@ -18,7 +18,16 @@ The format is documented with a complete annotated example in ``docs/study-file.
         control: {mean: 61.0, se: 2.3, n: 6}    # exactly one of sd / se per arm: never guessed
         sham: {mean: 92.0, sd: 3.0, n: 6}       # only for NMD: the sham-operated / normal group
 
-The data kind of an entry follows from its fields: ``mean`` per arm (continuous), ``events`` and
+An entry either has numeric data of a kind or, for an outcome DOMAIN of synthesis without meta-analysis
+(``domains`` in outcomes.yaml, docs/synthesis.md), only a ``direction`` of effect::
+
+      - outcome: apoptosis          # a domain id from outcomes.yaml
+        direction: benefit          # benefit | harm | no_clear_difference | mixed
+        provenance: text
+        source: "Apoptosis, senescence and proliferation"
+        n: 12                       # optional: the sample size, when the paper gives it
+
+Direction entries are never pooled. The data kind of a numeric entry follows from its fields: ``mean`` per arm (continuous), ``events`` and
 ``total`` per arm (dichotomous), or ``estimate`` with ``se`` or ``ci_lb``/``ci_ub`` and ``scale: ratio |
 difference`` (a precomputed effect, generic inverse variance; the arms then give only ``n``, optional).
 
@@ -75,6 +84,8 @@ MEDIAN_KEYS = ("median", "q1", "q3", "min", "max")
 COUNT_ARM_KEYS = ("events", "total", "label")
 SIZE_ARM_KEYS = ("n", "label")
 KINDS = ("continuous", "dichotomous", "generic")
+DIRECTIONS = ("benefit", "harm", "no_clear_difference", "mixed")
+DIRECTION_KEYS = ("outcome", "direction", "provenance", "source", "note", "n")
 STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 STUDY_EXTENSIONS = (".yaml", ".yml")
 RESERVED_IDS = ("summary",)      # results/rob/summary.json is the risk-of-bias summary
@@ -175,6 +186,23 @@ class OutcomeEntry:
     generic: Generic | None = None
 
 
+@dataclass(frozen=True)
+class DirectionEntry:
+    """A direction of effect for an outcome domain, without data to pool (synthesis without meta-analysis,
+    Campbell et al. 2020, BMJ 368:l6890)."""
+    index: int
+    domain: str
+    direction: str                  # one of DIRECTIONS, relative to the review's benefit
+    provenance: str
+    source: str
+    note: str | None = None
+    n: int | None = None            # the study's sample size for this domain, when stated
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"domain": self.domain, "direction": self.direction, "provenance": self.provenance,
+                "source": self.source, "note": self.note, "n": self.n}
+
+
 @dataclass
 class Study:
     id: str
@@ -185,10 +213,11 @@ class Study:
     groups: dict[str, Any]
     outcomes: list[OutcomeEntry] = field(default_factory=list)
     notes: str | None = None
+    directions: list[DirectionEntry] = field(default_factory=list)
 
     @property
     def illustrative(self) -> bool:
-        return any(e.provenance == "illustrative" for e in self.outcomes)
+        return any(e.provenance == "illustrative" for e in [*self.outcomes, *self.directions])
 
     @property
     def label(self) -> str:
@@ -362,6 +391,51 @@ def _generic(problems: Problems, entry: dict, prefix: str, context: str) -> Gene
     return Generic(est, scale, se, lb, ub)
 
 
+def _direction_entry(problems: Problems, entry: dict, i: int, outcomes: OutcomeSet,
+                     seen: dict[str, int]) -> DirectionEntry | None:
+    """An outcome entry with a ``direction`` and no numeric data (a domain of synthesis without
+    meta-analysis)."""
+    prefix = f"outcomes[{i}]"
+    numeric = [k for k in entry if k not in DIRECTION_KEYS and k in ENTRY_KEYS]
+    if numeric:
+        problems.add(f"{prefix}.direction", "an entry has either numeric data or a `direction`, not both "
+                     f"(it also gives {', '.join(numeric)})",
+                     "Keep the numbers (to pool them) and remove `direction:`, or keep only the direction "
+                     "(outcome, direction, provenance, source, note, n).")
+        return None
+    problems.unknown_keys(entry, DIRECTION_KEYS, prefix)
+    n_errors = len(problems.errors)
+    domain = problems.text(entry, "outcome", prefix)
+    domains = getattr(outcomes, "domains", {}) or {}
+    if domain is not None and domain not in domains:
+        known = ", ".join(domains) or "none defined"
+        hint = (f"A direction-only entry names an outcome domain from {outcomes.file} (`domains:`): {known}."
+                if domain not in outcomes else
+                f"'{domain}' is a pooled outcome: give its numbers (and timepoint), or report the direction under "
+                f"a domain from `domains:` in {outcomes.file} ({known}).")
+        problems.add(f"{prefix}.outcome", f"unknown outcome domain '{domain}'", hint)
+    direction = problems.text(entry, "direction", prefix)
+    if direction is not None and direction not in DIRECTIONS:
+        problems.add(f"{prefix}.direction", f"unknown direction '{direction}'",
+                     f"Use one of: {', '.join(DIRECTIONS)} (relative to the review's benefit, as the paper "
+                     "states it; never from p-values alone).")
+    provenance = problems.text(entry, "provenance", prefix)
+    if provenance is not None and provenance not in PROVENANCE:
+        problems.add(f"{prefix}.provenance", f"unknown provenance '{provenance}'",
+                     f"Use one of: {', '.join(PROVENANCE)}.")
+    source = problems.text(entry, "source", prefix)
+    note = problems.text(entry, "note", prefix, required=False)
+    n = problems.integer(entry, "n", prefix, required=False, minimum=1)
+    if domain is not None and domain in seen:
+        problems.add(prefix, f"domain {domain} is already reported in outcomes[{seen[domain]}]",
+                     "Keep one direction per domain (`mixed` when the study's results point both ways).")
+        return None
+    if len(problems.errors) > n_errors:
+        return None
+    seen[domain] = i
+    return DirectionEntry(i, domain, direction, provenance, source, note, n)
+
+
 def check_entry_measure(entry: OutcomeEntry, measure: str, file: str) -> None:
     """A study's data kind must fit its outcome's measure (e.g. events for OR, means for SMD; a
     precomputed estimate on the measure's scale; NMD needs the sham group)."""
@@ -453,10 +527,17 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet,
                      "Write one `- outcome: ...` entry per outcome and timepoint (see docs/study-file.md).")
         raw = []
     seen: dict[str, int] = {}
+    seen_domains: dict[str, int] = {}
+    directions: list[DirectionEntry] = []
     for i, entry in enumerate(raw):
         prefix = f"outcomes[{i}]"
         if not isinstance(entry, dict):
             problems.add(prefix, f"must be a mapping (got {type_name(entry)})")
+            continue
+        if "direction" in entry:
+            item = _direction_entry(problems, entry, i, outcomes, seen_domains)
+            if item is not None:
+                directions.append(item)
             continue
         problems.unknown_keys(entry, ENTRY_KEYS, prefix)
         n_errors = len(problems.errors)
@@ -526,7 +607,7 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet,
                 continue
         entries.append(item)
     problems.raise_if_any()
-    return Study(sid, file, citation, country, characteristics, groups, entries, notes)
+    return Study(sid, file, citation, country, characteristics, groups, entries, notes, directions)
 
 
 def check_unique_id(path: str | os.PathLike) -> None:

@@ -129,13 +129,21 @@ def data_files(results: dict) -> dict[str, str]:
         rows = [study_row(s, flipped.get((s.get("study"), analysis.get("analysis"))), columns)
                 for s in analysis.get("studies") or []]
         files[analysis_file(analysis)] = indexed.csv_text(columns, rows)
+    files.update({name: text for name, (_, text) in _synthesis_files(results).items()})  # SWiM tables
     return files
 
 
 def index_csv(results: dict) -> str:
     """``file,description``: pooled.csv, then each analysis's file in the report's order."""
     rows = [(analysis_file(a), description(a)) for a in results.get("analyses") or []]
+    rows += [(name, text) for name, (text, _) in _synthesis_files(results).items()]
     return indexed.csv_text(INDEX_COLUMNS, [(POOLED, POOLED_DESCRIPTION), *rows])
+
+
+def _synthesis_files(results: dict) -> dict[str, tuple[str, str]]:
+    from livingmeta.report.swim_data import synthesis_files
+
+    return synthesis_files(results)
 
 
 def write_data(results: dict, index_path: str | os.PathLike) -> list[str]:

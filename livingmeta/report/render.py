@@ -336,6 +336,7 @@ def build_view(results: dict) -> dict[str, Any]:
         "any_ratio": any(svg.is_ratio(a) for a in analyses),
         "analysis_by_id": {a.get("analysis"): a for a in analyses},
         "css": _markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
+        "swim": __import__("livingmeta.report.swim_view", fromlist=["swim_view"]).swim_view(results),
     }
 
 

@@ -544,7 +544,8 @@ def add_certainty(analyses: list[dict], rob: dict, decisions: list[dict], config
 def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: str | None,
                    pooled_paths: Iterable[str], subgroups_paths: Iterable[str], loo_paths: Iterable[str],
                    review_path: str | None, config: dict, reports_dir: str, exports: Iterable[dict] | None = None,
-                   when: datetime | None = None, certainty_path: str | None = None) -> dict:
+                   when: datetime | None = None, certainty_path: str | None = None,
+                   synthesis_path: str | None = None) -> dict:
     """Read the intermediate files named in docs/architecture.md and build results.json."""
     from livingmeta.certainty.decisions import load_decisions
     from livingmeta.jsonio import read_json
@@ -565,6 +566,8 @@ def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: st
         review=review, config=config, reports_dir=reports_dir, exports=exports, when=when,
         certainty=load_decisions(certainty_path))
     doc["report_code"] = report_code_digest()
+    if synthesis_path:  # synthesis without meta-analysis (results/synthesis/synthesis.json, docs/synthesis.md)
+        doc["synthesis"] = read_json(synthesis_path)
     return doc
 
 

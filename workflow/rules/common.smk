@@ -123,7 +123,8 @@ def every_product():
     jobs = _wildcard_jobs()
     out = []
     for rule in workflow.rules:
-        if rule.name == "all" or (rule.name == "publish" and not CFG["publish"]["enabled"]):
+        if rule.name == "all" or (rule.name == "publish" and not CFG["publish"]["enabled"]) \
+                or (rule.name == "synthesis" and not synthesis_outputs()):
             continue
         # the global wildcard_constraints show in the patterns as {name,regex}: keep the name only
         patterns = [re.sub(r"\{(\w+),[^{}]*\}", r"{\1}", str(f)) for f in rule.output]

@@ -41,6 +41,8 @@ rule report:
         review=review_file("review.yaml"),
         # the reviewers' GRADE decisions, when the review has them (docs/certainty.md)
         certainty=[review_file("certainty.yaml")] if os.path.exists(review_file("certainty.yaml")) else [],
+        # synthesis without meta-analysis, when studies report directions of effect (docs/synthesis.md)
+        synthesis=synthesis_outputs(),
         code=REPORT_CODE,
     output:
         **REPORT_OUTPUT,

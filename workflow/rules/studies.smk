@@ -46,7 +46,9 @@ rule rob_summary:
     log:
         res("logs/rob/summary.log"),
     params:
-        studies=sorted(PLAN.studies),
+        # every included study needs a risk-of-bias file, except studies reporting directions of effect only
+        # (synthesis without meta-analysis): theirs is optional and shades their effect direction plot rows
+        studies=sorted(s for s in PLAN.studies if s not in PLAN.direction_only_studies or s in PLAN.rob_files),
         tool=ROB_TOOL,
     script:
         "../../scripts/rob_summary.py"
