@@ -124,3 +124,15 @@ def test_report_rows_per_comparison(run):
     figure = (run / "reports" / "latest" / "figures" / "forest_score__4_weeks.svg").read_text()
     assert "Liao 2022 \u2014 50 \u00b5g" in figure and "Multilevel model: 8 comparisons in 5 studies" in figure
     assert "\u03c3\u00b2 study" in figure
+
+
+def test_data_csv_has_the_structure(run):
+    import csv
+
+    with open(run / "reports" / "latest" / "data" / "score__4_weeks.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["comparison"] for r in rows][:3] == ["", "10 \u00b5g", "50 \u00b5g"]
+    assert rows[1]["control_group"] == "pbs" and rows[4]["experiment"] == "E1"
+    with open(run / "reports" / "latest" / "data" / "score_combine__4_weeks.csv", newline="") as fh:
+        xu = next(r for r in csv.DictReader(fh) if r["study"] == "xu2021")
+    assert float(xu["n1i"]) == 20 and float(xu["m1i"]) == pytest.approx((7 * 12 + 7 * 13.5 + 6 * 9) / 20)

@@ -288,8 +288,9 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
             "ci_lb": row.get("ci_lb"), "ci_ub": row.get("ci_ub"),
             "weight": row.get("weight"),
             "n1i": row.get("n1i", effect.get("n1i")), "n2i": row.get("n2i", effect.get("n2i")),
-            "m1i": effect.get("m1i"), "sd1i": effect.get("sd1i"),
-            "m2i": effect.get("m2i"), "sd2i": effect.get("sd2i"),
+            # arms as pooled (a study's comparisons combined: the combined arms), else the study's effect row
+            "m1i": row.get("m1i", effect.get("m1i")), "sd1i": row.get("sd1i", effect.get("sd1i")),
+            "m2i": row.get("m2i", effect.get("m2i")), "sd2i": row.get("sd2i", effect.get("sd2i")),
             "unit": effect.get("unit"),
             "provenance": row.get("provenance") or effect.get("provenance"),
             "source": effect.get("source"),
