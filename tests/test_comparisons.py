@@ -87,3 +87,18 @@ def test_multilevel_pooling_leave_one_out_and_subgroups():
     sg = sub["subgroups"][0]
     assert sub["tau2_model"] == "multilevel" and [lev["k"] for lev in sg["levels"]] == [4, 2]
     assert sg["levels"][0]["studies"] == ["a2020", "c2019", "liao2022"] and sg["Q_between_test"] == "F"
+
+
+def test_rob_sensitivity_keeps_or_drops_whole_studies():
+    from livingmeta.analyses import rob_sensitivity
+
+    rows = sorted(ordinary() + two_doses(), key=lambda r: r["study"])
+    rob = {"overall": {"a2020": {"judgement": "high"}}}
+    out = rob_sensitivity(rows, {**MODEL, "dependent": "multilevel"}, rob, "exclude_high")
+    assert out["excluded"] == ["a2020"] and out["kept"] == ["b2021", "c2019", "d2018", "liao2022"]
+    kept = [r for r in rows if r["study"] != "a2020"]
+    direct = pool_analysis(kept, META, {**MODEL, "dependent": "multilevel"})
+    assert out["analysed"] and out["k"] == 5 and out["estimate"] == pytest.approx(direct["estimate"], rel=1e-12)
+    out = rob_sensitivity(two_doses() + [row("z", 1, 0)], MODEL, {"overall": {"z": {"judgement": "high"}}},
+                          "exclude_high")
+    assert not out["analysed"] and out["note"] == "1 study left: not pooled"
