@@ -119,6 +119,8 @@ def test_report_rows_per_comparison(run):
     assert "Liao 2022 \u2014 10 \u00b5g" in labels and "Xu 2021 \u2014 E2" in labels and "Chen 2020" in labels
     assert a["sigma2_levels"] == ["study", "experiment", "comparison"] and a["dependent"] == "multilevel"
     assert a["stat"]["name"] == "t" and a["stat"]["df"] == 4
+    methods = next(t["text"] for t in results(run)["methods"]["text"] if t["heading"] == "Meta-analysis")
+    assert "three-level random-effects model" in methods and "Cochrane Handbook 23.3.4" in methods
     # GRADE's information size counts a shared control once: 57 treated + 44 controls
     assert "101 subjects" in a["certainty"]["domains"]["imprecision"]["proposed_reason"]
     liao = next(s for s in a["studies"] if s["label"].endswith("50 \u00b5g"))
