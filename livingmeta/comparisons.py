@@ -195,10 +195,20 @@ def split(rows: list[dict], model: dict) -> list[dict]:
 
 
 def structure(rows: list[dict]) -> dict[str, Any]:
-    """The nesting of an analysis's rows: the number of studies, experiments and comparisons."""
+    """The nesting of an analysis's rows: the number of studies, experiments and comparisons, and the
+    subjects in treatment and control arms with a shared control counted once (None when a size is missing)."""
     studies = by_study(rows)
     experiments = {(r["study"], r.get("experiment")) for r in rows}
+    seen, controls = set(), []
+    for r in rows:
+        key = (r["study"], r["control_group"]) if r.get("control_group") else id(r)
+        if key not in seen:
+            seen.add(key)
+            controls.append(r.get("n2i"))
+    treated = [r.get("n1i") for r in rows]
+    total = (lambda xs: sum(xs) if xs and all(isinstance(x, (int, float)) for x in xs) else None)
     return {"studies": len(studies), "experiments": len(experiments), "comparisons": len(rows),
+            "n1i": total(treated), "n2i": total(controls),
             "has_experiments": any(r.get("experiment") for r in rows),
             "shared_controls": sorted({f"{r['study']}/{r['control_group']}" for r in rows if r.get("control_group")})}
 

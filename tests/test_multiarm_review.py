@@ -58,6 +58,7 @@ def test_multilevel_as_metafor_and_rma_mv(run, outcome, analysis):
     assert p["dependent"] == "multilevel" and p["model"] == "multilevel"
     assert p["sigma2_levels"] == ["study", "experiment", "comparison"] and p["k"] == 8
     assert p["structure"]["studies"] == 5 and p["structure"]["shared_controls"] == ["liao2022/pbs", "xu2021/c1"]
+    assert (p["structure"]["n1i"], p["structure"]["n2i"]) == ((57, 44) if outcome == "score" else (64, 49))
     for key in ("estimate", "se", "ci_lb", "ci_ub", "pval", "pi_lb", "pi_ub", "ddf"):
         close(p[key], ref[key], key)
     close(p["Q"], ref["QE"], "QE")
