@@ -17,16 +17,18 @@ SMALL_STUDY_MIN_K = 10
 
 
 def collect_effects(study_docs: Iterable[dict], analysis: str) -> list[dict]:
-    """The effect rows of ``analysis`` from the study documents, one per study, in study-id order."""
+    """The effect rows of ``analysis`` from the study documents, in study-id order: one per study, or one per
+    comparison (in file order) for a study reporting several (each with its ``comparison`` label)."""
     rows = []
     for doc in study_docs:
         matches = [e for e in doc.get("effects", []) if e.get("analysis") == analysis]
-        if len(matches) > 1:
+        if len(matches) > 1 and not all(e.get("comparison") for e in matches):
             raise ReviewInputError(
-                f"reports {analysis} {len(matches)} times", file=doc.get("file"), field="outcomes",
-                hint="Keep one entry per outcome and timepoint (combine arms first if the study has several).")
-        if matches:
-            row = dict(matches[0])
+                f"reports {analysis} {len(matches)} times without comparison labels", file=doc.get("file"),
+                field="outcomes", hint="Give each entry of one outcome and timepoint a `comparison:` label "
+                                       "(docs/study-file.md).")
+        for effect in matches:
+            row = dict(effect)
             row["study"] = doc["study"]
             row["label"] = study_label(doc)
             rows.append(row)
@@ -57,6 +59,8 @@ POOLING_METHODS = ("MH", "PETO")
 STUDY_DATA_KEYS = ("kind", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "msi", "sdsi", "nsi", "ai", "ci",
                    "estimate", "ci_lb_reported", "ci_ub_reported", "se_reported", "reported_scale", "unit",
                    "direction_flipped", "converted")
+# a study's several comparisons of one analysis (livingmeta.comparisons)
+COMPARISON_KEYS = ("comparison", "experiment", "control_group", "combined_from", "n2i_before_split")
 
 
 def estimable(rows: list[dict]) -> list[dict]:
@@ -126,10 +130,19 @@ def fit_pooled(rows: list[dict], model: dict) -> dict[str, Any]:
     ``scale`` and the back-transformed keys."""
     from livingmeta.stats import measures, rma, rma_mh, rma_peto
 
+    from livingmeta import comparisons
+
     m = measures.get(model["measure"])
     method = str(model["method"]).upper()
     measures.check_method(m, method)
     labels = [r["study"] for r in rows]
+    if (method not in POOLING_METHODS and comparisons.dependent_method(model) == "multilevel"
+            and comparisons.several(rows) and comparisons.mv_ok(rows)):
+        fit = comparisons.fit_multilevel(rows, model)
+        fit["studies"] = labels
+        if not model.get("prediction_interval", True):
+            fit["pi_lb"] = fit["pi_ub"] = None
+        return measures.back_transform(fit, m)
     if method in POOLING_METHODS:
         zc = zero_cells(model)
         t = _tables(rows, m.name)
@@ -153,8 +166,9 @@ def fit_pooled(rows: list[dict], model: dict) -> dict[str, Any]:
             return measures.back_transform(fit, m)
         fit = rma([r["yi"] for r in est], [r["vi"] for r in est], labels=[r["study"] for r in est],
                   **_model_kwargs(model)).to_dict()
-        by_study = dict(zip([r["study"] for r in est], fit.get("weights") or []))
-        fit["weights"] = [by_study.get(r["study"], 0.0) for r in rows]
+        weights = iter(fit.get("weights") or [0.0] * len(est))
+        est_ids = {id(r) for r in est}
+        fit["weights"] = [next(weights) if id(r) in est_ids else 0.0 for r in rows]
         fit["studies"] = labels
         not_est = [r["study"] for r in rows if r not in est]
         if not_est:
@@ -167,8 +181,14 @@ def fit_pooled(rows: list[dict], model: dict) -> dict[str, Any]:
 
 def pool_analysis(rows: list[dict], meta: dict, model: dict) -> dict[str, Any]:
     """Pool the rows of one analysis; returns the ``pooled.json`` document (docs/architecture.md)."""
+    from livingmeta import comparisons
+
     check_units(rows, meta, model)
+    several = comparisons.several(rows)
+    rows, notes = comparisons.prepare(rows, model)
     fit = fit_pooled(rows, model)
+    if notes:
+        fit["warnings"] = list(fit.get("warnings") or []) + notes
     crit = _z_crit(model["level"])
     studies = []
     for row, weight in zip(rows, fit.get("weights") or [None] * len(rows)):
@@ -180,7 +200,7 @@ def pool_analysis(rows: list[dict], meta: dict, model: dict) -> dict[str, Any]:
             "weight": weight, "estimable": ok,
             "n1i": row.get("n1i"), "n2i": row.get("n2i"), "provenance": row.get("provenance"),
         }
-        for key in STUDY_DATA_KEYS:
+        for key in STUDY_DATA_KEYS + COMPARISON_KEYS:
             if key in row and key not in item:
                 item[key] = row[key]
         studies.append(item)
@@ -192,8 +212,15 @@ def pool_analysis(rows: list[dict], meta: dict, model: dict) -> dict[str, Any]:
         "kinds": sorted({r.get("kind") or "continuous" for r in rows}),
         "studies": studies,
         "illustrative": any(r.get("provenance") == "illustrative" for r in rows),
-        "small_study": small_study_effects(estimable(rows), model),
+        "small_study": small_study_effects(estimable(rows), model) if fit.get("model") != "multilevel" else {
+            "assessed": False, "min_k": int(model.get("small_study_min_k", SMALL_STUDY_MIN_K)),
+            "reason": "not assessed for a multilevel analysis (the comparisons of a study are not independent)"},
     })
+    if several:   # how this analysis pooled its studies' several comparisons
+        doc["dependent"] = ("combine" if str(model["method"]).upper() in POOLING_METHODS or
+                            (fit.get("model") != "multilevel" and comparisons.dependent_method(model) == "multilevel")
+                            else comparisons.dependent_method(model))
+        doc.setdefault("structure", comparisons.structure(rows))
     if str(model["method"]).upper() in POOLING_METHODS:
         doc["zero_cells"] = zero_cells(model)
     return doc
@@ -251,9 +278,14 @@ def trim_and_fill_block(yi: list[float], vi: list[float], **kwargs: Any) -> dict
 def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta: dict, model: dict,
                            variables: list[dict], tau2: str) -> dict[str, Any]:
     """Per-variable subgroup analyses; variables whose studies fall into fewer than 2 levels are skipped
-    with a note (no test for differences is possible)."""
+    with a note (no test for differences is possible). With several comparisons per study in a multilevel
+    analysis, the subgroup variable is a moderator of the multilevel model (:func:`_subgroups_multilevel`)."""
+    from livingmeta import comparisons
     from livingmeta.stats import subgroup_analysis
 
+    rows, _ = comparisons.prepare(rows, model)
+    multilevel = (str(model["method"]).upper() not in POOLING_METHODS and comparisons.several(rows)
+                  and comparisons.dependent_method(model) == "multilevel")
     out = []
     for var in variables:
         name = var["variable"]
@@ -277,16 +309,27 @@ def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta
                 entry["note"] = "fewer than 2 subgroups with estimable studies: no subgroup analysis"
                 out.append(entry)
                 continue
-            res = subgroup_analysis([r["yi"] for r, _ in known], [r["vi"] for r, _ in known],
-                                    [level for _, level in known], tau2=tau2, **_model_kwargs(model))
+            if multilevel:
+                try:
+                    res = _subgroups_multilevel([r for r, _ in known], [level for _, level in known], model)
+                except ReviewInputError as err:
+                    entry["note"] = f"subgroup analysis not available for this multilevel analysis: {err.message}"
+                    out.append(entry)
+                    continue
+            else:
+                res = subgroup_analysis([r["yi"] for r, _ in known], [r["vi"] for r, _ in known],
+                                        [level for _, level in known], tau2=tau2, **_model_kwargs(model))
         by_level: dict[str, list[str]] = {}
         for r, level in known:
-            by_level.setdefault(level, []).append(r["study"])
+            if r["study"] not in by_level.setdefault(level, []):
+                by_level[level].append(r["study"])
         for lev in res["levels"]:
             lev = measures_back(dict(lev), model)
             lev["studies"] = by_level.get(str(lev["level"]), [])
             entry["levels"].append(lev)
         entry.update({k: res.get(k) for k in ("Q_between", "Q_between_df", "Q_between_pval")})
+        if multilevel:   # the moderator test of the multilevel model (F with t tests)
+            entry.update({key: res[key] for key in ("Q_between_test", "Q_between_df2")})
         notes = list(res.get("warnings") or [])
         if missing:
             notes.append(f"not classified on {label}: {', '.join(missing)}")
@@ -295,7 +338,33 @@ def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta
     from livingmeta.stats import measures
 
     m = measures.get(model["measure"])
-    return {**meta, "measure": m.name, "scale": m.scale, "tau2_model": tau2, "subgroups": out}
+    return {**meta, "measure": m.name, "scale": m.scale, "tau2_model": "multilevel" if multilevel else tau2,
+            "subgroups": out}
+
+
+def _subgroups_multilevel(rows: list[dict], levels: list[str], model: dict) -> dict[str, Any]:
+    """Subgroups of a multilevel analysis: the subgroup as a factor moderator of the multilevel model, variance
+    components common to all subgroups (metafor ``rma.mv(yi, V, mods = ~ factor(g) - 1, random = ...)``
+    for the subgroups' estimates, ``mods = ~ factor(g)`` for the test of subgroup differences, its QM:
+    chi-square with the z test, F(m, ddf) with t tests and ``dfs = "contain"``)."""
+    from livingmeta import comparisons
+    from livingmeta.stats import rma_mv
+
+    args = comparisons.mv_arguments(rows, model)
+    yi, V = args.pop("yi"), args.pop("V")
+    cell = rma_mv(yi, V, mods={"g": levels}, intercept=False, **args)
+    diff = rma_mv(yi, V, mods={"g": levels}, **args)
+    out_levels = []
+    for j, name in enumerate(cell.coef_names):
+        lev = name[1:]
+        members = [r for r, lv in zip(rows, levels) if lv == lev]
+        out_levels.append({"level": lev, "k": len(members), "estimate": float(cell.beta[j]), "se": float(cell.se[j]),
+                           "ci_lb": float(cell.ci_lb[j]), "ci_ub": float(cell.ci_ub[j]), "pval": float(cell.pval[j]),
+                           "tau2": None, "I2": None})
+    return {"levels": out_levels, "Q_between": diff.QM, "Q_between_df": diff.QM_df[0],
+            "Q_between_pval": diff.QM_pval, "Q_between_test": "F" if diff.test == "t" else "chisq",
+            "Q_between_df2": diff.QM_df[1],
+            "warnings": list(dict.fromkeys(cell.warnings + diff.warnings))}
 
 
 def _subgroups_mh(rows: list[dict], levels: list[str], model: dict) -> dict[str, Any]:
@@ -326,8 +395,13 @@ def _subgroups_mh(rows: list[dict], levels: list[str], model: dict) -> dict[str,
 
 
 def leave_one_out_for_analysis(rows: list[dict], meta: dict, model: dict) -> dict[str, Any]:
+    """Each study left out in turn (with all its comparisons when it reports several)."""
+    from livingmeta import comparisons
     from livingmeta.stats import leave_one_out
 
+    rows, _ = comparisons.prepare(rows, model)
+    if comparisons.several(rows):
+        return _leave_one_study_out(rows, meta, model)
     if str(model["method"]).upper() in POOLING_METHODS:
         return _leave_one_out_mh(rows, meta, model)
     rows = estimable(rows)
@@ -339,6 +413,28 @@ def leave_one_out_for_analysis(rows: list[dict], meta: dict, model: dict) -> dic
     for item in results:
         item = dict(item)
         item["omitted"] = rows[item["omitted"]]["study"]
+        out.append(measures_back(item, model))
+    return {**meta, "leave_one_out": out}
+
+
+def _leave_one_study_out(rows: list[dict], meta: dict, model: dict) -> dict[str, Any]:
+    """Leave-one-out when studies contribute several rows: the analysis refitted without each study (all its
+    comparisons); the rest is pooled as the whole analysis is (multilevel while some study still has several
+    comparisons)."""
+    from livingmeta import comparisons
+
+    studies = list(comparisons.by_study(estimable(rows)))
+    if len(studies) < 3:
+        return {**meta, "leave_one_out": [], "note": "leave-one-out needs at least 3 studies" if studies else None}
+    out = []
+    for study in studies:
+        rest = [r for r in rows if r["study"] != study]
+        rest, _ = comparisons.prepare(rest, model)
+        fit = fit_pooled(rest, model)
+        item = {"omitted": study, "study": study, "k": fit["k"],
+                "omitted_rows": sum(1 for r in rows if r["study"] == study)}
+        item.update({key: fit.get(key) for key in ("estimate", "se", "zval", "pval", "ci_lb", "ci_ub", "tau2",
+                                                   "I2", "Q", "Q_pval", "sigma2", "warnings")})
         out.append(measures_back(item, model))
     return {**meta, "leave_one_out": out}
 
@@ -375,13 +471,21 @@ def rob_sensitivity(rows: list[dict], model: dict, rob: dict, rule: str) -> dict
 
     if rule not in ROB_SENSITIVITY_RULES:
         raise ValueError(f"unknown risk-of-bias sensitivity rule {rule!r}")
+    from livingmeta import comparisons
+
+    rows, _ = comparisons.prepare(rows, model)
     risk = {r["study"]: study_risk(rob or {}, r["study"]) for r in rows}
     keep = [r for r in rows if (risk[r["study"]] != "high" if rule == "exclude_high" else risk[r["study"]] == "low")]
     out: dict[str, Any] = {"rule": rule, "description": ROB_SENSITIVITY_RULES[rule],
-                           "kept": [r["study"] for r in keep],
-                           "excluded": [r["study"] for r in rows if r not in keep], "analysed": False, "note": None}
+                           "kept": list(dict.fromkeys(r["study"] for r in keep)),
+                           "excluded": list(dict.fromkeys(r["study"] for r in rows if r not in keep)),
+                           "analysed": False, "note": None}
     usable = keep if str(model["method"]).upper() in POOLING_METHODS else estimable(keep)
     out["k"] = len(usable)
+    if len({r["study"] for r in usable}) < 2:
+        usable = usable[:1]   # comparisons of one study are not enough to pool
+    else:
+        keep, _ = comparisons.prepare(keep, model)
     if not out["excluded"]:
         out["note"] = "no study left out"
     elif len(usable) < 2:

@@ -51,6 +51,8 @@ class Analysis:
     test: str | None = None
     units_harmonised: bool = False
     arms: dict | None = None            # the outcome's names of the compared arms ({treatment, control})
+    dependent: str | None = None        # the outcome's way to pool several comparisons per study (None: config's)
+    several: bool = False               # some study reports several comparisons of this analysis
 
     def model(self, analysis_config: dict) -> dict:
         """The config's ``analysis`` block with this outcome's overrides (measure, method, test)."""
@@ -60,6 +62,8 @@ class Analysis:
             if value:
                 out[key] = value.upper() if key != "test" else value
         out["units_harmonised"] = bool(self.units_harmonised)
+        if self.dependent:
+            out["dependent"] = self.dependent
         return out
 
 
@@ -149,7 +153,9 @@ def scan_review(review_dir: str | os.PathLike) -> ReviewPlan:
                                      *(str(definition[k]) if isinstance(definition.get(k), str) else None
                                        for k in ("measure", "method", "test")),
                                      definition.get("units_harmonised") is True,
-                                     _arms(definition.get("arms")))
+                                     _arms(definition.get("arms")),
+                                     definition.get("dependent") if isinstance(definition.get("dependent"), str)
+                                     else None)
     synthesis_studies: list[str] = []
     direction_only: list[str] = []
     for study, path in studies.items():
@@ -167,6 +173,8 @@ def scan_review(review_dir: str | os.PathLike) -> ReviewPlan:
             aid = analysis_id(entry.get("outcome", ""), entry.get("timepoint", ""))
             if aid in analyses and study not in analyses[aid].studies:
                 analyses[aid].studies.append(study)
+            elif aid in analyses:
+                analyses[aid].several = True
     analyses = {aid: a for aid, a in analyses.items() if a.studies}
 
     screening_dir = review_dir / "screening"

@@ -72,3 +72,18 @@ def test_an_outcome_overrides_the_review_wide_model(tmp_path):
     assert (death["measure"], death["method"], death["test"], death["units_harmonised"]) == ("OR", "MH", "knha", False)
     assert (stay["measure"], stay["method"], stay["units_harmonised"]) == ("SMD", "REML", True)
     assert config == {"measure": "SMD", "method": "REML", "test": "knha", "level": 95}   # not modified
+
+
+def test_several_comparisons_and_the_dependent_choice(tmp_path):
+    review = tmp_path / "review"
+    write(review / "outcomes.yaml", "outcomes:\n  - {id: dhi, label: DHI, higher_is_better: true, timepoints: [4 weeks],"
+                                    " dependent: split}\n  - {id: mri, label: MRI, higher_is_better: false,"
+                                    " timepoints: [8 weeks]}\n")
+    write(review / "studies" / "liao2022.yaml",
+          "study: liao2022\noutcomes:\n  - {outcome: dhi, timepoint: 4 weeks, comparison: a}\n"
+          "  - {outcome: dhi, timepoint: 4 weeks, comparison: b}\n  - {outcome: mri, timepoint: 8 weeks}\n")
+    plan = scan_review(review)
+    dhi, mri = plan.analyses["dhi__4_weeks"], plan.analyses["mri__8_weeks"]
+    assert dhi.studies == ["liao2022"] and dhi.several and not mri.several
+    assert dhi.model({"dependent": "multilevel"})["dependent"] == "split"
+    assert mri.model({"dependent": "multilevel"})["dependent"] == "multilevel"

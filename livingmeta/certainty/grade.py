@@ -139,18 +139,31 @@ def inconsistency(analysis: dict, null: float, band: tuple[float, float] | None 
     return _domain(0, f"I² = {i2:.0f}%", **basis)
 
 
+def _distinct_controls(rows: list[dict]) -> list[dict]:
+    """The per-study rows with each control arm shared by several comparisons (same study and
+    ``control_group``) once."""
+    seen, out = set(), []
+    for r in rows:
+        key = (r.get("study"), r["control_group"]) if r.get("control_group") else id(r)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
 def information_size(analysis: dict) -> tuple[str, float | None, int]:
     """(what, amount, threshold): total events for dichotomous data, else total units (both arms)."""
     rows = analysis.get("studies") or []
     kinds = set(analysis.get("kinds") or ["continuous"])
+    controls = _distinct_controls(rows)   # a control arm shared by several comparisons counts once
     if kinds == {"dichotomous"}:
-        events = [(_num(s.get("ai")), _num(s.get("ci"))) for s in rows]
-        if events and all(a is not None and c is not None for a, c in events):
-            return "events", sum(a + c for a, c in events), OIS_EVENTS
+        events = [_num(s.get("ai")) for s in rows] + [_num(s.get("ci")) for s in controls]
+        if events and all(x is not None for x in events):
+            return "events", sum(events), OIS_EVENTS
         return "events", None, OIS_EVENTS
-    ns = [(_num(s.get("n1i")), _num(s.get("n2i"))) for s in rows]
-    if ns and all(a is not None and b is not None for a, b in ns):
-        return "units", sum(a + b for a, b in ns), OIS_CONTINUOUS
+    ns = [_num(s.get("n1i")) for s in rows] + [_num(s.get("n2i")) for s in controls]
+    if ns and all(x is not None for x in ns):
+        return "units", sum(ns), OIS_CONTINUOUS
     return "units", None, OIS_CONTINUOUS
 
 
@@ -224,7 +237,7 @@ def absolute_effect(analysis: dict, measure: str) -> dict[str, Any] | None:
     measure = str(measure or "").upper()
     if measure not in ("RR", "OR", "PETO", "RD") or set(analysis.get("kinds") or []) != {"dichotomous"}:
         return None
-    rows = [(_num(s.get("ci")), _num(s.get("n2i"))) for s in analysis.get("studies") or []]
+    rows = [(_num(s.get("ci")), _num(s.get("n2i"))) for s in _distinct_controls(analysis.get("studies") or [])]
     if not rows or any(c is None or n is None for c, n in rows) or sum(n for _, n in rows) <= 0:
         return None
     risk = sum(c for c, _ in rows) / sum(n for _, n in rows)

@@ -100,6 +100,10 @@ def compute_effects(study: Study, outcomes: OutcomeSet, measure: str = "SMD",
             "vi": v,
             "estimable": y is not None,
         }
+        # several comparisons of one outcome x timepoint (only present when the file states them)
+        for key in ("comparison", "experiment", "control_group"):
+            if getattr(e, key, None) is not None:
+                row[key] = getattr(e, key)
         if e.kind == "continuous":   # the columns the report and data/ CSV always had, first
             row.update({"n1i": data["n1i"], "n2i": data["n2i"], "m1i": data["m1i"], "sd1i": data["sd1i"],
                         "m2i": data["m2i"], "sd2i": data["sd2i"]})

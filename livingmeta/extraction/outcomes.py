@@ -15,6 +15,9 @@
         units_harmonised: false       # optional: true = MD may pool studies whose `unit` differs
         arms: {treatment: Exercise, control: Usual care}   # optional: names of the compared arms, for
                                       #   "Favours exercise" / "Favours usual care" (default: review.yaml's)
+        dependent: multilevel         # optional: studies with several comparisons of this outcome are pooled
+                                      #   by a multilevel model | combine (arms combined) | split (shared
+                                      #   control's n divided); default: config's analysis.dependent
 
     domains:                          # optional: outcome DOMAINS of synthesis without meta-analysis (SWiM):
       - id: apoptosis                 #   study files report only a direction of effect for them
@@ -39,9 +42,10 @@ from livingmeta.plan import analysis_id, slug
 _HINT = "Fix outcomes.yaml (see docs/study-file.md, section 'Outcome definitions')."
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 OUTCOME_KEYS = ("id", "label", "unit", "higher_is_better", "timepoints", "description", "measure", "method", "test",
-                "units_harmonised", "arms")
+                "units_harmonised", "arms", "dependent")
 METHODS = ("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM", "MH", "PETO")
 TESTS = ("z", "knha")
+DEPENDENT = ("multilevel", "combine", "split")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Outcome:
     test: str | None = None
     units_harmonised: bool = False
     arms: dict | None = None            # {treatment, control} names; None: review.yaml's
+    dependent: str | None = None        # several comparisons per study: multilevel | combine | split (None: config's)
 
     def timepoint(self, value: str) -> str | None:
         """The declared spelling of ``value`` (matched as analysis ids are: case and punctuation
@@ -193,6 +198,12 @@ def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSe
             problems.add(f"{prefix}.test", f"unknown test '{test}'", "Use z or knha (Knapp-Hartung).")
             test = None
         harmonised = problems.boolean(item, "units_harmonised", prefix, required=False)
+        dependent = problems.text(item, "dependent", prefix, required=False)
+        if dependent is not None and dependent not in DEPENDENT:
+            problems.add(f"{prefix}.dependent", f"unknown way to pool dependent comparisons '{dependent}'",
+                         "Use multilevel (three-level model), combine (arms combined per study) or split "
+                         "(shared control's n divided); see docs/study-file.md.")
+            dependent = None
         arms = arm_names(problems, item, prefix)
         if oid is None or label is None or hib is None or not timepoints:
             continue
@@ -203,7 +214,7 @@ def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSe
                              f"(both are analysis {aid})", "List each timepoint once.")
             seen_analyses[aid] = tp
         result.outcomes[oid] = Outcome(oid, label, hib, tuple(dict.fromkeys(timepoints)), unit, description,
-                                       measure, method, test, bool(harmonised), arms)
+                                       measure, method, test, bool(harmonised), arms, dependent)
     problems.raise_if_any()
     return result
 

@@ -27,7 +27,14 @@ An entry either has numeric data of a kind or, for an outcome DOMAIN of synthesi
         source: "Apoptosis, senescence and proliferation"
         n: 12                       # optional: the sample size, when the paper gives it
 
-Direction entries are never pooled. The data kind of a numeric entry follows from its fields: ``mean`` per arm (continuous), ``events`` and
+Direction entries are never pooled.
+
+Several comparisons of one outcome x timepoint (doses, hydrogels, cohorts) are several entries, each with
+its own ``comparison:`` label, optionally an ``experiment:`` id (independent cohorts within the
+publication) and either its own ``control:`` or ``control_group: <id>`` naming a control arm shared by
+comparisons of that outcome x timepoint, whose data are given under ``control:`` on one of them.
+
+The data kind of a numeric entry follows from its fields: ``mean`` per arm (continuous), ``events`` and
 ``total`` per arm (dichotomous), or ``estimate`` with ``se`` or ``ci_lb``/``ci_ub`` and ``scale: ratio |
 difference`` (a precomputed effect, generic inverse variance; the arms then give only ``n``, optional).
 
@@ -77,7 +84,8 @@ CHARACTERISTICS = {
     "duration": "for how long",
 }
 ENTRY_KEYS = ("outcome", "timepoint", "unit", "higher_is_better", "provenance", "source", "treatment",
-              "control", "note", "sham", "estimate", "se", "ci_lb", "ci_ub", "scale")
+              "control", "note", "sham", "estimate", "se", "ci_lb", "ci_ub", "scale",
+              "comparison", "experiment", "control_group")
 GENERIC_KEYS = ("estimate", "se", "ci_lb", "ci_ub", "scale")
 ARM_KEYS = ("mean", "sd", "se", "n", "label", "median", "q1", "q3", "min", "max")
 MEDIAN_KEYS = ("median", "q1", "q3", "min", "max")
@@ -184,6 +192,9 @@ class OutcomeEntry:
     kind: str = "continuous"
     sham: Arm | None = None
     generic: Generic | None = None
+    comparison: str | None = None       # label of this comparison when a study reports several per analysis
+    experiment: str | None = None       # independent cohort (experiment) within the publication
+    control_group: str | None = None    # id of a control arm shared by comparisons of this analysis
 
 
 @dataclass(frozen=True)
@@ -526,7 +537,7 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet,
         problems.add("outcomes", f"must be a non-empty list of results (got {type_name(raw)})",
                      "Write one `- outcome: ...` entry per outcome and timepoint (see docs/study-file.md).")
         raw = []
-    seen: dict[str, int] = {}
+    seen: dict[str, list] = {}
     seen_domains: dict[str, int] = {}
     directions: list[DirectionEntry] = []
     for i, entry in enumerate(raw):
@@ -568,18 +579,26 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet,
             provenance = None
         source = problems.text(entry, "source", prefix)
         note = problems.text(entry, "note", prefix, required=False)
+        comparison = problems.text(entry, "comparison", prefix, required=False, allow_number=True)
+        experiment = problems.text(entry, "experiment", prefix, required=False, allow_number=True)
+        control_group = problems.text(entry, "control_group", prefix, required=False, allow_number=True)
         kind = entry_kind(entry)
         sham = generic = None
+        shared_later = control_group is not None and entry.get("control") is None
         if kind == "generic":
             generic = _generic(problems, entry, prefix, context)
             treatment = _size_arm(problems, entry, "treatment", prefix, context)
             control = _size_arm(problems, entry, "control", prefix, context)
+            if control_group is not None:
+                problems.add(f"{prefix}.control_group", f"a precomputed estimate cannot share a control arm{context}",
+                             "Remove `control_group:` (comparisons with precomputed estimates are modelled with "
+                             "their own controls), or give the arms' data instead of the estimate.")
         elif kind == "dichotomous":
             treatment = _count_arm(problems, entry, "treatment", prefix, context)
-            control = _count_arm(problems, entry, "control", prefix, context)
+            control = None if shared_later else _count_arm(problems, entry, "control", prefix, context)
         else:
             treatment = _arm(problems, entry, "treatment", prefix, context)
-            control = _arm(problems, entry, "control", prefix, context)
+            control = None if shared_later else _arm(problems, entry, "control", prefix, context)
         if "sham" in entry:
             if kind != "continuous":
                 problems.add(f"{prefix}.sham", f"a sham group is only used with means (NMD){context}",
@@ -587,17 +606,13 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet,
             else:
                 sham = _arm(problems, entry, "sham", prefix, context)
         if definition is not None and timepoint is not None:
-            analysis = definition.analysis(timepoint)
-            if analysis in seen:
-                problems.add(prefix, f"{oid} at {timepoint} is already reported in outcomes[{seen[analysis]}]",
-                             "Keep one entry per outcome and timepoint (combine arms first if the study "
-                             "has several treatment or control groups).")
-                continue
-            seen[analysis] = i
+            seen.setdefault(definition.analysis(timepoint), []).append((i, comparison, experiment, control_group,
+                                                                        entry.get("control") is not None))
         if len(problems.errors) > n_errors:
             continue
         item = OutcomeEntry(i, oid, timepoint, definition.analysis(timepoint), unit, hib,
-                            provenance, source, treatment, control, note, kind, sham, generic)
+                            provenance, source, treatment, control, note, kind, sham, generic,
+                            comparison, experiment, control_group)
         measure = definition.measure or default_measure
         if measure is not None:
             try:
@@ -606,8 +621,67 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet,
                 problems.add(err.field, err.message, err.hint)
                 continue
         entries.append(item)
+    entries = _check_comparisons(problems, seen, entries)
     problems.raise_if_any()
     return Study(sid, file, citation, country, characteristics, groups, entries, notes, directions)
+
+
+def _check_comparisons(problems: Problems, seen: dict[str, list], entries: list[OutcomeEntry]) -> list[OutcomeEntry]:
+    """Several entries of one outcome x timepoint are comparisons: each needs its own ``comparison`` label
+    (unique within the outcome x timepoint). A ``control_group`` id names a control arm shared by the
+    comparisons of one outcome x timepoint (and one experiment): its data are given under ``control:`` on
+    one of them (on more, identical) and copied to the others."""
+    from dataclasses import replace
+
+    for analysis, items in seen.items():
+        if len(items) > 1:
+            labels: dict[str, int] = {}
+            for i, comparison, *_ in items:
+                if comparison is None:
+                    problems.add(f"outcomes[{i}].comparison",
+                                 f"{analysis} has {len(items)} entries in this study (outcomes"
+                                 f"[{', '.join(str(j) for j, *_ in items)}]): each needs a `comparison:` label",
+                                 "Label each comparison, e.g. `comparison: 10 µg` (the dose, hydrogel, cohort ...); "
+                                 "or keep one entry per outcome and timepoint.")
+                elif comparison in labels:
+                    problems.add(f"outcomes[{i}].comparison",
+                                 f"comparison '{comparison}' is used twice for {analysis} (also outcomes[{labels[comparison]}])",
+                                 "Give each comparison of one outcome and timepoint its own label.")
+                else:
+                    labels[comparison] = i
+        groups: dict[str, list] = {}
+        for i, _, experiment, group, has_control in items:
+            if group is not None:
+                groups.setdefault(group, []).append((i, experiment, has_control))
+        for group, members in groups.items():
+            where = f"outcomes[{members[0][0]}].control_group"
+            if not any(has for *_, has in members):
+                problems.add(where, f"shared control '{group}' is named but not defined for {analysis}",
+                             f"Give the shared control arm's data as `control:` on one entry naming "
+                             f"`control_group: {group}` (outcome and timepoint as here).")
+            if len({exp for _, exp, _ in members}) > 1:
+                problems.add(where, f"shared control '{group}' is used by comparisons of different experiments "
+                             f"({', '.join(sorted(str(e) for e in {exp for _, exp, _ in members}))})",
+                             "Experiments are independent cohorts and cannot share a control arm: give each "
+                             "experiment its own control_group (or correct the `experiment:` ids).")
+    by_index = {e.index: e for e in entries}
+    out = []
+    for e in entries:
+        if e.control_group is not None:
+            defined = [by_index[i] for i, _, _, g, has in seen.get(e.analysis, [])
+                       if g == e.control_group and has and i in by_index]
+            arms = {repr(d.control) for d in defined}
+            if len(arms) > 1 and e.index == defined[0].index:
+                problems.add(f"outcomes[{defined[1].index}].control",
+                             f"shared control '{e.control_group}' is given with different data on "
+                             f"outcomes[{', '.join(str(d.index) for d in defined)}]",
+                             "Give the shared control's data once (on one entry) or identically.")
+            if e.control is None:
+                if not defined:
+                    continue
+                e = replace(e, control=defined[0].control)
+        out.append(e)
+    return out
 
 
 def check_unique_id(path: str | os.PathLike) -> None:

@@ -67,6 +67,9 @@ def standard_error(vi: Any) -> float | None:
     return math.sqrt(vi) if isinstance(vi, (int, float)) and not isinstance(vi, bool) else None
 
 
+COMPARISON_COLUMNS = ("comparison", "experiment", "control_group")
+
+
 def study_columns(analysis: dict) -> tuple[str, ...]:
     """The columns of an analysis's file: those of its data kind (the kind of most of its studies; a study
     of another kind leaves those cells empty and fills its own, added at the end), then the ratios."""
@@ -80,6 +83,10 @@ def study_columns(analysis: dict) -> tuple[str, ...]:
         cols.insert(cols.index("direction_flipped"), "converted")
     for kind in sorted(set(kinds) - {main}):
         cols += [c for c in KIND_COLUMNS.get(kind, STUDY_COLUMNS) if c not in cols]
+    if any(s.get("comparison") or s.get("combined_from") for s in studies):
+        # several comparisons per study: the structure rma.mv needs (random = ~ 1 | study/experiment/comparison;
+        # shared controls: vcalc(vi, study, grp1 = comparison, grp2 = control_group, w1 = n1i, w2 = n2i))
+        cols[cols.index("label"):cols.index("label")] = list(COMPARISON_COLUMNS)
     if analysis.get("scale") == "log":
         cols += RATIO_COLUMNS
     return tuple(cols)

@@ -289,6 +289,36 @@ def _outcome_models_text(a: dict, analyses: list[dict] | None) -> str | None:
             + "; ".join(f"{label}: {what}" for label, what in seen.items()) + ".")
 
 
+def _dependent_text(analyses: list[dict] | None, level: Any) -> str | None:
+    """How studies reporting several comparisons of one analysis were pooled (livingmeta.comparisons); None
+    when no study does."""
+    ways: dict[str, list[str]] = {}
+    for an in analyses or []:
+        if an.get("dependent"):
+            ways.setdefault(an["dependent"], []).append(str(an.get("label") or an.get("outcome")))
+    if not ways:
+        return None
+    parts = []
+    if "multilevel" in ways:
+        parts.append(
+            "each comparison entered a three-level random-effects model (comparisons within experiments within "
+            "studies; metafor rma.mv, restricted maximum likelihood; Konstantopoulos 2011; Cheung 2014), the "
+            "sampling covariance of comparisons sharing a control group computed as metafor's vcalc does "
+            "(Gleser & Olkin 2009); with the Knapp\u2013Hartung setting, tests and confidence intervals use a "
+            "t distribution on the number of studies minus 1 (\"containment\" degrees of freedom); "
+            "heterogeneity is given as a variance and an I\u00b2 per level, leave-one-out leaves out a whole "
+            "study, subgroups enter the model as moderators, and small-study tests are not run ("
+            + "; ".join(dict.fromkeys(ways["multilevel"])) + ")")
+    if "combine" in ways:
+        parts.append("the arms of a study were combined into one comparison (Cochrane Handbook 6.5.2.10; "
+                     "events and totals summed) (" + "; ".join(dict.fromkeys(ways["combine"])) + ")")
+    if "split" in ways:
+        parts.append("a shared control group's size was divided among the comparisons using it (Cochrane "
+                     "Handbook 23.3.4) (" + "; ".join(dict.fromkeys(ways["split"])) + ")")
+    return "Studies reporting several comparisons of one outcome and time point (several doses or " \
+           "treatments, shared control groups, independent experiments): " + "; ".join(parts) + "."
+
+
 def _rob_sensitivity_text(rule: str) -> str:
     if rule == "none":
         return ""
@@ -354,7 +384,8 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
         {"heading": "Effect measure", "text": _measure_text(a, {k for an in analyses or [] for k in an.get("kinds") or
                                                                 ["continuous"]} or None)
          + (" " + own if own else "")},
-        {"heading": "Meta-analysis", "text": _model_text(a)},
+        {"heading": "Meta-analysis", "text": _model_text(a) + (
+            " " + _dependent_text(analyses, a["level"]) if _dependent_text(analyses, a["level"]) else "")},
         {"heading": "Subgroup analyses", "text": _subgroup_text(a)},
         {"heading": "Sensitivity analysis", "text": (
             "Each study was left out in turn and the model re-fitted (leave-one-out), for analyses with at "

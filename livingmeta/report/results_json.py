@@ -46,6 +46,11 @@ STUDY_KIND_KEYS = ("kind", "estimable", "ai", "ci", "msi", "sdsi", "nsi", "estim
                    "ci_ub_reported", "se_reported", "reported_scale", "direction_flipped", "converted")
 # the Mantel-Haenszel analysis's tests for 2x2 tables (metafor rma.mh(), odds ratio)
 MH_TEST_KEYS = ("MH", "MH_pval", "CO", "CO_pval", "BD", "BD_pval", "TA", "TA_pval", "k_yi", "zero_cells")
+# several comparisons per study (livingmeta.comparisons): how they were pooled and the multilevel model's
+# variance components, copied only when pooled.json has them
+MULTILEVEL_KEYS = ("dependent", "structure", "model", "random", "sigma2", "sigma2_levels", "n_levels", "I2_levels",
+                   "QE", "QE_df", "QE_pval", "dfs", "shared_control")
+COMPARISON_KEYS = ("comparison", "experiment", "control_group", "combined_from", "n2i_before_split")
 DEFAULT_NOTICE = ("Some results rest on illustrative numbers (values not taken from the source studies). "
                   "They demonstrate the workflow and must not be cited as evidence.")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -222,9 +227,9 @@ def _num(x: Any) -> Any:
 # analyses
 
 
-def _effect_of(study_doc: dict | None, analysis: str) -> dict:
+def _effect_of(study_doc: dict | None, analysis: str, comparison: str | None = None) -> dict:
     for effect in (study_doc or {}).get("effects") or []:
-        if effect.get("analysis") == analysis:
+        if effect.get("analysis") == analysis and (comparison is None or effect.get("comparison") == comparison):
             return effect
     return {}
 
@@ -233,7 +238,7 @@ def _test_statistic(pooled: dict, k: int) -> dict:
     """The test of the overall effect: ``t`` on ``ddf`` df with Knapp–Hartung (metafor's ``zval`` holds
     the t value then), else ``z``; metafor switches to z for k = 1."""
     ddf = next((pooled[key] for key in ("ddf", "df") if _num(pooled.get(key)) is not None), None)
-    knha = pooled.get("test") == "knha" and k >= 2
+    knha = pooled.get("test") in ("knha", "t") and k >= 2
     if knha and ddf is None:
         ddf = k - 1
     value = next((pooled[key] for key in ("tval", "zval", "stat") if _num(pooled.get(key)) is not None), None)
@@ -265,7 +270,7 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
     out["scale"] = out["scale"] or (measure.scale if measure else "raw")
     _exp(out, measure, ("estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"))
     out["kinds"] = list(pooled.get("kinds") or ["continuous"])
-    for key in MH_TEST_KEYS:
+    for key in MH_TEST_KEYS + MULTILEVEL_KEYS:
         if key in pooled:
             out[key] = pooled[key]
     if not out["label"]:
@@ -274,16 +279,18 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
     for row in pooled.get("studies") or []:
         study = row.get("study")
         doc = studies_by_id.get(study) or {}
-        effect = _effect_of(doc, aid)
+        effect = _effect_of(doc, aid, row.get("comparison"))
+        label = labels.get(study) or row.get("label") or study
         rows.append({
             "study": study,
-            "label": labels.get(study) or row.get("label") or study,
+            "label": f"{label} \u2014 {row['comparison']}" if row.get("comparison") else label,
             "yi": row.get("yi"), "vi": row.get("vi"),
             "ci_lb": row.get("ci_lb"), "ci_ub": row.get("ci_ub"),
             "weight": row.get("weight"),
             "n1i": row.get("n1i", effect.get("n1i")), "n2i": row.get("n2i", effect.get("n2i")),
-            "m1i": effect.get("m1i"), "sd1i": effect.get("sd1i"),
-            "m2i": effect.get("m2i"), "sd2i": effect.get("sd2i"),
+            # arms as pooled (a study's comparisons combined: the combined arms), else the study's effect row
+            "m1i": row.get("m1i", effect.get("m1i")), "sd1i": row.get("sd1i", effect.get("sd1i")),
+            "m2i": row.get("m2i", effect.get("m2i")), "sd2i": row.get("sd2i", effect.get("sd2i")),
             "unit": effect.get("unit"),
             "provenance": row.get("provenance") or effect.get("provenance"),
             "source": effect.get("source"),
@@ -293,6 +300,9 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
             value = row.get(key, effect.get(key))
             if value is not None:
                 rows[-1][key] = value
+        for key in COMPARISON_KEYS:
+            if row.get(key) is not None:
+                rows[-1][key] = row[key]
         rows[-1].setdefault("kind", "continuous")
         rows[-1].setdefault("estimable", rows[-1]["yi"] is not None)
         if "estimate" in rows[-1]:   # a precomputed estimate as reported keeps its own key
@@ -327,6 +337,7 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
             "Q_between": sg.get("Q_between"),
             "Q_between_df": sg.get("Q_between_df"),
             "Q_between_pval": sg.get("Q_between_pval"),
+            **{key: sg[key] for key in ("Q_between_test", "Q_between_df2") if key in sg},
             "tau2_model": tau2_model,
             "analysed": len(levels) >= 2,
             "note": sg.get("note"),

@@ -451,6 +451,17 @@ def _sum_n(rows: Sequence[dict], key: str) -> Any:
     return None
 
 
+def _distinct_controls(rows: Sequence[dict]) -> list[dict]:
+    """The rows with each shared control arm (same study and ``control_group``) counted once."""
+    seen, out = set(), []
+    for r in rows:
+        key = (r.get("study"), r.get("control_group")) if r.get("control_group") else id(r)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
 MAX_ROWS = 42  # rows of one forest plot part: taller plots are split so that each part fits an A4 page
 
 
@@ -708,7 +719,12 @@ def _square_sizes(rows: Sequence[dict]) -> list[float]:
 
 
 def heterogeneity_text(a: dict) -> str:
-    """``Heterogeneity: τ² = 0.24; Q = 4.36, df = 3 (p = 0.23); I² = 31%``."""
+    """``Heterogeneity: τ² = 0.24; Q = 4.36, df = 3 (p = 0.23); I² = 31%``; a multilevel model: σ² per level
+    and the total I² (``σ² study 0.10, comparison 0.02; Q_E = 9.1, df = 7 (p = 0.25); I² = 40%``)."""
+    if a.get("model") == "multilevel" and a.get("sigma2") is not None:
+        s2 = ", ".join(f"{lev} {fmt.small(v)}" for lev, v in zip(a.get("sigma2_levels") or [], a.get("sigma2") or []))
+        q = f"Q_E = {fmt.num(a.get('Q'))}, df = {fmt.integer(a.get('Q_df'))} ({fmt.p_eq(a.get('Q_pval'))})"
+        return f"Heterogeneity: \u03c3\u00b2 {s2}; {q}; I\u00b2 = {fmt.pct(a.get('I2'))}"
     parts = []
     if a.get("method") not in ("FE", "MH", "PETO"):
         parts.append(f"\u03c4\u00b2 = {fmt.small(a.get('tau2'))}")
@@ -754,11 +770,16 @@ def forest_plot(a: dict, rob: dict | None = None) -> str:
         items.append({"kind": "diamond", "label": f"Total (k = {k})", "estimate": a.get("estimate"),
                       "members": rows,
                       "ci_lb": a.get("ci_lb"), "ci_ub": a.get("ci_ub"), "n1i": _sum_n(rows, "n1i"),
-                      "n2i": _sum_n(rows, "n2i"), "weight": 100.0 if a.get("method") else None})
+                      "n2i": _sum_n(_distinct_controls(a.get("studies") or []), "n2i"),
+                      "weight": 100.0 if a.get("method") else None})
         if _ok(a.get("pi_lb"), a.get("pi_ub")):
             items.append({"kind": "pi", "label": f"{fmt.integer(a.get('level') or 95)}% prediction interval",
                           "ci_lb": a.get("pi_lb"), "ci_ub": a.get("pi_ub")})
         footer = [heterogeneity_text(a), overall_test_text(a)]
+        if a.get("model") == "multilevel":
+            st = a.get("structure") or {}
+            footer.append(f"Multilevel model: {st.get('comparisons')} comparisons in {st.get('studies')} studies; "
+                          "weights as metafor's weights() for rma.mv")
         if any(r.get("converted") for r in rows):
             footer.append("* mean and SD estimated from the median and IQR/range (Luo et al. 2018; Wan et al. 2014)")
     else:
@@ -778,33 +799,40 @@ def forest_plot(a: dict, rob: dict | None = None) -> str:
 def subgroup_forest_plot(a: dict, sg: dict) -> str:
     """Forest plot of one subgroup variable of an analysis: per level its studies and subtotal diamond,
     then the overall estimate and the test for subgroup differences."""
-    by_id = {r.get("study"): _row_data(r) for r in a.get("studies") or []}
-    sizes = dict(zip(by_id, _square_sizes(list(by_id.values()))))
+    all_rows = [_row_data(r) for r in a.get("studies") or []]
+    for r, side in zip(all_rows, _square_sizes(all_rows)):
+        r["square"] = side
+    by_id: dict[Any, list[dict]] = {}   # a study's rows: one, or one per comparison
+    for r in all_rows:
+        by_id.setdefault(r["study"], []).append(r)
     items: list[dict] = []
     for level in sg.get("levels") or []:
-        members = [by_id[s] for s in level.get("studies") or [] if s in by_id]
+        members = [r for s in level.get("studies") or [] for r in by_id.get(s, [])]
         items.append({"kind": "heading", "label": str(level.get("level"))})
         for r in members:
-            items.append({"kind": "study", "indent": True, **r, "square": sizes.get(r["study"], 6.0)})
+            items.append({"kind": "study", "indent": True, **r})
         k = level.get("k") if level.get("k") is not None else len(members)
         items.append({"kind": "diamond", "bold": False, "label": f"Subtotal (k = {fmt.integer(k)})",
                       "members": members,
                       "estimate": level.get("estimate"), "ci_lb": level.get("ci_lb"), "ci_ub": level.get("ci_ub"),
                       "n1i": _sum_n(members, "n1i"), "n2i": _sum_n(members, "n2i")})
-        if k is not None and k >= 2:
+        if sg.get("tau2_model") == "multilevel":
+            het = "Heterogeneity: variance components common to all subgroups"
+        elif k is not None and k >= 2:
             het = f"Heterogeneity: \u03c4\u00b2 = {fmt.small(level.get('tau2'))}; I\u00b2 = {fmt.pct(level.get('I2'))}"
         else:
             het = "Heterogeneity: not applicable (one study)"
         items.append({"kind": "het", "label": het})
         items.append({"kind": "gap"})
-    all_rows = list(by_id.values())
     if a.get("pooled"):
         items.append({"kind": "diamond", "label": f"Overall (k = {a.get('k')})", "estimate": a.get("estimate"),
                       "members": all_rows,
                       "ci_lb": a.get("ci_lb"), "ci_ub": a.get("ci_ub"), "n1i": _sum_n(all_rows, "n1i"),
                       "n2i": _sum_n(all_rows, "n2i")})
     footer = [subgroup_test_text(sg)]
-    if sg.get("tau2_model") == "common":
+    if sg.get("tau2_model") == "multilevel":
+        footer.append("Multilevel model with the subgroup as moderator; variance components common to all subgroups.")
+    elif sg.get("tau2_model") == "common":
         footer.append("\u03c4\u00b2 common to all subgroups (mixed-effects model).")
     else:
         footer.append("\u03c4\u00b2 estimated separately within each subgroup.")
@@ -818,6 +846,10 @@ def subgroup_test_text(sg: dict) -> str:
     """``Test for subgroup differences: Q = 0.54, df = 2 (p = 0.76)``."""
     if sg.get("Q_between") is None:
         return "Test for subgroup differences: not estimable"
+    if sg.get("tau2_model") == "multilevel" and sg.get("Q_between_test") == "F":   # t tests: F(m, ddf)
+        return (f"Test for subgroup differences: F = {fmt.num(sg.get('Q_between'))}, df = "
+                f"{fmt.integer(sg.get('Q_between_df'))}, {fmt.integer(sg.get('Q_between_df2'))} "
+                f"({fmt.p_eq(sg.get('Q_between_pval'))})")
     text = f"Test for subgroup differences: Q = {fmt.num(sg.get('Q_between'))}"
     if sg.get("Q_between_df") is not None:
         text += f", df = {fmt.integer(sg.get('Q_between_df'))}"

@@ -94,3 +94,22 @@ def test_the_documented_other_kinds_are_valid(repo, tmp_path):
 def test_the_init_template_has_the_documented_other_kinds(repo):
     template = (repo / "livingmeta" / "templates" / "review" / "studies" / "_other_kinds.yaml").read_text(encoding="utf-8")
     assert template.split("\n", 1)[1] == block(repo, "# One entry of each other")
+
+
+@pytest.mark.parametrize("start, comparisons", [("study: liao2022", ["10 µg", "50 µg"]),
+                                                ("study: xu2021", ["rats GelMA", "rats HA", "rabbits GelMA"])])
+def test_the_documented_comparisons_are_valid(repo, tmp_path, start, comparisons):
+    text = block(repo, start)
+    path = tmp_path / "studies" / f"{start.split()[1]}.yaml"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    outcomes = load_outcomes(repo / "review" / "outcomes.yaml")
+    rows = compute_effects(load_study(path, outcomes), outcomes)
+    assert [r["comparison"] for r in rows] == comparisons
+    assert rows[1]["n2i"] == rows[0]["n2i"] and rows[1].get("control_group") == rows[0]["control_group"]
+
+
+def test_the_init_template_has_the_documented_comparisons(repo):
+    template = (repo / "livingmeta" / "templates" / "review" / "studies" / "_several_comparisons.yaml").read_text(
+        encoding="utf-8")
+    assert template.split("\n", 1)[1] == block(repo, "study: liao2022")

@@ -84,3 +84,17 @@ def test_bad_protocol(tmp_path):
         load_review(path)
     assert_names(info.value, path, "registration", contains="missing required field")
     assert_names(info.value, path, "search.databases", contains="list of text items")
+
+
+def test_dependent_is_checked():
+    import pytest
+
+    from livingmeta.errors import ReviewInputError
+    from livingmeta.extraction.outcomes import parse_outcomes
+
+    ok = parse_outcomes({"outcomes": [{"id": "dhi", "label": "DHI", "higher_is_better": True, "timepoints": ["4 weeks"],
+                                       "dependent": "split"}]}, "outcomes.yaml")
+    assert ok["dhi"].dependent == "split"
+    with pytest.raises(ReviewInputError, match="unknown way to pool dependent comparisons 'merge'"):
+        parse_outcomes({"outcomes": [{"id": "dhi", "label": "DHI", "higher_is_better": True,
+                                      "timepoints": ["4 weeks"], "dependent": "merge"}]}, "outcomes.yaml")

@@ -188,7 +188,7 @@ def test_the_same_analysis_twice(tmp_path):
     err, path = fails(tmp_path, edit("timepoint: 8 weeks\n    unit: Pfirrmann grade\n    higher_is_better: false",
                                      "timepoint: 8 weeks\n    unit: Pfirrmann grade\n    higher_is_better: false")
                       .replace("outcome: mri_grade", "outcome: dhi").replace("timepoint: 8 weeks", "timepoint: 4 weeks"))
-    assert_names(err, path, "outcomes[1]", contains="already reported in outcomes[0]")
+    assert_names(err, path, "outcomes[1].comparison", contains="each needs a `comparison:` label")
 
 
 def test_all_problems_of_a_file_are_reported_at_once(tmp_path):

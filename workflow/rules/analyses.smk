@@ -21,8 +21,12 @@ def model_params(*extra):
     keys = ("measure", "method", "test", "level", "prediction_interval", "zero_cells", "units_harmonised", *extra)
 
     def params(wc):
-        model = PLAN.analyses[wc.analysis].model(ANALYSIS)
-        return {k: model[k] for k in keys}
+        a = PLAN.analyses[wc.analysis]
+        model = a.model(ANALYSIS)
+        out = {k: model[k] for k in keys}
+        if a.several:  # a study with several comparisons: how to pool them (other analyses' params stay as they were)
+            out.update({k: model[k] for k in ("dependent", "smd_variance")})
+        return out
 
     return params
 
