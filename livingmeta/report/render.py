@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.plan import slug
-from livingmeta.report import fmt, lsr, svg, wording
+from livingmeta.report import fmt, lsr, svg, swim_view, wording
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -138,7 +138,8 @@ def summary_of_findings(analyses: list[dict], summary: list[dict]) -> dict:
                                                       f"({origin}): {d['reason'].rstrip('.')}"})
                 marks.append(letter)
         n = None if srow["n1"] is None or srow["n2"] is None else srow["n1"] + srow["n2"]
-        rows.append({"a": a, "c": c, "n": n, "marks": marks, "symbols": CERTAINTY_SYMBOLS[c["rating"]]})
+        rows.append({"a": a, "c": c, "n": n, "k_studies": srow["k_studies"], "marks": marks,
+                     "symbols": CERTAINTY_SYMBOLS[c["rating"]]})
     return {"rows": rows, "notes": notes}
 
 
@@ -149,16 +150,24 @@ def _grade_domains() -> dict[str, str]:
 
 
 def _summary_rows(analyses: list[dict]) -> list[dict]:
+    """Per analysis: its subjects per arm (a shared control counted once: the analysis's ``structure`` when
+    it has studies with several comparisons) and its number of studies (not comparisons)."""
     rows = []
     for a in analyses:
         n1 = [s.get("n1i") for s in a["studies"]]
         n2 = [s.get("n2i") for s in a["studies"]]
-        rows.append({
+        structure = a.get("structure") or {}
+        row = {
             "a": a,
             "n1": sum(n1) if n1 and all(isinstance(x, (int, float)) for x in n1) else None,
             "n2": sum(n2) if n2 and all(isinstance(x, (int, float)) for x in n2) else None,
+            "k_studies": len({s.get("study") for s in a["studies"]}),
+            "k_comparisons": len(a["studies"]),
             "single": None if a["pooled"] or not a["studies"] else a["studies"][0],
-        })
+        }
+        if structure:
+            row["n1"], row["n2"] = structure.get("n1i"), structure.get("n2i")
+        rows.append(row)
     return rows
 
 
@@ -336,7 +345,7 @@ def build_view(results: dict) -> dict[str, Any]:
         "any_ratio": any(svg.is_ratio(a) for a in analyses),
         "analysis_by_id": {a.get("analysis"): a for a in analyses},
         "css": _markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
-        "swim": __import__("livingmeta.report.swim_view", fromlist=["swim_view"]).swim_view(results),
+        "swim": swim_view.swim_view(results),
     }
 
 
