@@ -458,6 +458,13 @@ ROB_SENSITIVITY_RULES = {"exclude_high": "without the studies at high risk of bi
                          "low_only": "only the studies at low risk of bias"}
 
 
+def rob_of_studies(docs: list[dict]) -> dict[str, Any]:
+    """``{studies: {study: items}, overall: {study: overall}}`` from per-study risk-of-bias documents
+    (``results/rob/studies/<study>.json``), the shape :func:`rob_sensitivity` reads."""
+    return {"studies": {d["study"]: d.get("items") or {} for d in docs},
+            "overall": {d["study"]: d.get("overall") for d in docs}}
+
+
 def rob_sensitivity(rows: list[dict], model: dict, rob: dict, rule: str) -> dict[str, Any]:
     """The analysis re-pooled with the studies its risk-of-bias rule keeps (a sensitivity analysis
     restricted by risk of bias, Cochrane Handbook version 6, chapter 7). ``rule``: ``exclude_high``

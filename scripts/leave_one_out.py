@@ -14,8 +14,9 @@ def main(smk):
     else:
         doc = {**meta, "leave_one_out": [], "note": "leave-one-out disabled in config"}
     rule = getattr(smk.params, "rob_sensitivity", "none")
-    if rule != "none" and smk.input.rob:
-        doc["rob_sensitivity"] = analyses.rob_sensitivity(rows, model, read_json(smk.input.rob), rule)
+    if rule != "none":
+        rob = analyses.rob_of_studies([read_json(p) for p in smk.input.rob])
+        doc["rob_sensitivity"] = analyses.rob_sensitivity(rows, model, rob, rule)
     write_json(smk.output[0], doc)
 
 

@@ -65,7 +65,9 @@ rule subgroups:
 rule leave_one_out:
     input:
         studies=lambda wc: study_jsons(PLAN.analyses[wc.analysis].studies),
-        rob=res("rob/summary.json") if ANALYSIS["rob_sensitivity"] != "none" else [],
+        # the risk of bias of this analysis's own studies only, so a new study re-runs only its analyses
+        rob=lambda wc: ([res(f"rob/studies/{s}.json") for s in PLAN.analyses[wc.analysis].studies
+                         if s in PLAN.rob_files] if ANALYSIS["rob_sensitivity"] != "none" else []),
     output:
         res("analyses/{analysis}/leave_one_out.json"),
     log:
