@@ -74,8 +74,8 @@ def risk_of_bias(analysis: dict, rob: dict | None) -> dict[str, Any]:
     weights: dict[str, float] = {}
     for s in analysis.get("studies") or []:
         w = _num(s.get("weight"))
-        if w is not None and w > 0:
-            weights[s["study"]] = w
+        if w is not None and w > 0:   # a study with several comparisons counts with their summed weight
+            weights[s["study"]] = weights.get(s["study"], 0.0) + w
     if not rob or not rob.get("studies"):
         return _domain(0, "no risk-of-bias assessment in the review: not assessed", high_share=None,
                        concerns_share=None)

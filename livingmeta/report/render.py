@@ -311,8 +311,10 @@ def build_view(results: dict) -> dict[str, Any]:
     figures["rob_traffic"] = _markup(svg.rob_traffic_light(rob, labels)) if has_rob else None
     figures["rob_summary"] = _markup(svg.rob_summary_chart(rob)) if has_rob else None
     for a in analyses:  # robvis's weighted summary, per pooled analysis (each study counts with its weight)
-        weights = {s.get("study"): s.get("weight") for s in a.get("studies") or []
-                   if isinstance(s.get("weight"), (int, float)) and s.get("weight") > 0}
+        weights: dict = {}
+        for s in a.get("studies") or []:   # a study with several comparisons counts with their summed weight
+            if isinstance(s.get("weight"), (int, float)) and s.get("weight") > 0:
+                weights[s.get("study")] = weights.get(s.get("study"), 0.0) + s["weight"]
         judged = [sid for sid in weights if sid in (rob.get("studies") or {})]
         figures["analyses"][a.get("analysis")]["rob_weighted"] = (
             _markup(svg.rob_summary_chart(rob, {sid: weights[sid] for sid in judged}))

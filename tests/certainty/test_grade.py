@@ -166,3 +166,9 @@ def test_bad_decisions_name_the_field(entry, field):
         parse_decisions({"assessments": [entry]}, "review/certainty.yaml", {"pain__12_weeks": "pain"})
     text = err.value.format()
     assert field in text and "review/certainty.yaml" in text
+
+
+def test_risk_of_bias_sums_the_weights_of_a_studys_comparisons():
+    rows = [{"study": "c", "weight": 30.0}, {"study": "c", "weight": 25.0}, {"study": "a", "weight": 45.0}]
+    out = grade.risk_of_bias(analysis(studies=rows), ROB)
+    assert out["basis"]["high_share"] == 0.55 and out["downgrade"] == 2
