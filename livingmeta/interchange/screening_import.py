@@ -30,6 +30,16 @@ Formats read (one CSV file each, UTF-8, first line the header; column names case
   ``--reviewer`` names who decided
   (default ``Covidence``, the team's consensus list).
 
+Two further forms (not CSV):
+
+* **ASReview project file** (``.asreview``, a zip archive; any zip given with ``--from asreview``): the labels
+  of the project's ``results`` table in labelling order, joined to the project's records, project file
+  versions 1-3 (ASReview LAB 1.x and 2.x; :mod:`livingmeta.interchange.asreview_project`, which cites
+  the layout's source). ``--reviewer`` is required.
+* **Covidence RIS export** (``.ris`` or a file starting ``TY  -``, given with ``--from covidence``): the
+  same list export as RIS, read with :mod:`livingmeta.records.ris`; ``--decision`` is required as for the
+  CSV, an ``N1`` note ``Exclusion reason: <reason>;`` keeps its reason.
+
 Matching an exported record to the library, in this order:
 
 1. **DOI** (normalised as in :func:`livingmeta.records.keys.norm_doi`), 2. **PMID**, then
