@@ -9,7 +9,9 @@ migration code (https://github.com/asreview/asreview, ``asreview/project/migrati
   ``data/``) and the reviews (``reviews: [{"id": ...}]``); each review keeps its state in
   ``reviews/<id>/results.sql``, an SQLite database whose ``results`` table holds ``record_id`` and
   ``label`` (1 relevant, 0 irrelevant, NULL not yet labelled) in the order labelled. ``record_id`` is
-  the dataset's ``record_id`` column when it has one, else the 0-based row of the dataset.
+  the 0-based row of the dataset: ASReview 1.x sets it so even when the dataset has a ``record_id``
+  column of its own (``asreview/io/utils.py``, ``standardize_dataframe``: ``df["record_id"] =
+  np.arange(len(df.index))``).
 * **version 2** (ASReview LAB 2.0 development releases): the records are in ``data_store.db`` (table
   ``record``: ``record_id, title, abstract, authors, keywords, year, doi, url, included ...``) and the
   labels in ``reviews/<id>/results.db`` (table ``results``: ``record_id, label, ...``).
@@ -121,8 +123,7 @@ def _records_from_dataset(path, archive, member) -> dict[str, dict]:
         reader = csv.DictReader(io.StringIO(text), delimiter="\t" if suffix in (".tsv", ".tab") else ",")
         for k, row in enumerate(reader):
             row = {(c or "").strip().lower(): (v or "").strip() for c, v in row.items() if isinstance(v, str)}
-            rid = row.get("record_id") or str(k)
-            out[rid] = row
+            out[str(k)] = row          # ASReview 1.x: record_id = 0-based row, whatever the file says
         return out
     if suffix in (".ris", ".txt"):
         from livingmeta.records import normalise as nz

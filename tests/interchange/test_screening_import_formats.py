@@ -69,9 +69,11 @@ def _db(path: Path, *, results=True, record=False, results_table="results"):
 
 
 def _dataset_csv() -> str:
-    lines = ["title,authors,year,doi,pmid"]
-    for r in DATASET:
-        lines.append(",".join(f'"{r[c]}"' for c in ("title", "authors", "year", "doi", "pmid")))
+    # a record_id column of its own (an earlier export re-imported): ASReview 1.x ignores it and numbers
+    # the rows 0, 1, ... (asreview/io/utils.py, standardize_dataframe); so must the reader
+    lines = ["record_id,title,authors,year,doi,pmid"]
+    for k, r in enumerate(DATASET):
+        lines.append(f"{k + 10}," + ",".join(f'"{r[c]}"' for c in ("title", "authors", "year", "doi", "pmid")))
     return "\n".join(lines) + "\n"
 
 
@@ -265,3 +267,13 @@ def test_covidence_ris_needs_the_decision_and_bad_ris_is_named(tmp_path, records
         si.import_screening("covidence", empty, tmp_path / "o.csv", records=records, decision="include")
     assert "no RIS record" in str(err.value) and str(empty) in str(err.value)
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_cli_imports_an_asreview_project(tmp_path, capsys):
+    from livingmeta.cli import main
+    out = tmp_path / "ta.csv"
+    code = main(["import", "screening", "--from", "asreview", str(make_project(tmp_path, 1)), "--reviewer", "RA",
+                 "--review", str(REPO / "review"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0 and len(_rows(out)) == 3
+    assert "row 4: unmatched" in err and "4 exported records, 3 matched" in err
