@@ -20,7 +20,8 @@ from livingmeta.scripting import ERROR_PREFIX
 def add_arguments(parser) -> None:
     from livingmeta.interchange.screening_import import STAGES, TOOLS
 
-    parser.add_argument("file", metavar="FILE", help="the tool's CSV export")
+    parser.add_argument("file", metavar="FILE", help="the tool's export (CSV; ASReview: also an .asreview project "
+                                                "file; Covidence: also RIS)")
     parser.add_argument("--from", dest="tool", required=True, choices=TOOLS, help="the tool that wrote FILE")
     parser.add_argument("--out", required=True, help="the decision file to write (must not exist)")
     parser.add_argument("--review", default="review", help="the review folder (default: review)")

@@ -30,6 +30,16 @@ Formats read (one CSV file each, UTF-8, first line the header; column names case
   ``--reviewer`` names who decided
   (default ``Covidence``, the team's consensus list).
 
+Two further forms (not CSV):
+
+* **ASReview project file** (``.asreview``, a zip archive; any zip given with ``--from asreview``): the labels
+  of the project's ``results`` table in labelling order, joined to the project's records, project file
+  versions 1-3 (ASReview LAB 1.x and 2.x; :mod:`livingmeta.interchange.asreview_project`, which cites
+  the layout's source). ``--reviewer`` is required.
+* **Covidence RIS export** (``.ris`` or a file starting ``TY  -``, given with ``--from covidence``): the
+  same list export as RIS, read with :mod:`livingmeta.records.ris`; ``--decision`` is required as for the
+  CSV, an ``N1`` note ``Exclusion reason: <reason>;`` keeps its reason.
+
 Matching an exported record to the library, in this order:
 
 1. **DOI** (normalised as in :func:`livingmeta.records.keys.norm_doi`), 2. **PMID**, then
@@ -240,7 +250,34 @@ ASREVIEW_LABELS = {"1": "include", "1.0": "include", "0": "exclude", "0.0": "exc
                    "-1": None, "nan": None}
 
 
+def read_asreview_project(path: Path, *, reviewer: str | None) -> list[Exported]:
+    """The labels of an ``.asreview`` project file (:mod:`livingmeta.interchange.asreview_project`); the
+    "row" of each record is its labelling order (the project has no file lines)."""
+    from livingmeta.interchange.asreview_project import read_project
+
+    if not reviewer:
+        raise ReviewInputError("ASReview's project file does not name the reviewer", file=str(path),
+                               hint="Give the screener's initials or name with --reviewer.")
+    version, labelled = read_project(path)
+    header = sorted({c for _o, values, _d in labelled for c in values})
+    cols = _bibliographic_columns(header)
+    out = []
+    for order, values, decision in labelled:
+        item = Exported(order, _record(values, cols))
+        item.decisions.append((reviewer, decision, ""))
+        item.note = f"ASReview screening order {order}"
+        out.append(item)
+    return out
+
+
+def _is_asreview_project(path: Path) -> bool:
+    import zipfile
+    return path.suffix.lower() == ".asreview" or (path.is_file() and zipfile.is_zipfile(path))
+
+
 def read_asreview(path: Path, *, reviewer: str | None) -> list[Exported]:
+    if _is_asreview_project(path):
+        return read_asreview_project(path, reviewer=reviewer)
     header, rows = _read_csv(path)
     _require(path, header, "ASReview", {"title": ("title", "primary_title"), "included": ("included",)})
     if not reviewer:
@@ -268,13 +305,77 @@ def read_asreview(path: Path, *, reviewer: str | None) -> list[Exported]:
 _COVIDENCE_REASON = re.compile(r"Exclusion reason:\s*([^;|\n]+)", re.I)
 
 
-def read_covidence(path: Path, *, reviewer: str | None, decision: str | None, reason: str | None) -> list[Exported]:
-    header, rows = _read_csv(path)
-    _require(path, header, "Covidence", {"title": ("title",), "covidence #": ("covidence #", "covidence id")})
+def _need_decision(path: Path, decision: str | None) -> None:
     if decision not in ("include", "exclude"):
         raise ReviewInputError("Covidence's reference export has no decision column", file=str(path),
                                hint="Say which list the file was exported from: --decision include (studies "
                                     "moved on / included) or --decision exclude (irrelevant / excluded).")
+
+
+def _is_ris(path: Path) -> bool:
+    if path.suffix.lower() == ".ris":
+        return True
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            head = handle.read(2000)
+    except OSError:
+        return False
+    return bool(re.match(r"\s*TY  -", head))
+
+
+def read_covidence_ris(path: Path, *, reviewer: str | None, decision: str | None,
+                       reason: str | None) -> list[Exported]:
+    """Covidence's RIS reference export of one list, read with livingmeta's RIS reader
+    (:mod:`livingmeta.records.ris`); like the CSV export it carries no decision, so ``--decision`` is
+    required. A note (``N1``) ``Exclusion reason: <reason>;`` keeps its own reason; the Covidence number
+    (``Covidence #`` in the CSV export) is kept in the note when the record has one (``ID``/``AN`` tag
+    ``#123``)."""
+    from livingmeta.records import normalise as nz
+    from livingmeta.records.ris import parse_block, ris_values, split_records
+
+    _need_decision(path, decision)
+    if not path.is_file():
+        raise ReviewInputError("file not found", file=str(path))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ReviewInputError(f"not UTF-8 (byte {err.start})", file=str(path),
+                               hint="Export the references from Covidence again as RIS.") from None
+    blocks = split_records(text, [])
+    if not blocks:
+        raise ReviewInputError("no RIS record (no line 'TY  - ')", file=str(path),
+                               hint="Export the list from Covidence as RIS (or CSV).")
+    out = []
+    for lines, _problems, first, _last in blocks:
+        try:
+            tags = parse_block(lines)
+        except Exception as err:   # one record rispy cannot read: name it, no traceback
+            raise ReviewInputError(f"not readable as RIS ({err})", file=str(path), field=f"line {first}",
+                                   hint="Export the list from Covidence again as RIS.") from None
+        v = ris_values(tags)
+        pages = nz.join_pages(v.get("pages"), v.get("end_page"))
+        record = {"title": nz.first(v.get("title")) or None, "authors": nz.as_list(v.get("authors")),
+                  "year": nz.find_year(v.get("year")), "journal": nz.first(v.get("journal")) or None,
+                  "volume": nz.first(v.get("volume")) or None, "issue": nz.first(v.get("issue")) or None,
+                  "pages": pages, "doi": norm_doi(nz.find_doi(v.get("doi")) or "") or None,
+                  "pmid": norm_pmid(nz.find_pmid(v.get("pmid")) or "") or None}
+        item = Exported(first, record)
+        notes = " ".join(nz.as_list(tags.get("N1")))
+        found = _COVIDENCE_REASON.search(notes)
+        why = found.group(1).strip() if found else (reason or "")
+        item.decisions.append((reviewer or "Covidence", decision, why if decision == "exclude" else ""))
+        number = next((x for x in nz.as_list(tags.get("ID")) + nz.as_list(tags.get("AN")) if x.startswith("#")), "")
+        item.note = f"Covidence {number}".strip()
+        out.append(item)
+    return out
+
+
+def read_covidence(path: Path, *, reviewer: str | None, decision: str | None, reason: str | None) -> list[Exported]:
+    if path.is_file() and _is_ris(path):
+        return read_covidence_ris(path, reviewer=reviewer, decision=decision, reason=reason)
+    header, rows = _read_csv(path)
+    _require(path, header, "Covidence", {"title": ("title",), "covidence #": ("covidence #", "covidence id")})
+    _need_decision(path, decision)
     cols = _bibliographic_columns(header)
     number = _column(header, "covidence #", "covidence id")
     out = []
