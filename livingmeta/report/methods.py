@@ -309,6 +309,14 @@ def _dependent_text(analyses: list[dict] | None, level: Any) -> str | None:
             "heterogeneity is given as a variance and an I\u00b2 per level, leave-one-out leaves out a whole "
             "study, subgroups enter the model as moderators, and small-study tests are not run ("
             + "; ".join(dict.fromkeys(ways["multilevel"])) + ")")
+        robust = [str(an.get("label") or an.get("outcome")) for an in analyses or [] if an.get("robust")]
+        if robust:
+            parts[-1] += (
+                "; the pooled estimate was also tested with a cluster-robust (sandwich) variance at the study "
+                "level, the CR2 bias-reduced estimator with Satterthwaite degrees of freedom (Bell & McCaffrey "
+                "2002; Tipton & Pustejovsky 2015; Pustejovsky & Tipton 2018; R clubSandwich), which stays valid "
+                "when the multilevel model's dependence structure is misspecified ("
+                + "; ".join(dict.fromkeys(robust)) + ")")
     if "combine" in ways:
         parts.append("the arms of a study were combined into one comparison (Cochrane Handbook 6.5.2.10; "
                      "events and totals summed) (" + "; ".join(dict.fromkeys(ways["combine"])) + ")")
