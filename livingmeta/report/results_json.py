@@ -579,6 +579,9 @@ def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: st
     doc["report_code"] = report_code_digest()
     if synthesis_path:  # synthesis without meta-analysis (results/synthesis/synthesis.json, docs/synthesis.md)
         doc["synthesis"] = read_json(synthesis_path)
+        from livingmeta.report.methods import add_synthesis_methods
+
+        add_synthesis_methods(doc["methods"], doc["synthesis"])
     return doc
 
 
