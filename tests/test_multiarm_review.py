@@ -103,7 +103,7 @@ def test_robust_cr2_as_clubsandwich(run, outcome, analysis):
                    test="t", dfs="contain", sigma2=ref["sigma2"])
     cr2 = robust_cr2(fixed)
     for key in ("se", "tval", "df", "pval", "ci_lb", "ci_ub"):
-        assert cr2[key][0] == pytest.approx(ref[key], rel=1e-6), key
+        assert cr2[key][0] == pytest.approx(ref[key], rel=1e-9), key
     # results.json carries it, the report's sentence shows it
     res = next(a for a in results(run)["analyses"] if a["analysis"] == analysis)
     assert res["robust"] == rob
@@ -176,3 +176,28 @@ def test_data_csv_has_the_structure(run):
     with open(run / "reports" / "latest" / "data" / "score_combine__4_weeks.csv", newline="") as fh:
         xu = next(r for r in csv.DictReader(fh) if r["study"] == "xu2021")
     assert float(xu["n1i"]) == 20 and float(xu["m1i"]) == pytest.approx((7 * 12 + 7 * 13.5 + 6 * 9) / 20)
+
+
+def test_outcome_robust_overrides_config(tmp_path):
+    """An outcome's `robust:` (outcomes.yaml) overrides config's analysis.robust; a non-boolean is refused."""
+    import yaml
+
+    from livingmeta.errors import ReviewInputError
+    from livingmeta.extraction.outcomes import parse_outcomes
+    from livingmeta.plan import scan_review
+
+    work = tmp_path / "review"
+    shutil.copytree(FIXTURE, work)
+    data = yaml.safe_load((work / "outcomes.yaml").read_text())
+    for o in data["outcomes"]:
+        if o["id"] == "healed":
+            o["robust"] = False
+    (work / "outcomes.yaml").write_text(yaml.safe_dump(data))
+    plan = scan_review(work)
+    config = {"measure": "SMD", "method": "REML", "test": "knha", "level": 95, "robust": True}
+    assert plan.analyses["healed__end_of_study"].model(config)["robust"] is False
+    assert plan.analyses["score__4_weeks"].model(config)["robust"] is True
+    assert parse_outcomes(data).outcomes["healed"].robust is False
+    data["outcomes"][0]["robust"] = "yes"
+    with pytest.raises(ReviewInputError, match="robust"):
+        parse_outcomes(data)
