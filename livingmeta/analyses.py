@@ -498,7 +498,7 @@ def rob_sensitivity(rows: list[dict], model: dict, rob: dict, rule: str) -> dict
     elif len(usable) < 2:
         out["note"] = f"{len(usable)} stud{'y' if len(usable) == 1 else 'ies'} left: not pooled"
     else:
-        fit = fit_pooled(keep, model)
+        fit = fit_pooled(keep, {**model, "robust": False})   # the CR2 test only for the whole analysis
         item = {key: fit.get(key) for key in ("estimate", "se", "pval", "ci_lb", "ci_ub", "tau2", "I2")}
         out.update(measures_back(item, model))
         out["k"] = fit.get("k", len(usable))

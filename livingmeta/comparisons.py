@@ -275,7 +275,21 @@ def fit_multilevel(rows: list[dict], model: dict) -> dict[str, Any]:
         "structure": structure(est), "warnings": warnings,
         "weights": [next(weights) if id(r) in est_ids else 0.0 for r in rows],
     })
+    if model.get("robust"):
+        fit["robust"] = robust_block(res)
     return fit
+
+
+def robust_block(res) -> dict[str, Any]:
+    """CR2 cluster-robust test of the pooled estimate at the study level (Bell & McCaffrey 2002; Tipton &
+    Pustejovsky 2015; Pustejovsky & Tipton 2018), Satterthwaite degrees of freedom: clubSandwich 0.5.8
+    ``coef_test(fit, vcov = "CR2", cluster = study)`` / ``conf_int(...)``, metafor 3.8-1
+    ``robust(fit, cluster = study, clubSandwich = TRUE)`` (see :func:`livingmeta.stats.robust.robust_cr2`)."""
+    from livingmeta.stats.robust import robust_cr2
+
+    r = robust_cr2(res)
+    return {key: r[key][0] for key in ("se", "tval", "df", "pval", "ci_lb", "ci_ub")} | {
+        "vcov_type": r["vcov_type"], "df_type": r["df_type"], "n_clusters": r["n_clusters"], "cluster": "study"}
 
 
 def mv_ok(rows: list[dict]) -> bool:

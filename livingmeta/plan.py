@@ -53,6 +53,7 @@ class Analysis:
     arms: dict | None = None            # the outcome's names of the compared arms ({treatment, control})
     dependent: str | None = None        # the outcome's way to pool several comparisons per study (None: config's)
     several: bool = False               # some study reports several comparisons of this analysis
+    robust: bool | None = None          # the outcome's CR2 cluster-robust test of a multilevel fit (None: config's)
 
     def model(self, analysis_config: dict) -> dict:
         """The config's ``analysis`` block with this outcome's overrides (measure, method, test)."""
@@ -64,6 +65,8 @@ class Analysis:
         out["units_harmonised"] = bool(self.units_harmonised)
         if self.dependent:
             out["dependent"] = self.dependent
+        if self.robust is not None:
+            out["robust"] = self.robust
         return out
 
 
@@ -156,6 +159,8 @@ def scan_review(review_dir: str | os.PathLike) -> ReviewPlan:
                                      _arms(definition.get("arms")),
                                      definition.get("dependent") if isinstance(definition.get("dependent"), str)
                                      else None)
+            if isinstance(definition.get("robust"), bool):
+                analyses[aid].robust = definition["robust"]
     synthesis_studies: list[str] = []
     direction_only: list[str] = []
     for study, path in studies.items():

@@ -78,6 +78,41 @@ def test_multilevel_as_metafor_and_rma_mv(run, outcome, analysis):
     assert p["sigma2"] == pytest.approx(direct["sigma2"], rel=1e-12, abs=1e-15)
 
 
+@pytest.mark.parametrize("outcome, analysis", [("score", "score__4_weeks"), ("healed", "healed__end_of_study")])
+def test_robust_cr2_as_clubsandwich(run, outcome, analysis):
+    """analysis.robust (config): the CR2 test at the study level with Satterthwaite df, against metafor
+    robust(fit, cluster = study, clubSandwich = TRUE) and clubSandwich coef_test / conf_int (vcov = "CR2");
+    within RTOL of the workflow's fit (its REML optimum differs slightly from nlminb's), and within 1e-6 with
+    the variance components fixed at metafor's estimates (the same fit: only the sandwich is compared)."""
+    from livingmeta.stats.robust import robust_cr2
+
+    p = pooled(run, analysis)
+    ref = REFERENCE[outcome]["robust"]
+    rob = p["robust"]
+    assert (rob["vcov_type"], rob["df_type"], rob["n_clusters"], rob["cluster"]) == ("CR2", "Satterthwaite", 5, "study")
+    assert ref["se"] == pytest.approx(ref["se_clubSandwich"], rel=1e-12)   # metafor and clubSandwich agree
+    assert ref["df"] == pytest.approx(ref["df_clubSandwich"], rel=1e-12)
+    for key in ("se", "tval", "df", "pval", "ci_lb", "ci_ub"):
+        close(rob[key], ref[key], key)
+    rows = p["studies"]
+    V = shared_control_V([r["vi"] for r in rows], [r["study"] for r in rows], [r.get("control_group") for r in rows],
+                         [r["n1i"] for r in rows], [r["n2i"] for r in rows])
+    fixed = rma_mv([r["yi"] for r in rows], V, study=[r["study"] for r in rows],
+                   experiment=[r.get("experiment") or "" for r in rows],
+                   comparison=[r.get("comparison") or str(i) for i, r in enumerate(rows)],
+                   test="t", dfs="contain", sigma2=ref["sigma2"])
+    cr2 = robust_cr2(fixed)
+    for key in ("se", "tval", "df", "pval", "ci_lb", "ci_ub"):
+        assert cr2[key][0] == pytest.approx(ref[key], rel=1e-9), key
+    # results.json carries it, the report's sentence shows it
+    res = next(a for a in results(run)["analyses"] if a["analysis"] == analysis)
+    assert res["robust"] == rob
+    html = (run / "reports" / "latest" / "report.html").read_text()
+    assert html.count('class="robust"') == 2
+    meta = next(t["text"] for t in results(run)["methods"]["text"] if t["heading"] == "Meta-analysis")
+    assert "cluster-robust" in meta and "CR2" in meta and "Satterthwaite" in meta
+
+
 def test_combine_and_split_as_metafor(run):
     for outcome, analysis, k in (("score_combine", "score_combine__4_weeks", 5), ("score_split", "score_split__4_weeks", 8)):
         p = pooled(run, analysis)
@@ -141,3 +176,28 @@ def test_data_csv_has_the_structure(run):
     with open(run / "reports" / "latest" / "data" / "score_combine__4_weeks.csv", newline="") as fh:
         xu = next(r for r in csv.DictReader(fh) if r["study"] == "xu2021")
     assert float(xu["n1i"]) == 20 and float(xu["m1i"]) == pytest.approx((7 * 12 + 7 * 13.5 + 6 * 9) / 20)
+
+
+def test_outcome_robust_overrides_config(tmp_path):
+    """An outcome's `robust:` (outcomes.yaml) overrides config's analysis.robust; a non-boolean is refused."""
+    import yaml
+
+    from livingmeta.errors import ReviewInputError
+    from livingmeta.extraction.outcomes import parse_outcomes
+    from livingmeta.plan import scan_review
+
+    work = tmp_path / "review"
+    shutil.copytree(FIXTURE, work)
+    data = yaml.safe_load((work / "outcomes.yaml").read_text())
+    for o in data["outcomes"]:
+        if o["id"] == "healed":
+            o["robust"] = False
+    (work / "outcomes.yaml").write_text(yaml.safe_dump(data))
+    plan = scan_review(work)
+    config = {"measure": "SMD", "method": "REML", "test": "knha", "level": 95, "robust": True}
+    assert plan.analyses["healed__end_of_study"].model(config)["robust"] is False
+    assert plan.analyses["score__4_weeks"].model(config)["robust"] is True
+    assert parse_outcomes(data).outcomes["healed"].robust is False
+    data["outcomes"][0]["robust"] = "yes"
+    with pytest.raises(ReviewInputError, match="robust"):
+        parse_outcomes(data)

@@ -54,6 +54,38 @@ def test_every_study_is_synthesised_by_mechanism(swim_run):
     assert apo["ci_lb"] == pytest.approx(0.73535153060294889)            # R: binom.test(12, 12)$conf.int[1]
 
 
+def test_methods_chapter_describes_the_synthesis(swim_run):
+    """results.json's Methods text (and so the report's Methods chapter) states the synthesis without
+    meta-analysis: grouping, vote counting on direction with the sign test and Clopper-Pearson CI, the effect
+    direction plot, SWiM cited."""
+    doc = results(swim_run)
+    entry = [t for t in doc["methods"]["text"] if t["heading"] == "Synthesis without meta-analysis"]
+    assert len(entry) == 1
+    text = entry[0]["text"]
+    assert "35 studies" in text and f"({len(GROUPS)} groups)" in text and "grouped by mechanism" in text
+    for phrase in ("SWiM", "Campbell et al. 2020, BMJ 368:l6890", "vote counting based on the direction of effect",
+                   "sign test", "Clopper\u2013Pearson 95% confidence interval", "effect direction plot (Thomson & Thomas 2013)",
+                   "never on statistical significance"):
+        assert phrase in text, phrase
+    html = (swim_run / "reports" / "latest" / "report.html").read_text()
+    assert "effect direction plot (Thomson &amp; Thomas 2013)" in html
+
+
+def test_no_synthesis_no_methods_paragraph():
+    from livingmeta.report.methods import add_synthesis_methods
+
+    methods = {"text": [{"heading": "Meta-analysis", "text": "x"}, {"heading": "Small-study effects", "text": "y"},
+                        {"heading": "Risk of bias", "text": "z"}]}
+    add_synthesis_methods(methods, None)
+    add_synthesis_methods(methods, {"k": 0, "groups": []})
+    assert len(methods["text"]) == 3
+    add_synthesis_methods(methods, {"k": 1, "groups": [{"id": "a"}], "group_label": "Mechanism", "level": 90,
+                                    "domains": [{"id": "d", "label": "Apoptosis"}], "characteristics": []})
+    assert [t["heading"] for t in methods["text"]] == ["Meta-analysis", "Small-study effects",
+                                                       "Synthesis without meta-analysis", "Risk of bias"]
+    assert "one study reports" in methods["text"][2]["text"] and "90% confidence" in methods["text"][2]["text"]
+
+
 def test_report_section_figures_and_data(swim_run):
     latest = swim_run / "reports" / "latest"
     html = (latest / "report.html").read_text()

@@ -18,6 +18,8 @@
         dependent: multilevel         # optional: studies with several comparisons of this outcome are pooled
                                       #   by a multilevel model | combine (arms combined) | split (shared
                                       #   control's n divided); default: config's analysis.dependent
+        robust: true                  # optional: a multilevel analysis also reports a CR2 cluster-robust test
+                                      #   at the study level; default: config's analysis.robust
 
     domains:                          # optional: outcome DOMAINS of synthesis without meta-analysis (SWiM):
       - id: apoptosis                 #   study files report only a direction of effect for them
@@ -42,7 +44,7 @@ from livingmeta.plan import analysis_id, slug
 _HINT = "Fix outcomes.yaml (see docs/study-file.md, section 'Outcome definitions')."
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 OUTCOME_KEYS = ("id", "label", "unit", "higher_is_better", "timepoints", "description", "measure", "method", "test",
-                "units_harmonised", "arms", "dependent")
+                "units_harmonised", "arms", "dependent", "robust")
 METHODS = ("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM", "MH", "PETO")
 TESTS = ("z", "knha")
 DEPENDENT = ("multilevel", "combine", "split")
@@ -62,6 +64,7 @@ class Outcome:
     units_harmonised: bool = False
     arms: dict | None = None            # {treatment, control} names; None: review.yaml's
     dependent: str | None = None        # several comparisons per study: multilevel | combine | split (None: config's)
+    robust: bool | None = None          # CR2 cluster-robust test of a multilevel analysis (None: config's)
 
     def timepoint(self, value: str) -> str | None:
         """The declared spelling of ``value`` (matched as analysis ids are: case and punctuation
@@ -204,6 +207,7 @@ def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSe
                          "Use multilevel (three-level model), combine (arms combined per study) or split "
                          "(shared control's n divided); see docs/study-file.md.")
             dependent = None
+        robust = problems.boolean(item, "robust", prefix, required=False)
         arms = arm_names(problems, item, prefix)
         if oid is None or label is None or hib is None or not timepoints:
             continue
@@ -214,7 +218,8 @@ def parse_outcomes(data, file: str | os.PathLike = "outcomes.yaml") -> OutcomeSe
                              f"(both are analysis {aid})", "List each timepoint once.")
             seen_analyses[aid] = tp
         result.outcomes[oid] = Outcome(oid, label, hib, tuple(dict.fromkeys(timepoints)), unit, description,
-                                       measure, method, test, bool(harmonised), arms, dependent)
+                                       measure, method, test, bool(harmonised), arms, dependent,
+                                       robust)
     problems.raise_if_any()
     return result
 

@@ -309,6 +309,14 @@ def _dependent_text(analyses: list[dict] | None, level: Any) -> str | None:
             "heterogeneity is given as a variance and an I\u00b2 per level, leave-one-out leaves out a whole "
             "study, subgroups enter the model as moderators, and small-study tests are not run ("
             + "; ".join(dict.fromkeys(ways["multilevel"])) + ")")
+        robust = [str(an.get("label") or an.get("outcome")) for an in analyses or [] if an.get("robust")]
+        if robust:
+            parts[-1] += (
+                "; the pooled estimate was also tested with a cluster-robust (sandwich) variance at the study "
+                "level, the CR2 bias-reduced estimator with Satterthwaite degrees of freedom (Bell & McCaffrey "
+                "2002; Tipton & Pustejovsky 2015; Pustejovsky & Tipton 2018; R clubSandwich), which stays valid "
+                "when the multilevel model's dependence structure is misspecified ("
+                + "; ".join(dict.fromkeys(robust)) + ")")
     if "combine" in ways:
         parts.append("the arms of a study were combined into one comparison (Cochrane Handbook 6.5.2.10; "
                      "events and totals summed) (" + "; ".join(dict.fromkeys(ways["combine"])) + ")")
@@ -427,3 +435,45 @@ def build_methods(config: dict, software: dict, *, agreement: Any = None, rob_to
         "software": dict(software),
         "text": text,
     }
+
+
+def synthesis_methods_text(synthesis: dict) -> str:
+    """The Methods chapter's paragraph on the synthesis without meta-analysis (``results/synthesis/
+    synthesis.json``, :mod:`livingmeta.synthesis`), following the SWiM reporting guideline (Campbell et al.
+    2020, BMJ 368:l6890): grouping, the direction of effect as the standardised metric, vote counting on the
+    direction with the sign test and the Clopper-Pearson interval (Cochrane Handbook 12.2.2.5; Clopper &
+    Pearson 1934), the effect direction plot (Thomson & Thomas 2013, Res Synth Methods 4:95) and the
+    evidence map."""
+    k = int(synthesis.get("k") or 0)
+    groups = synthesis.get("groups") or []
+    group_label = str(synthesis.get("group_label") or synthesis.get("group_by") or "group").replace("_", " ").lower()
+    domains = ", ".join(str(d.get("label") or d.get("id")) for d in synthesis.get("domains") or [])
+    level = f"{float(synthesis.get('level') or 95):g}%"
+    chars = ", ".join(str(c).replace("_", " ") for c in synthesis.get("characteristics") or [])
+    return (
+        f"Outcome domains that {'one study reports' if k == 1 else f'{k} studies report'} only as a direction "
+        "of effect, without data that could be pooled, were synthesised without meta-analysis following the "
+        "SWiM reporting guideline (Campbell et al. 2020, BMJ 368:l6890). The studies were grouped by "
+        f"{group_label} ({len(groups)} {'group' if len(groups) == 1 else 'groups'}), and the direction of effect "
+        f"per outcome domain{f' ({domains})' if domains else ''} (benefit, harm, no clear difference or mixed) was "
+        "the standardised metric. Per group and domain, the studies were counted by direction (vote counting "
+        "based on the direction of effect, Cochrane Handbook 12.2.2.5, never on statistical significance): "
+        f"the proportion of beneficial effects among studies with a direction is given with its exact "
+        f"Clopper\u2013Pearson {level} confidence interval (Clopper & Pearson 1934) and tested against one half "
+        "with the two-sided sign test; studies with no clear difference or mixed results are counted but do not "
+        "vote. Each group is shown as a structured evidence table"
+        + (f" (study characteristics: {chars})" if chars else "")
+        + ", an effect direction plot (Thomson & Thomas 2013) and its vote counts, and an evidence map gives "
+        "the number of studies per group and characteristic.")
+
+
+def add_synthesis_methods(methods: dict, synthesis: dict | None) -> None:
+    """Add the synthesis-without-meta-analysis paragraph to results.json's ``methods`` (in place), after the
+    pooled analyses' paragraphs; nothing when the review has no synthesis."""
+    if not synthesis or not synthesis.get("k"):
+        return
+    text = methods.setdefault("text", [])
+    entry = {"heading": "Synthesis without meta-analysis", "text": synthesis_methods_text(synthesis)}
+    headings = [t.get("heading") for t in text]
+    at = headings.index("Small-study effects") + 1 if "Small-study effects" in headings else len(text)
+    text.insert(at, entry)

@@ -49,7 +49,7 @@ MH_TEST_KEYS = ("MH", "MH_pval", "CO", "CO_pval", "BD", "BD_pval", "TA", "TA_pva
 # several comparisons per study (livingmeta.comparisons): how they were pooled and the multilevel model's
 # variance components, copied only when pooled.json has them
 MULTILEVEL_KEYS = ("dependent", "structure", "model", "random", "sigma2", "sigma2_levels", "n_levels", "I2_levels",
-                   "QE", "QE_df", "QE_pval", "dfs", "shared_control")
+                   "QE", "QE_df", "QE_pval", "dfs", "shared_control", "robust")
 COMPARISON_KEYS = ("comparison", "experiment", "control_group", "combined_from", "n2i_before_split")
 DEFAULT_NOTICE = ("Some results rest on illustrative numbers (values not taken from the source studies). "
                   "They demonstrate the workflow and must not be cited as evidence.")
@@ -579,6 +579,9 @@ def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: st
     doc["report_code"] = report_code_digest()
     if synthesis_path:  # synthesis without meta-analysis (results/synthesis/synthesis.json, docs/synthesis.md)
         doc["synthesis"] = read_json(synthesis_path)
+        from livingmeta.report.methods import add_synthesis_methods
+
+        add_synthesis_methods(doc["methods"], doc["synthesis"])
     return doc
 
 

@@ -1,10 +1,10 @@
 # Reference values for the multi-arm test review (tests/fixtures/multiarm_review/, tests/test_multiarm_review.py):
 # several comparisons per study pooled by a multilevel model (shared controls' covariance by vcalc), by
 # combining arms (Cochrane Handbook 6.5.2.10) and by splitting shared controls (Handbook 23.3.4).
-# metafor 3.8-1.  Run from the repository root:
+# metafor 3.8-1, clubSandwich (CR2 robust tests).  Run from the repository root:
 #   Rscript validation/metafor/make_multiarm_review_reference.R
 # writes validation/metafor/multiarm_review.json.
-suppressPackageStartupMessages({library(metafor); library(yaml); library(jsonlite)})
+suppressPackageStartupMessages({library(metafor); library(yaml); library(jsonlite); library(clubSandwich)})
 
 folder <- "tests/fixtures/multiarm_review/studies"
 rows <- list()
@@ -45,7 +45,16 @@ multilevel <- function(d, measure) {
   pred <- predict(fit)
   sub <- rma.mv(yi, V, mods = ~ factor(route), random = ~ 1 | study / exp / comp, data = d, method = "REML",
                 test = "t", dfs = "contain")
-  list(k = fit$k, estimate = as.numeric(fit$b), se = fit$se, ci_lb = fit$ci.lb, ci_ub = fit$ci.ub,
+  # CR2 cluster-robust test at the study level, Satterthwaite df (livingmeta's analysis.robust / outcome robust)
+  rob <- robust(fit, cluster = study, clubSandwich = TRUE)
+  ct <- clubSandwich::coef_test(fit, vcov = "CR2", cluster = d$study, test = "Satterthwaite")
+  cci <- clubSandwich::conf_int(fit, vcov = "CR2", cluster = d$study, level = 0.95)
+  robust_out <- list(se = rob$se, tval = rob$zval, df = as.numeric(rob$ddf), pval = rob$pval, ci_lb = rob$ci.lb,
+                     ci_ub = rob$ci.ub, n_clusters = rob$n, se_clubSandwich = ct$SE, df_clubSandwich = ct$df_Satt,
+                     pval_clubSandwich = ct$p_Satt, ci_lb_clubSandwich = cci$CI_L, ci_ub_clubSandwich = cci$CI_U,
+                     sigma2 = fit$sigma2,
+                     call = "robust(fit, cluster = study, clubSandwich = TRUE); clubSandwich::coef_test(fit, vcov = 'CR2', cluster = study, test = 'Satterthwaite'); clubSandwich::conf_int(fit, vcov = 'CR2', cluster = study)")
+  list(k = fit$k, estimate = as.numeric(fit$b), se = fit$se, ci_lb = fit$ci.lb, ci_ub = fit$ci.ub, robust = robust_out,
        pval = fit$pval, ddf = as.numeric(fit$ddf), sigma2 = fit$sigma2, QE = fit$QE, QE_pval = fit$QEp,
        pi_lb = pred$pi.lb, pi_ub = pred$pi.ub, weights = as.numeric(weights(fit)),
        comparisons = paste(d$study, d$comp),

@@ -15,9 +15,9 @@ def analysis_params(wc):
     return params
 
 
-def model_params(*extra):
+def model_params(*extra, robust=False):
     """The model of one analysis: the config's analysis block with its outcome's overrides (outcomes.yaml:
-    measure, method, test, units_harmonised)."""
+    measure, method, test, units_harmonised, dependent, robust); ``robust``: this job reports the CR2 test."""
     keys = ("measure", "method", "test", "level", "prediction_interval", "zero_cells", "units_harmonised", *extra)
 
     def params(wc):
@@ -26,6 +26,8 @@ def model_params(*extra):
         out = {k: model[k] for k in keys}
         if a.several:  # a study with several comparisons: how to pool them (other analyses' params stay as they were)
             out.update({k: model[k] for k in ("dependent", "smd_variance")})
+            if robust and model.get("robust"):  # CR2 test of the multilevel fit (pooled.json only)
+                out["robust"] = True
         return out
 
     return params
@@ -40,7 +42,7 @@ rule pool:
         res("logs/analyses/{analysis}/pool.log"),
     params:
         analysis=analysis_params,
-        model=model_params("small_study_min_k"),
+        model=model_params("small_study_min_k", robust=True),
     script:
         "../../scripts/pool.py"
 
