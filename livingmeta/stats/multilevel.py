@@ -335,37 +335,17 @@ def _as_V(V, k):
 
 
 def _design(mods, k, intercept):
-    names, cols = [], []
-    if intercept:
-        names.append("intrcpt")
-        cols.append(np.ones(k))
-    if mods is not None:
-        if isinstance(mods, dict):
-            items = list(mods.items())
-        else:
-            a = np.asarray(mods, dtype=float)
-            if a.ndim == 1:
-                a = a[:, None]
-            items = [(f"mods{j + 1}" if a.shape[1] > 1 else "mods", a[:, j]) for j in range(a.shape[1])]
-        for name, vals in items:
-            vals = list(vals)
-            if len(vals) != k:
-                raise ReviewInputError(f"moderator {name!r} has {len(vals)} values for {k} rows", field=str(name))
-            if any(isinstance(v, str) for v in vals):  # factor: dummy columns, first level (sorted) as reference
-                levels = sorted(set(vals))
-                for lev in levels[1:] if intercept else levels:
-                    names.append(f"{name}{lev}")
-                    cols.append(np.array([1.0 if v == lev else 0.0 for v in vals]))
-            else:
-                names.append(str(name))
-                cols.append(np.asarray(vals, dtype=float))
-    if not cols:
+    """The model matrix: the intercept and/or the moderators, built as ``rma()`` builds it
+    (:func:`livingmeta.stats.rma._design`: numeric columns, text values as an R factor)."""
+    from livingmeta.stats.rma import _design as rma_design
+
+    if mods is None:
+        if not intercept:
+            raise ReviewInputError("the model has no coefficients (no intercept and no moderators)", field="mods")
+        return np.ones((k, 1)), ["intrcpt"]
+    if not intercept and isinstance(mods, dict) and not mods:
         raise ReviewInputError("the model has no coefficients (no intercept and no moderators)", field="mods")
-    X = np.column_stack(cols)
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise ReviewInputError("the moderators are collinear (the model matrix is not of full rank)", field="mods",
-                               hint="Drop a redundant moderator or merge sparse levels.")
-    return X, names
+    return rma_design(mods, k, intercept, [f"row {i + 1}" for i in range(k)])
 
 
 def rma_mv(yi, V, *, study, experiment=None, comparison=None, mods=None, intercept=True, method="REML",
