@@ -172,3 +172,22 @@ def test_risk_of_bias_sums_the_weights_of_a_studys_comparisons():
     rows = [{"study": "c", "weight": 30.0}, {"study": "c", "weight": 25.0}, {"study": "a", "weight": 45.0}]
     out = grade.risk_of_bias(analysis(studies=rows), ROB)
     assert out["basis"]["high_share"] == 0.55 and out["downgrade"] == 2
+
+
+def test_a_bad_certainty_file_stops_the_run_before_any_job(tmp_path):
+    """review/certainty.yaml is checked while the job graph is planned (every run, until fixed)."""
+    from livingmeta.plan import scan_review
+    from livingmeta.preflight import problems
+
+    (tmp_path / "outcomes.yaml").write_text(
+        "outcomes:\n  - {id: pain, label: Pain, higher_is_better: false, timepoints: [12 weeks]}\n", encoding="utf-8")
+    (tmp_path / "certainty.yaml").write_text(
+        "assessments:\n  - {outcome: pain, decided_by: AB, domains: {imprecision: {downgrade: 3, reason: r}}}\n"
+        "  - {analysis: pain__12_weeks, decided_by: AB, domains: {}}\n", encoding="utf-8")
+    found = problems(str(tmp_path), scan_review(tmp_path))
+    texts = [e.format() for e in found]
+    assert len(texts) == 1 and "assessments[0].domains.imprecision.downgrade" in texts[0]   # the declared
+    # analysis without data yet is accepted; a malformed file is one clear message naming it
+    (tmp_path / "certainty.yaml").write_text("assessments: [unclosed\n", encoding="utf-8")
+    found = problems(str(tmp_path), scan_review(tmp_path))
+    assert len(found) == 1 and "certainty.yaml" in found[0].format()
