@@ -97,15 +97,7 @@ def time_livingmeta_2x2(tables, repeat):
 
 
 def time_metafor_2x2(tables):
-    with tempfile.TemporaryDirectory() as tmp:
-        ft, fo, fs = (os.path.join(tmp, n) for n in ("t.csv", "est.txt", "loop.R"))
-        np.savetxt(ft, np.hstack(tables), delimiter=",", fmt="%d")
-        with open(fs, "w") as fh:
-            fh.write(R_LOOP_2X2)
-        out = subprocess.run(["Rscript", fs, ft, "-", fo], capture_output=True, text=True, check=True)
-        secs, fails = out.stdout.split()
-        est = np.array([float(x) if x != "NA" else np.nan for x in open(fo).read().split()])
-    return float(secs), int(fails), est
+    return run_r_loop(R_LOOP_2X2, [np.hstack(tables)], fmt="%d")
 
 
 def main_2x2(a):
@@ -118,13 +110,7 @@ def main_2x2(a):
     print(f"livingmeta escalc + rma_batch  {t_lm:9.3f} s   (best of {a.repeat}; target <= 0.5 s on 2 cores)")
     if not a.no_r and shutil.which("Rscript"):
         mr = a.m if a.r_m is None else min(a.r_m, a.m)
-        secs, fails, est = time_metafor_2x2(tuple(t[:mr] for t in tables))
-        scaled = secs * a.m / mr
-        ok = np.isfinite(est)
-        dev = np.max(np.abs(est[ok] - res["estimate"][:mr][ok]) / np.maximum(np.abs(est[ok]), 1e-12))
-        note = f"measured on {mr}, scaled" if mr < a.m else "measured"
-        print(f"R metafor 3.8-1 loop           {scaled:9.3f} s   ({note}; {fails} fits stopped with an error "
-              f"in metafor)  ratio {scaled / t_lm:7.1f}x   max rel. diff of estimates {dev:.1e}")
+        print_metafor(*time_metafor_2x2(tuple(t[:mr] for t in tables)), res, a.m, mr, t_lm)
     else:
         print("R metafor: Rscript not found (skipped)")
 
@@ -155,17 +141,35 @@ def time_loop(y, v, n):
     return (time.perf_counter() - t) * y.shape[0] / n
 
 
-def time_metafor(y, v):
+def run_r_loop(script, matrices, fmt="%.17g"):
+    """Run an R loop script on the matrices (written as CSV files, then the output file as the last
+    argument); returns (seconds timed inside R, fits that stopped with an error, estimates)."""
     with tempfile.TemporaryDirectory() as tmp:
-        fy, fv, fo, fs = (os.path.join(tmp, n) for n in ("y.csv", "v.csv", "est.txt", "loop.R"))
-        np.savetxt(fy, y, delimiter=",", fmt="%.17g")
-        np.savetxt(fv, v, delimiter=",", fmt="%.17g")
+        files = [os.path.join(tmp, f"m{i}.csv") for i in range(len(matrices))]
+        fo, fs = os.path.join(tmp, "est.txt"), os.path.join(tmp, "loop.R")
+        for path, m in zip(files, matrices):
+            np.savetxt(path, m, delimiter=",", fmt=fmt)
         with open(fs, "w") as fh:
-            fh.write(R_LOOP)
-        out = subprocess.run(["Rscript", fs, fy, fv, fo], capture_output=True, text=True, check=True)
+            fh.write(script)
+        args = files + ["-"] * (2 - len(files)) + [fo]   # the scripts read args[1], args[2] and write args[3]
+        out = subprocess.run(["Rscript", fs, *args], capture_output=True, text=True, check=True)
         secs, fails = out.stdout.split()
         est = np.array([float(x) if x != "NA" else np.nan for x in open(fo).read().split()])
     return float(secs), int(fails), est
+
+
+def time_metafor(y, v):
+    return run_r_loop(R_LOOP, [y, v])
+
+
+def print_metafor(secs, fails, est, res, m, mr, t_lm):
+    """The metafor line: its time scaled to m data sets, the ratio and the largest relative difference."""
+    scaled = secs * m / mr
+    ok = np.isfinite(est)
+    dev = np.max(np.abs(est[ok] - res["estimate"][:mr][ok]) / np.maximum(np.abs(est[ok]), 1e-12))
+    note = f"measured on {mr}, scaled" if mr < m else "measured"
+    print(f"R metafor 3.8-1 loop           {scaled:9.3f} s   ({note}; {fails} fits stopped with an error "
+          f"in metafor)  ratio {scaled / t_lm:7.1f}x   max rel. diff of estimates {dev:.1e}")
 
 
 def time_pymare(y, v):
@@ -212,13 +216,7 @@ def main():
           f"ratio {t_loop / t_lm:7.1f}x")
     if not a.no_r and shutil.which("Rscript"):
         mr = a.m if a.r_m is None else min(a.r_m, a.m)
-        secs, fails, est = time_metafor(y[:mr], v[:mr])
-        scaled = secs * a.m / mr
-        ok = np.isfinite(est)
-        dev = np.max(np.abs(est[ok] - res["estimate"][:mr][ok]) / np.maximum(np.abs(est[ok]), 1e-12))
-        note = f"measured on {mr}, scaled" if mr < a.m else "measured"
-        print(f"R metafor 3.8-1 loop           {scaled:9.3f} s   ({note}; {fails} fits stopped with an error "
-              f"in metafor)  ratio {scaled / t_lm:7.1f}x   max rel. diff of estimates {dev:.1e}")
+        print_metafor(*time_metafor(y[:mr], v[:mr]), res, a.m, mr, t_lm)
     else:
         print("R metafor: Rscript not found (skipped)")
     try:
