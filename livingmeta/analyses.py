@@ -1,9 +1,9 @@
-"""One analysis (outcome x timepoint) from the per-study effect files: pooling, small-study effects,
+"""One analysis (outcome x timepoint) from the per-study effect documents: pooling, small-study effects,
 subgroups, leave-one-out.
 
-The workflow's per-analysis jobs call these functions; the statistics come from ``livingmeta.stats``
-(validated against R metafor). Inputs are the ``results/studies/<study>.json`` documents of only the
-studies that report the analysis.
+The workflow's ``analysis`` job (one per analysis) calls :func:`analysis_documents`; the statistics come
+from ``livingmeta.stats`` (validated against R metafor). Inputs are the effect documents
+(``livingmeta.extraction.documents.study_documents``) of only the studies that report the analysis.
 """
 
 from __future__ import annotations
@@ -33,6 +33,30 @@ def collect_effects(study_docs: Iterable[dict], analysis: str) -> list[dict]:
             row["label"] = study_label(doc)
             rows.append(row)
     return sorted(rows, key=lambda r: r["study"])
+
+
+def analysis_documents(study_docs: list[dict], rob_docs: list[dict], meta: dict, model: dict, *,
+                       subgroups: list, subgroup_tau2: str, leave_one_out: bool = True,
+                       rob_rule: str = "none") -> dict[str, dict]:
+    """The three documents of one analysis, ``{pooled, subgroups, leave_one_out}`` (pooled.json,
+    subgroups.json, leave_one_out.json). ``model``: the analysis's model (``plan.Analysis.model``); its CR2
+    test (``robust``) is computed for the whole analysis only. ``rob_docs``: the risk-of-bias documents of
+    the analysis's studies, read when ``rob_rule`` is not ``none``."""
+    aid = meta["analysis"]
+    plain = {k: v for k, v in model.items() if k != "robust"}
+    pooled = pool_analysis(collect_effects(study_docs, aid), meta, model)
+    groups = {d["study"]: d.get("groups") or {} for d in study_docs}
+    sub = subgroups_for_analysis(collect_effects(study_docs, aid), groups, meta, plain, list(subgroups),
+                                 subgroup_tau2)
+    rows = collect_effects(study_docs, aid)
+    if leave_one_out:
+        loo = leave_one_out_for_analysis(rows, meta, plain)
+    else:
+        loo = {**meta, "leave_one_out": [], "note": "leave-one-out disabled in config"}
+    if rob_rule != "none":
+        loo["rob_sensitivity"] = rob_sensitivity(collect_effects(study_docs, aid), plain,
+                                                 rob_of_studies(rob_docs), rob_rule)
+    return {"pooled": pooled, "subgroups": sub, "leave_one_out": loo}
 
 
 def study_label(doc: dict) -> str:
@@ -460,7 +484,7 @@ ROB_SENSITIVITY_RULES = {"exclude_high": "without the studies at high risk of bi
 
 def rob_of_studies(docs: list[dict]) -> dict[str, Any]:
     """``{studies: {study: items}, overall: {study: overall}}`` from per-study risk-of-bias documents
-    (``results/rob/studies/<study>.json``), the shape :func:`rob_sensitivity` reads."""
+    (``livingmeta.rob.rob_document``), the shape :func:`rob_sensitivity` reads."""
     return {"studies": {d["study"]: d.get("items") or {} for d in docs},
             "overall": {d["study"]: d.get("overall") for d in docs}}
 

@@ -1,7 +1,7 @@
 """Parse-time scan of a review folder: which export files, studies and analyses there are.
 
 The Snakefile calls this to decide the job graph, so it only does cheap reads (directory listings and a
-plain YAML read of each study file). It never raises on a malformed study file: that file's own
+plain YAML read of each study file that changed since the last run: ``livingmeta.plancache``). It never raises on a malformed study file: that file's own
 validation job reports it with a clear message, and the file contributes no analyses meanwhile.
 """
 
@@ -140,7 +140,18 @@ def _arms(value) -> dict | None:
     return out or None
 
 
-def scan_review(review_dir: str | os.PathLike) -> ReviewPlan:
+def study_summary(data) -> dict | None:
+    """What planning needs of a study file's YAML: its entries as ``[analysis id, direction only]``."""
+    if not isinstance(data, dict):
+        return None
+    entries = [e for e in data.get("outcomes") or [] if isinstance(e, dict)]
+    return {"entries": [[analysis_id(e.get("outcome", ""), e.get("timepoint", "")), "direction" in e]
+                        for e in entries]}
+
+
+def scan_review(review_dir: str | os.PathLike, cache=None) -> ReviewPlan:
+    """The plan of a review folder. ``cache``: a ``livingmeta.plancache.PlanCache``; a study file unchanged
+    since the last run is not read again."""
     review_dir = Path(review_dir)
     outcomes = outcome_definitions(_safe_yaml(review_dir / "outcomes.yaml"))
     studies = _files_by_stem(review_dir / "studies", STUDY_EXTENSIONS)
@@ -164,18 +175,21 @@ def scan_review(review_dir: str | os.PathLike) -> ReviewPlan:
     synthesis_studies: list[str] = []
     direction_only: list[str] = []
     for study, path in studies.items():
-        data = _safe_yaml(Path(path))
-        if not isinstance(data, dict):
+        summary = cache.summary(path) if cache is not None else None
+        if summary is None:
+            summary = study_summary(_safe_yaml(Path(path)))
+            if cache is not None and summary is not None:
+                cache.set_summary(path, summary)
+        if summary is None:
             continue
-        entries = [e for e in data.get("outcomes") or [] if isinstance(e, dict)]
-        if entries and all("direction" in e for e in entries):
+        entries = summary["entries"]
+        if entries and all(direction for _, direction in entries):
             direction_only.append(study)
-        for entry in entries:
-            if "direction" in entry:  # a direction of effect only: never a pooled analysis
+        for aid, direction in entries:
+            if direction:  # a direction of effect only: never a pooled analysis
                 if study not in synthesis_studies:
                     synthesis_studies.append(study)
                 continue
-            aid = analysis_id(entry.get("outcome", ""), entry.get("timepoint", ""))
             if aid in analyses and study not in analyses[aid].studies:
                 analyses[aid].studies.append(study)
             elif aid in analyses:

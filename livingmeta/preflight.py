@@ -26,18 +26,46 @@ def _raised(load, *args) -> list[ReviewInputError]:
     return []
 
 
-def study_file_problems(review_dir: str, plan, default_measure: str | None = None) -> list[ReviewInputError]:
+def _context(*parts) -> str:
+    """What a verdict "valid" depends on besides the file itself (``livingmeta.plancache``)."""
+    from livingmeta.contentcache import code_digest, digest
+
+    return digest(code_digest(), *parts)
+
+
+def _file_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+
+
+def study_file_problems(review_dir: str, plan, default_measure: str | None = None,
+                        cache=None) -> list[ReviewInputError]:
+    """Every study file against outcomes.yaml. ``cache`` (``livingmeta.plancache.PlanCache``): files found
+    valid before, unchanged since and checked against the same outcomes.yaml, measure and code are skipped."""
     from livingmeta.extraction.studyfile import problems_in_folder
 
     if not plan.studies:
         return []
-    return problems_in_folder(os.path.join(review_dir, "studies"), os.path.join(review_dir, "outcomes.yaml"),
-                              default_measure)
+    folder, outcomes = os.path.join(review_dir, "studies"), os.path.join(review_dir, "outcomes.yaml")
+    context = _context("studies", _file_bytes(outcomes), default_measure or "") if cache is not None else ""
+    skip = (lambda path: cache.is_valid(os.path.normpath(path), context)) if cache is not None else None
+    problems = problems_in_folder(folder, outcomes, default_measure, skip=skip)
+    if cache is not None:
+        paths = {os.path.normpath(p) for p in plan.studies.values()}
+        with_problems = {os.path.normpath(e.file) for e in problems if e.file}
+        if with_problems <= paths:   # (a problem of outcomes.yaml: no study file was checked)
+            for path in paths - with_problems:
+                cache.mark_valid(path, context)
+    return problems
 
 
-def risk_of_bias_problems(plan, tool: str | None = None) -> list[ReviewInputError]:
+def risk_of_bias_problems(plan, tool: str | None = None, cache=None) -> list[ReviewInputError]:
     """Every risk-of-bias file against the review's tool (``tool``: a built-in id or the path of the
-    review's own definition file, as the rules give it to the rob_study job)."""
+    review's own definition file, as the rules give it to the rob job); ``cache`` as
+    :func:`study_file_problems`."""
     from livingmeta.rob import load_rob
     from livingmeta.rob.tool import load_tool
 
@@ -47,9 +75,17 @@ def risk_of_bias_problems(plan, tool: str | None = None) -> list[ReviewInputErro
         definition = load_tool(tool)
     except ReviewInputError as err:
         return _flat(err)
+    context = _context("rob", str(tool or ""), _file_bytes(str(tool)) if str(tool).lower().endswith(
+        (".yaml", ".yml")) else b"") if cache is not None else ""
     problems: list[ReviewInputError] = []
     for path in plan.rob_files.values():
-        problems += _raised(load_rob, path, definition)
+        key = os.path.normpath(path)
+        if cache is not None and cache.is_valid(key, context):
+            continue
+        found = _raised(load_rob, path, definition)
+        problems += found
+        if cache is not None and not found:
+            cache.mark_valid(key, context)
     return problems
 
 
@@ -144,17 +180,19 @@ def synthesis_problems(review_dir: str, plan) -> list[ReviewInputError]:
 
 
 def problems(review_dir: str, plan, *, default_measure: str | None = None,
-             rob_tool: str | None = None) -> list[ReviewInputError]:
+             rob_tool: str | None = None, cache=None) -> list[ReviewInputError]:
     """Every problem the planning-time checks find, in the order a reviewer would fix them.
     ``default_measure``: the config's ``analysis.measure``, for outcomes that do not name their own;
-    ``rob_tool``: the risk-of-bias tool (a built-in id or a definition file's path)."""
+    ``rob_tool``: the risk-of-bias tool (a built-in id or a definition file's path); ``cache``: a
+    ``livingmeta.plancache.PlanCache`` (study and risk-of-bias files found valid and unchanged since are
+    not read again)."""
     review_dir = str(review_dir)
     found: list[ReviewInputError] = []
     found += search_folder_problems(review_dir)
     found += review_protocol_problems(review_dir)
-    found += study_file_problems(review_dir, plan, default_measure)
+    found += study_file_problems(review_dir, plan, default_measure, cache)
     found += synthesis_problems(review_dir, plan)
-    found += risk_of_bias_problems(plan, rob_tool)
+    found += risk_of_bias_problems(plan, rob_tool, cache)
     found += certainty_problems(review_dir, plan)
     found += previous_version_problems(review_dir)
     found += screening_problems(review_dir)

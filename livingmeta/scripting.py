@@ -74,3 +74,12 @@ def run_job(smk: Any, main: Callable[[Any], None]) -> None:
         # The job's outputs are written and closed: spare the interpreter's final garbage collection of
         # everything imported (60-100 ms per job, most of a small job's own run time).
         gc.freeze()
+
+
+def log_counts(smk: Any, what: str, counts: dict) -> None:
+    """One line in the job's log: how many per-study documents the job derived and how many it took from
+    the content cache (``livingmeta.extraction.documents``)."""
+    if getattr(smk, "log", None):
+        with open(str(smk.log[0]), "a", encoding="utf-8") as handle:
+            handle.write(f"{what} documents: {counts.get('derived', 0)} derived, "
+                         f"{counts.get('cached', 0)} from the cache\n")

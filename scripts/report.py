@@ -25,7 +25,7 @@ def main(smk):
 
         inp = smk.input
         results = dumps(load_and_build(
-            prisma_path=inp.prisma, study_paths=list(inp.studies), rob_path=inp.rob,
+            prisma_path=inp.prisma, studies_path=inp.studies, rob_path=inp.rob,
             pooled_paths=list(inp.pooled), subgroups_paths=list(inp.subgroups), loo_paths=list(inp.leave_one_out),
             review_path=inp.review, config=dict(smk.params.config), reports_dir=smk.params.reports_dir,
             certainty_path=(list(getattr(inp, "certainty", None) or []) or [None])[0],

@@ -1,4 +1,4 @@
-"""Per-study effect sizes: the document ``results/studies/<study>.json`` (docs/architecture.md).
+"""Per-study effect sizes: the study document of ``results/studies/studies.json`` (docs/architecture.md).
 
 Effect sizes come from ``livingmeta.stats.escalc`` (metafor's names and definitions: SMD is Hedges' g with
 the exact small-sample correction; ``vtype`` LS | UB | AV | REVMAN5). Arms stated with a standard error
@@ -128,7 +128,7 @@ def compute_effects(study: Study, outcomes: OutcomeSet, measure: str = "SMD",
 
 def study_document(study: Study, outcomes: OutcomeSet, measure: str = "SMD",
                    smd_variance: str = "LS", zero_cells: dict | None = None) -> dict[str, Any]:
-    """The ``results/studies/<study>.json`` document of a validated study."""
+    """The effect-size document of a validated study (one entry of ``results/studies/studies.json``)."""
     citation = {key: study.citation.get(key) for key in CITATION_FIELDS}
     citation["label"] = study.label
     citation["reference"] = study.citation.get("reference")

@@ -697,10 +697,13 @@ def check_unique_id(path: str | os.PathLike) -> None:
                                hint="Each study id must be unique: merge the files or rename one of them.")
 
 
-def load_study(path: str | os.PathLike, outcomes: OutcomeSet, default_measure: str | None = None) -> Study:
+def load_study(path: str | os.PathLike, outcomes: OutcomeSet, default_measure: str | None = None, *,
+               check_twins: bool = True) -> Study:
     """Load and validate ``path`` against the outcome definitions (and, when given, the review's default
-    measure for outcomes that do not name theirs)."""
-    check_unique_id(path)
+    measure for outcomes that do not name theirs). ``check_twins`` False: the caller checked that no other
+    file of the folder claims the same study id (a folder's check lists the folder once, not once per file)."""
+    if check_twins:
+        check_unique_id(path)
     return parse_study(load_yaml(path, what="study file"), path, outcomes, default_measure)
 
 
@@ -723,10 +726,11 @@ def load_studies(folder: str | os.PathLike, outcomes: OutcomeSet,
 
 
 def problems_in_folder(folder: str | os.PathLike, outcomes_path: str | os.PathLike,
-                       default_measure: str | None = None) -> list[ReviewInputError]:
+                       default_measure: str | None = None, *, skip=None) -> list[ReviewInputError]:
     """Every problem of every study file of a folder (and of the outcome definitions), without stopping at
     the first bad file. The workflow calls this when it plans the run, so that a bad study file stops the
-    run before any job, pooling included, starts."""
+    run before any job, pooling included, starts. ``skip(path)`` True: the file is known to be valid
+    (``livingmeta.plancache``: unchanged since it was last found valid); duplicate ids are always checked."""
     from livingmeta.errors import ReviewInputErrors
     from livingmeta.extraction.outcomes import load_outcomes
 
@@ -742,11 +746,24 @@ def problems_in_folder(folder: str | os.PathLike, outcomes_path: str | os.PathLi
     folder = Path(folder)
     if not folder.is_dir():
         return problems
-    for path in sorted(folder.iterdir()):
+    listing = sorted(folder.iterdir())
+    stems: dict[str, list[str]] = {}
+    for path in listing:   # the twins check of load_study, from one listing of the folder
+        if path.suffix.lower() in STUDY_EXTENSIONS:
+            stems.setdefault(path.stem, []).append(path.name)
+    for path in listing:
         if not (path.is_file() and path.suffix.lower() in STUDY_EXTENSIONS and not path.name.startswith((".", "_"))):
             continue
+        twins = [name for name in stems.get(path.stem, []) if name != path.name]
+        if twins:
+            problems.append(ReviewInputError(
+                f"duplicate study id '{path.stem}': also claimed by {', '.join(twins)}", file=str(path),
+                field="study", hint="Each study id must be unique: merge the files or rename one of them."))
+            continue
+        if skip is not None and skip(path):
+            continue
         try:
-            study = load_study(path, outcomes, default_measure)
+            study = load_study(path, outcomes, default_measure, check_twins=False)
         except ReviewInputError as err:
             problems.extend(flat(err))
             continue

@@ -552,12 +552,14 @@ def add_certainty(analyses: list[dict], rob: dict, decisions: list[dict], config
             a["certainty"]["absolute"] = absolute_effect(a, a.get("measure"))
 
 
-def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: str | None,
+def load_and_build(*, prisma_path: str, study_paths: Iterable[str] = (), rob_path: str | None,
                    pooled_paths: Iterable[str], subgroups_paths: Iterable[str], loo_paths: Iterable[str],
                    review_path: str | None, config: dict, reports_dir: str, exports: Iterable[dict] | None = None,
                    when: datetime | None = None, certainty_path: str | None = None,
-                   synthesis_path: str | None = None) -> dict:
-    """Read the intermediate files named in docs/architecture.md and build results.json."""
+                   synthesis_path: str | None = None, studies_path: str | None = None) -> dict:
+    """Read the intermediate files named in docs/architecture.md and build results.json. The study
+    documents come from ``studies_path`` (results/studies/studies.json) and/or ``study_paths`` (one JSON
+    document per study)."""
     from livingmeta.certainty.decisions import load_decisions
     from livingmeta.jsonio import read_json
 
@@ -569,7 +571,7 @@ def load_and_build(*, prisma_path: str, study_paths: Iterable[str], rob_path: st
             review = safe_load(handle) or {}
     doc = build_results(
         prisma=read_json(prisma_path),
-        studies=[read_json(p) for p in study_paths],
+        studies=(read_json(studies_path)["studies"] if studies_path else []) + [read_json(p) for p in study_paths],
         rob=read_json(rob_path) if rob_path and os.path.exists(rob_path) else None,
         pooled=[read_json(p) for p in pooled_paths],
         subgroups=[read_json(p) for p in subgroups_paths],

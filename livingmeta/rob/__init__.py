@@ -17,7 +17,7 @@ An overall judgement that contradicts the tool's rule is a reviewer's override a
 (Sterne et al. 2019, BMJ 366:l4898) is such an override.
 
 Functions: :func:`load_rob` (load + validate, ``ReviewInputError`` naming file, domain and the allowed
-values), :func:`rob_document` (``results/rob/studies/<study>.json``), :func:`summarise`
+values), :func:`rob_document` (the per-study document), :func:`summarise`
 (``results/rob/summary.json``: per domain and per study counts, overall judgements, checked against the
 list of included studies) and :func:`item_table`.
 """
@@ -80,13 +80,13 @@ def _resolve_tool(problems: Problems, data: dict, tool: RobTool | None) -> tuple
         return tool, named
     if named is None:
         return _guess_tool(data), None
-    return find_builtin(named), named   # None: a review's own tool, validated by the rob_study job
+    return find_builtin(named), named   # None: a review's own tool, validated by the rob job
 
 
 def _guess_tool(data: dict) -> RobTool | None:
     """Without a configured tool (planning-time checks) and without `tool:` in the file: the built-in tool
     whose domain ids the file uses most (SYRCLE when it lists none); None when it uses none of them (a
-    review's own tool, validated by the rob_study job)."""
+    review's own tool, validated by the rob job)."""
     keys: set[str] = set()
     for key in ("items", "domains"):
         if isinstance(data.get(key), dict):
@@ -177,7 +177,7 @@ def parse_rob(data: Any, file: str | os.PathLike, tool: RobTool | None = None) -
     built-in one, else SYRCLE); returns ``{study, file, tool, tool_id, assessors, items, overall, notes}``.
 
     With ``tool`` None and a file naming a tool that is not built in (a review's own tool), only the common
-    fields are checked: the rob_study job validates the judgements against the configured tool."""
+    fields are checked: the rob job validates the judgements against the configured tool."""
     file = str(file)
     problems = Problems(file, _HINT)
     problems.top_level(data, "a risk-of-bias file", "the example in docs/risk-of-bias.md", ROB_KEYS)
@@ -250,7 +250,7 @@ def load_rob(path: str | os.PathLike, tool: RobTool | None = None) -> dict[str, 
 
 
 def rob_document(rob: dict[str, Any]) -> dict[str, Any]:
-    """The ``results/rob/studies/<study>.json`` document:
+    """The per-study risk-of-bias document (read through livingmeta.extraction.documents):
     ``{study, file, tool, tool_id, assessors, items, overall}``."""
     overall = rob.get("overall")
     return {"study": rob["study"], "file": rob["file"], "tool": rob["tool"], "tool_id": rob.get("tool_id"),

@@ -13,7 +13,6 @@ what was synthesised and how (SWiM items 1-9).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from livingmeta.errors import ReviewInputError
@@ -52,7 +51,7 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 
 
 def build_synthesis(study_docs: list[dict], settings: dict, domains: list[dict], level: float = 95.0) -> dict:
-    """The synthesis document from the per-study documents (results/studies/<study>.json) that have
+    """The synthesis document from the per-study documents (results/studies/studies.json) that have
     ``directions``, the review's synthesis settings (``livingmeta.synthesis.settings``) and the outcome
     domains ({id, label} in outcomes.yaml's order)."""
     group_by = settings["group_by"]
@@ -184,12 +183,11 @@ def _p(p: float | None) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def load_and_build(study_paths: list[str], settings: dict, outcomes_path: str, level: float = 95.0) -> dict:
-    """The synthesis job: the study documents, review.yaml's settings and outcomes.yaml's domains."""
+def load_and_build(study_docs: list[dict], settings: dict, outcomes_path: str, level: float = 95.0) -> dict:
+    """The synthesis job: the study documents (``livingmeta.extraction.documents.study_documents``),
+    review.yaml's settings and outcomes.yaml's domains."""
     from livingmeta.extraction.outcomes import load_outcomes
-    from livingmeta.jsonio import read_json
 
     outcomes = load_outcomes(outcomes_path)
     domains = [{"id": d.id, "label": d.label, "description": d.description} for d in outcomes.domains.values()]
-    docs = [read_json(p) for p in study_paths if os.path.exists(p)]
-    return build_synthesis(docs, settings, domains, level)
+    return build_synthesis(list(study_docs), settings, domains, level)

@@ -34,7 +34,7 @@ STORED_RM5 = {"EFFECT_SIZE": 0.8968655609130709, "CI_START": 0.8405144008917793,
 
 
 def pooled(folder: Path) -> dict[str, dict]:
-    """Every analysis of an imported folder pooled as the workflow pools it (rules study_effects, pool)."""
+    """Every analysis of an imported folder pooled as the workflow pools it (rule analysis)."""
     cfg = cfgmod.load(folder / "config.yaml")
     a = cfg["analysis"]
     outcomes = load_outcomes(folder / "outcomes.yaml")

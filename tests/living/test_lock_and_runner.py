@@ -44,7 +44,7 @@ def test_a_second_update_exits_at_once_with_status_0(tmp_path):
 
 
 def test_problems_are_collected_once_each():
-    text = ("Error in rule study_effects:\n"
+    text = ("Error in rule studies:\n"
             "livingmeta: error: review/studies/a.yaml: outcomes[0].control.sd: must be > 0 (got -1)\n"
             "[Sat Nov 21] livingmeta: error: review/studies/a.yaml: outcomes[0].control.sd: must be > 0 (got -1)\n"
             "livingmeta: error: review/studies/b.yaml: study: duplicate id\n")
@@ -80,12 +80,12 @@ def test_a_crash_inside_a_job_reaches_its_log_and_the_summary(tmp_path):
 def test_a_job_that_died_without_a_message_is_named_with_its_log():
     from livingmeta.living.runner import failure_summary, jobs_run
 
-    text = ("localrule report:\n    input: a\n\nrule pool:\n    output: b\n"
+    text = ("localrule report:\n    input: a\n\nrule analysis:\n    output: b\n"
             "Error in rule report:\n    message: None\n    jobid: 3\n    input: a\n"
             "    log: results/logs/report/report.log (check log file(s) for error details)\n")
     assert failure_summary(text) == ["rule report (log: results/logs/report/report.log) failed without a "
                                      "message (killed, or out of memory?)"]
-    assert jobs_run(text) == ["report", "pool"]
+    assert jobs_run(text) == ["report", "analysis"]
 
 
 def test_an_unwritable_results_folder_is_one_clear_line(tmp_path):

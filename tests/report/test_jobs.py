@@ -48,7 +48,10 @@ def report(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795240800")  # 2026-11-21T06:00:00Z
     p = fixture_paths()
     out = tmp_path / "results" / "report"
-    inputs = NamedList([], prisma=p["prisma_path"], studies=p["study_paths"], rob=p["rob_path"],
+    studies = tmp_path / "results" / "studies" / "studies.json"   # what the studies job writes
+    studies.parent.mkdir(parents=True)
+    studies.write_text(json.dumps({"studies": [json.loads(Path(s).read_text()) for s in p["study_paths"]]}))
+    inputs = NamedList([], prisma=p["prisma_path"], studies=str(studies), rob=p["rob_path"],
                        pooled=p["pooled_paths"], subgroups=p["subgroups_paths"], leave_one_out=p["loo_paths"],
                        review=p["review_path"])
 

@@ -1,4 +1,4 @@
-"""The rob_study and rob_summary jobs through Snakemake with the tool named in config.yaml."""
+"""The rob job through Snakemake with the tool named in config.yaml."""
 from __future__ import annotations
 
 import pytest

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from html.parser import HTMLParser
@@ -176,11 +177,18 @@ def test_adding_one_study_rebuilds_only_its_jobs_its_analysis_and_the_report(exa
     work = copy_run(example_run, tmp_path / "work")
     analysis = add_study_copy(work / "review", "liao2021", "newstudy2026", keep_outcome=0)
     assert analysis == "dhi__4_weeks"
-    assert planned_jobs(work) == Counter({
-        "study_effects": 1, "rob_study": 1, "rob_summary": 1,
-        "pool": 1, "subgroups": 1, "leave_one_out": 1, **REPORT_JOBS})
+    assert planned_jobs(work) == Counter({"studies": 1, "rob": 1, "analysis": 1, **REPORT_JOBS})
     # and the rebuilt report includes it, in that analysis only
     snakemake(work, check=True)
+    # the coarse jobs derived the new study's documents only, the others came from the content cache (the
+    # studies job and the analysis job run side by side: either may be the first to derive the new study)
+    n_studies = len(list((work / "review" / "studies").glob("*.yaml")))
+    logs = work / "results" / "logs"
+    for log, n in ((logs / "studies" / "studies.log", n_studies), (logs / "rob" / "summary.log", n_studies),
+                   (logs / "analyses" / f"{analysis}.log", 6)):
+        derived, cached = map(int, re.search(r"documents: (\d+) derived, (\d+) from the cache",
+                                             log.read_text(encoding="utf-8")).groups())
+        assert derived <= 1 and derived + cached == n, (log, derived, cached)
     results = json.loads((work / "reports" / "latest" / "results.json").read_text())
     k = {a["outcome"] + "/" + a["timepoint"]: a["k"] for a in results["analyses"]}
     assert k["dhi/4 weeks"] == 6 and k["dhi/8 weeks"] == 7
@@ -259,7 +267,7 @@ def test_bad_study_input_stops_before_pooling_with_one_clear_message(example_run
     assert errors, output
     assert any(bad_file in line and field in line.split(bad_file, 1)[1] for line in errors), errors
     assert "Traceback" not in output
-    for rule in ("pool", "subgroups", "leave_one_out", "publish"):
+    for rule in ("analysis", "publish"):
         assert f"rule {rule}:" not in output, f"{rule} ran although a study file is bad"
     assert tree_digest(work / "review") == raw  # raw inputs never modified
     assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest

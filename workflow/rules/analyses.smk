@@ -33,51 +33,33 @@ def model_params(*extra, robust=False):
     return params
 
 
-rule pool:
+# One job per analysis: pooled (pooled.json), subgroup analyses (subgroups.json) and the sensitivity analyses,
+# leave-one-out and restricted by risk of bias (leave_one_out.json). Its inputs are only the study files that
+# report the analysis (their effect sizes are computed here, through the content cache) and, for the
+# risk-of-bias sensitivity analysis, only those studies' risk-of-bias files: a new study re-runs only the
+# analyses it reports.
+rule analysis:
     input:
-        lambda wc: study_jsons(PLAN.analyses[wc.analysis].studies),
+        studies=lambda wc: [PLAN.studies[s] for s in PLAN.analyses[wc.analysis].studies],
+        outcomes=review_file("outcomes.yaml"),
+        rob=lambda wc: ([PLAN.rob_files[s] for s in PLAN.analyses[wc.analysis].studies if s in PLAN.rob_files]
+                        if ANALYSIS["rob_sensitivity"] != "none" else []),
+        tool=ROB_TOOL_FILES if ANALYSIS["rob_sensitivity"] != "none" else [],
     output:
-        res("analyses/{analysis}/pooled.json"),
+        pooled=res("analyses/{analysis}/pooled.json"),
+        subgroups=res("analyses/{analysis}/subgroups.json"),
+        leave_one_out=res("analyses/{analysis}/leave_one_out.json"),
     log:
-        res("logs/analyses/{analysis}/pool.log"),
+        res("logs/analyses/{analysis}.log"),
     params:
         analysis=analysis_params,
         model=model_params("small_study_min_k", robust=True),
-    script:
-        "../../scripts/pool.py"
-
-
-rule subgroups:
-    input:
-        lambda wc: study_jsons(PLAN.analyses[wc.analysis].studies),
-    output:
-        res("analyses/{analysis}/subgroups.json"),
-    log:
-        res("logs/analyses/{analysis}/subgroups.log"),
-    params:
-        analysis=analysis_params,
-        model=model_params(),
+        effects=EFFECTS_PARAMS,
         subgroups=ANALYSIS["subgroups"],
         tau2=ANALYSIS["subgroup_tau2"],
-    script:
-        "../../scripts/subgroups.py"
-
-
-# sensitivity analyses: leave-one-out and the analysis restricted by risk of bias (config rob_sensitivity)
-rule leave_one_out:
-    input:
-        studies=lambda wc: study_jsons(PLAN.analyses[wc.analysis].studies),
-        # the risk of bias of this analysis's own studies only, so a new study re-runs only its analyses
-        rob=lambda wc: ([res(f"rob/studies/{s}.json") for s in PLAN.analyses[wc.analysis].studies
-                         if s in PLAN.rob_files] if ANALYSIS["rob_sensitivity"] != "none" else []),
-    output:
-        res("analyses/{analysis}/leave_one_out.json"),
-    log:
-        res("logs/analyses/{analysis}/leave_one_out.log"),
-    params:
-        analysis=analysis_params,
-        model=model_params(),
-        enabled=ANALYSIS["leave_one_out"],
+        leave_one_out=ANALYSIS["leave_one_out"],
         rob_sensitivity=ANALYSIS["rob_sensitivity"],
+        rob_tool=ROB_TOOL,
+        cache=CACHE,
     script:
-        "../../scripts/leave_one_out.py"
+        "../../scripts/analysis.py"

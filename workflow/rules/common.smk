@@ -11,6 +11,7 @@ from snakemake.exceptions import WorkflowError
 from livingmeta.config import resolve_paths, validate_config
 from livingmeta.errors import ReviewInputError
 from livingmeta.plan import scan_review
+from livingmeta.plancache import PlanCache
 
 _cli_configfiles = [str(p) for p in (workflow.overwrite_configfiles or [])]
 CONFIG_FILE = _cli_configfiles[-1] if _cli_configfiles else "config.yaml"
@@ -35,7 +36,10 @@ if not os.path.isdir(REVIEW):
         "Point review_dir at a folder made by `livingmeta init DIR`."
     )
 
-PLAN = scan_review(REVIEW)
+# What planning learnt about each review file, kept between runs (livingmeta/plancache.py): unchanged files
+# are not read again, so planning costs what changed, not the size of the review.
+PLAN_CACHE = PlanCache(os.path.join(RESULTS, ".livingmeta", "plan-cache.json"))
+PLAN = scan_review(REVIEW, cache=PLAN_CACHE)
 
 
 def is_tool_file(tool):
@@ -54,7 +58,9 @@ def _stop_on_bad_inputs():
     from livingmeta import preflight
     from livingmeta.scripting import ERROR_PREFIX
 
-    problems = preflight.problems(REVIEW, PLAN, default_measure=CFG["analysis"]["measure"], rob_tool=ROB_TOOL)
+    problems = preflight.problems(REVIEW, PLAN, default_measure=CFG["analysis"]["measure"], rob_tool=ROB_TOOL,
+                                  cache=PLAN_CACHE)
+    PLAN_CACHE.save()
     if problems:
         raise WorkflowError(f"{len(problems)} problem(s) in the review folder; nothing was run:\n"
                             + preflight.format_problems(problems, ERROR_PREFIX))
@@ -82,10 +88,6 @@ def res(path):
     return os.path.join(RESULTS, path)
 
 
-def study_jsons(studies):
-    return [res(f"studies/{s}.json") for s in studies]
-
-
 def analysis_files(kind):
     return [res(f"analyses/{a}/{kind}.json") for a in PLAN.analyses]
 
@@ -110,11 +112,7 @@ def _wildcard_jobs():
     analyses = [{"analysis": a} for a in PLAN.analyses]
     return {
         "parse_export": exports,
-        "study_effects": [{"study": s} for s in PLAN.studies],
-        "rob_study": [{"study": s} for s in PLAN.rob_files],
-        "pool": analyses,
-        "subgroups": analyses,
-        "leave_one_out": analyses,
+        "analysis": analyses,
     }
 
 

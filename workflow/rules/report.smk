@@ -33,7 +33,7 @@ rule report:
     input:
         prisma=res("records/prisma.json"),
         prisma_csv=res("records/PRISMA2020.csv"),
-        studies=study_jsons(PLAN.studies),
+        studies=res("studies/studies.json"),
         rob=res("rob/summary.json"),
         pooled=analysis_files("pooled"),
         subgroups=analysis_files("subgroups"),

@@ -1,46 +1,42 @@
-# Data branch, per study: validate the extraction file and compute its effect sizes; risk of bias.
+# Data branch, all studies: the effect sizes of every study file and the risk-of-bias judgements of every
+# study, one job each. Each study's document is derived once per content of its file (results/.cache/,
+# livingmeta/contentcache.py), so a new or edited study costs its own file's work, not a job per study.
 
 
 localrules:
-    rob_summary,
+    rob,
 
 
-rule study_effects:
+# What a study's effect sizes depend on besides its file and outcomes.yaml (config analysis block).
+EFFECTS_PARAMS = {
+    "measure": ANALYSIS["measure"],
+    "smd_variance": ANALYSIS["smd_variance"],
+    "zero_cells": ANALYSIS["zero_cells"],
+}
+CACHE = res(".cache")   # the content cache of derived per-study documents (may be deleted at any time)
+# a review's own risk-of-bias tool definition (risk_of_bias.tool = a path; built-in tool ids have no file)
+ROB_TOOL_FILES = [ROB_TOOL] if is_tool_file(ROB_TOOL) else []
+
+
+rule studies:
     input:
-        study=lambda wc: PLAN.studies[wc.study],
+        studies=[PLAN.studies[s] for s in sorted(PLAN.studies)],
         outcomes=review_file("outcomes.yaml"),
     output:
-        res("studies/{study}.json"),
+        res("studies/studies.json"),
     log:
-        res("logs/studies/{study}.log"),
+        res("logs/studies/studies.log"),
     params:
-        measure=ANALYSIS["measure"],
-        smd_variance=ANALYSIS["smd_variance"],
-        zero_cells=ANALYSIS["zero_cells"],
-    priority: 10
+        **EFFECTS_PARAMS,
+        cache=CACHE,
     script:
-        "../../scripts/study_effects.py"
+        "../../scripts/studies.py"
 
 
-rule rob_study:
+rule rob:
     input:
-        lambda wc: PLAN.rob_files[wc.study],
-        # a review's own tool definition (risk_of_bias.tool = a path; built-in tool ids have no file)
-        tool=[ROB_TOOL] if is_tool_file(ROB_TOOL) else [],
-    output:
-        res("rob/studies/{study}.json"),
-    log:
-        res("logs/rob/{study}.log"),
-    params:
-        tool=ROB_TOOL,
-    priority: 10
-    script:
-        "../../scripts/rob_study.py"
-
-
-rule rob_summary:
-    input:
-        [res(f"rob/studies/{s}.json") for s in PLAN.rob_files],
+        files=[PLAN.rob_files[s] for s in sorted(PLAN.rob_files)],
+        tool=ROB_TOOL_FILES,
     output:
         res("rob/summary.json"),
     log:
@@ -50,5 +46,6 @@ rule rob_summary:
         # (synthesis without meta-analysis): theirs is optional and shades their effect direction plot rows
         studies=sorted(s for s in PLAN.studies if s not in PLAN.direction_only_studies or s in PLAN.rob_files),
         tool=ROB_TOOL,
+        cache=CACHE,
     script:
-        "../../scripts/rob_summary.py"
+        "../../scripts/rob.py"

@@ -1,6 +1,6 @@
 # Synthesis without meta-analysis (SWiM): the outcome domains that study files report as a direction of effect
 # only (docs/synthesis.md). One job; its inputs are only the studies with direction entries, so a new pooled
-# study never re-runs it and a new unpooled study re-runs its own study job, this job and the report. A review
+# study never re-runs it and a new unpooled study re-runs the studies job, this job and the report. A review
 # without direction entries has no synthesis job (every_product() leaves the rule out, the report has no
 # synthesis input).
 from livingmeta.synthesis.settings import load_settings as _load_synthesis_settings
@@ -21,7 +21,7 @@ localrules:
 
 rule synthesis:
     input:
-        studies=study_jsons(PLAN.synthesis_studies),
+        studies=[PLAN.studies[s] for s in PLAN.synthesis_studies],
         outcomes=review_file("outcomes.yaml"),
     output:
         res("synthesis/synthesis.json"),
@@ -30,5 +30,7 @@ rule synthesis:
     params:
         settings=SYNTHESIS or {},
         level=ANALYSIS["level"],
+        effects=EFFECTS_PARAMS,
+        cache=CACHE,
     script:
         "../../scripts/synthesis.py"
