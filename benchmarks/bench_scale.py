@@ -44,7 +44,8 @@ def run(work: Path, cores: str) -> tuple[float, int, float]:
     secs = time.perf_counter() - start
     if out.returncode != 0:
         sys.exit(f"snakemake failed in {work}:\n{out.stderr[-3000:]}")
-    jobs = sum(int(n) for n in re.findall(r"^\S+\s+(\d+)$", out.stdout + out.stderr, flags=re.M))
+    jobs = sum(int(n) for name, n in re.findall(r"^(\S+)\s+(\d+)$", out.stdout + out.stderr, flags=re.M)
+               if name not in ("total", "all"))
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return secs, jobs, peak
 

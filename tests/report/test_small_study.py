@@ -19,7 +19,7 @@ HISTO = "histological_grade__end_of_study"
 
 
 def _assessed(a: dict) -> dict:
-    """The small_study block the pool job writes for analysis ``a`` with small_study_min_k = 3."""
+    """The small_study block the analysis job writes for analysis ``a`` with small_study_min_k = 3."""
     model = {k: a[k] for k in ("measure", "method", "test", "level")}
     return small_study_effects(a["studies"], {**model, "small_study_min_k": 3})
 

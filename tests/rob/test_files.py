@@ -142,6 +142,6 @@ def test_without_a_configured_tool_the_file_is_checked_against_the_builtin_tool_
     path = rob_file(tmp_path, "smith2020", all_domains("rob2", "low", deviations="moderate"))
     problems = fails(path, None)
     assert "unknown judgement 'moderate'" in one(problems, "domains.deviations.judgement").message
-    # a file using none of the built-in tools' domains is left to the rob_study job (the configured tool)
+    # a file using none of the built-in tools' domains is left to the rob job (the configured tool)
     path = rob_file(tmp_path, "smith2020", {"d1": "low"})
     assert load_rob(path)["items"] == {} and load_rob(path)["tool"] is None
