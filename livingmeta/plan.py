@@ -1,8 +1,9 @@
 """Parse-time scan of a review folder: which export files, studies and analyses there are.
 
 The Snakefile calls this to decide the job graph, so it only does cheap reads (directory listings and a
-plain YAML read of each study file that changed since the last run: ``livingmeta.plancache``). It never raises on a malformed study file: that file's own
-validation job reports it with a clear message, and the file contributes no analyses meanwhile.
+plain YAML read of each study file that changed since the last run: ``livingmeta.plancache``). It never
+raises on a malformed study file: the planning-time checks (``livingmeta.preflight``) report it with a
+clear message, and the file contributes no analyses meanwhile.
 """
 
 from __future__ import annotations
