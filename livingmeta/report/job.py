@@ -1,0 +1,77 @@
+"""The report job (rule report, scripts/report.py) as one library function, step by step.
+
+:func:`run_report` makes results.json (the machine-readable twin of the report), renders the HTML report
+from it (and nothing else), writes the HTML's figures as standalone SVG files listed in figures/index.csv,
+results.json's analysis data as CSV files listed in data/index.csv, the export folder and, when ``outputs``
+names a PDF, prints the HTML to PDF with WeasyPrint (no network access). The PDF's worker processes start
+(one WeasyPrint import, forked ``threads`` times) first, while results.json and the HTML are made; only
+the report sections whose HTML changed are rendered again (cached under ``cache``). It returns the seconds
+of each step (benchmarks/bench_report.py prints them) and the PDF's statistics.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, threads: int = 1,
+               prisma_csv: str | None = None, certainty_path: str | None = None,
+               synthesis_path: str | None = None) -> dict[str, Any]:
+    """``inputs``: the keyword arguments of :func:`livingmeta.report.results_json.load_and_build` except
+    certainty and synthesis; ``outputs``: results, html, figures, data and optionally export, pdf (paths)."""
+    seconds: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def step(name: str) -> None:
+        now = time.perf_counter()
+        seconds[name] = seconds.get(name, 0.0) + now - clock[0]
+        clock[0] = now
+
+    pdf_path = outputs.get("pdf")
+    renderer = None
+    stats: dict[str, Any] = {}
+    if pdf_path:  # first of all: the import of WeasyPrint is the longest wait of this job
+        from livingmeta.report.pdf import Renderer
+
+        renderer = Renderer(cache, int(threads or 1)).start()
+    try:
+        import json
+
+        from livingmeta.jsonio import dumps, write_text_atomic
+        from livingmeta.report.data import write_data
+        from livingmeta.report.figures import write_figures
+        from livingmeta.report.render import render_html
+        from livingmeta.report.results_json import load_and_build
+
+        step("start")
+        results = dumps(load_and_build(**inputs, certainty_path=certainty_path, synthesis_path=synthesis_path))
+        write_text_atomic(outputs["results"], results)
+        document = json.loads(results)  # exactly what results.json says
+        step("results.json")
+        html = render_html(document)
+        write_text_atomic(outputs["html"], html)
+        step("html")
+        write_figures(html, outputs["figures"])
+        step("figures")
+        write_data(document, outputs["data"])
+        step("data")
+        if outputs.get("export"):
+            from livingmeta.report.export import write_export
+
+            write_export(document, outputs["export"], prisma_csv)
+            step("export")
+        if renderer is not None:
+            from livingmeta.report.pdf import build_pdf
+
+            stats = build_pdf(html, pdf_path, renderer=renderer)
+            step("pdf")
+    finally:
+        if renderer is not None:
+            renderer.close()
+    return {"seconds": seconds, "pdf": stats}
+
+
+def pdf_log_line(stats: dict[str, Any]) -> str:
+    return (f"{stats['pages']} pages from {stats['parts']} sections; rendered {stats['rendered']} "
+            f"document(s) ({', '.join(stats['rendered_parts']) or 'none'}), the others reused\n")
