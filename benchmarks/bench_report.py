@@ -143,9 +143,13 @@ class Inputs:
 def report_job(inputs: Inputs, threads: int, out: Path) -> dict:
     """Run the report job's steps into ``out``; returns {step: seconds} and what it made."""
     from livingmeta.report.job import run_report
+    from livingmeta.report.layout import uses_pages
 
     outputs = {"results": out / "results.json", "html": out / "report.html", "figures": out / "figures/index.csv",
                "data": out / "data/index.csv", "export": out / "export/index.csv", "pdf": out / "report.pdf"}
+    n_studies, n_analyses = len(inputs.plan().studies), len(inputs.plan().analyses)
+    if uses_pages(inputs.cfg["report"].get("layout"), n_studies, n_analyses):
+        outputs |= {"pages": out / "pages/index.csv", "appendix_pdf": out / "report-appendix.pdf"}
     return run_report(inputs.report_inputs(), {k: str(v) for k, v in outputs.items()},
                       cache=str(inputs.res("report/pdf_parts")), threads=threads,
                       prisma_csv=str(inputs.res("records/PRISMA2020.csv")))
@@ -168,13 +172,14 @@ def show(title: str, stats: dict, out: Path) -> None:
     steps = stats["seconds"]
     print(f"  {title}: {sum(steps.values()):.1f} s  (" + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()) + ")")
     pdf = stats.get("pdf")
-    if pdf:
-        names = pdf["rendered_parts"]
-        print(f"    PDF: {pdf['pages']} pages from {pdf['parts']} parts; rendered {pdf['rendered']}"
-              + (f" ({', '.join(names)})" if len(names) <= 16 else ""))
+    for doc in (pdf, (pdf or {}).get("appendix")):
+        if doc:
+            names = doc["rendered_parts"]
+            print(f"    PDF{' appendix' if doc is not pdf else ''}: {doc['pages']} pages from {doc['parts']} parts; "
+                  f"rendered {doc['rendered']}" + (f" ({', '.join(names)})" if len(names) <= 16 else ""))
     for name in sorted(os.listdir(out)):
         p = out / name
-        if name == "pdf_parts":
+        if name == "pdf_parts" or name.startswith("."):
             continue
         extra = f", {pdf_pages(p)} pages" if name.endswith(".pdf") else ""
         print(f"    {name:28s} {size(p)}{extra}")

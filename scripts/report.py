@@ -3,7 +3,7 @@
 rendered again (cached under params.cache)."""
 from livingmeta.scripting import run_job
 
-OUTPUTS = ("results", "html", "figures", "data", "export", "pdf")  # REPORT_OUTPUT's keys (workflow/rules/report.smk)
+OUTPUTS = ("results", "html", "figures", "data", "export", "pdf", "pages", "appendix_pdf")  # REPORT_OUTPUT's keys (workflow/rules/report.smk)
 
 
 def main(smk):

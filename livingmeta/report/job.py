@@ -19,7 +19,9 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
                prisma_csv: str | None = None, certainty_path: str | None = None,
                synthesis_path: str | None = None) -> dict[str, Any]:
     """``inputs``: the keyword arguments of :func:`livingmeta.report.results_json.load_and_build` except
-    certainty and synthesis; ``outputs``: results, html, figures, data and optionally export, pdf (paths)."""
+    certainty and synthesis; ``outputs``: results, html, figures, data and optionally export, pdf, pages
+    (pages/index.csv: the layout in pages, livingmeta/report/pages.py) and appendix_pdf (the appendix's own
+    PDF in that layout) (paths)."""
     seconds: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -49,8 +51,15 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
         write_text_atomic(outputs["results"], results)
         document = json.loads(results)  # exactly what results.json says
         step("results.json")
-        html = render_html(document)
-        write_text_atomic(outputs["html"], html)
+        laid_out = bool(outputs.get("pages"))  # the layout in pages (livingmeta/report/layout.py)
+        html = render_html(document, pages=laid_out)
+        if laid_out:
+            from livingmeta.report.pages import split_pages, write_pages
+
+            write_pages(split_pages(html), outputs["html"], outputs["pages"])
+        else:
+            write_text_atomic(outputs["html"], html)
+        _remove_stale(outputs)
         step("html")
         write_figures(html, outputs["figures"])
         step("figures")
@@ -62,9 +71,17 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
             write_export(document, outputs["export"], prisma_csv)
             step("export")
         if renderer is not None:
-            from livingmeta.report.pdf import build_pdf
+            from livingmeta.report.pdf import build_pdfs, split_documents
 
-            stats = build_pdf(html, pdf_path, renderer=renderer)
+            documents = split_documents(html)
+            paths = {"report": pdf_path, "appendix": outputs.get("appendix_pdf")}
+            missing = [name for name, _ in documents if not paths.get(name)]
+            if missing:
+                raise ValueError(f"the report has a document {missing[0]!r} in print but no output for it")
+            done = build_pdfs([(doc, paths[name]) for name, doc in documents], renderer=renderer)
+            stats = done[0]
+            if len(done) > 1:
+                stats["appendix"] = done[1]
             step("pdf")
     finally:
         if renderer is not None:
@@ -72,6 +89,28 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
     return {"seconds": seconds, "pdf": stats}
 
 
+def _remove_stale(outputs: dict[str, str]) -> None:
+    """An earlier layout's files that this one does not make (publish would take them): ``pages/`` and
+    report-appendix.pdf beside report.html."""
+    import os
+    from pathlib import Path
+
+    folder = Path(outputs["html"]).parent
+    if not outputs.get("pages") and (folder / "pages").is_dir():
+        for old in (folder / "pages").glob("*"):
+            if old.suffix in (".html", ".csv"):
+                old.unlink()
+    if not outputs.get("appendix_pdf"):
+        with __import__("contextlib").suppress(FileNotFoundError):
+            os.unlink(folder / APPENDIX_PDF)
+
+
+APPENDIX_PDF = "report-appendix.pdf"
+
+
 def pdf_log_line(stats: dict[str, Any]) -> str:
-    return (f"{stats['pages']} pages from {stats['parts']} sections; rendered {stats['rendered']} "
+    line = (f"{stats['pages']} pages from {stats['parts']} sections; rendered {stats['rendered']} "
             f"document(s) ({', '.join(stats['rendered_parts']) or 'none'}), the others reused\n")
+    if stats.get("appendix"):
+        line += "appendix: " + pdf_log_line(stats["appendix"])
+    return line

@@ -548,16 +548,27 @@ def plan_parts(split: Split, renderer: Renderer, meanwhile: Callable[[list[str]]
     """Render the parts (and the page-margins stamp) that are not cached, all at once: nothing rendered
     depends on page numbers, which are drawn when merging. ``meanwhile(cached keys)`` runs while they
     render (the workers' parent may still be importing WeasyPrint: this process has time to spare)."""
-    htmls = [part_html(split, p) for p in split.parts]
-    keys = [part_key(h) for h in htmls]
-    margins = margins_html(split)
-    margins_key = part_key(margins)
-    metas = {k: meta for k in keys + [margins_key] if (meta := renderer.cached(k)) is not None}
-    pending = renderer.submit({k: h for k, h in zip(keys + [margins_key], htmls + [margins]) if k not in metas})
+    return plan_documents([split], renderer, meanwhile)[0]
+
+
+def plan_documents(splits: list[Split], renderer: Renderer,
+                   meanwhile: Callable[[list[str]], None] | None = None) -> list[Plan]:
+    """:func:`plan_parts` for several documents at once (one batch of rendering for all of them)."""
+    jobs: dict[str, str] = {}
+    plans = []
+    for split in splits:
+        htmls = [part_html(split, p) for p in split.parts]
+        keys = [part_key(h) for h in htmls]
+        margins = margins_html(split)
+        margins_key = part_key(margins)
+        jobs.update(zip(keys + [margins_key], htmls + [margins]))
+        plans.append((keys, margins_key))
+    metas = {k: meta for k in jobs if (meta := renderer.cached(k)) is not None}
+    pending = renderer.submit({k: h for k, h in jobs.items() if k not in metas})
     if meanwhile is not None:
-        meanwhile([k for k in keys if k in metas])
+        meanwhile([k for k in jobs if k in metas])
     metas.update(renderer.collect(pending))
-    return Plan(keys, [metas[k] for k in keys], margins_key)
+    return [Plan(keys, [metas[k] for k in keys], margins_key) for keys, margins_key in plans]
 
 
 def _read_parts(renderer: Renderer, keys: list[str]) -> dict[str, Any]:
@@ -745,29 +756,64 @@ def _overlay(writer, page, forms: list, text: str, font) -> None:
                                                   writer._add_object(after)])
 
 
+DOCUMENT_RE = re.compile(r"<!--pdf-document ([A-Za-z0-9_.:-]+)-->")
+
+
+def split_documents(html: str) -> list[tuple[str, str]]:
+    """``[(name, html)]``: the report (name ``report``) and each document that the HTML marks with
+    ``<!--pdf-document NAME-->`` (the layout in pages puts the appendix there, livingmeta/report/layout.py),
+    everything after the mark up to the next one; each with the report's ``<head>`` and running texts."""
+    pieces = DOCUMENT_RE.split(html)
+    if len(pieces) == 1:
+        return [("report", html)]
+    match = re.search(r"<body\b[^>]*>", html)
+    end = html.rfind("</body>")
+    head_and_body = html[:match.end()]
+    running = "".join(re.findall(r'<div class="running-(?:title|version)"[^>]*>.*?</div>',
+                                 html[match.end():], flags=re.S))
+    tail = html[end:] if end >= 0 else "</body>\n</html>\n"
+    docs = [("report", pieces[0] + "\n" + tail)]
+    for name, fragment in zip(pieces[1::2], pieces[2::2]):
+        cut = fragment.rfind("</body>")
+        docs.append((name, head_and_body + "\n" + running + "\n" + (fragment[:cut] if cut >= 0 else fragment)
+                     + "\n" + tail))
+    return docs
+
+
 def build_pdf(html: str, pdf_path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
               workers: int | None = None, renderer: Renderer | None = None) -> dict:
     """Write the report ``html`` as a PDF, re-rendering only the parts whose HTML changed since the last
     build that used the same cache (``renderer``'s, else ``cache_dir``, default ``pdf_parts/`` beside the
     PDF). Returns ``{parts, rendered, pages, rendered_parts}``."""
-    pdf_path = Path(pdf_path)
+    return build_pdfs([(html, pdf_path)], cache_dir=cache_dir, workers=workers, renderer=renderer)[0]
+
+
+def build_pdfs(documents: list[tuple[str, str | os.PathLike]], *, cache_dir: str | os.PathLike | None = None,
+               workers: int | None = None, renderer: Renderer | None = None) -> list[dict]:
+    """:func:`build_pdf` for several documents ``[(html, pdf_path)]`` sharing one cache, their parts
+    rendered in one batch; the cache keeps the parts of all of them. One statistics dict per document."""
     own = renderer is None
     if own:
-        renderer = Renderer(cache_dir or pdf_path.parent / "pdf_parts", workers or os.cpu_count() or 1)
+        first = Path(documents[0][1])
+        renderer = Renderer(cache_dir or first.parent / "pdf_parts", workers or os.cpu_count() or 1)
     cache = renderer.cache_dir
-    split = split_report(svg_text_as_html(html))
+    splits = [split_report(svg_text_as_html(html)) for html, _ in documents]
     readers: dict[str, Any] = {}
     try:
-        plan = plan_parts(split, renderer, meanwhile=lambda keys: readers.update(_read_parts(renderer, keys)))
+        plans = plan_documents(splits, renderer, meanwhile=lambda keys: readers.update(_read_parts(renderer, keys)))
     finally:
         if own:
             renderer.close()
-    merge_parts(split, plan, renderer, pdf_path, readers)
+    stats = []
+    for split, plan, (_, pdf_path) in zip(splits, plans, documents):
+        merge_parts(split, plan, renderer, Path(pdf_path), readers)
+        names = {k: p.name for p, k in zip(split.parts, plan.keys)} | {plan.margins_key: "page margins"}
+        stats.append({"parts": len(plan.keys), "rendered": len(set(names) & renderer.keys),
+                      "pages": sum(m["pages"] for m in plan.metas),
+                      "rendered_parts": sorted({names[k] for k in renderer.keys if k in names})})
     # drop what this build did not use
-    keep = set(plan.keys) | {plan.margins_key}
+    keep = {k for plan in plans for k in plan.keys} | {plan.margins_key for plan in plans}
     for path in cache.iterdir():
         if path.suffix in (".pdf", ".json") and path.stem not in keep:
             path.unlink(missing_ok=True)
-    names = {k: p.name for p, k in zip(split.parts, plan.keys)} | {plan.margins_key: "page margins"}
-    return {"parts": len(plan.keys), "rendered": renderer.rendered, "pages": sum(m["pages"] for m in plan.metas),
-            "rendered_parts": sorted({names[k] for k in renderer.keys})}
+    return stats

@@ -275,8 +275,9 @@ def changes_view(results: dict) -> dict | None:
     }
 
 
-def build_view(results: dict) -> dict[str, Any]:
-    """Everything the template needs beyond results.json itself: figures (SVG), tables, anchors."""
+def build_view(results: dict, pages: bool = False) -> dict[str, Any]:
+    """Everything the template needs beyond results.json itself: figures (SVG), tables, anchors.
+    ``pages``: the layout in pages (livingmeta/report/layout.py): the study-level material is the appendix."""
     studies = results.get("studies") or []
     labels = {s["study"]: s.get("label") or s["study"] for s in studies}
     analyses = results.get("analyses") or []
@@ -348,9 +349,13 @@ def build_view(results: dict) -> dict[str, Any]:
         "analysis_by_id": {a.get("analysis"): a for a in analyses},
         "css": _markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "swim": swim_view.swim_view(results),
+        "pages": pages,
     }
 
 
-def render_html(results: dict) -> str:
+def render_html(results: dict, pages: bool = False) -> str:
+    """The report as one HTML document; ``pages``: laid out for pages (livingmeta/report/layout.py), with
+    the study-level material as an appendix at the end, which livingmeta/report/pages.py cuts into the
+    summary page and pages of their own, and livingmeta/report/pdf.py prints as a document of its own."""
     template = _environment().get_template("report.html.j2")
-    return template.render(r=results, v=build_view(results))
+    return template.render(r=results, v=build_view(results, pages))
