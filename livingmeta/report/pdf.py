@@ -241,15 +241,16 @@ class Split:
 
 
 def _balance_sections(fragment: str) -> str:
-    """Close ``<section>``s left open at the end of a fragment and drop closing tags without an opening
-    one (a part cut inside the results section)."""
-    opens = len(re.findall(r"<section\b", fragment))
-    closes = len(re.findall(r"</section>", fragment))
-    if opens > closes:
-        return fragment + "</section>" * (opens - closes)
-    for _ in range(closes - opens):
-        cut = fragment.rfind("</section>")
-        fragment = fragment[:cut] + fragment[cut + len("</section>"):]
+    """Close ``<section>``s and ``<figure>``s left open at the end of a fragment and drop closing tags
+    without an opening one (a part cut inside the results section, or inside a figure drawn in blocks)."""
+    for tag in ("section", "figure"):
+        opens = len(re.findall(rf"<{tag}\b", fragment))
+        closes = len(re.findall(rf"</{tag}>", fragment))
+        if opens > closes:
+            fragment += f"</{tag}>" * (opens - closes)
+        for _ in range(closes - opens):
+            cut = fragment.rfind(f"</{tag}>")
+            fragment = fragment[:cut] + fragment[cut + len(f"</{tag}>"):]
     return fragment
 
 

@@ -153,3 +153,38 @@ def test_the_report_job_writes_the_pages_and_both_pdfs(document, tmp_path, monke
     single = {k: str(v) for k, v in outputs.items() if k not in ("pages", "appendix_pdf")}
     run_report(inputs, single, cache=str(out / "cache"), threads=2)
     assert not (out / "report-appendix.pdf").exists() and not list((out / "pages").glob("*"))
+
+
+def test_study_blocks_are_cut_by_content_so_a_new_study_changes_one_block():
+    from livingmeta.report.layout import BLOCK_MAX, study_blocks
+
+    ids = [f"study{i:05d}" for i in range(1000)]
+    blocks = study_blocks(ids)
+    assert blocks[0]["start"] == 0 and blocks[-1]["end"] == 1000
+    assert all(a["end"] == b["start"] for a, b in zip(blocks, blocks[1:]))
+    assert all(0 < b["end"] - b["start"] <= BLOCK_MAX for b in blocks) and 25 < len(blocks) < 80
+
+    def contents(ids):
+        return [tuple(ids[b["start"]:b["end"]]) for b in study_blocks(ids)]
+
+    before = contents(ids)
+    after = contents(sorted(ids + ["study00500b"]))
+    assert len(set(after) - set(before)) == 1  # one block differs: the new study's (cut within BLOCK_MAX)
+    removed = contents(ids[:10] + ids[11:])
+    assert len(set(removed) - set(before)) == 1
+
+
+def test_the_appendix_tables_and_traffic_light_are_pdf_parts_by_block(document, monkeypatch):
+    from livingmeta.report import layout
+    from livingmeta.report.pdf import split_report
+
+    monkeypatch.setattr(layout.study_blocks, "__defaults__", (1, 34))  # every study ends a block: 5 blocks
+    html = render_html(document, pages=True)
+    parts = [p.name for p in split_report(dict(split_documents(html))["appendix"]).parts]
+    assert sum(name.startswith("appendix-studies-") for name in parts) == 4  # the first block opens the chapter
+    assert sum(name.startswith("appendix-rob-") for name in parts) == 4
+    page = next(p for p in split_pages(html) if p.file == "pages/studies.html").body
+    assert page.count('class="studies-block"') == 5 and page.count("Table ") >= 5
+    # the figure file stacks every block of the traffic-light plot
+    traffic = next(f for f in report_figures(html) if f.file == "rob_traffic_light.svg")
+    assert traffic.svg.count("<svg") == 1 + 5
