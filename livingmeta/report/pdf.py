@@ -55,7 +55,7 @@ from livingmeta.jsonio import write_atomic
 
 PART_RE = re.compile(r"<!--pdf-part ([A-Za-z0-9_.:-]+)-->")
 CROSS_LINK = "https://livingmeta.invalid/part-link#"
-CACHE_FORMAT = "livingmeta-pdf-part-2"  # bump when the way parts are made changes
+CACHE_FORMAT = "livingmeta-pdf-part-3"  # bump when the way parts are made changes (3: keyed before svg_text_as_html)
 PX_TO_PT = 0.75
 TOC_SLOT_PX = 24  # room for the contents' page numbers (up to 3 digits), stamped when merging
 
@@ -416,7 +416,9 @@ def fixed_font_dates():
 
 
 def _render_job(args: tuple[str, str, str]) -> dict:
-    return render_part(*args)
+    """Render one part (its SVG text made HTML text here, in the worker, for the parts rendered only)."""
+    html, pdf_path, meta_path = args
+    return render_part(svg_text_as_html(html), pdf_path, meta_path)
 
 
 def _zygote(conn, workers: int) -> None:
@@ -885,7 +887,8 @@ def build_pdfs(documents: list[tuple[str, str | os.PathLike]], *, cache_dir: str
         first = Path(documents[0][1])
         renderer = Renderer(cache_dir or first.parent / "pdf_parts", workers or os.cpu_count() or 1)
     cache = renderer.cache_dir
-    splits = [split_report(svg_text_as_html(html)) for html, _ in documents]
+    # keys are the parts' HTML before svg_text_as_html (a function of it): only parts rendered are converted
+    splits = [split_report(html) for html, _ in documents]
     readers: dict[str, Any] = {}
     try:
         plans = plan_documents(splits, renderer, meanwhile=lambda keys: readers.update(_read_parts(renderer, keys)))

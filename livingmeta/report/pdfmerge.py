@@ -52,33 +52,32 @@ def _skip_ws(b: bytes, i: int) -> int:
     return i
 
 
+_SPECIAL = re.compile(rb"<<|>>|[\[\]()<]")
+_IN_STRING = re.compile(rb"[()\\]")
+
+
 def _value_end(b: bytes, i: int) -> int:
     """The end of the PDF value that starts at ``b[i]``."""
     c = b[i:i + 1]
-    if b[i:i + 2] == b"<<" or c == b"[":
-        depth, j, n = 0, i, len(b)
-        while j < n:
-            if b[j:j + 2] == b"<<":
+    if c == b"[" or b.startswith(b"<<", i):
+        depth, j = 0, i
+        while True:
+            m = _SPECIAL.search(b, j)
+            if m is None:
+                raise MergeError("unbalanced dictionary or array")
+            token = m.group(0)
+            if token in (b"<<", b"["):
                 depth += 1
-                j += 2
-            elif b[j:j + 2] == b">>":
+                j = m.end()
+            elif token in (b">>", b"]"):
                 depth -= 1
-                j += 2
-            elif b[j:j + 1] == b"[":
-                depth += 1
-                j += 1
-            elif b[j:j + 1] == b"]":
-                depth -= 1
-                j += 1
-            elif b[j:j + 1] == b"(":
-                j = _string_end(b, j)
-            elif b[j:j + 1] == b"<":
-                j = b.index(b">", j) + 1
-            else:
-                j += 1
+                j = m.end()
+            elif token == b"(":
+                j = _string_end(b, m.start())
+            else:  # a hex string
+                j = b.index(b">", m.start()) + 1
             if depth == 0:
                 return j
-        raise MergeError("unbalanced dictionary or array")
     if c == b"(":
         return _string_end(b, i)
     if c == b"<":
@@ -92,19 +91,20 @@ def _value_end(b: bytes, i: int) -> int:
 
 
 def _string_end(b: bytes, i: int) -> int:
+    """The end of the literal string that starts at ``b[i]`` (``(``): nested parentheses, escapes."""
     depth, j = 0, i
     while True:
-        c = b[j]
-        if c == 0x5C:  # backslash
-            j += 2
+        m = _IN_STRING.search(b, j)
+        if m is None:
+            raise MergeError("unterminated string")
+        token = m.group(0)
+        if token == b"\\":
+            j = m.end() + 1
             continue
-        if c == 0x28:
-            depth += 1
-        elif c == 0x29:
-            depth -= 1
-            if depth == 0:
-                return j + 1
-        j += 1
+        depth += 1 if token == b"(" else -1
+        j = m.end()
+        if depth == 0:
+            return j
 
 
 def dict_entries(b: bytes) -> list[tuple[bytes, bytes]]:
@@ -198,6 +198,7 @@ def _page_list(objects: dict[int, Obj], node: int) -> list[int]:
 
 
 _OBJ_HEAD = re.compile(rb"(\d+)\s+(\d+)\s+obj\b")
+_LENGTH = re.compile(rb"/Length\s+(\d+)\b(?!\s+\d+\s+R)")
 
 
 def _indirect_at(data: bytes, offset: int) -> Obj:
@@ -214,10 +215,10 @@ def _indirect_at(data: bytes, offset: int) -> Obj:
             j += 2
         elif data[j:j + 1] in (b"\n", b"\r"):
             j += 1
-        length = dict(dict_entries(body))[b"/Length"]
-        if REF.match(length):
-            raise MergeError("indirect stream length")
-        n = int(length)
+        length = _LENGTH.search(body)
+        if length is None:
+            raise MergeError("a stream without a direct /Length")
+        n = int(length.group(1))
         return Obj(body, data[j:j + n])
     return Obj(body)
 
