@@ -1,7 +1,8 @@
 """Publish a rendered report as a new version beside the old ones.
 
 ``reports/<version>/`` receives report.html, report.pdf, results.json, the figures (``figures/index.csv``
-and the SVG files it lists) and the data (``data/index.csv`` and the CSV files it lists) through a staging
+and the SVG files it lists) and the data (``data/index.csv`` and the CSV files it lists), and in the
+layout in pages the pages (``pages/index.csv`` and the HTML files it lists) and report-appendix.pdf, through a staging
 folder and one atomic rename; ``reports/latest`` is a symbolic link switched atomically (a new link
 renamed over the old one); ``reports/index.html`` lists every version. Nothing already published is ever
 changed.
@@ -27,11 +28,12 @@ from pathlib import Path
 from livingmeta.errors import ReviewInputError
 from livingmeta.jsonio import read_json, write_text_atomic
 from livingmeta.living.versions import published_versions, version_key
-from livingmeta.report import data, export, figures
+from livingmeta.report import data, export, figures, pages
 from livingmeta.report.indexed import INDEX
 
-FILES = ("report.html", "report.pdf", "results.json")
-FOLDERS = {figures.FOLDER: ".svg", data.FOLDER: ".csv", export.FOLDER: ".csv"}  # a version's folders -> the files their index lists
+APPENDIX_PDF = "report-appendix.pdf"  # the appendix in print, in the layout in pages (livingmeta/report/layout.py)
+FILES = ("report.html", "report.pdf", APPENDIX_PDF, "results.json")
+FOLDERS = {figures.FOLDER: ".svg", data.FOLDER: ".csv", export.FOLDER: ".csv", pages.FOLDER: ".html"}  # a version's folders -> the files their index lists
 
 
 # keys of results.json that describe the version, not the evidence: left out when deciding whether
@@ -112,16 +114,33 @@ def switch_latest(reports_dir: Path, version: str) -> None:
     os.replace(tmp, latest)
 
 
+def with_companions(files: dict[str, Path]) -> dict[str, Path]:
+    """``files`` and what the report job wrote beside them in the layout in pages: the pages that
+    ``pages/index.csv`` beside report.html lists, and report-appendix.pdf beside report.pdf (the report job
+    removes both when its layout is one page, so what is beside them is this report's)."""
+    out = dict(files)
+    html = out.get("report.html")
+    if html is not None and not any(name.startswith(pages.FOLDER + "/") for name in out):
+        index = html.parent / pages.FOLDER / INDEX
+        if index.is_file():
+            out.update(pages.listed_files(index))
+    pdf = out.get("report.pdf")
+    if pdf is not None and APPENDIX_PDF not in out and (pdf.parent / APPENDIX_PDF).is_file():
+        out[APPENDIX_PDF] = pdf.parent / APPENDIX_PDF
+    return out
+
+
 def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike) -> dict:
     """Publish ``files`` (name -> path; report.html, results.json, figures/<file> for each figure file,
-    data/<file> for each data file and optionally report.pdf).
+    data/<file> for each data file and optionally report.pdf), with their companions in the layout in
+    pages (:func:`with_companions`: pages/ and report-appendix.pdf).
 
     Returns ``{version, folder, files, unchanged}``. The version is read from results.json; when the
     latest published version has the same content (:func:`reader_view`), nothing is published and the
     result names that version with ``unchanged: true`` (``candidate``: the name the new one would have had).
     """
     reports_dir = Path(reports_dir)
-    files = {name: Path(path) for name, path in files.items() if path}
+    files = with_companions({name: Path(path) for name, path in files.items() if path})
     unknown = {name for name in files if not publishable(name)}
     if unknown:
         raise ValueError(f"cannot publish {sorted(unknown)}")

@@ -11,11 +11,15 @@ rendered as a standalone document with the report's own ``<head>`` (same CSS) an
 page-margin texts, by worker processes forked from one that imported WeasyPrint (:class:`Renderer`); its
 PDF is cached under ``cache_dir``
 keyed by a hash of its HTML and of the renderer (:func:`renderer_identity`: WeasyPrint, pydyf, fontTools,
-the font subsetter), so an update re-renders only the parts whose HTML changed. What depends on the whole document is added when the parts are merged (pypdf):
+the font subsetter), so an update re-renders only the parts whose HTML changed. What depends on the whole
+document is added when the parts are merged; merging copies the parts' objects as bytes, renumbered,
+without parsing them into objects (livingmeta/report/pdfmerge.py: 0.5 s for 290 pages where pypdf took
+4.7 s, and a 1,000-study review has 1,700 pages):
 
 * the running header (title, version) and the "Illustrative data — do not cite" footer: a blank
   document of the same page size and ``@page`` rules, rendered by WeasyPrint with exactly those margin
-  texts, is stamped onto the pages (two pages: the first page's style and every other page's);
+  texts, is stamped onto the pages as a form XObject (two pages: the first page's style and every other
+  page's): each page's content becomes ``[q, its own, Q + stamp]``;
 * the page numbers, "Page X of Y" and those of the contents, drawn in the PDF's standard Helvetica
   (Liberation Sans, the report's font, has the same widths) where WeasyPrint would put them: in the
   contents each entry ends with an empty box after its leader, whose position is recorded when the front
@@ -23,6 +27,9 @@ the font subsetter), so an update re-renders only the parts whose HTML changed. 
   included, is rendered at once, and the front matter changes only when its own text does;
 * links between parts (rewritten to a placeholder URL in the parts, turned back into internal links),
   named destinations for every anchor, and the bookmarks (outline) with WeasyPrint's heading levels.
+
+A report laid out in pages (livingmeta/report/layout.py) marks its appendix ``<!--pdf-document appendix-->``:
+:func:`split_documents` cuts it off and :func:`build_pdfs` makes both PDFs from one cache, in one batch.
 
 The output is deterministic, and an incremental build is byte for byte the build from scratch of the same
 HTML: parts are rendered from the same HTML, the embedded font subsets carry a fixed date, not the time
@@ -48,7 +55,7 @@ from livingmeta.jsonio import write_atomic
 
 PART_RE = re.compile(r"<!--pdf-part ([A-Za-z0-9_.:-]+)-->")
 CROSS_LINK = "https://livingmeta.invalid/part-link#"
-CACHE_FORMAT = "livingmeta-pdf-part-2"  # bump when the way parts are made changes
+CACHE_FORMAT = "livingmeta-pdf-part-3"  # bump when the way parts are made changes (3: keyed before svg_text_as_html)
 PX_TO_PT = 0.75
 TOC_SLOT_PX = 24  # room for the contents' page numbers (up to 3 digits), stamped when merging
 
@@ -234,15 +241,16 @@ class Split:
 
 
 def _balance_sections(fragment: str) -> str:
-    """Close ``<section>``s left open at the end of a fragment and drop closing tags without an opening
-    one (a part cut inside the results section)."""
-    opens = len(re.findall(r"<section\b", fragment))
-    closes = len(re.findall(r"</section>", fragment))
-    if opens > closes:
-        return fragment + "</section>" * (opens - closes)
-    for _ in range(closes - opens):
-        cut = fragment.rfind("</section>")
-        fragment = fragment[:cut] + fragment[cut + len("</section>"):]
+    """Close ``<section>``s and ``<figure>``s left open at the end of a fragment and drop closing tags
+    without an opening one (a part cut inside the results section, or inside a figure drawn in blocks)."""
+    for tag in ("section", "figure"):
+        opens = len(re.findall(rf"<{tag}\b", fragment))
+        closes = len(re.findall(rf"</{tag}>", fragment))
+        if opens > closes:
+            fragment += f"</{tag}>" * (opens - closes)
+        for _ in range(closes - opens):
+            cut = fragment.rfind(f"</{tag}>")
+            fragment = fragment[:cut] + fragment[cut + len(f"</{tag}>"):]
     return fragment
 
 
@@ -408,7 +416,9 @@ def fixed_font_dates():
 
 
 def _render_job(args: tuple[str, str, str]) -> dict:
-    return render_part(*args)
+    """Render one part (its SVG text made HTML text here, in the worker, for the parts rendered only)."""
+    html, pdf_path, meta_path = args
+    return render_part(svg_text_as_html(html), pdf_path, meta_path)
 
 
 def _zygote(conn, workers: int) -> None:
@@ -548,33 +558,35 @@ def plan_parts(split: Split, renderer: Renderer, meanwhile: Callable[[list[str]]
     """Render the parts (and the page-margins stamp) that are not cached, all at once: nothing rendered
     depends on page numbers, which are drawn when merging. ``meanwhile(cached keys)`` runs while they
     render (the workers' parent may still be importing WeasyPrint: this process has time to spare)."""
-    htmls = [part_html(split, p) for p in split.parts]
-    keys = [part_key(h) for h in htmls]
-    margins = margins_html(split)
-    margins_key = part_key(margins)
-    metas = {k: meta for k in keys + [margins_key] if (meta := renderer.cached(k)) is not None}
-    pending = renderer.submit({k: h for k, h in zip(keys + [margins_key], htmls + [margins]) if k not in metas})
+    return plan_documents([split], renderer, meanwhile)[0]
+
+
+def plan_documents(splits: list[Split], renderer: Renderer,
+                   meanwhile: Callable[[list[str]], None] | None = None) -> list[Plan]:
+    """:func:`plan_parts` for several documents at once (one batch of rendering for all of them)."""
+    jobs: dict[str, str] = {}
+    plans = []
+    for split in splits:
+        htmls = [part_html(split, p) for p in split.parts]
+        keys = [part_key(h) for h in htmls]
+        margins = margins_html(split)
+        margins_key = part_key(margins)
+        jobs.update(zip(keys + [margins_key], htmls + [margins]))
+        plans.append((keys, margins_key))
+    metas = {k: meta for k in jobs if (meta := renderer.cached(k)) is not None}
+    pending = renderer.submit({k: h for k, h in jobs.items() if k not in metas})
     if meanwhile is not None:
-        meanwhile([k for k in keys if k in metas])
+        meanwhile([k for k in jobs if k in metas])
     metas.update(renderer.collect(pending))
-    return Plan(keys, [metas[k] for k in keys], margins_key)
+    return [Plan(keys, [metas[k] for k in keys], margins_key) for keys, margins_key in plans]
 
 
 def _read_parts(renderer: Renderer, keys: list[str]) -> dict[str, Any]:
-    """``{key: PdfReader}`` for the parts ``keys``, every object already parsed (pypdf parses lazily, and
-    parsing is most of merging: done here, while other parts render, it is off the critical path)."""
-    from pypdf import PdfReader
-    from pypdf.generic import IndirectObject
+    """``{key: PartFile}`` for the parts ``keys``, their objects read as bytes (livingmeta/report/pdfmerge.py);
+    done while other parts render, off the critical path."""
+    from livingmeta.report.pdfmerge import read_part
 
-    readers = {}
-    for key in keys:
-        reader = PdfReader(renderer.paths(key)[0])
-        numbers = {(number, 0) for number in reader.xref_objStm}  # objects inside object streams
-        numbers |= {(number, generation) for generation, refs in reader.xref.items() for number in refs}
-        for number, generation in sorted(numbers):
-            reader.get_object(IndirectObject(number, generation, reader))
-        readers[key] = reader
-    return readers
+    return {key: read_part(renderer.paths(key)[0]) for key in keys}
 
 
 # Page numbers ("Page X of Y" in the bottom margin, the contents' page numbers) are drawn when merging, in
@@ -603,45 +615,83 @@ def _pt(value: float) -> str:
 
 def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path,
                 readers: dict[str, Any] | None = None) -> None:
-    """Merge the parts of ``plan`` into ``out_path`` (``readers``: parts already read, see _read_parts)."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import (ArrayObject, ByteStringObject, DictionaryObject, Fit, FloatObject, NameObject,
-                               NumberObject, TextStringObject)
+    """Merge the parts of ``plan`` into ``out_path`` (``readers``: parts already read, see _read_parts),
+    copying their objects as bytes (livingmeta/report/pdfmerge.py)."""
+    from livingmeta.report import pdfmerge as pm
 
-    writer = PdfWriter()
+    readers = readers or {}
+    parts = [readers.get(key) or pm.read_part(renderer.paths(key)[0]) for key in plan.keys]
+    w = pm.Writer()
+    pages_root = w.reserve()
+    begin = w.add(b"<</Length 2>>", b"q\n")  # shared by every page: its own content in q ... Q
+    font = w.add(b"<</Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding>>")
+
+    # the stamps: the margin texts of the two pages of the margins document, as form XObjects
+    margins = pm.read_part(renderer.paths(plan.margins_key)[0])
+    forms = []
+    for number in margins.pages[:2]:
+        entries = dict(pm.dict_entries(margins.objects[number].body))
+        resources = entries.get(b"/Resources", b"<<>>")
+        mapping = pm.copy_objects(w, margins, [int(m.group(1)) for m in pm.REF.finditer(resources)])
+        for old, new in mapping.items():
+            obj = margins.objects[old]
+            w.set(new, pm.renumber(obj.body, mapping), obj.stream)
+        contents = [margins.objects[int(m.group(1))] for m in pm.REF.finditer(entries[b"/Contents"])]
+        data = zlib_compress(b"\n".join(pm._decode(c, b"") for c in contents))
+        forms.append(w.add(pm.make_dict([
+            (b"/Type", b"/XObject"), (b"/Subtype", b"/Form"), (b"/BBox", entries[b"/MediaBox"]),
+            (b"/Resources", pm.renumber(resources, mapping)), (b"/Filter", b"/FlateDecode"),
+            (b"/Length", b"%d" % len(data))]), data))
+    added = {b"/XObject": b"/LmMargins1 %d 0 R /LmMargins2 %d 0 R" % (forms[0], forms[min(1, len(forms) - 1)]),
+             b"/Font": b"/LmHelv %d 0 R" % font}
+
+    # every part's pages and what they use, renumbered
+    page_refs: list[int] = []       # new object number of each page
+    heights: list[float] = []
+    page_entries: list[list] = []   # renumbered page dictionaries' entries
+    annots: list[list[int]] = []    # new numbers of each page's annotations
+    bodies: dict[int, list] = {}    # new number -> [body, stream]
     anchors: dict[str, tuple[int, float, float]] = {}
     bookmarks: list[tuple[int, str, int, float, float]] = []
-    heights: list[float] = []
-    info: dict = {}
     offset = 0
-    for key, meta in zip(plan.keys, plan.metas):
-        reader = readers.get(key) if readers else None
-        if reader is None:
-            reader = PdfReader(renderer.paths(key)[0])
-        for page in reader.pages:
-            writer.add_page(page)
-            heights.append(float(page.mediabox.height))
+    for part, meta in zip(parts, plan.metas):
+        mapping = pm.copy_objects(w, part, part.pages, skip_keys=(b"/Parent",))
+        for old, new in mapping.items():
+            obj = part.objects[old]
+            bodies[new] = [pm.renumber(obj.body, mapping), obj.stream]
+        # the stamp's names in the resource dictionaries of the pages
+        edited: set[int] = set()
+        for old in part.pages:
+            entries = pm.dict_entries(bodies[mapping[old]][0])
+            value = dict(entries).get(b"/Resources")
+            ref = pm.REF.fullmatch(value.strip()) if value is not None else None
+            if ref is not None and int(ref.group(1)) not in edited:
+                edited.add(int(ref.group(1)))
+                bodies[int(ref.group(1))][0] = _with_names(bodies, int(ref.group(1)), added, edited)
+            elif ref is None:
+                inline = _add_names(value or b"<<>>", bodies, added, edited)
+                entries = [(k, v) for k, v in entries if k != b"/Resources"] + [(b"/Resources", inline)]
+                bodies[mapping[old]][0] = pm.make_dict(entries)
+        for old in part.pages:
+            new = mapping[old]
+            entries = pm.dict_entries(bodies[new][0])
+            page_refs.append(new)
+            box = dict(entries)[b"/MediaBox"].strip(b"[] ").split()
+            heights.append(float(box[3]) - float(box[1]))
+            page_entries.append(entries)
+            annots.append([int(m.group(1)) for m in pm.REF.finditer(dict(entries).get(b"/Annots", b""))])
         for name, (page, x, y) in sorted(meta["anchors"].items()):
             anchors.setdefault(name, (offset + page, x, y))
         bookmarks += [(level, label, offset + page, x, y) for level, label, page, x, y in meta["bookmarks"]]
-        if key == plan.keys[0]:
-            info = dict(reader.metadata or {})
         offset += meta["pages"]
 
-    def dest(name: str) -> ArrayObject | None:
+    def dest(name: str) -> bytes | None:
         if name not in anchors:
             return None
         page, x, y = anchors[name]
-        return ArrayObject([writer.pages[page].indirect_reference, NameObject("/XYZ"),
-                            FloatObject(round(x * PX_TO_PT, 3)),
-                            FloatObject(round(heights[page] - y * PX_TO_PT, 3)), NumberObject(0)])
+        return b"[%d 0 R /XYZ %s %s 0]" % (page_refs[page], pm.pdf_number(round(x * PX_TO_PT, 3)),
+                                            pm.pdf_number(round(heights[page] - y * PX_TO_PT, 3)))
 
-    # the stamps: the margin texts (form XObjects, no re-parsing) and the page numbers, drawn over each page
-    margins = PdfReader(renderer.paths(plan.margins_key)[0])
-    margin_forms = [_form_xobject(writer, page) for page in margins.pages[:2]]
-    font = writer._add_object(DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-        NameObject("/BaseFont"): NameObject("/Helvetica"), NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))
     numbered = _anchor_pages(split, plan.metas)
     contents: dict[int, list[str]] = {}
     for name, (page, x, y) in sorted(anchors.items()):
@@ -649,100 +699,175 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path,
         if name.startswith(TOC_SLOT) and target in numbered:
             contents.setdefault(page, []).append(_text_op(str(numbered[target]), TOC_SIZE, TOC_GREY,
                                                           (x + TOC_SLOT_PX) * PX_TO_PT, heights[page] - y * PX_TO_PT))
-    total = len(writer.pages)
-    for i, page in enumerate(writer.pages):
+    total = len(page_refs)
+    for i, (new, entries) in enumerate(zip(page_refs, page_entries)):
+        box = [float(v) for v in dict(entries)[b"/MediaBox"].strip(b"[] ").split()]
         number = _text_op(f"Page {i + 1} of {total}", PAGE_NUMBER_SIZE, PAGE_NUMBER_GREY,
-                          float(page.mediabox.right) - PAGE_NUMBER_RIGHT,
-                          float(page.mediabox.bottom) + PAGE_NUMBER_BASELINE)
-        _overlay(writer, page, [(f"/LmMargins{min(i, 1) + 1}", margin_forms[min(i, len(margin_forms) - 1)])],
-                 number + "".join(contents.get(i, [])), font)
+                          box[2] - PAGE_NUMBER_RIGHT, box[1] + PAGE_NUMBER_BASELINE)
+        stamp = (f"\nQ\nq /LmMargins{min(i, 1) + 1} Do Q\n" + number + "".join(contents.get(i, []))).encode("ascii")
+        after = w.add(b"<</Length %d>>" % len(stamp), stamp)
+        own = dict(entries)[b"/Contents"].strip()
+        own = own[1:-1].strip() if own.startswith(b"[") else own
+        changed = {b"/Parent": b"%d 0 R" % pages_root, b"/Contents": b"[%d 0 R %s %d 0 R]" % (begin, own, after)}
+        bodies[new][0] = pm.make_dict([(k, changed.get(k, v)) for k, v in entries])
         # links: named destinations and links to other parts -> explicit destinations
-        for ref in page.get("/Annots") or []:
-            annot = ref.get_object()
-            target = None
-            if isinstance(annot.get("/Dest"), (TextStringObject, ByteStringObject)):
-                target = str(annot["/Dest"])
-            action = annot.get("/A")
-            if action is not None:
-                action = action.get_object()
-                uri = str(action.get("/URI", ""))
-                if uri.startswith(CROSS_LINK):
-                    target = uri[len(CROSS_LINK):]
-                    del annot["/A"]
+        for ref in annots[i]:
+            body = bodies[ref][0]
+            target, kept = None, []
+            for k, v in pm.dict_entries(body):
+                if k == b"/Dest" and v.startswith(b"("):
+                    target = _literal(v)
+                    continue
+                if k == b"/A":
+                    uri = re.search(rb"/URI\s*(\((?:[^()\\]|\\.)*\))", v)
+                    if uri and _literal(uri.group(1)).startswith(CROSS_LINK):
+                        target = _literal(uri.group(1))[len(CROSS_LINK):]
+                        continue
+                kept.append((k, v))
             if target is not None:
                 resolved = dest(target)
-                if resolved is None:  # an anchor that is nowhere: a dead link, as WeasyPrint drops it
-                    annot.pop("/Dest", None)
-                else:
-                    annot[NameObject("/Dest")] = resolved
+                if resolved is not None:  # an anchor that is nowhere: a dead link, as WeasyPrint drops it
+                    kept.append((b"/Dest", resolved))
+                bodies[ref][0] = pm.make_dict(kept)
+    for number in sorted(bodies):
+        body, stream = bodies[number]
+        w.set(number, body, stream)
+    w.set(pages_root, b"<</Type /Pages /Kids [%s] /Count %d>>" % (b" ".join(b"%d 0 R" % p for p in page_refs), total))
 
     # named destinations (report.pdf#analysis-dhi__4_weeks) and bookmarks
-    names = ArrayObject()
-    for name in sorted(n for n in anchors if not n.startswith(TOC_SLOT)):
-        names += [TextStringObject(name), dest(name)]
-    dests = DictionaryObject({NameObject("/Names"): names})
-    writer._root_object[NameObject("/Names")] = DictionaryObject(
-        {NameObject("/Dests"): writer._add_object(dests)})
-    stack: list[tuple[int, Any]] = []
+    names = b" ".join(pm.pdf_string(n) + b" " + dest(n) for n in sorted(a for a in anchors if not a.startswith(TOC_SLOT)))
+    dests = w.add(b"<</Names [%s]>>" % names)
+    outline = _write_outline(w, bookmarks, lambda page, x, y: b"[%d 0 R /XYZ %s %s 0]" % (
+        page_refs[page], pm.pdf_number(round(x * PX_TO_PT, 3)), pm.pdf_number(round(heights[page] - y * PX_TO_PT, 3))))
+    front = parts[0]
+    catalog_entries = dict(pm.dict_entries(front.objects[front.root].body))
+    catalog = [(b"/Type", b"/Catalog"), (b"/Pages", b"%d 0 R" % pages_root), (b"/Names", b"<</Dests %d 0 R>>" % dests)]
+    if outline is not None:
+        catalog.append((b"/Outlines", b"%d 0 R" % outline))
+    if b"/Lang" in catalog_entries:
+        catalog.append((b"/Lang", catalog_entries[b"/Lang"]))
+    root = w.add(pm.make_dict(catalog))
+    info = w.add(pm.renumber(front.objects[front.info].body, {})) if front.info is not None else None
+    digest = hashlib.sha256("\0".join(plan.keys + [plan.margins_key]).encode()).digest()[:16]
+    data = w.write(root, info, digest)
+    write_atomic(out_path, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def zlib_compress(data: bytes) -> bytes:
+    import zlib
+
+    return zlib.compress(data, 6)
+
+
+def _literal(value: bytes) -> str:
+    """The text of a PDF literal string ``(...)`` (anchors and URIs: ASCII)."""
+    inner = value[1:-1]
+    return re.sub(rb"\\(.)", rb"\1", inner).decode("latin-1")
+
+
+def _add_names(body: bytes, bodies: dict, added: dict[bytes, bytes], edited: set[int]) -> bytes:
+    """The resource dictionary ``body`` with the stamp's names (``added``: {category: entries}) added, in
+    a sub-dictionary written inline or in the object it refers to."""
+    from livingmeta.report import pdfmerge as pm
+
+    entries = pm.dict_entries(body)
+    keys = dict(entries)
+    out = []
+    for k, v in entries:
+        if k in added:
+            ref = pm.REF.fullmatch(v.strip())
+            if ref is not None:
+                number = int(ref.group(1))
+                if number not in edited:
+                    edited.add(number)
+                    bodies[number][0] = b"<<" + added[k] + b" " + bodies[number][0].strip()[2:]
+            else:
+                v = b"<<" + added[k] + b" " + v.strip()[2:]
+        out.append((k, v))
+    out += [(k, b"<<" + v + b">>") for k, v in added.items() if k not in keys]
+    return pm.make_dict(out)
+
+
+def _with_names(bodies: dict, number: int, added: dict[bytes, bytes], edited: set[int]) -> bytes:
+    return _add_names(bodies[number][0], bodies, added, edited)
+
+
+def _write_outline(w, bookmarks: list, dest: Callable) -> int | None:
+    """The outline (bookmarks) from WeasyPrint's ``(level, label, page, x, y)``, nested by level; every
+    item open. Returns the outline dictionary's object number (None without bookmarks)."""
+    from livingmeta.report import pdfmerge as pm
+
+    if not bookmarks:
+        return None
+    root: dict = {"children": []}
+    stack: list[tuple[int, dict]] = []
     for level, label, page, x, y in bookmarks:
         while stack and stack[-1][0] >= level:
             stack.pop()
-        fit = Fit.xyz(round(x * PX_TO_PT, 3), round(heights[page] - y * PX_TO_PT, 3), 0)
-        item = writer.add_outline_item(title=label, page_number=page, parent=stack[-1][1] if stack else None,
-                                       fit=fit)
-        stack.append((level, item))
+        node = {"title": label, "dest": dest(page, x, y), "children": []}
+        (stack[-1][1] if stack else root)["children"].append(node)
+        stack.append((level, node))
 
-    writer.add_metadata({k: v for k, v in info.items() if isinstance(k, str)})
-    digest = hashlib.sha256("\0".join(plan.keys + [plan.margins_key]).encode()).digest()[:16]
-    writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
-    def write(tmp: str) -> None:  # through memory: pypdf writes a path unbuffered, in tens of thousands of calls
-        buffer = io.BytesIO()
-        writer.write(buffer)
-        Path(tmp).write_bytes(buffer.getvalue())
+    def count(node: dict) -> int:
+        return sum(1 + count(c) for c in node["children"])
 
-    write_atomic(out_path, write)
+    def number(node: dict) -> None:  # pre-order: parents before children
+        node["ref"] = w.reserve()
+        for child in node["children"]:
+            number(child)
+
+    number(root)
+
+    def write(node: dict, parent: int | None) -> None:
+        kids = node["children"]
+        entries = []
+        if parent is None:
+            entries.append((b"/Type", b"/Outlines"))
+        else:
+            entries += [(b"/Title", pm.pdf_string(node["title"])), (b"/Parent", b"%d 0 R" % parent)]
+        if kids:
+            entries += [(b"/First", b"%d 0 R" % kids[0]["ref"]), (b"/Last", b"%d 0 R" % kids[-1]["ref"]),
+                        (b"/Count", b"%d" % count(node))]
+        if parent is not None:
+            w_siblings = node.get("siblings")
+            if w_siblings:
+                prev, nxt = w_siblings
+                if prev is not None:
+                    entries.append((b"/Prev", b"%d 0 R" % prev))
+                if nxt is not None:
+                    entries.append((b"/Next", b"%d 0 R" % nxt))
+            entries.append((b"/Dest", node["dest"]))
+        w.set(node["ref"], pm.make_dict(entries))
+        for i, child in enumerate(kids):
+            child["siblings"] = (kids[i - 1]["ref"] if i else None, kids[i + 1]["ref"] if i + 1 < len(kids) else None)
+            write(child, node["ref"])
+
+    write(root, None)
+    return root["ref"]
 
 
-def _form_xobject(writer, stamp_page):
-    """``stamp_page``'s content as a form XObject of ``writer`` (a reference)."""
-    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
-
-    contents = stamp_page["/Contents"].get_object()
-    streams = list(contents) if isinstance(contents, ArrayObject) else [contents]
-    form = DecodedStreamObject()
-    form.set_data(b"\n".join(s.get_object().get_data() for s in streams))
-    form.update({
-        NameObject("/Type"): NameObject("/XObject"),
-        NameObject("/Subtype"): NameObject("/Form"),
-        NameObject("/BBox"): ArrayObject(stamp_page.mediabox),
-        NameObject("/Resources"): (stamp_page["/Resources"].get_object().clone(writer)
-                                   if "/Resources" in stamp_page else DictionaryObject()),
-    })
-    return writer._add_object(form.flate_encode())
+DOCUMENT_RE = re.compile(r"<!--pdf-document ([A-Za-z0-9_.:-]+)-->")
 
 
-def _overlay(writer, page, forms: list, text: str, font) -> None:
-    """Draw the form XObjects ``[(name, reference)]`` and then the text operators ``text`` (font /LmHelv,
-    ``font``) over ``page`` (its own content stream is wrapped in q/Q, never parsed). The pages of a part
-    share one resource dictionary: the names are the same on every page for the same object."""
-    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
-
-    if "/Resources" not in page:
-        page[NameObject("/Resources")] = DictionaryObject()
-    resources = page["/Resources"].get_object()
-    for kind, entries in (("/XObject", forms), ("/Font", [("/LmHelv", font)])):
-        if kind not in resources:
-            resources[NameObject(kind)] = DictionaryObject()
-        table = resources[kind].get_object()
-        for name, ref in entries:
-            table[NameObject(name)] = ref
-    before, after = DecodedStreamObject(), DecodedStreamObject()
-    before.set_data(b"q\n")
-    after.set_data(("\nQ\n" + "".join(f"q {name} Do Q\n" for name, _ in forms) + text).encode("ascii"))
-    old = page["/Contents"]
-    old_list = list(old.get_object()) if isinstance(old.get_object(), ArrayObject) else [old]
-    page[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *old_list,
-                                                  writer._add_object(after)])
+def split_documents(html: str) -> list[tuple[str, str]]:
+    """``[(name, html)]``: the report (name ``report``) and each document that the HTML marks with
+    ``<!--pdf-document NAME-->`` (the layout in pages puts the appendix there, livingmeta/report/layout.py),
+    everything after the mark up to the next one; each with the report's ``<head>`` and running texts."""
+    pieces = DOCUMENT_RE.split(html)
+    if len(pieces) == 1:
+        return [("report", html)]
+    match = re.search(r"<body\b[^>]*>", html)
+    end = html.rfind("</body>")
+    head_and_body = html[:match.end()]
+    running = "".join(re.findall(r'<div class="running-(?:title|version)"[^>]*>.*?</div>',
+                                 html[match.end():], flags=re.S))
+    tail = html[end:] if end >= 0 else "</body>\n</html>\n"
+    docs = [("report", pieces[0] + "\n" + tail)]
+    for name, fragment in zip(pieces[1::2], pieces[2::2]):
+        cut = fragment.rfind("</body>")
+        docs.append((name, head_and_body + "\n" + running + "\n" + (fragment[:cut] if cut >= 0 else fragment)
+                     + "\n" + tail))
+    return docs
 
 
 def build_pdf(html: str, pdf_path: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
@@ -750,24 +875,36 @@ def build_pdf(html: str, pdf_path: str | os.PathLike, *, cache_dir: str | os.Pat
     """Write the report ``html`` as a PDF, re-rendering only the parts whose HTML changed since the last
     build that used the same cache (``renderer``'s, else ``cache_dir``, default ``pdf_parts/`` beside the
     PDF). Returns ``{parts, rendered, pages, rendered_parts}``."""
-    pdf_path = Path(pdf_path)
+    return build_pdfs([(html, pdf_path)], cache_dir=cache_dir, workers=workers, renderer=renderer)[0]
+
+
+def build_pdfs(documents: list[tuple[str, str | os.PathLike]], *, cache_dir: str | os.PathLike | None = None,
+               workers: int | None = None, renderer: Renderer | None = None) -> list[dict]:
+    """:func:`build_pdf` for several documents ``[(html, pdf_path)]`` sharing one cache, their parts
+    rendered in one batch; the cache keeps the parts of all of them. One statistics dict per document."""
     own = renderer is None
     if own:
-        renderer = Renderer(cache_dir or pdf_path.parent / "pdf_parts", workers or os.cpu_count() or 1)
+        first = Path(documents[0][1])
+        renderer = Renderer(cache_dir or first.parent / "pdf_parts", workers or os.cpu_count() or 1)
     cache = renderer.cache_dir
-    split = split_report(svg_text_as_html(html))
+    # keys are the parts' HTML before svg_text_as_html (a function of it): only parts rendered are converted
+    splits = [split_report(html) for html, _ in documents]
     readers: dict[str, Any] = {}
     try:
-        plan = plan_parts(split, renderer, meanwhile=lambda keys: readers.update(_read_parts(renderer, keys)))
+        plans = plan_documents(splits, renderer, meanwhile=lambda keys: readers.update(_read_parts(renderer, keys)))
     finally:
         if own:
             renderer.close()
-    merge_parts(split, plan, renderer, pdf_path, readers)
+    stats = []
+    for split, plan, (_, pdf_path) in zip(splits, plans, documents):
+        merge_parts(split, plan, renderer, Path(pdf_path), readers)
+        names = {k: p.name for p, k in zip(split.parts, plan.keys)} | {plan.margins_key: "page margins"}
+        stats.append({"parts": len(plan.keys), "rendered": len(set(names) & renderer.keys),
+                      "pages": sum(m["pages"] for m in plan.metas),
+                      "rendered_parts": sorted({names[k] for k in renderer.keys if k in names})})
     # drop what this build did not use
-    keep = set(plan.keys) | {plan.margins_key}
+    keep = {k for plan in plans for k in plan.keys} | {plan.margins_key for plan in plans}
     for path in cache.iterdir():
         if path.suffix in (".pdf", ".json") and path.stem not in keep:
             path.unlink(missing_ok=True)
-    names = {k: p.name for p, k in zip(split.parts, plan.keys)} | {plan.margins_key: "page margins"}
-    return {"parts": len(plan.keys), "rendered": renderer.rendered, "pages": sum(m["pages"] for m in plan.metas),
-            "rendered_parts": sorted({names[k] for k in renderer.keys})}
+    return stats

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from livingmeta.plan import slug
-from livingmeta.report import fmt, lsr, svg, swim_view, wording
+from livingmeta.report import fmt, layout, lsr, svg, swim_view, wording
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -275,8 +275,9 @@ def changes_view(results: dict) -> dict | None:
     }
 
 
-def build_view(results: dict) -> dict[str, Any]:
-    """Everything the template needs beyond results.json itself: figures (SVG), tables, anchors."""
+def build_view(results: dict, pages: bool = False) -> dict[str, Any]:
+    """Everything the template needs beyond results.json itself: figures (SVG), tables, anchors.
+    ``pages``: the layout in pages (livingmeta/report/layout.py): the study-level material is the appendix."""
     studies = results.get("studies") or []
     labels = {s["study"]: s.get("label") or s["study"] for s in studies}
     analyses = results.get("analyses") or []
@@ -308,7 +309,14 @@ def build_view(results: dict) -> dict[str, Any]:
     cumulative_ids = [k for k, e in figures["analyses"].items() if e["cumulative"]]
     figures["prisma"] = _markup(svg.prisma_flow(results.get("prisma") or {}))
     has_rob = bool(rob.get("items")) and bool(rob.get("studies"))
-    figures["rob_traffic"] = _markup(svg.rob_traffic_light(rob, labels)) if has_rob else None
+    figures["rob_traffic"] = _markup(svg.rob_traffic_light(rob, labels)) if has_rob and not pages else None
+    if has_rob and pages:  # in blocks of studies, each a PDF part of the appendix (layout.study_blocks)
+        order = list(rob.get("studies") or {})
+        blocks = layout.study_blocks(order)
+        figures["rob_traffic"] = _markup("".join(
+            (f"<!--pdf-part appendix-rob-{order[b['start']]}-->" if b["start"] else "")
+            + svg.rob_traffic_block(rob, labels, order[b["start"]:b["end"]], last=n == len(blocks) - 1)
+            for n, b in enumerate(blocks)))
     figures["rob_summary"] = _markup(svg.rob_summary_chart(rob)) if has_rob else None
     for a in analyses:  # robvis's weighted summary, per pooled analysis (each study counts with its weight)
         weights: dict = {}
@@ -348,9 +356,14 @@ def build_view(results: dict) -> dict[str, Any]:
         "analysis_by_id": {a.get("analysis"): a for a in analyses},
         "css": _markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "swim": swim_view.swim_view(results),
+        "pages": pages,
+        "study_blocks": layout.study_blocks([s["study"] for s in studies]) if pages else [],
     }
 
 
-def render_html(results: dict) -> str:
+def render_html(results: dict, pages: bool = False) -> str:
+    """The report as one HTML document; ``pages``: laid out for pages (livingmeta/report/layout.py), with
+    the study-level material as an appendix at the end, which livingmeta/report/pages.py cuts into the
+    summary page and pages of their own, and livingmeta/report/pdf.py prints as a document of its own."""
     template = _environment().get_template("report.html.j2")
-    return template.render(r=results, v=build_view(results))
+    return template.render(r=results, v=build_view(results, pages))

@@ -1262,6 +1262,13 @@ def rob_traffic_light(rob: dict, labels: dict[str, str] | None = None) -> str:
                    for i, chunk in enumerate(chunks))
 
 
+def rob_traffic_block(rob: dict, labels: dict[str, str] | None, order: list[str], *, last: bool) -> str:
+    """The traffic-light rows of the studies ``order`` (one block of the layout in pages, at most
+    :data:`ROB_MAX_ROWS`), with the legend when ``last``; not numbered, so that a block depends on its
+    own studies only."""
+    return _rob_traffic_part(rob, labels or {}, order, with_legend=last, part=None)
+
+
 def _rob_traffic_part(rob: dict, labels: dict[str, str], order: list[str], *, with_legend: bool,
                       part: tuple[int, int] | None) -> str:
     items = rob.get("items") or []

@@ -186,3 +186,39 @@ def test_orphaned_staging_folders_are_removed_and_live_ones_kept(tmp_path):
         alive.wait()
     publish(rendered(tmp_path, "2026-11-22"), reports)  # publish cleans up too
     assert sorted(os.listdir(reports)) == ["2026-11-22", "index.html", "latest"]
+
+
+def test_publish_carries_the_pages_and_the_appendix_pdf_of_the_layout_in_pages(tmp_path):
+    """The layout in pages (livingmeta/report/layout.py): the pages that pages/index.csv beside report.html
+    lists and report-appendix.pdf beside report.pdf are published with the report, though the caller
+    (scripts/publish.py) names only report.html and report.pdf."""
+    files = rendered(tmp_path, "2026-11-21")
+    src = files["report.html"].parent
+    (src / "pages").mkdir()
+    names = ["analysis-dhi__4_weeks.html", "appendix-1.html"]
+    for name in names:
+        (src / "pages" / name).write_text(f"<html>{name}</html>")
+    (src / "pages" / "index.csv").write_text("file,title\n" + "".join(f"{n},A page\n" for n in names))
+    (src / "pages" / "stale.html").write_text("<html>not listed</html>")
+    (src / "report-appendix.pdf").write_bytes(b"%PDF-1.7 appendix")
+    out = publish(files, tmp_path / "reports")
+    folder = tmp_path / "reports" / "2026-11-21"
+    assert sorted(p.name for p in (folder / "pages").iterdir()) == sorted(names + ["index.csv"])
+    assert (folder / "pages" / "appendix-1.html").read_text() == "<html>appendix-1.html</html>"
+    assert (folder / "report-appendix.pdf").read_bytes() == b"%PDF-1.7 appendix"
+    assert "pages/analysis-dhi__4_weeks.html" in out["files"] and "report-appendix.pdf" in out["files"]
+    # a listed page that is missing stops publishing, nothing published
+    (src / "pages" / "appendix-1.html").unlink()
+    other = rendered(tmp_path, "2026-11-22")
+    for name in ("pages", "report-appendix.pdf"):
+        os.symlink(src / name, other["report.html"].parent / name)
+    with pytest.raises(ReviewInputError, match="page file"):
+        publish(other, tmp_path / "reports")
+    assert not (tmp_path / "reports" / "2026-11-22").exists()
+
+
+def test_a_report_in_one_page_publishes_no_pages(tmp_path):
+    files = rendered(tmp_path, "2026-11-21")
+    publish(files, tmp_path / "reports")
+    folder = tmp_path / "reports" / "2026-11-21"
+    assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.pdf", "results.json"]

@@ -27,6 +27,14 @@ REPORT_OUTPUT = {
 }
 if CFG["report"]["pdf"]:
     REPORT_OUTPUT["pdf"] = res("report/report.pdf")
+# config report.layout (livingmeta/report/layout.py): a large review's report.html is a summary page, its
+# analyses and appendix are pages listed by pages/index.csv and its appendix is a PDF of its own
+from livingmeta.report.layout import uses_pages
+
+if uses_pages(CFG["report"].get("layout"), len(PLAN.studies), len(PLAN.analyses)):
+    REPORT_OUTPUT["pages"] = res("report/pages/index.csv")  # and the pages it lists
+    if CFG["report"]["pdf"]:
+        REPORT_OUTPUT["appendix_pdf"] = res("report/report-appendix.pdf")
 
 
 rule report:

@@ -1,0 +1,116 @@
+"""The report job (rule report, scripts/report.py) as one library function, step by step.
+
+:func:`run_report` makes results.json (the machine-readable twin of the report), renders the HTML report
+from it (and nothing else), writes the HTML's figures as standalone SVG files listed in figures/index.csv,
+results.json's analysis data as CSV files listed in data/index.csv, the export folder and, when ``outputs``
+names a PDF, prints the HTML to PDF with WeasyPrint (no network access). The PDF's worker processes start
+(one WeasyPrint import, forked ``threads`` times) first, while results.json and the HTML are made; only
+the report sections whose HTML changed are rendered again (cached under ``cache``). It returns the seconds
+of each step (benchmarks/bench_report.py prints them) and the PDF's statistics.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, threads: int = 1,
+               prisma_csv: str | None = None, certainty_path: str | None = None,
+               synthesis_path: str | None = None) -> dict[str, Any]:
+    """``inputs``: the keyword arguments of :func:`livingmeta.report.results_json.load_and_build` except
+    certainty and synthesis; ``outputs``: results, html, figures, data and optionally export, pdf, pages
+    (pages/index.csv: the layout in pages, livingmeta/report/pages.py) and appendix_pdf (the appendix's own
+    PDF in that layout) (paths)."""
+    seconds: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def step(name: str) -> None:
+        now = time.perf_counter()
+        seconds[name] = seconds.get(name, 0.0) + now - clock[0]
+        clock[0] = now
+
+    pdf_path = outputs.get("pdf")
+    renderer = None
+    stats: dict[str, Any] = {}
+    if pdf_path:  # first of all: the import of WeasyPrint is the longest wait of this job
+        from livingmeta.report.pdf import Renderer
+
+        renderer = Renderer(cache, int(threads or 1)).start()
+    try:
+        import json
+
+        from livingmeta.jsonio import dumps, write_text_atomic
+        from livingmeta.report.data import write_data
+        from livingmeta.report.figures import write_figures
+        from livingmeta.report.render import render_html
+        from livingmeta.report.results_json import load_and_build
+
+        step("start")
+        results = dumps(load_and_build(**inputs, certainty_path=certainty_path, synthesis_path=synthesis_path))
+        write_text_atomic(outputs["results"], results)
+        document = json.loads(results)  # exactly what results.json says
+        step("results.json")
+        laid_out = bool(outputs.get("pages"))  # the layout in pages (livingmeta/report/layout.py)
+        html = render_html(document, pages=laid_out)
+        if laid_out:
+            from livingmeta.report.pages import split_pages, write_pages
+
+            write_pages(split_pages(html), outputs["html"], outputs["pages"])
+        else:
+            write_text_atomic(outputs["html"], html)
+        _remove_stale(outputs)
+        step("html")
+        write_figures(html, outputs["figures"])
+        step("figures")
+        write_data(document, outputs["data"])
+        step("data")
+        if outputs.get("export"):
+            from livingmeta.report.export import write_export
+
+            write_export(document, outputs["export"], prisma_csv)
+            step("export")
+        if renderer is not None:
+            from livingmeta.report.pdf import build_pdfs, split_documents
+
+            documents = split_documents(html)
+            paths = {"report": pdf_path, "appendix": outputs.get("appendix_pdf")}
+            missing = [name for name, _ in documents if not paths.get(name)]
+            if missing:
+                raise ValueError(f"the report has a document {missing[0]!r} in print but no output for it")
+            done = build_pdfs([(doc, paths[name]) for name, doc in documents], renderer=renderer)
+            stats = done[0]
+            if len(done) > 1:
+                stats["appendix"] = done[1]
+            step("pdf")
+    finally:
+        if renderer is not None:
+            renderer.close()
+    return {"seconds": seconds, "pdf": stats}
+
+
+def _remove_stale(outputs: dict[str, str]) -> None:
+    """An earlier layout's files that this one does not make (publish would take them): ``pages/`` and
+    report-appendix.pdf beside report.html."""
+    import os
+    from pathlib import Path
+
+    folder = Path(outputs["html"]).parent
+    if not outputs.get("pages") and (folder / "pages").is_dir():
+        for old in (folder / "pages").glob("*"):
+            if old.suffix in (".html", ".csv"):
+                old.unlink()
+    if not outputs.get("appendix_pdf"):
+        with __import__("contextlib").suppress(FileNotFoundError):
+            os.unlink(folder / APPENDIX_PDF)
+
+
+APPENDIX_PDF = "report-appendix.pdf"
+
+
+def pdf_log_line(stats: dict[str, Any]) -> str:
+    line = (f"{stats['pages']} pages from {stats['parts']} sections; rendered {stats['rendered']} "
+            f"document(s) ({', '.join(stats['rendered_parts']) or 'none'}), the others reused\n")
+    if stats.get("appendix"):
+        line += "appendix: " + pdf_log_line(stats["appendix"])
+    return line
