@@ -8,7 +8,7 @@ have stopped and the recall reached there; then per set and model the mean and
 minimum over seeds, and per model its WORST set (the model is chosen by that).
 
     .venv/bin/python benchmarks/bench_screening.py                       # 5 sets x 5 seeds, 2 models
-    .venv/bin/python benchmarks/bench_screening.py --models elas_u4 ensemble_svm ensemble_logistic --growth 0.05
+    .venv/bin/python benchmarks/bench_screening.py --models elas_u4 ensemble_svm union_svm --growth 0.05
 
 Data: ../shared/data/screening/ (Bannach-Brown 2019 and four Cohen 2006 drug-class reviews; see its
 README.md). Text = title + abstract (what ASReview's TF-IDF uses; the Cohen MeSH keywords are left out,
@@ -85,7 +85,7 @@ def run_one(task):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=["elas_u4", "ensemble_svm"])
+    ap.add_argument("--models", nargs="+", default=None, help="default: elas_u4 and the default model")
     ap.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     ap.add_argument("--seeds", type=int, default=5, help="seeds 0..n-1 (random 1 + 1 priors)")
     ap.add_argument("--batch", type=int, default=10, help="records screened between refits")
@@ -94,6 +94,10 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2, help="parallel simulations")
     ap.add_argument("--save", type=Path, default=None, help="write every simulation (with its order) to this JSON file")
     args = ap.parse_args(argv)
+    if not args.models:
+        from livingmeta.records.ranking import DEFAULT_MODEL
+
+        args.models = list(dict.fromkeys(["elas_u4", DEFAULT_MODEL]))
 
     tasks = [(s, m, seed, args.batch, args.growth) for s in args.sets for seed in range(args.seeds) for m in args.models]
     print(f"{len(tasks)} simulations: sets {', '.join(args.sets)}; models {', '.join(args.models)}; seeds "
@@ -143,19 +147,34 @@ def main(argv=None):
             worst = min(per, key=per.get)
             print(f"{m:14s} worst {worst} {per[worst]:.3f}; mean over sets {statistics.mean(per.values()):.3f}")
     if "elas_u4" in args.models:
-        print("\ndifference to elas_u4 per set (mean WSS@95 asreview-insights; seed sd of the difference):")
+        print("\npaired difference to elas_u4 per set (same seed = same priors): mean (seed sd of the difference) "
+              "for WSS@95 Cohen | asreview-insights; then the WORST set of each definition (the choice criterion: "
+              "the smallest mean difference, and the same in units of the seed sd, no finer than one record = 1/n)")
         for m in args.models:
             if m == "elas_u4":
                 continue
-            cells = []
+            cells, worst = [], {}
             for s in args.sets:
-                a = sorted((r[2], r[3]["wss95_asreview"]) for r in results if r[0] == s and r[1] == m)
-                b = sorted((r[2], r[3]["wss95_asreview"]) for r in results if r[0] == s and r[1] == "elas_u4")
-                d = [x[1] - y[1] for x, y in zip(a, b)]
-                if d:
+                a = {r[2]: r[3] for r in results if r[0] == s and r[1] == m}
+                b = {r[2]: r[3] for r in results if r[0] == s and r[1] == "elas_u4"}
+                seeds = sorted(set(a) & set(b))
+                if not seeds:
+                    continue
+                parts = []
+                for key in ("wss95", "wss95_asreview"):
+                    d = [a[x][key] - b[x][key] for x in seeds]
+                    mu = statistics.mean(d)
                     sd = statistics.stdev(d) if len(d) > 1 else float("nan")
-                    cells.append(f"{s} {statistics.mean(d):+.3f} (sd {sd:.3f})")
-            print(f"{m:14s} " + "; ".join(cells))
+                    parts.append(f"{mu:+.3f} ({sd:.3f})")
+                    if key not in worst or mu < worst[key][1]:
+                        worst[key] = (s, mu, sd, 1.0 / a[seeds[0]]["n"])
+                cells.append(f"{s} {parts[0]} | {parts[1]}")
+            print(f"{m}: " + "; ".join(cells))
+            for key, label in (("wss95", "Cohen"), ("wss95_asreview", "asreview-insights")):
+                if key in worst:
+                    s, mu, sd, one = worst[key]
+                    unit = max(sd, one) if sd == sd else one   # no finer than one record (1 / n)
+                    print(f"    worst set ({label}): {s} {mu:+.3f} (sd {sd:.3f}; {mu / unit:+.1f} x max(sd, 1/n))")
 
 
 def _print_row(r):

@@ -56,15 +56,33 @@ class Component:
     weight: float = 1.0    # weight in an ensemble's mean of z-scores
 
 
+_ELAS = Component("word", "svm", 0.11, "asreview", 9.8)
+_SVM_CHAR = Component("char", "svm", 0.11, "asreview", 9.8)
+_NB_WORD = Component("word", "nb", 3.822, "asreview", 9.8)
+
 MODELS: dict[str, tuple[Component, ...]] = {
-    "elas_u4": (Component("word", "svm", 0.11, "asreview", 9.8),),
+    "elas_u4": (_ELAS,),
     "logistic_char": (Component("char", "logistic", 1.0, "balanced"),),
-    "svm_char": (Component("char", "svm", 0.11, "asreview", 9.8),),
-    "ensemble_svm": (Component("char", "svm", 0.11, "asreview", 9.8),
-                     Component("word", "svm", 0.11, "asreview", 9.8)),
-    "ensemble_logistic": (Component("char", "logistic", 1.0, "balanced"),
-                          Component("word", "svm", 0.11, "asreview", 9.8)),
+    "svm_char": (_SVM_CHAR,),
+    "ensemble_svm": (_SVM_CHAR, _ELAS),
+    "ensemble_logistic": (Component("char", "logistic", 1.0, "balanced"), _ELAS),
+    "union_svm": (Component("union", "svm", 0.11, "asreview", 9.8),),
+    # candidates tried for issue #21 and not chosen (figures: docs/screening.md)
+    "ensemble_svm_rrf": (_ELAS, _SVM_CHAR),
+    "ensemble_svm_interleave": (_ELAS, _SVM_CHAR),
+    "ensemble_svm_max": (_ELAS, _SVM_CHAR),
+    "ensemble_svm_word3": (Component("word", "svm", 0.11, "asreview", 9.8, weight=3.0), _SVM_CHAR),
+    "ensemble_svm_charbal": (_ELAS, Component("char", "svm", 0.11, "balanced")),
+    "nb_word": (_NB_WORD,),
+    "ensemble_svm_nb": (_ELAS, _NB_WORD),
+    "ensemble_svm_char_nb": (_ELAS, _SVM_CHAR, _NB_WORD),
+    "elas_u4_balanced": (Component("word", "svm", 0.11, "balanced"),),
+    "union_svm_balanced": (Component("union", "svm", 0.11, "balanced"),),
+    "union_logistic": (Component("union", "logistic", 1.0, "balanced"),),
 }
+# how an ensemble combines its components' decision values (any model not named: "zmean")
+COMBINE: dict[str, str] = {"ensemble_svm_rrf": "rrf", "ensemble_svm_interleave": "interleave",
+                           "ensemble_svm_max": "zmax"}
 DEFAULT_MODEL = "ensemble_svm"
 
 
@@ -76,6 +94,8 @@ def make_vectorizer(features: str, n_records: int):
         return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_df=0.95, dtype=np.float32)
     if features == "char":
         return CharWbTfidf(ngram_range=(3, 5), min_df=2 if n_records >= 100 else 1)
+    if features == "union":
+        return UnionTfidf([make_vectorizer("word", n_records), make_vectorizer("char", n_records)])
     raise ValueError(f"unknown features {features!r}")
 
 
@@ -156,6 +176,28 @@ class CharWbTfidf:
         return self.names_
 
 
+class UnionTfidf:
+    """Several TF-IDF representations side by side (each row scaled by 1/sqrt(k), so unit length)."""
+
+    def __init__(self, parts):
+        self.parts = parts
+
+    def _stack(self, mats):
+        from scipy import sparse
+
+        return (sparse.hstack(mats).tocsr() * (1.0 / math.sqrt(len(mats)))).astype(np.float32)
+
+    def fit_transform(self, texts):
+        texts = [t or "" for t in texts]
+        return self._stack([p.fit_transform(texts) for p in self.parts])
+
+    def transform(self, texts):
+        return self._stack([p.transform(texts) for p in self.parts])
+
+    def get_feature_names_out(self):
+        return np.concatenate([np.asarray(p.get_feature_names_out(), dtype=object) for p in self.parts])
+
+
 def asreview_balanced_weights(y: np.ndarray, ratio: float) -> np.ndarray:
     """ASReview's ``Balanced(ratio)`` sample weights: an include weighs 1 and an exclude
     n_include / (ratio x n_exclude), rescaled so that the weights sum to the number of records (so with
@@ -182,6 +224,13 @@ def fit_component(comp: Component, X, y: np.ndarray):
         from sklearn.svm import LinearSVC
 
         clf = LinearSVC(C=comp.C, loss="squared_hinge", random_state=0)
+    elif comp.classifier == "nb":
+        from sklearn.naive_bayes import MultinomialNB
+
+        clf = MultinomialNB(alpha=comp.C)
+        clf.fit(X, y.astype(int), sample_weight=w)
+        lp = clf.feature_log_prob_
+        return np.asarray(lp[1] - lp[0], dtype=float).ravel(), float(clf.class_log_prior_[1] - clf.class_log_prior_[0])
     elif comp.classifier == "logistic":
         from sklearn.linear_model import LogisticRegression
 
@@ -258,7 +307,7 @@ class RelevanceRanker:
         return [np.asarray(mats[c.features] @ coef).ravel() + b for c, (coef, b) in zip(self.components, self.fits)]
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
-        return _combine(self.components, self._raw(texts))
+        return _combine(self.components, self._raw(texts), COMBINE.get(self.model, "zmean"))
 
     def strongest_terms(self, texts: Sequence[str], k: int = 5) -> list[list[str]]:
         """For each text, the ``k`` terms that raise its score most: the largest positive products
@@ -349,7 +398,7 @@ def simulate(texts: Sequence[str], labels: Sequence[bool], *, model: str = DEFAU
             nxt = rng.choice(rest, size=min(batch, len(rest)), replace=False)
         else:
             step = max(batch, int(growth * len(idx)))
-            scores = rank_scores(comps, mats, idx, y[idx], rest)
+            scores = rank_scores(comps, mats, idx, y[idx], rest, COMBINE.get(model, "zmean"))
             nxt = rest[np.argsort(-scores, kind="stable")[:step]]
         screened.extend(int(i) for i in nxt)
         mask[nxt] = True
@@ -357,7 +406,7 @@ def simulate(texts: Sequence[str], labels: Sequence[bool], *, model: str = DEFAU
 
 
 def rank_scores(comps: Sequence[Component], mats: dict, train: np.ndarray, y_train: np.ndarray,
-                targets: np.ndarray) -> np.ndarray:
+                targets: np.ndarray, how: str = "zmean") -> np.ndarray:
     """Scores of rows ``targets`` after fitting each component on rows ``train`` (labels ``y_train``) of
     the precomputed TF-IDF matrices ``mats`` (one component: its decision values; several: the mean of
     their z-scores over the targets)."""
@@ -365,15 +414,43 @@ def rank_scores(comps: Sequence[Component], mats: dict, train: np.ndarray, y_tra
     for c in comps:
         coef, b = fit_component(c, mats[c.features][train], y_train)
         raw.append(np.asarray(mats[c.features][targets] @ coef).ravel() + b)
-    return _combine(comps, raw)
+    return _combine(comps, raw, how)
 
 
-def _combine(comps: Sequence[Component], raw: list[np.ndarray]) -> np.ndarray:
-    """One component: its decision values; several: the weighted mean of their z-scores."""
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """1-based rank of each value, highest first (ties in index order)."""
+    order = np.argsort(-values, kind="stable")
+    r = np.empty(len(values), dtype=float)
+    r[order] = np.arange(1, len(values) + 1)
+    return r
+
+
+def _combine(comps: Sequence[Component], raw: list[np.ndarray], how: str = "zmean") -> np.ndarray:
+    """One component: its decision values; several: combined by ``how``."""
     if len(raw) == 1:
         return raw[0]
     w = np.array([c.weight for c in comps], dtype=float)
-    return np.tensordot(w / w.sum(), np.array([_standardise(r) for r in raw]), axes=1)
+    if how == "zmean":
+        return np.tensordot(w / w.sum(), np.array([_standardise(r) for r in raw]), axes=1)
+    if how == "zmax":
+        return np.max(np.array([_standardise(r) for r in raw]), axis=0)
+    if how == "rrf":   # reciprocal-rank fusion, Cormack, Clarke & Buettcher 2009 (k = 60)
+        return np.sum([wi / (60.0 + _ranks(r)) for wi, r in zip(w, raw)], axis=0)
+    if how == "interleave":   # round robin over the components' rankings, duplicates skipped
+        n = len(raw[0])
+        orders = [np.argsort(-r, kind="stable") for r in raw]
+        pos = np.full(n, -1, dtype=np.int64)
+        ptr = [0] * len(raw)
+        k = 0
+        while k < n:
+            for i, o in enumerate(orders):
+                while ptr[i] < n and pos[o[ptr[i]]] >= 0:
+                    ptr[i] += 1
+                if ptr[i] < n:
+                    pos[o[ptr[i]]] = k
+                    k += 1
+        return (n - pos).astype(float)
+    raise ValueError(f"unknown combination {how!r}")
 
 
 def wss_asreview_insights(labels_in_order: Sequence[bool], recall: float = 0.95) -> float:
