@@ -92,6 +92,8 @@ def main(argv=None):
     ap.add_argument("--growth", type=float, default=0.0,
                     help="between refits screen max(batch, growth x screened so far) records (e.g. 0.02)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel simulations")
+    ap.add_argument("--bootstrap", type=int, default=0,
+                    help="also resample each set's includes B times: paired differences to elas_u4, 95%% interval")
     ap.add_argument("--save", type=Path, default=None, help="write every simulation (with its order) to this JSON file")
     args = ap.parse_args(argv)
     if not args.models:
@@ -121,8 +123,12 @@ def main(argv=None):
         import json
 
         args.save.write_text(json.dumps([{"set": r[0], "model": r[1], "seed": r[2], **r[3]} for r in results]))
+    positions = {}   # (set, model, seed) -> {include's record index: screening position}
     for r in results:
-        r[3].pop("order", None)
+        order = r[3].pop("order", None)
+        if args.bootstrap and order is not None:
+            labels = _CACHE[r[0]][1] if r[0] in _CACHE else load(DATA / SETS[r[0]])[1]
+            positions[r[0], r[1], r[2]] = {i: k for k, i in enumerate(order) if labels[i]}
     keys = ("wss95", "wss95_asreview", "recall_at_10", "n_screened_95", "stop_stopped_at", "stop_recall")
     print("\nper set and model: mean (min over seeds) of WSS@95 | WSS@95 asreview-insights | recall@10% | "
           "records to 95% recall (mean, max)")
@@ -175,6 +181,65 @@ def main(argv=None):
                     s, mu, sd, one = worst[key]
                     unit = max(sd, one) if sd == sd else one   # no finer than one record (1 / n)
                     print(f"    worst set ({label}): {s} {mu:+.3f} (sd {sd:.3f}; {mu / unit:+.1f} x max(sd, 1/n))")
+    if args.bootstrap and "elas_u4" in args.models:
+        bootstrap_includes(positions, args.sets, args.models, results, args.bootstrap)
+
+
+def _wss_from_positions(pos, n, n_prior, recall=0.95):
+    """Both WSS@95 definitions from the screening positions of a (resampled) set of includes, as
+    ``screening_metrics`` computes them from a full order (positions < n_prior are the priors)."""
+    import math
+
+    import numpy as np
+
+    pos = np.sort(np.asarray(pos))
+    k = len(pos)
+    cohen = (n - (int(pos[math.ceil(recall * k - 1e-9) - 1]) + 1)) / n - (1 - recall)
+    after = pos[pos >= n_prior] - n_prior
+    m, n2 = len(after), n - n_prior
+    if m == 0:
+        return cohen, float("nan")
+    T = int(np.searchsorted(np.arange(1, m + 1) / m, recall, side="right"))
+    if T == 0:
+        return cohen, 0.0
+    k_T = int(np.searchsorted(np.round(np.linspace(0, m, n2)), T))
+    return cohen, (k_T - int(after[T - 1])) / n2
+
+
+def bootstrap_includes(positions, sets, models, results, B):
+    """Which includes a review happens to have, as a second source of noise besides the seeds: resample
+    each set's includes with replacement (B times, the same draws for every model and seed; the excludes
+    and the screening orders as simulated), recompute both WSS@95 definitions from the includes'
+    screening positions, and give the 2.5 and 97.5 percentiles of the paired difference to elas_u4
+    (mean over seeds). Percentile bootstrap: Efron & Tibshirani 1993, An Introduction to the Bootstrap."""
+    import numpy as np
+
+    print(f"\nbootstrap over each set's includes ({B} draws; excludes and orders fixed): paired difference to "
+          "elas_u4, mean over seeds, [2.5%, 97.5%] for WSS@95 Cohen | asreview-insights")
+    meta = {(r[0], r[1], r[2]): r[3] for r in results}
+    for m in models:
+        if m == "elas_u4":
+            continue
+        cells = []
+        for s in sets:
+            seeds = sorted(x for (s2, m2, x) in positions if s2 == s and m2 == m and (s, "elas_u4", x) in positions)
+            if not seeds:
+                continue
+            inc = sorted(positions[s, m, seeds[0]])
+            rng = np.random.default_rng(12345)
+            draws = rng.integers(0, len(inc), size=(B, len(inc)))
+            diff = np.zeros((B, 2))
+            for x in seeds:
+                n, n_prior = meta[s, m, x]["n"], meta[s, m, x]["n_prior"]
+                pm, pe = positions[s, m, x], positions[s, "elas_u4", x]
+                for b in range(B):
+                    ids = [inc[j] for j in draws[b]]
+                    diff[b] += np.subtract(_wss_from_positions([pm[i] for i in ids], n, n_prior),
+                                           _wss_from_positions([pe[i] for i in ids], n, n_prior))
+            diff /= len(seeds)
+            lo, hi = np.nanpercentile(diff, [2.5, 97.5], axis=0)
+            cells.append(f"{s} [{lo[0]:+.3f}, {hi[0]:+.3f}] | [{lo[1]:+.3f}, {hi[1]:+.3f}]")
+        print(f"{m}: " + "; ".join(cells))
 
 
 def _print_row(r):
