@@ -185,3 +185,23 @@ def test_union_tfidf_puts_word_and_char_tfidf_side_by_side():
     for text, t in zip(texts[30:], r.strongest_terms(texts[30:], k=3)):
         assert all(w in text.split() for term in t for w in term.split()), (text, t)   # words / word pairs
     assert "side by side" in r.describe()
+
+
+def test_benchmark_bootstrap_recomputes_both_wss_from_include_positions():
+    # bench_screening --bootstrap recomputes WSS@95 from the includes' screening positions alone; with
+    # the includes as they are it must give screening_metrics' figures (here a simulated order)
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_screening import _wss_from_positions
+
+    texts, labels = synthetic(n=150, n_inc=15, seed=3)
+    out = rk.simulate(texts, labels, model="elas_u4", batch=5, seed=1)
+    pos = [k for k, i in enumerate(out["order"]) if labels[i]]
+    cohen, insights = _wss_from_positions(pos, out["n"], out["n_prior"])
+    assert cohen == pytest.approx(out["wss95"]) and insights == pytest.approx(out["wss95_asreview"])
+    # an order found by hand: includes at 0-based positions 0 (the prior), 3, 5 of 20 records, 2 priors
+    order_labels = [i in (0, 3, 5) for i in range(20)]
+    m = rk.screening_metrics(list(range(20)), order_labels, n_prior=2)
+    assert _wss_from_positions([0, 3, 5], 20, 2) == pytest.approx((m["wss95"], m["wss95_asreview"]))
