@@ -12,8 +12,8 @@ decisions known) and an "update" (the newest records, to be screened now). Two w
 Printed per set and model: WSS@95 (asreview-insights definition, on the update's records only),
 recall after 10 % of the update screened, records of the update screened to 95 % recall of its includes.
 
-    .venv/bin/python benchmarks/bench_living_update.py                  # default model, 3 seeds for cold
-    .venv/bin/python benchmarks/bench_living_update.py --models elas_u4 ensemble --earlier 0.7
+    .venv/bin/python benchmarks/bench_living_update.py                  # default model (elas_u4), 3 seeds for cold
+    .venv/bin/python benchmarks/bench_living_update.py --models elas_u4 union_svm ensemble_svm --earlier 0.7
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ marker word so that repeats are distinct texts. Timed: TF-IDF fitted on decision
 the model fitted on the decisions, the queue scored, the strongest terms of every queued record.
 
     .venv/bin/python benchmarks/bench_ranking_speed.py                 # default model, 10,000 records
-    .venv/bin/python benchmarks/bench_ranking_speed.py --model elas_u4 --n 20000
+    .venv/bin/python benchmarks/bench_ranking_speed.py --model union_svm --n 20000
 """
 
 from __future__ import annotations

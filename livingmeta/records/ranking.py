@@ -2,10 +2,11 @@
 
 Built on scikit-learn (imported inside the functions that need it, so that only the screening job, and
 only when it ranks, pays for the import). Models (``MODELS``; each is one or more components of TF-IDF
-features + a linear classifier, fitted on the screened records; an ensemble averages its components'
-standardised decision values):
+features + a linear classifier, fitted on the screened records; an ensemble combines its components'
+decision values as ``COMBINE`` says, by default the mean of their z-scores):
 
-``"elas_u4"``
+``"elas_u4"`` (the default, chosen by its worst data set under both WSS@95 definitions: docs/screening.md,
+"Prioritisation and stopping")
     ASReview LAB's default model since version 2 ("ELAS u4"; asreview ``models/models.py``): TF-IDF of
     words and word pairs of title + abstract (scikit-learn's default tokeniser, lower case, no stop list,
     sublinear tf, ``min_df=1``, ``max_df=0.95``), a linear SVM (``LinearSVC``, squared hinge loss,
@@ -13,19 +14,35 @@ standardised decision values):
     times the excludes together: :func:`asreview_balanced_weights`), and the "max" query (highest
     decision value first). Van de Schoot et al. 2021, Nature Machine Intelligence 3:125-133; model
     parameters from ASReview's SYNERGY optimisation.
+``"union_svm"``
+    ELAS u4's classifier and weights on the word TF-IDF and the character 3- to 5-gram TF-IDF side by
+    side (one feature vector, each part unit length, scaled by 1/sqrt 2: :class:`UnionTfidf`). Better
+    than ELAS u4 on four of the five benchmark sets, worse on one (Opiods): the runner-up.
+``"ensemble_svm"`` (the default before issue #21)
+    ``svm_char`` and ``elas_u4`` together: each component's decision values are standardised (z-scores
+    over the records being ranked) and averaged. Word features carry the topic's vocabulary; character
+    n-grams match stems and variants (depress-ion/-ive, anti-depress-ant, drug-name stems), which helps
+    most for records with a title only.
 ``"logistic_char"``
     livingmeta's model before scikit-learn: TF-IDF of character 3- to 5-grams inside word boundaries
     (``char_wb``, sublinear tf, ``min_df=2`` with >= 100 records), L2 logistic regression (C = 1) with
     class-balanced weights.
 ``"svm_char"``
     ELAS u4's classifier and weights on the character 3- to 5-gram TF-IDF.
-``"ensemble_svm"`` (the default, chosen by its worst data set: docs/screening.md, "Prioritisation and stopping")
-    ``svm_char`` and ``elas_u4`` together: each component's decision values are standardised (z-scores
-    over the records being ranked) and averaged. Word features carry the topic's vocabulary; character
-    n-grams match stems and variants (depress-ion/-ive, anti-depress-ant, drug-name stems), which helps
-    most for records with a title only.
 ``"ensemble_logistic"``
     ``logistic_char`` and ``elas_u4`` together, the same way.
+
+Candidates tried for issue #21 and not chosen (kept so that their figures can be reproduced):
+``ensemble_svm_rrf`` (reciprocal-rank fusion, score = sum 1 / (60 + rank): Cormack, Clarke & Buettcher
+2009, SIGIR '09:758-759), ``ensemble_svm_interleave`` (round robin over the components' rankings,
+duplicates skipped: the "interleave" strategy of Voorhees, Gupta & Johnson-Laird 1995, TREC-3, "The
+collection fusion problem"), ``ensemble_svm_max`` (CombMAX of z-scores: Fox & Shaw 1994, TREC-2),
+``ensemble_svm_word3`` (word : char weights 3 : 1), ``ensemble_svm_charbal`` (char component with
+scikit-learn's balanced weights), ``nb_word`` (multinomial naive Bayes, alpha = 3.822, ASReview's default
+before version 2: van de Schoot et al. 2021; McCallum & Nigam 1998, AAAI workshop on learning for text
+categorization; here on ELAS u4's TF-IDF with ratio weights instead of ASReview 1's "double" balancing),
+``ensemble_svm_nb``, ``ensemble_svm_char_nb``, ``elas_u4_balanced`` (ELAS u4 with scikit-learn's
+balanced weights), ``union_svm_balanced``, ``union_logistic``.
 
 ``simulate`` replays screening of a labelled set in ranked order (used by ``benchmarks/``);
 ``screening_metrics`` gives WSS@95 (both common definitions), recall at 10 % and records to 95 % recall;
@@ -49,23 +66,42 @@ class Component:
     """One TF-IDF representation + one linear classifier."""
 
     features: str          # "word" (words + word pairs, ASReview's TF-IDF) | "char" (char_wb 3-5-grams)
-    classifier: str        # "svm" (LinearSVC) | "logistic" (LogisticRegression)
-    C: float
+                           # | "union" (both side by side)
+    classifier: str        # "svm" (LinearSVC) | "logistic" (LogisticRegression) | "nb" (MultinomialNB)
+    C: float               # regularisation C; for "nb" the smoothing alpha
     balance: str           # "asreview" (ratio weights, see asreview_balanced_weights) | "balanced"
     ratio: float = 1.0     # ASReview balance ratio
     weight: float = 1.0    # weight in an ensemble's mean of z-scores
 
 
+_ELAS = Component("word", "svm", 0.11, "asreview", 9.8)
+_SVM_CHAR = Component("char", "svm", 0.11, "asreview", 9.8)
+_NB_WORD = Component("word", "nb", 3.822, "asreview", 9.8)
+
 MODELS: dict[str, tuple[Component, ...]] = {
-    "elas_u4": (Component("word", "svm", 0.11, "asreview", 9.8),),
+    "elas_u4": (_ELAS,),
     "logistic_char": (Component("char", "logistic", 1.0, "balanced"),),
-    "svm_char": (Component("char", "svm", 0.11, "asreview", 9.8),),
-    "ensemble_svm": (Component("char", "svm", 0.11, "asreview", 9.8),
-                     Component("word", "svm", 0.11, "asreview", 9.8)),
-    "ensemble_logistic": (Component("char", "logistic", 1.0, "balanced"),
-                          Component("word", "svm", 0.11, "asreview", 9.8)),
+    "svm_char": (_SVM_CHAR,),
+    "ensemble_svm": (_SVM_CHAR, _ELAS),
+    "ensemble_logistic": (Component("char", "logistic", 1.0, "balanced"), _ELAS),
+    "union_svm": (Component("union", "svm", 0.11, "asreview", 9.8),),
+    # candidates tried for issue #21 and not chosen (figures: docs/screening.md)
+    "ensemble_svm_rrf": (_ELAS, _SVM_CHAR),
+    "ensemble_svm_interleave": (_ELAS, _SVM_CHAR),
+    "ensemble_svm_max": (_ELAS, _SVM_CHAR),
+    "ensemble_svm_word3": (Component("word", "svm", 0.11, "asreview", 9.8, weight=3.0), _SVM_CHAR),
+    "ensemble_svm_charbal": (_ELAS, Component("char", "svm", 0.11, "balanced")),
+    "nb_word": (_NB_WORD,),
+    "ensemble_svm_nb": (_ELAS, _NB_WORD),
+    "ensemble_svm_char_nb": (_ELAS, _SVM_CHAR, _NB_WORD),
+    "elas_u4_balanced": (Component("word", "svm", 0.11, "balanced"),),
+    "union_svm_balanced": (Component("union", "svm", 0.11, "balanced"),),
+    "union_logistic": (Component("union", "logistic", 1.0, "balanced"),),
 }
-DEFAULT_MODEL = "ensemble_svm"
+# how an ensemble combines its components' decision values (any model not named: "zmean")
+COMBINE: dict[str, str] = {"ensemble_svm_rrf": "rrf", "ensemble_svm_interleave": "interleave",
+                           "ensemble_svm_max": "zmax"}
+DEFAULT_MODEL = "elas_u4"
 
 
 def make_vectorizer(features: str, n_records: int):
@@ -76,6 +112,8 @@ def make_vectorizer(features: str, n_records: int):
         return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_df=0.95, dtype=np.float32)
     if features == "char":
         return CharWbTfidf(ngram_range=(3, 5), min_df=2 if n_records >= 100 else 1)
+    if features == "union":
+        return UnionTfidf([make_vectorizer("word", n_records), make_vectorizer("char", n_records)])
     raise ValueError(f"unknown features {features!r}")
 
 
@@ -156,6 +194,33 @@ class CharWbTfidf:
         return self.names_
 
 
+class UnionTfidf:
+    """Several TF-IDF representations side by side in one feature vector (scikit-learn's
+    ``FeatureUnion``), each part's rows unit length, the whole scaled by 1/sqrt(parts) (unit length
+    again). ``sizes_``: the number of features of each part, in order."""
+
+    def __init__(self, parts):
+        self.parts = parts
+        self.sizes_: list[int] = []
+
+    def _stack(self, mats):
+        from scipy import sparse
+
+        return (sparse.hstack(mats).tocsr() * (1.0 / math.sqrt(len(mats)))).astype(np.float32)
+
+    def fit_transform(self, texts):
+        texts = [t or "" for t in texts]
+        mats = [p.fit_transform(texts) for p in self.parts]
+        self.sizes_ = [m.shape[1] for m in mats]
+        return self._stack(mats)
+
+    def transform(self, texts):
+        return self._stack([p.transform(texts) for p in self.parts])
+
+    def get_feature_names_out(self):
+        return np.concatenate([np.asarray(p.get_feature_names_out(), dtype=object) for p in self.parts])
+
+
 def asreview_balanced_weights(y: np.ndarray, ratio: float) -> np.ndarray:
     """ASReview's ``Balanced(ratio)`` sample weights: an include weighs 1 and an exclude
     n_include / (ratio x n_exclude), rescaled so that the weights sum to the number of records (so with
@@ -182,6 +247,13 @@ def fit_component(comp: Component, X, y: np.ndarray):
         from sklearn.svm import LinearSVC
 
         clf = LinearSVC(C=comp.C, loss="squared_hinge", random_state=0)
+    elif comp.classifier == "nb":
+        from sklearn.naive_bayes import MultinomialNB
+
+        clf = MultinomialNB(alpha=comp.C)
+        clf.fit(X, y.astype(int), sample_weight=w)
+        lp = clf.feature_log_prob_
+        return np.asarray(lp[1] - lp[0], dtype=float).ravel(), float(clf.class_log_prior_[1] - clf.class_log_prior_[0])
     elif comp.classifier == "logistic":
         from sklearn.linear_model import LogisticRegression
 
@@ -217,15 +289,19 @@ class RelevanceRanker:
     def describe(self) -> str:
         parts = []
         for c in self.components:
-            feats = "words+word pairs" if c.features == "word" else "char 3-5-grams"
+            feats = {"word": "words+word pairs", "char": "char 3-5-grams",
+                     "union": "words+word pairs and char 3-5-grams side by side"}[c.features]
             bal = f"balanced ratio {c.ratio:g}" if c.balance == "asreview" else "balanced"
-            parts.append(f"tfidf+{'linear SVM' if c.classifier == 'svm' else 'logistic'} "
-                         f"({feats}, C={c.C:g}, {bal})")
+            clf = {"svm": "linear SVM", "logistic": "logistic", "nb": "naive Bayes"}[c.classifier]
+            par = f"alpha={c.C:g}" if c.classifier == "nb" else f"C={c.C:g}"
+            parts.append(f"tfidf+{clf} ({feats}, {par}, {bal})")
         text = " + ".join(parts)
         if self.model == "elas_u4":
             text += " (ASReview ELAS u4)"
         elif len(parts) > 1:
-            text += " (ensemble: mean of z-scored decision values)"
+            how = {"zmean": "mean of z-scored decision values", "zmax": "maximum of z-scored decision values",
+                   "rrf": "reciprocal-rank fusion", "interleave": "rankings interleaved"}[COMBINE.get(self.model, "zmean")]
+            text += f" (ensemble: {how})"
         return text
 
     def fit(self, texts: Sequence[str], labels: Sequence[bool], extra_texts: Sequence[str] = ()) -> "RelevanceRanker":
@@ -258,12 +334,13 @@ class RelevanceRanker:
         return [np.asarray(mats[c.features] @ coef).ravel() + b for c, (coef, b) in zip(self.components, self.fits)]
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
-        return _combine(self.components, self._raw(texts))
+        return _combine(self.components, self._raw(texts), COMBINE.get(self.model, "zmean"))
 
     def strongest_terms(self, texts: Sequence[str], k: int = 5) -> list[list[str]]:
         """For each text, the ``k`` terms that raise its score most: the largest positive products
         coefficient x TF-IDF weight, taken from the word / word-pair component when the model has one
-        (readable terms), else from the character n-gram component (n-grams shown trimmed)."""
+        (readable terms; of a word + char union, its word part), else from the character n-gram component
+        (n-grams shown trimmed)."""
         return strongest_terms(self, texts, k)
 
 
@@ -272,12 +349,15 @@ def strongest_terms(ranker: RelevanceRanker, texts: Sequence[str], k: int = 5) -
     terms t with coef_t x tfidf_t(text) > 0, largest first; [] for a text with none."""
     if not ranker.fits:
         raise RuntimeError("fit the ranker first")
-    idx = next((i for i, c in enumerate(ranker.components) if c.features == "word"), 0)
+    idx = next((i for i, c in enumerate(ranker.components) if c.features == "word"),
+               next((i for i, c in enumerate(ranker.components) if c.features == "union"), 0))
     comp = ranker.components[idx]
     coef = ranker.fits[idx][0]
     vec = ranker.vectorizers[comp.features]
     names = vec.get_feature_names_out()
     X = ranker.transform(comp.features, texts).tocsr()
+    if comp.features == "union":   # the word part only (readable terms)
+        X, coef = X[:, :vec.sizes_[0]].tocsr(), coef[:vec.sizes_[0]]
     out: list[list[str]] = []
     for i in range(X.shape[0]):
         cols = X.indices[X.indptr[i]:X.indptr[i + 1]]
@@ -349,7 +429,7 @@ def simulate(texts: Sequence[str], labels: Sequence[bool], *, model: str = DEFAU
             nxt = rng.choice(rest, size=min(batch, len(rest)), replace=False)
         else:
             step = max(batch, int(growth * len(idx)))
-            scores = rank_scores(comps, mats, idx, y[idx], rest)
+            scores = rank_scores(comps, mats, idx, y[idx], rest, COMBINE.get(model, "zmean"))
             nxt = rest[np.argsort(-scores, kind="stable")[:step]]
         screened.extend(int(i) for i in nxt)
         mask[nxt] = True
@@ -357,7 +437,7 @@ def simulate(texts: Sequence[str], labels: Sequence[bool], *, model: str = DEFAU
 
 
 def rank_scores(comps: Sequence[Component], mats: dict, train: np.ndarray, y_train: np.ndarray,
-                targets: np.ndarray) -> np.ndarray:
+                targets: np.ndarray, how: str = "zmean") -> np.ndarray:
     """Scores of rows ``targets`` after fitting each component on rows ``train`` (labels ``y_train``) of
     the precomputed TF-IDF matrices ``mats`` (one component: its decision values; several: the mean of
     their z-scores over the targets)."""
@@ -365,15 +445,43 @@ def rank_scores(comps: Sequence[Component], mats: dict, train: np.ndarray, y_tra
     for c in comps:
         coef, b = fit_component(c, mats[c.features][train], y_train)
         raw.append(np.asarray(mats[c.features][targets] @ coef).ravel() + b)
-    return _combine(comps, raw)
+    return _combine(comps, raw, how)
 
 
-def _combine(comps: Sequence[Component], raw: list[np.ndarray]) -> np.ndarray:
-    """One component: its decision values; several: the weighted mean of their z-scores."""
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """1-based rank of each value, highest first (ties in index order)."""
+    order = np.argsort(-values, kind="stable")
+    r = np.empty(len(values), dtype=float)
+    r[order] = np.arange(1, len(values) + 1)
+    return r
+
+
+def _combine(comps: Sequence[Component], raw: list[np.ndarray], how: str = "zmean") -> np.ndarray:
+    """One component: its decision values; several: combined by ``how``."""
     if len(raw) == 1:
         return raw[0]
     w = np.array([c.weight for c in comps], dtype=float)
-    return np.tensordot(w / w.sum(), np.array([_standardise(r) for r in raw]), axes=1)
+    if how == "zmean":
+        return np.tensordot(w / w.sum(), np.array([_standardise(r) for r in raw]), axes=1)
+    if how == "zmax":
+        return np.max(np.array([_standardise(r) for r in raw]), axis=0)
+    if how == "rrf":   # reciprocal-rank fusion, Cormack, Clarke & Buettcher 2009 (k = 60)
+        return np.sum([wi / (60.0 + _ranks(r)) for wi, r in zip(w, raw)], axis=0)
+    if how == "interleave":   # round robin over the components' rankings, duplicates skipped
+        n = len(raw[0])
+        orders = [np.argsort(-r, kind="stable") for r in raw]
+        pos = np.full(n, -1, dtype=np.int64)
+        ptr = [0] * len(raw)
+        k = 0
+        while k < n:
+            for i, o in enumerate(orders):
+                while ptr[i] < n and pos[o[ptr[i]]] >= 0:
+                    ptr[i] += 1
+                if ptr[i] < n:
+                    pos[o[ptr[i]]] = k
+                    k += 1
+        return (n - pos).astype(float)
+    raise ValueError(f"unknown combination {how!r}")
 
 
 def wss_asreview_insights(labels_in_order: Sequence[bool], recall: float = 0.95) -> float:

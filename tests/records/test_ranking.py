@@ -136,3 +136,72 @@ def test_rank_queue_returns_scores_terms_and_method():
     assert out["model"] == rk.DEFAULT_MODEL and out["method"] == rk.RelevanceRanker().describe()
     best = int(np.argmax(out["scores"]))
     assert labels[50 + best] and out["strongest_terms"][best][0] in TOPIC
+
+
+def test_reciprocal_rank_fusion_and_interleaving_by_hand():
+    comps = (rk.Component("word", "svm", 0.11, "asreview", 9.8), rk.Component("char", "svm", 0.11, "asreview", 9.8))
+    a = np.array([3.0, 2.0, 1.0, 0.0])     # ranks 1 2 3 4
+    b = np.array([0.0, 1.0, 3.0, 2.0])     # ranks 4 3 1 2
+    # Cormack et al. 2009: sum over rankings of 1 / (60 + rank)
+    rrf = rk._combine(comps, [a, b], "rrf")
+    assert rrf == pytest.approx([1 / 61 + 1 / 64, 1 / 62 + 1 / 63, 1 / 63 + 1 / 61, 1 / 64 + 1 / 62])
+    # round robin: a's best (0), b's best (2), a's next unseen (1), b's next unseen (3)
+    order = np.argsort(-rk._combine(comps, [a, b], "interleave"), kind="stable")
+    assert list(order) == [0, 2, 1, 3]
+    # z-scores: mean, maximum
+    za, zb = (a - a.mean()) / a.std(), (b - b.mean()) / b.std()
+    assert rk._combine(comps, [a, b], "zmean") == pytest.approx((za + zb) / 2)
+    assert rk._combine(comps, [a, b], "zmax") == pytest.approx(np.maximum(za, zb))
+    with pytest.raises(ValueError):
+        rk._combine(comps, [a, b], "borda")
+
+
+def test_naive_bayes_component_is_sklearns_log_odds():
+    from sklearn.naive_bayes import MultinomialNB
+
+    texts, labels = synthetic(n=60, n_inc=12)
+    X = rk.make_vectorizer("word", len(texts)).fit_transform(texts)
+    y = np.asarray(labels)
+    comp = rk.MODELS["nb_word"][0]
+    coef, b = rk.fit_component(comp, X, y)
+    ref = MultinomialNB(alpha=3.822).fit(X, y.astype(int), sample_weight=rk.asreview_balanced_weights(y, 9.8))
+    jl = ref.predict_joint_log_proba(X)
+    assert np.asarray(X @ coef).ravel() + b == pytest.approx(jl[:, 1] - jl[:, 0], rel=1e-5, abs=1e-6)
+
+
+def test_union_tfidf_puts_word_and_char_tfidf_side_by_side():
+    texts, labels = synthetic(n=50)
+    u = rk.make_vectorizer("union", len(texts))
+    X = u.fit_transform(texts)
+    W = rk.make_vectorizer("word", len(texts)).fit_transform(texts)
+    C = rk.make_vectorizer("char", len(texts)).fit_transform(texts)
+    assert u.sizes_ == [W.shape[1], C.shape[1]] and X.shape[1] == W.shape[1] + C.shape[1]
+    assert abs(X[:, :W.shape[1]] * np.sqrt(2) - W).max() < 1e-6
+    assert abs(X[:, W.shape[1]:] * np.sqrt(2) - C).max() < 1e-6
+    assert np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel()) == pytest.approx(1.0, abs=1e-5)
+    assert abs(u.transform(texts[:5]) - X[:5]).max() < 1e-6
+    # its explanations come from the word part: whole words of the record
+    r = rk.RelevanceRanker("union_svm").fit(texts[:30], labels[:30], extra_texts=texts[30:])
+    for text, t in zip(texts[30:], r.strongest_terms(texts[30:], k=3)):
+        assert all(w in text.split() for term in t for w in term.split()), (text, t)   # words / word pairs
+    assert "side by side" in r.describe()
+
+
+def test_benchmark_bootstrap_recomputes_both_wss_from_include_positions():
+    # bench_screening --bootstrap recomputes WSS@95 from the includes' screening positions alone; with
+    # the includes as they are it must give screening_metrics' figures (here a simulated order)
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_screening import _wss_from_positions
+
+    texts, labels = synthetic(n=150, n_inc=15, seed=3)
+    out = rk.simulate(texts, labels, model="elas_u4", batch=5, seed=1)
+    pos = [k for k, i in enumerate(out["order"]) if labels[i]]
+    cohen, insights = _wss_from_positions(pos, out["n"], out["n_prior"])
+    assert cohen == pytest.approx(out["wss95"]) and insights == pytest.approx(out["wss95_asreview"])
+    # an order found by hand: includes at 0-based positions 0 (the prior), 3, 5 of 20 records, 2 priors
+    order_labels = [i in (0, 3, 5) for i in range(20)]
+    m = rk.screening_metrics(list(range(20)), order_labels, n_prior=2)
+    assert _wss_from_positions([0, 3, 5], 20, 2) == pytest.approx((m["wss95"], m["wss95_asreview"]))

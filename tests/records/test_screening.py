@@ -284,7 +284,7 @@ def test_ranker_beats_random_order_on_real_decisions(shared_data):
         rows = list(csv.DictReader(handle))[:400]
     texts = [f"{r['title']} {r['abstract']}" for r in rows]
     labels = [r["label_included"] == "1" for r in rows]
-    out = simulate(texts, labels, batch=20, seed=0)   # the default model: logistic regression
+    out = simulate(texts, labels, batch=20, seed=0)   # the default model (ELAS u4)
     assert sorted(out["order"]) == list(range(400))
     assert out["recall_at_10"] > 0.25
     assert out["wss95"] > 0.30
