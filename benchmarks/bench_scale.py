@@ -54,6 +54,29 @@ def size(path: Path) -> str:
     return f"{path.stat().st_size / 1e6:.1f} MB" if path.exists() else "-"
 
 
+def pdf_pages(path: Path) -> str:
+    if not path.exists():
+        return ""
+    from pypdf import PdfReader
+
+    return f" ({len(PdfReader(str(path)).pages)} pages)"
+
+
+def html_pages(report: Path) -> str:
+    """report.html, and the pages of the layout in pages (pages/index.csv lists them) with their total size."""
+    index = report / "pages" / "index.csv"
+    if not index.exists():
+        return f"report.html {size(report / 'report.html')} (one page)"
+    import csv
+
+    with open(index, newline="", encoding="utf-8") as handle:
+        files = [report / "pages" / row["file"] for row in csv.DictReader(handle)]
+    total = sum(f.stat().st_size for f in files if f.exists()) / 1e6
+    largest = max((f.stat().st_size for f in files if f.exists()), default=0) / 1e6
+    return (f"report.html {size(report / 'report.html')} (summary page) + {len(files)} pages "
+            f"({total:.1f} MB, largest {largest:.1f} MB)")
+
+
 def one(n: int, analyses: int, cores: str, pdf: bool) -> None:
     import random
 
@@ -77,8 +100,10 @@ def one(n: int, analyses: int, cores: str, pdf: bool) -> None:
                                       ("edit one study", edit)):
             print(f"  {name:15s} {secs:8.1f} s  {jobs:6d} jobs")
         print(f"  peak memory of the largest process: {max(full[2], add[2]):.0f} MB")
-        print(f"  report.html {size(report / 'report.html')}, report.pdf {size(report / 'report.pdf')}, "
-              f"results.json {size(report / 'results.json')}")
+        print(f"  {html_pages(report)}")
+        print(f"  report.pdf {size(report / 'report.pdf')}{pdf_pages(report / 'report.pdf')}, "
+              f"report-appendix.pdf {size(report / 'report-appendix.pdf')}"
+              f"{pdf_pages(report / 'report-appendix.pdf')}, results.json {size(report / 'results.json')}")
 
 
 def main() -> None:

@@ -76,6 +76,9 @@ OPTIONAL_COLUMNS = ("reason", "role", "study", "note")
 DEFAULT_SETTINGS = {
     "reviewers_required": 2,     # independent screeners whose agreement makes a decision final
     "ranking": "relevance",      # relevance | plain
+    # the relevance model (livingmeta.records.ranking.MODELS; default ASReview's ELAS u4, chosen by the worst
+    # of five labelled sets: docs/screening.md, "Prioritisation and stopping")
+    "ranking_model": "elas_u4",
     "ranking_min_includes": 1,   # fewer final title/abstract includes than this -> plain order
     "ranking_min_excludes": 1,
     # the hypergeometric stopping rule (livingmeta.records.stopping): its recall target and confidence, and
@@ -86,6 +89,10 @@ DEFAULT_SETTINGS = {
 
 # queue ordering
 _STATUS_ORDER = {"conflict": 0, "awaiting_reviewer": 1, "unscreened": 2, "unassessed": 2}
+# the models a review may choose (livingmeta.records.ranking.MODELS: the default, the runner-up and the
+# previous default; the module is imported only when the job ranks, so the names are listed here and a test
+# checks they are models of ranking.py)
+RANKING_MODELS = ("elas_u4", "union_svm", "ensemble_svm")
 QUEUE_COLUMNS = ("rank", "stage", "status", "record_id", "other_record_ids", "score", "strongest_terms", "decided_by",
                  "conflict_decisions", "export", "year", "title", "authors", "journal", "doi", "pmid",
                  "abstract")
@@ -122,6 +129,10 @@ def screening_settings(records_settings: dict | None) -> dict:
         raise ReviewInputError(f"must be a whole number >= 1 (got {req!r})", file="config.yaml",
                                field="records.screening.reviewers_required",
                                hint="Use 2 for dual independent screening, 1 for single screening.")
+    if settings["ranking_model"] not in RANKING_MODELS:
+        raise ReviewInputError(f"unknown ranking model {settings['ranking_model']!r}", file="config.yaml",
+                               field="records.screening.ranking_model",
+                               hint=f"Use one of {', '.join(RANKING_MODELS)} (docs/screening.md).")
     if settings["ranking"] not in ("relevance", "plain"):
         raise ReviewInputError(f"must be 'relevance' or 'plain' (got {settings['ranking']!r})",
                                file="config.yaml", field="records.screening.ranking")
@@ -827,7 +838,8 @@ def build_queue(library: Library, results: dict, settings: dict) -> tuple[list[d
 
             targets = sorted({cid for cid, _, _ in pending}, key=record_sort_key)
             ranked = ranker.rank_queue([library.text(cid) for cid, _ in train], [d == INCLUDE for _, d in train],
-                                       [library.text(cid) for cid in targets], n_terms=5)
+                                       [library.text(cid) for cid in targets], n_terms=5,
+                                       model=settings["ranking_model"])
             for cid, score, terms in zip(targets, ranked["scores"], ranked["strongest_terms"]):
                 scores[cid] = float(score)
                 strongest[cid] = list(terms)

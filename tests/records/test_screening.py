@@ -164,6 +164,12 @@ def test_ranking_puts_topic_records_first(folder):
     assert all(top), "the nine on-topic records should rank above the nine off-topic ones"
     assert q[0]["score"] > q[-1]["score"]
 
+    # the review may choose another of the offered models (records.screening.ranking_model)
+    union = scr.screen(dedup, [ta], {"ranking_model": "union_svm"})
+    assert union["ranking"]["method"] != out["ranking"]["method"]
+    top = [int(r["record_id"].rsplit(":", 1)[1]) % 2 for r in union["queue"] if r["status"] == "unscreened"][:9]
+    assert all(top)
+
     plain = scr.screen(dedup, [ta], {"ranking": "plain"})
     assert plain["ranking"]["method"] == "plain"
     assert [r["record_id"] for r in plain["queue"] if r["stage"] == "title_abstract"] == \
@@ -243,6 +249,18 @@ def test_bad_settings():
         scr.screen(make_dedup(2), [], {"reviewers_required": 0})
     with pytest.raises(ReviewInputError, match="unknown setting"):
         scr.screen(make_dedup(2), [], {"rank": "plain"})
+    with pytest.raises(ReviewInputError, match="records.screening.ranking_model: unknown ranking model 'bert'"):
+        scr.screen(make_dedup(2), [], {"ranking_model": "bert"})
+
+
+def test_the_offered_ranking_models_are_models_of_the_ranker():
+    from livingmeta.records.ranking import DEFAULT_MODEL, MODELS
+    from livingmeta.config import validate_config
+
+    assert set(scr.RANKING_MODELS) <= set(MODELS)
+    assert scr.DEFAULT_SETTINGS["ranking_model"] == DEFAULT_MODEL
+    cfg = validate_config({"records": {"screening": {"ranking_model": "union_svm"}}}, source="config.yaml")
+    assert cfg["records"]["screening"]["ranking_model"] == "union_svm"
 
 
 def test_quoted_value_across_lines_is_an_error_naming_its_row(folder):
