@@ -147,7 +147,8 @@ def split_pages(document: str) -> list[Page]:
                 body_html = ((intro if n == 0 else '<section class="appendix">')
                              + "".join(block[s:e] for s, e, _ in chunk) + "</section>")
                 pages.append(Page(f"{FOLDER}/appendix-{n // APPENDIX_PAGE_STUDIES + 1}.html",
-                                  f"Appendix: study by study ({first}–{last})" if chunk else "Appendix: study by study",
+                                  (f"Appendix: study by study ({first}–{last})" if last > first else
+                                   f"Appendix: study by study ({first})") if chunk else "Appendix: study by study",
                                   body_html))
     pages.insert(0, summary)
     for page in pages:
