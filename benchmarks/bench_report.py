@@ -145,14 +145,23 @@ def report_job(inputs: Inputs, threads: int, out: Path) -> dict:
     from livingmeta.report.job import run_report
     from livingmeta.report.layout import uses_pages
 
+    import resource
+
+    def cpu() -> float:
+        return sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                   for f in ("ru_utime", "ru_stime"))
+
     outputs = {"results": out / "results.json", "html": out / "report.html", "figures": out / "figures/index.csv",
                "data": out / "data/index.csv", "export": out / "export/index.csv", "pdf": out / "report.pdf"}
     n_studies, n_analyses = len(inputs.plan().studies), len(inputs.plan().analyses)
     if uses_pages(inputs.cfg["report"].get("layout"), n_studies, n_analyses):
         outputs |= {"pages": out / "pages/index.csv", "appendix_pdf": out / "report-appendix.pdf"}
-    return run_report(inputs.report_inputs(), {k: str(v) for k, v in outputs.items()},
+    before, start = cpu(), time.perf_counter()
+    done = run_report(inputs.report_inputs(), {k: str(v) for k, v in outputs.items()},
                       cache=str(inputs.res("report/pdf_parts")), threads=threads,
                       prisma_csv=str(inputs.res("records/PRISMA2020.csv")))
+    done["wall"], done["cpu"] = time.perf_counter() - start, cpu() - before
+    return done
 
 
 def pdf_pages(path: Path) -> int:
@@ -170,7 +179,8 @@ def size(path: Path) -> str:
 
 def show(title: str, stats: dict, out: Path) -> None:
     steps = stats["seconds"]
-    print(f"  {title}: {sum(steps.values()):.1f} s  (" + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()) + ")")
+    print(f"  {title}: {stats['wall']:.1f} s wall, {stats['cpu']:.1f} s CPU (this process and its PDF workers)\n"
+          "    steps: " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()))
     pdf = stats.get("pdf")
     for doc in (pdf, (pdf or {}).get("appendix")):
         if doc:
