@@ -46,6 +46,7 @@ PAGES_CSS = """<style>
 .analysis-entry { margin: 0.6em 0 1em; }
 .analysis-entry h3 { margin-bottom: 0.2em; }
 .analysis-entry .lead { margin-top: 0; }
+.lm-print { display: none; }  /* the printed summary of a long subgroup plot (the PDF's; render.PRINT_MAX_ROWS) */
 </style>
 """
 

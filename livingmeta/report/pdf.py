@@ -309,8 +309,11 @@ def _neutral_head(head: str) -> str:
     return re.sub(r"<meta\s+name=[^>]*>\s*", "", head)
 
 
+SCREEN_ONLY_RE = re.compile(r"<!--lm-screen-->.*?<!--/lm-screen-->", flags=re.S)
+
+
 def part_html(split: Split, part: Part) -> str:
-    body = _relink(part.body, part.ids, contents=part.name == "front")
+    body = _relink(SCREEN_ONLY_RE.sub("", part.body), part.ids, contents=part.name == "front")
     head = split.head if part.name == "front" else _neutral_head(split.head)
     return f"{_with_css(head, PART_CSS + SVG_TEXT_CSS)}{split.body_open}\n{body}\n</body>\n</html>\n"
 
