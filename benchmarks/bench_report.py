@@ -17,19 +17,19 @@ Target (issue: a 1,000-study living review on two cores): adding one study to a 
 <= 20 s wall for the whole run, of which the report is the main part. A benchmark, not a test.
 
 Both sizes are laid out in pages (config report.layout auto: 50 analyses > 30), so each makes report.pdf
-and report-appendix.pdf. Figures (2 cores, load average 4-6 from other work: wall times up to twice an
-idle machine's; CPU: this process and its PDF workers), ``--studies 100 1000 --keep /tmp/rscale``:
+and report-appendix.pdf. Figures (2 cores, otherwise idle, 2026-12-05; CPU: this process and its PDF
+workers), ``--studies 100 1000 --keep /tmp/rscale``:
 
-  N = 100:   from scratch 87.7 s (PDF 85.8 s), 172 + 120 pages; add one study 13.5 s (PDF 11.5 s; the
-             4 analyses, summary, front matter and 2 appendix blocks re-rendered; 16 of 178 parts)
-  N = 1000:  from scratch 336.7 s (PDF 333.5 s), report.pdf 593 pages 4.3 MB, report-appendix.pdf 1,184
-             pages 20.8 MB, report.html (summary page) 0.14 MB, pages/ 21.9 MB in 63 pages,
-             results.json 11.5 MB; add one study (``--warm``) 32.0 s wall, 21.8 s CPU: results.json 1.9,
-             HTML 2.0, PDF parts keyed 0.8, pages 1.6, figures 1.9, data + export 0.4, PDF 22.6 s (4
-             analyses of ~80 studies at ~3 s CPU each, the summary table 2.6 s, merge of 1,777 pages)
+  N = 100:   from scratch 23.0 s wall / 44.6 s CPU, 172 + 120 pages; add one study 3.1 s wall / 5.8 s CPU
+             (16 of 178 parts re-rendered: the 4 analyses, summary, front matter, 2 appendix blocks, ...)
+  N = 1000:  from scratch 114.6 s wall / 223.1 s CPU; report.pdf 368 pages 3.1 MB, report-appendix.pdf
+             1,184 pages 20.8 MB, report.html (summary page) 0.14 MB, pages/ 22.4 MB in 63 pages,
+             results.json 11.5 MB; add one study 8.7 s wall / 13.9 s CPU: results.json 1.0, HTML 1.3, PDF
+             parts keyed 0.5, pages 0.5, figures 0.7, data + export 0.2, PDF (wait + merge) 4.2
 
-Before (one page, pypdf merge; commit dd15da8): N = 100 from scratch 72.5 s, 283 pages, add one 19.0 s
-(PDF 17.4 s); N = 1000 from scratch 692.3 s, report.pdf 1,700 pages 30.7 MB, report.html 21.3 MB.
+Before (one page, pypdf merge; commit dd15da8; measured while other work loaded the machine): N = 100
+from scratch 72.5 s, 283 pages, add one 19.0 s (PDF 17.4 s); N = 1000 from scratch 692.3 s, report.pdf
+1,700 pages 30.7 MB, report.html 21.3 MB.
 """
 
 from __future__ import annotations
