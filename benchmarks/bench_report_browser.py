@@ -15,6 +15,11 @@ Needs what the project does not: Chromium and chromedriver (Debian packages ``ch
 ``chromium-driver``) and the Python package ``selenium`` (PyPI), which is not among the project's pins:
 install it in a separate environment (``python3 -m venv /tmp/browser && /tmp/browser/bin/pip install
 selenium``) and run this script with that environment's Python; it imports nothing from livingmeta.
+
+Figures (2026-12-05, Chromium 156, selenium 4.51.0, the 1,000 x 50 review of bench_report.py, 3 runs):
+report.html (summary page, 0.14 MB, 2,199 elements) loads in 0.15 s, an analysis page (0.3 MB) in 0.2 s,
+pages/studies.html (3.8 MB, 50,219 elements) in 0.7 s, an appendix page of 100 studies in 0.25 s; no
+console errors. The one-page report.html of the same review (21.3 MB, 385,498 elements): 7.2 s.
 """
 
 from __future__ import annotations

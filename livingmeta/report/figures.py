@@ -37,6 +37,7 @@ _SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 _CAPTION = re.compile(r"<figcaption>Figure ([\d.]*\d)\. (.*?)</figcaption>", re.S)
 _SIZE = re.compile(r'<svg\b[^>]*? width="([\d.]+)" height="([\d.]+)"')
 _TAG = re.compile(r"<[^>]+>")
+_PRINT_ONLY = re.compile(r"<!--lm-print-->.*?<!--/lm-print-->", re.S)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def report_figures(page: str) -> list[Figure]:
     """Every figure of the rendered report ``page``, in the report's order."""
     figures, taken = [], set()
     for figure_id, body in _FIGURE.findall(page):
+        body = _PRINT_ONLY.sub("", body)  # a printed summary (layout pages): the file is the whole figure
         number, caption = _CAPTION.search(body).groups()
         name = file_name(figure_id)
         stem, n = name[:-len(".svg")], 2

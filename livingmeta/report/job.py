@@ -53,6 +53,18 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
         step("results.json")
         laid_out = bool(outputs.get("pages"))  # the layout in pages (livingmeta/report/layout.py)
         html = render_html(document, pages=laid_out)
+        step("html")
+        building = None
+        if renderer is not None:  # the PDF's parts go to the workers first; the files below while they render
+            from livingmeta.report.pdf import split_documents, start_pdfs
+
+            documents = split_documents(html)
+            paths = {"report": pdf_path, "appendix": outputs.get("appendix_pdf")}
+            missing = [name for name, _ in documents if not paths.get(name)]
+            if missing:
+                raise ValueError(f"the report has a document {missing[0]!r} in print but no output for it")
+            building = start_pdfs([(doc, paths[name]) for name, doc in documents], renderer)
+            step("pdf parts")
         if laid_out:
             from livingmeta.report.pages import split_pages, write_pages
 
@@ -60,7 +72,7 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
         else:
             write_text_atomic(outputs["html"], html)
         _remove_stale(outputs)
-        step("html")
+        step("pages")
         write_figures(html, outputs["figures"])
         step("figures")
         write_data(document, outputs["data"])
@@ -70,15 +82,10 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
 
             write_export(document, outputs["export"], prisma_csv)
             step("export")
-        if renderer is not None:
-            from livingmeta.report.pdf import build_pdfs, split_documents
+        if building is not None:
+            from livingmeta.report.pdf import finish_pdfs
 
-            documents = split_documents(html)
-            paths = {"report": pdf_path, "appendix": outputs.get("appendix_pdf")}
-            missing = [name for name, _ in documents if not paths.get(name)]
-            if missing:
-                raise ValueError(f"the report has a document {missing[0]!r} in print but no output for it")
-            done = build_pdfs([(doc, paths[name]) for name, doc in documents], renderer=renderer)
+            done = finish_pdfs(building)
             stats = done[0]
             if len(done) > 1:
                 stats["appendix"] = done[1]

@@ -268,7 +268,7 @@ def split_report(html: str) -> Split:
         parts.append(Part(name, fragment))
     for part in parts:
         part.body = _balance_sections(part.body)
-        part.ids = set(re.findall(r'\bid="([^"]+)"', part.body))
+        part.ids = set(re.findall(r'\sid="([^"]+)"', part.body))  # \s, not \b: five times faster
     return Split(head, body_open, running, parts)
 
 
@@ -309,8 +309,11 @@ def _neutral_head(head: str) -> str:
     return re.sub(r"<meta\s+name=[^>]*>\s*", "", head)
 
 
+SCREEN_ONLY_RE = re.compile(r"<!--lm-screen-->.*?<!--/lm-screen-->", flags=re.S)
+
+
 def part_html(split: Split, part: Part) -> str:
-    body = _relink(part.body, part.ids, contents=part.name == "front")
+    body = _relink(SCREEN_ONLY_RE.sub("", part.body), part.ids, contents=part.name == "front")
     head = split.head if part.name == "front" else _neutral_head(split.head)
     return f"{_with_css(head, PART_CSS + SVG_TEXT_CSS)}{split.body_open}\n{body}\n</body>\n</html>\n"
 
@@ -564,6 +567,21 @@ def plan_parts(split: Split, renderer: Renderer, meanwhile: Callable[[list[str]]
 def plan_documents(splits: list[Split], renderer: Renderer,
                    meanwhile: Callable[[list[str]], None] | None = None) -> list[Plan]:
     """:func:`plan_parts` for several documents at once (one batch of rendering for all of them)."""
+    batch = _submit(splits, renderer)
+    if meanwhile is not None:
+        meanwhile(batch.cached)
+    return _collect(batch, renderer)
+
+
+@dataclass
+class _Batch:
+    plans: list[tuple[list[str], str]]  # per document: its parts' keys, its margins' key
+    metas: dict[str, dict]              # of the parts cached
+    cached: list[str]
+    pending: tuple
+
+
+def _submit(splits: list[Split], renderer: Renderer) -> _Batch:
     jobs: dict[str, str] = {}
     plans = []
     for split in splits:
@@ -575,10 +593,12 @@ def plan_documents(splits: list[Split], renderer: Renderer,
         plans.append((keys, margins_key))
     metas = {k: meta for k in jobs if (meta := renderer.cached(k)) is not None}
     pending = renderer.submit({k: h for k, h in jobs.items() if k not in metas})
-    if meanwhile is not None:
-        meanwhile([k for k in jobs if k in metas])
-    metas.update(renderer.collect(pending))
-    return [Plan(keys, [metas[k] for k in keys], margins_key) for keys, margins_key in plans]
+    return _Batch(plans, metas, [k for k in jobs if k in metas], pending)
+
+
+def _collect(batch: _Batch, renderer: Renderer) -> list[Plan]:
+    batch.metas.update(renderer.collect(batch.pending))
+    return [Plan(keys, [batch.metas[k] for k in keys], margins_key) for keys, margins_key in batch.plans]
 
 
 def _read_parts(renderer: Renderer, keys: list[str]) -> dict[str, Any]:
@@ -886,17 +906,35 @@ def build_pdfs(documents: list[tuple[str, str | os.PathLike]], *, cache_dir: str
     if own:
         first = Path(documents[0][1])
         renderer = Renderer(cache_dir or first.parent / "pdf_parts", workers or os.cpu_count() or 1)
-    cache = renderer.cache_dir
-    # keys are the parts' HTML before svg_text_as_html (a function of it): only parts rendered are converted
-    splits = [split_report(html) for html, _ in documents]
-    readers: dict[str, Any] = {}
     try:
-        plans = plan_documents(splits, renderer, meanwhile=lambda keys: readers.update(_read_parts(renderer, keys)))
+        return finish_pdfs(start_pdfs(documents, renderer))
     finally:
         if own:
             renderer.close()
+
+
+@dataclass
+class PdfBuild:
+    """PDFs being made: their parts handed to the renderer (:func:`start_pdfs`), to be merged by
+    :func:`finish_pdfs`; the caller may do other work in between, while the workers render."""
+    documents: list[tuple[str, str | os.PathLike]]
+    splits: list[Split]
+    renderer: Renderer
+    batch: _Batch
+
+
+def start_pdfs(documents: list[tuple[str, str | os.PathLike]], renderer: Renderer) -> PdfBuild:
+    # keys are the parts' HTML before svg_text_as_html (a function of it): only parts rendered are converted
+    splits = [split_report(html) for html, _ in documents]
+    return PdfBuild(documents, splits, renderer, _submit(splits, renderer))
+
+
+def finish_pdfs(build: PdfBuild) -> list[dict]:
+    renderer, splits = build.renderer, build.splits
+    readers = _read_parts(renderer, build.batch.cached)  # while the workers render the others
+    plans = _collect(build.batch, renderer)
     stats = []
-    for split, plan, (_, pdf_path) in zip(splits, plans, documents):
+    for split, plan, (_, pdf_path) in zip(splits, plans, build.documents):
         merge_parts(split, plan, renderer, Path(pdf_path), readers)
         names = {k: p.name for p, k in zip(split.parts, plan.keys)} | {plan.margins_key: "page margins"}
         stats.append({"parts": len(plan.keys), "rendered": len(set(names) & renderer.keys),
@@ -904,7 +942,7 @@ def build_pdfs(documents: list[tuple[str, str | os.PathLike]], *, cache_dir: str
                       "rendered_parts": sorted({names[k] for k in renderer.keys if k in names})})
     # drop what this build did not use
     keep = {k for plan in plans for k in plan.keys} | {plan.margins_key for plan in plans}
-    for path in cache.iterdir():
+    for path in renderer.cache_dir.iterdir():
         if path.suffix in (".pdf", ".json") and path.stem not in keep:
             path.unlink(missing_ok=True)
     return stats

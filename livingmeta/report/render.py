@@ -31,6 +31,9 @@ CHARACTERISTIC_GROUPS = (
                       "frequency", "duration")),
 )
 COLUMNS_PER_TABLE = 8
+# in the layout in pages, the printed subgroup forest plots of an analysis with more studies than this show the
+# subgroups' totals only (each study's row is in the analysis's own forest plot, which is split over pages)
+PRINT_MAX_ROWS = 60
 
 
 @lru_cache(maxsize=1)
@@ -298,6 +301,10 @@ def build_view(results: dict, pages: bool = False) -> dict[str, Any]:
                 "sg": sg,
                 "note": note or None,
                 "svg": _markup(svg.subgroup_forest_plot(a, sg)) if sg.get("analysed") else None,
+                # layout pages, an analysis longer than PRINT_MAX_ROWS: in print, the subgroups' totals only
+                "print_svg": (_markup(svg.subgroup_forest_plot(a, sg, study_rows=False))
+                              if pages and sg.get("analysed") and len(a.get("studies") or []) > PRINT_MAX_ROWS
+                              else None),
                 "test": svg.subgroup_test_text(sg),
             })
         points = (results.get("history") or {}).get(a.get("analysis"))

@@ -796,9 +796,10 @@ def forest_plot(a: dict, rob: dict | None = None) -> str:
                    rob_styles=styles)
 
 
-def subgroup_forest_plot(a: dict, sg: dict) -> str:
+def subgroup_forest_plot(a: dict, sg: dict, study_rows: bool = True) -> str:
     """Forest plot of one subgroup variable of an analysis: per level its studies and subtotal diamond,
-    then the overall estimate and the test for subgroup differences."""
+    then the overall estimate and the test for subgroup differences; without ``study_rows``, the levels'
+    subtotals only (a printed summary of a long analysis)."""
     all_rows = [_row_data(r) for r in a.get("studies") or []]
     for r, side in zip(all_rows, _square_sizes(all_rows)):
         r["square"] = side
@@ -809,7 +810,7 @@ def subgroup_forest_plot(a: dict, sg: dict) -> str:
     for level in sg.get("levels") or []:
         members = [r for s in level.get("studies") or [] for r in by_id.get(s, [])]
         items.append({"kind": "heading", "label": str(level.get("level"))})
-        for r in members:
+        for r in members if study_rows else []:
             items.append({"kind": "study", "indent": True, **r})
         k = level.get("k") if level.get("k") is not None else len(members)
         items.append({"kind": "diamond", "bold": False, "label": f"Subtotal (k = {fmt.integer(k)})",

@@ -188,3 +188,26 @@ def test_the_appendix_tables_and_traffic_light_are_pdf_parts_by_block(document, 
     # the figure file stacks every block of the traffic-light plot
     traffic = next(f for f in report_figures(html) if f.file == "rob_traffic_light.svg")
     assert traffic.svg.count("<svg") == 1 + 5
+
+
+def test_a_long_analysis_prints_its_subgroups_totals_and_shows_every_row_on_screen(document, monkeypatch):
+    from livingmeta.report import render
+    from livingmeta.report.pdf import part_html, split_report
+
+    monkeypatch.setattr(render, "PRINT_MAX_ROWS", 3)  # DHI at 4 weeks has 4 studies: "long"
+    html = render_html(document, pages=True)
+    page = next(p for p in split_pages(html) if p.file == "pages/analysis-dhi__4_weeks.html").body
+    screen = re.search(r"<!--lm-screen-->(.*?)<!--/lm-screen-->", page, re.S).group(1)
+    printed = re.search(r"<!--lm-print-->(.*?)<!--/lm-print-->", page, re.S).group(1)
+    studies = [s["label"] for s in next(a for a in document["analyses"] if a["analysis"] == "dhi__4_weeks")["studies"]]
+    assert all(label in screen for label in studies) and not any(label in printed for label in studies)
+    assert "Subtotal (k = " in printed and ".lm-print { display: none; }" in page
+    split = split_report(dict(split_documents(html))["report"])
+    part = part_html(split, next(p for p in split.parts if 'id="analysis-dhi__4_weeks"' in p.body))
+    assert "<!--lm-print-->" in part and "<!--lm-screen-->" not in part  # the PDF prints the totals
+    assert not any(label in part.split('id="fig-subgroups-')[1].split("</figure>")[0] for label in studies)
+    # the figure file is the whole plot; an analysis of 3 studies or fewer prints every row
+    subgroups = next(f for f in report_figures(html) if f.file == "subgroups_dhi__4_weeks_hydrogel_type.svg")
+    assert all(label in subgroups.svg for label in studies) and "Subtotal (k = " in subgroups.svg
+    assert "<!--lm-print-->" not in next(p for p in split_pages(html)
+                                         if p.file == "pages/analysis-mmp13__12_weeks.html").body
