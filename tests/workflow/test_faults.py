@@ -184,13 +184,23 @@ def test_a_killed_update_process_leaves_its_run_holding_the_lock_until_it_ends(w
     assert not [p for p in (work / "reports").iterdir() if p.name.startswith(".staging")]
 
 
+def studies_job_done(work):
+    """The studies job has written the new study's document (results/studies/studies.json holds it)."""
+    def done():
+        try:
+            return f'"study": "{NEW}"' in (work / "results" / "studies" / "studies.json").read_text(encoding="utf-8")
+        except OSError:
+            return False
+    return done
+
+
 @pytest.mark.parametrize("moment", ["studies", "report"])
 def test_killing_the_whole_tree_at_any_moment_loses_nothing(work, clean_with_new_study, moment):
     add_study_copy(work / "review", "liao2021", NEW)
     running = start(work)
     pgid = snakemake_group(work, running)
     if moment == "studies":
-        assert wait_for((work / "results" / "studies" / f"{NEW}.json").exists)
+        assert wait_for(studies_job_done(work))
     else:
         assert wait_for(lambda: job_pids(pgid, "report.py"), timeout=600)
         time.sleep(1.0)
@@ -210,7 +220,7 @@ def test_ctrl_c_stops_the_whole_tree_cleanly(work, clean_with_new_study):
     add_study_copy(work / "review", "liao2021", NEW)
     running = start(work, "run")
     pgid = snakemake_group(work, running)
-    assert wait_for((work / "results" / "studies" / f"{NEW}.json").exists)
+    assert wait_for(studies_job_done(work))
     os.kill(running.pid, signal.SIGINT)
     out, _ = running.communicate(timeout=240)  # SIGTERM, then SIGKILL after 30 s: well within this
     assert running.returncode == 130, out
