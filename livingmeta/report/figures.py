@@ -34,7 +34,7 @@ BACKGROUND = '<rect width="100%" height="100%" fill="#FFFFFF"/>'  # the report's
 
 _FIGURE = re.compile(r'<figure class="figure[^"]*" id="fig-([^"]+)">(.*?)</figure>', re.S)
 _SVG = re.compile(r"<svg\b.*?</svg>", re.S)
-_CAPTION = re.compile(r"<figcaption>Figure ([\d.]*\d)\. (.*?)</figcaption>", re.S)
+_CAPTION = re.compile(r"<figcaption>Figure ((?:[A-Z]\.)?[\d.]*\d)\. (.*?)</figcaption>", re.S)  # 6, 6.1.2 or B.1 (an appendix's own)
 _SIZE = re.compile(r'<svg\b[^>]*? width="([\d.]+)" height="([\d.]+)"')
 _TAG = re.compile(r"<[^>]+>")
 _PRINT_ONLY = re.compile(r"<!--lm-print-->.*?<!--/lm-print-->", re.S)

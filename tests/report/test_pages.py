@@ -190,6 +190,29 @@ def test_the_appendix_tables_and_traffic_light_are_pdf_parts_by_block(document, 
     assert traffic.svg.count("<svg") == 1 + 5
 
 
+def test_a_table_more_or_less_in_the_main_report_leaves_the_appendix_parts_as_they_were(document):
+    """The appendix numbers its tables and figure in its own series (Table A.1, Figure B.1): a table that
+    the main report gains or loses (here: the summary of findings) re-renders none of the appendix's parts."""
+    import copy
+
+    from livingmeta.report.pdf import split_report
+
+    def appendix_parts(doc):
+        html = render_html(doc, pages=True)
+        return {p.name: p.body for p in split_report(dict(split_documents(html))["appendix"]).parts}, html
+
+    before, html = appendix_parts(document)
+    fewer = copy.deepcopy(document)
+    for a in fewer["analyses"]:
+        a["certainty"] = None
+    after, html_fewer = appendix_parts(fewer)
+    main = lambda h: dict(split_documents(h))["report"]  # noqa: E731
+    assert main(html).count("<caption>Table ") > main(html_fewer).count("<caption>Table ")  # the premise
+    studies = {n: b for n, b in before.items() if n.startswith(("appendix-studies", "appendix-rob"))}
+    assert studies and all(after[n] == b for n, b in studies.items())
+    assert "Table A.1. Characteristics of included studies" in html and "Figure B.1." in html
+
+
 def test_a_long_analysis_prints_its_subgroups_totals_and_shows_every_row_on_screen(document, monkeypatch):
     from livingmeta.report import render
     from livingmeta.report.pdf import part_html, split_report
