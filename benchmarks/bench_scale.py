@@ -9,11 +9,15 @@ report.html, report.pdf and results.json. Targets (issue: a 1,000-study living r
 1,000 x 50, full <= 5 min, add one study <= 20 s, no-op <= 3 s, peak memory <= 2 GB; from 1,000 to 3,000
 studies the full run grows at most linearly and adding a study stays <= 30 s. A benchmark, not a test.
 
-Figures (2-core machine shared with other work, 2026-12-05, `--studies 100`, PDF on): full run 180 s (714
-jobs), no-op 1.6 s (0 jobs; measured on its own, PDF off), add one study 20.8 s (128 jobs), edit one study 13.8 s (32 jobs), peak 143 MB,
-report.html 3.6 MB, report.pdf 5.2 MB, results.json 1.5 MB. At 20 studies x 10 analyses without the PDF:
-full 25 s (154 jobs), add one 7.3 s (48 jobs). The 1,000-study targets are not met: the job count grows
-with the studies (two jobs per study) and the report is one job; see the issue.
+Figures (2-core machine otherwise idle, 2026-12-05, PDF on; `--studies 100 1000` and `--studies 3000`):
+N = 100: full 34.2 s (57 jobs), no-op 1.3 s, add one study 7.8 s (8 jobs), edit one study 6.6 s, peak 136 MB,
+report.pdf 186 pages + report-appendix.pdf 121 pages. N = 1,000: full 128.2 s, no-op 1.6 s, add one 13.8 s,
+edit one 11.0 s, peak 412 MB, report.html 0.3 MB summary page + 62 pages (22.4 MB), report.pdf 419 pages
+(3.2 MB), report-appendix.pdf 1,184 pages (20.2 MB), results.json 11.5 MB. N = 3,000: full 344 s, no-op
+2.9 s, add one 30.3 s (38 s in a repeat), edit one 22.2 s, peak 1,040 MB, report.pdf 773 pages (5.7 MB),
+report-appendix.pdf 3,515 pages (60.1 MB), pages/ 82 pages (61.9 MB), results.json 33.6 MB.
+Before the job-granularity redesign (one job per study, three per analysis, one-page report): at 100 studies
+full 180 s (357 jobs; printed as 714, counting Snakemake's total line) and add one 20.8 s; at 1,000 studies full 48 min (2,159 jobs) and add one 1 min 46 s.
 """
 
 from __future__ import annotations

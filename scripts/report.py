@@ -7,7 +7,7 @@ OUTPUTS = ("results", "html", "figures", "data", "export", "pdf", "pages", "appe
 
 
 def main(smk):
-    from livingmeta.report.job import pdf_log_line, run_report
+    from livingmeta.report.job import pdf_log_line, run_report, steps_log_line
 
     inp = smk.input
     inputs = dict(
@@ -20,8 +20,9 @@ def main(smk):
         prisma_csv=getattr(inp, "prisma_csv", None),
         certainty_path=(list(getattr(inp, "certainty", None) or []) or [None])[0],
         synthesis_path=(list(getattr(inp, "synthesis", None) or []) or [None])[0])
-    if done["pdf"]:
-        with open(smk.log[0], "a", encoding="utf-8") as log:
+    with open(smk.log[0], "a", encoding="utf-8") as log:
+        log.write(steps_log_line(done["seconds"]))
+        if done["pdf"]:
             log.write(pdf_log_line(done["pdf"]))
 
 

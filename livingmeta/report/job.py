@@ -115,6 +115,11 @@ def _remove_stale(outputs: dict[str, str]) -> None:
 APPENDIX_PDF = "report-appendix.pdf"
 
 
+def steps_log_line(seconds: dict[str, float]) -> str:
+    """The seconds of each step of the report job, for its log (where an update's time goes)."""
+    return "report steps (s): " + ", ".join(f"{name} {secs:.1f}" for name, secs in seconds.items()) + "\n"
+
+
 def pdf_log_line(stats: dict[str, Any]) -> str:
     line = (f"{stats['pages']} pages from {stats['parts']} sections; rendered {stats['rendered']} "
             f"document(s) ({', '.join(stats['rendered_parts']) or 'none'}), the others reused\n")

@@ -95,7 +95,9 @@ def test_pdf_job(report, tmp_path):
     assert pdf.read_bytes() == data
     report()
     assert pdf.read_bytes() == data
-    assert "rendered 0 document(s) (none)" in (tmp_path / "report.log").read_text()
+    log = (tmp_path / "report.log").read_text()
+    assert "rendered 0 document(s) (none)" in log
+    assert "report steps (s): start " in log and ", pdf " in log  # where an update's time goes
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext not installed: PDF generated but its text not checked")
