@@ -30,8 +30,8 @@ export/ folder, the weighted risk-of-bias figures and the synthesis rule; the ad
 by the report job's changed PDF parts.
 Figures (2026-12-05, after the job-granularity redesign of the 1,000-study issue; 2 rounds, idle machine):
 full 10.7 s (10.4-10.9), no-op 1.1 s, add one study 4.6 s (4.6-4.7) = 44% of full. Both absolute times fell
-(full 18.3 -> 10.7 s, add one 6.0 -> 4.6 s); the ratio rose because the full run now has 20 jobs instead of
-~70 while the update still runs the studies, rob, analysis, report and publish jobs (target 30%: NOT met).
+(full 18.3 -> 10.7 s, add one 6.0 -> 4.6 s); the ratio rose because the full run lost its per-study jobs
+while the update still runs the studies, rob, analysis, report and publish jobs (target 30%: NOT met).
 Speed-ups of the per-job overhead shrink the full run more than the update (it has ~70 jobs), so the ratio
 moves only with the update's own critical path.
 """
