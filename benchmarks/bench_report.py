@@ -173,7 +173,8 @@ def report_job(inputs: Inputs, threads: int, out: Path) -> dict:
         outputs |= {"pages": out / "pages/index.csv", "appendix_pdf": out / "report-appendix.pdf"}
     before, start = cpu(), time.perf_counter()
     done = run_report(inputs.report_inputs(), {k: str(v) for k, v in outputs.items()},
-                      cache=str(inputs.res("report/pdf_parts")), threads=threads,
+                      cache=str(inputs.res("report/pdf_parts")), content_cache=str(inputs.res(".cache")),
+                      threads=threads,
                       prisma_csv=str(inputs.res("records/PRISMA2020.csv")))
     done["wall"], done["cpu"] = time.perf_counter() - start, cpu() - before
     return done

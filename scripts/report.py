@@ -16,7 +16,7 @@ def main(smk):
         review_path=inp.review, config=dict(smk.params.config), reports_dir=smk.params.reports_dir)
     outputs = {key: str(value) for key in OUTPUTS if (value := getattr(smk.output, key, None))}
     done = run_report(
-        inputs, outputs, cache=smk.params.cache, threads=int(smk.threads or 1),
+        inputs, outputs, cache=smk.params.cache, content_cache=smk.params.content_cache, threads=int(smk.threads or 1),
         prisma_csv=getattr(inp, "prisma_csv", None),
         certainty_path=(list(getattr(inp, "certainty", None) or []) or [None])[0],
         synthesis_path=(list(getattr(inp, "synthesis", None) or []) or [None])[0])

@@ -98,11 +98,20 @@ def what_changed(previous: dict | None, current: dict) -> dict:
 def history(versions: list[dict], current: dict | None = None) -> dict[str, list[dict]]:
     """For each analysis, its estimate and CI at every version (oldest first), ``current`` last.
 
-    ``versions`` are results.json documents of the published versions, oldest first.
+    ``versions`` are results.json documents of the published versions, oldest first. A version's own
+    ``history`` block already holds the points of every version up to it, so the newest version that has
+    one is where the history starts: the versions before it need not be read (at 1,000 studies each
+    results.json is megabytes, and a living review publishes many).
     """
     out: dict[str, list[dict]] = {}
     docs = list(versions) + ([current] if current is not None else [])
     seen_versions = set()
+    base = next((i for i in range(len(versions) - 1, -1, -1) if isinstance(versions[i].get("history"), dict)), None)
+    if base is not None:
+        for key, points in versions[base]["history"].items():
+            out[key] = [dict(p) for p in points or [] if isinstance(p, dict)]
+            seen_versions.update(p.get("version") for p in out[key])
+        docs = docs[base + 1:]
     for doc in docs:
         version = doc.get("version")
         if version in seen_versions:  # the current run re-rendering an already published version

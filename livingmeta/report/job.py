@@ -5,7 +5,8 @@ from it (and nothing else), writes the HTML's figures as standalone SVG files li
 results.json's analysis data as CSV files listed in data/index.csv, the export folder and, when ``outputs``
 names a PDF, prints the HTML to PDF with WeasyPrint (no network access). The PDF's worker processes start
 (one WeasyPrint import, forked ``threads`` times) first, while results.json and the HTML are made; only
-the report sections whose HTML changed are rendered again (cached under ``cache``). It returns the seconds
+the report sections whose HTML changed are rendered again (cached under ``cache``), and only the analyses
+whose figures changed are drawn again (cached under ``content_cache``). It returns the seconds
 of each step (benchmarks/bench_report.py prints them) and the PDF's statistics.
 """
 
@@ -17,11 +18,12 @@ from typing import Any
 
 def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, threads: int = 1,
                prisma_csv: str | None = None, certainty_path: str | None = None,
-               synthesis_path: str | None = None) -> dict[str, Any]:
+               synthesis_path: str | None = None, content_cache: str | None = None) -> dict[str, Any]:
     """``inputs``: the keyword arguments of :func:`livingmeta.report.results_json.load_and_build` except
     certainty and synthesis; ``outputs``: results, html, figures, data and optionally export, pdf, pages
     (pages/index.csv: the layout in pages, livingmeta/report/pages.py) and appendix_pdf (the appendix's own
-    PDF in that layout) (paths)."""
+    PDF in that layout) (paths); ``content_cache``: the results' content cache (results/.cache), where each
+    analysis's drawn figures are kept (livingmeta/report/analysis_figures.py)."""
     seconds: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -38,7 +40,7 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
 
         renderer = Renderer(cache, int(threads or 1)).start()
     try:
-        import json
+        import orjson
 
         from livingmeta.jsonio import dumps, write_text_atomic
         from livingmeta.report.data import write_data
@@ -49,10 +51,10 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
         step("start")
         results = dumps(load_and_build(**inputs, certainty_path=certainty_path, synthesis_path=synthesis_path))
         write_text_atomic(outputs["results"], results)
-        document = json.loads(results)  # exactly what results.json says
+        document = orjson.loads(results)  # exactly what results.json says
         step("results.json")
         laid_out = bool(outputs.get("pages"))  # the layout in pages (livingmeta/report/layout.py)
-        html = render_html(document, pages=laid_out)
+        html = render_html(document, pages=laid_out, cache_dir=content_cache)
         step("html")
         building = None
         if renderer is not None:  # the PDF's parts go to the workers first; the files below while they render
@@ -120,9 +122,14 @@ def steps_log_line(seconds: dict[str, float]) -> str:
     return "report steps (s): " + ", ".join(f"{name} {secs:.1f}" for name, secs in seconds.items()) + "\n"
 
 
+LOGGED_PARTS = 20  # the names of at most this many rendered sections per log line (a full build: thousands)
+
+
 def pdf_log_line(stats: dict[str, Any]) -> str:
+    names = list(stats["rendered_parts"])
+    shown = ", ".join(names[:LOGGED_PARTS]) + (f" and {len(names) - LOGGED_PARTS} more" if len(names) > LOGGED_PARTS else "")
     line = (f"{stats['pages']} pages from {stats['parts']} sections; rendered {stats['rendered']} "
-            f"document(s) ({', '.join(stats['rendered_parts']) or 'none'}), the others reused\n")
+            f"document(s) ({shown or 'none'}), the others reused\n")
     if stats.get("appendix"):
         line += "appendix: " + pdf_log_line(stats["appendix"])
     return line

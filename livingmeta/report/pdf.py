@@ -243,9 +243,9 @@ class Split:
 def _balance_sections(fragment: str) -> str:
     """Close ``<section>``s and ``<figure>``s left open at the end of a fragment and drop closing tags
     without an opening one (a part cut inside the results section, or inside a figure drawn in blocks)."""
-    for tag in ("section", "figure"):
-        opens = len(re.findall(rf"<{tag}\b", fragment))
-        closes = len(re.findall(rf"</{tag}>", fragment))
+    for tag in ("section", "figure"):  # (no other tag starts with either name: str.count, not a regex)
+        opens = fragment.count(f"<{tag}")
+        closes = fragment.count(f"</{tag}>")
         if opens > closes:
             fragment += f"</{tag}>" * (opens - closes)
         for _ in range(closes - opens):

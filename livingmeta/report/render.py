@@ -34,6 +34,9 @@ COLUMNS_PER_TABLE = 8
 # in the layout in pages, the printed subgroup forest plots of an analysis with more studies than this show the
 # subgroups' totals only (each study's row is in the analysis's own forest plot, which is split over pages)
 PRINT_MAX_ROWS = 60
+# ... and its leave-one-out table, in print, the omissions that move the pooled estimate most (and those that
+# change whether the CI includes the null, up to as many): the whole table is on screen and in results.json
+LOO_PRINT_ROWS = 10
 
 
 @lru_cache(maxsize=1)
@@ -278,39 +281,56 @@ def changes_view(results: dict) -> dict | None:
     }
 
 
-def build_view(results: dict, pages: bool = False) -> dict[str, Any]:
+def _excludes_null(row: dict) -> bool | None:
+    lb, ub = row.get("ci_lb"), row.get("ci_ub")
+    if not isinstance(lb, (int, float)) or not isinstance(ub, (int, float)):
+        return None
+    return lb > 0 or ub < 0   # the model's scale: 0 is the null for differences and for log ratios
+
+
+def loo_print(a: dict, pages: bool) -> dict | None:
+    """In the layout in pages, an analysis with more than :data:`PRINT_MAX_ROWS` omissions: the rows of its
+    leave-one-out table that the PDF prints (a study's omission moving the pooled estimate most, then those
+    changing whether the CI includes the null), most influential first; None: the whole table."""
+    rows = [r for r in a.get("leave_one_out") or [] if isinstance(r, dict)]
+    if not pages or len(rows) <= PRINT_MAX_ROWS or not isinstance(a.get("estimate"), (int, float)):
+        return None
+
+    def moved(r: dict) -> float:
+        return abs(r["estimate"] - a["estimate"]) if isinstance(r.get("estimate"), (int, float)) else -1.0
+
+    order = sorted(range(len(rows)), key=lambda i: -moved(rows[i]))
+    flips = [i for i in order if _excludes_null(rows[i]) is not None and _excludes_null(rows[i]) != _excludes_null(a)]
+    shown = order[:LOO_PRINT_ROWS] + [i for i in flips if i not in order[:LOO_PRINT_ROWS]][:LOO_PRINT_ROWS]
+    return {"rows": [rows[i] for i in sorted(shown, key=order.index)], "k": len(rows), "flips": len(flips)}
+
+
+def build_view(results: dict, pages: bool = False, cache_dir: str | None = None) -> dict[str, Any]:
     """Everything the template needs beyond results.json itself: figures (SVG), tables, anchors.
-    ``pages``: the layout in pages (livingmeta/report/layout.py): the study-level material is the appendix."""
+    ``pages``: the layout in pages (livingmeta/report/layout.py): the study-level material is the appendix.
+    ``cache_dir``: a content cache folder (results/.cache): each analysis's figures are drawn once per content
+    (livingmeta/report/analysis_figures.py)."""
+    from livingmeta.report.analysis_figures import FigureCache
+
     studies = results.get("studies") or []
     labels = {s["study"]: s.get("label") or s["study"] for s in studies}
     analyses = results.get("analyses") or []
     rob = results.get("risk_of_bias") or {}
     figures = {"analyses": {}}
+    drawn = FigureCache(Path(cache_dir) / "report-figures" if cache_dir else None)
     for a in analyses:
-        funnel = svg.funnel_plot(a)
-        entry = {"forest": _markup(svg.forest_plot(a, rob)), "subgroups": [],
-                 "funnel": _markup(funnel) if funnel else None, "egger": svg.egger_text(a) if funnel else None,
-                 "rank_test": svg.rank_test_text(a) if funnel else None,
-                 "trim_and_fill": svg.trim_and_fill_text(a) if funnel else None,
-                 "imputed": bool(svg.imputed_studies(a))}
-        for sg in a.get("subgroups") or []:
-            # the "not classified" part of the engine's note is shown with study labels instead
-            note = "; ".join(part for part in str(sg.get("note") or "").split("; ")
-                             if part and not part.startswith("not classified on"))
-            entry["subgroups"].append({
-                "sg": sg,
-                "note": note or None,
-                "svg": _markup(svg.subgroup_forest_plot(a, sg)) if sg.get("analysed") else None,
-                # layout pages, an analysis longer than PRINT_MAX_ROWS: in print, the subgroups' totals only
-                "print_svg": (_markup(svg.subgroup_forest_plot(a, sg, study_rows=False))
-                              if pages and sg.get("analysed") and len(a.get("studies") or []) > PRINT_MAX_ROWS
-                              else None),
-                "test": svg.subgroup_test_text(sg),
-            })
         points = (results.get("history") or {}).get(a.get("analysis"))
-        cumulative = svg.cumulative_plot(a, points or [])
+        plain = drawn.get_or_draw(a, rob, pages, PRINT_MAX_ROWS)
+        entry = {key: (_markup(plain[key]) if plain[key] else None) for key in ("forest", "funnel", "rob_weighted")}
+        cumulative = svg.cumulative_plot(a, points or [])  # not kept: every version adds a point
         entry["cumulative"] = _markup(cumulative) if cumulative else None
+        entry.update({key: plain[key] for key in ("egger", "rank_test", "trim_and_fill", "imputed")})
+        entry["subgroups"] = [{"sg": sg, "note": part["note"], "test": part["test"],
+                               "svg": _markup(part["svg"]) if part["svg"] else None,
+                               "print_svg": _markup(part["print_svg"]) if part["print_svg"] else None}
+                              for sg, part in zip(a.get("subgroups") or [], plain["subgroups"])]
         figures["analyses"][a.get("analysis")] = entry
+    drawn.prune()
     # the cumulative plots sit in the front matter's "what changed" section, which changes with every
     # version anyway, so that an analysis's own section (and its cached PDF part) does not
     cumulative_ids = [k for k, e in figures["analyses"].items() if e["cumulative"]]
@@ -325,15 +345,6 @@ def build_view(results: dict, pages: bool = False) -> dict[str, Any]:
             + svg.rob_traffic_block(rob, labels, order[b["start"]:b["end"]], last=n == len(blocks) - 1)
             for n, b in enumerate(blocks)))
     figures["rob_summary"] = _markup(svg.rob_summary_chart(rob)) if has_rob else None
-    for a in analyses:  # robvis's weighted summary, per pooled analysis (each study counts with its weight)
-        weights: dict = {}
-        for s in a.get("studies") or []:   # a study with several comparisons counts with their summed weight
-            if isinstance(s.get("weight"), (int, float)) and s.get("weight") > 0:
-                weights[s.get("study")] = weights.get(s.get("study"), 0.0) + s["weight"]
-        judged = [sid for sid in weights if sid in (rob.get("studies") or {})]
-        figures["analyses"][a.get("analysis")]["rob_weighted"] = (
-            _markup(svg.rob_summary_chart(rob, {sid: weights[sid] for sid in judged}))
-            if has_rob and a.get("pooled") and judged else None)
     subgroup_vars = (results.get("methods") or {}).get("subgroups") or []
     illustrative_notice = next((n for n in results.get("notices") or [] if n.get("kind") == "illustrative"), None)
     return {
@@ -353,6 +364,7 @@ def build_view(results: dict, pages: bool = False) -> dict[str, Any]:
         "words": wording.report_words(results.get("review")),
         "arms": {a.get("analysis"): wording.arm_names(a.get("arms"), (results.get("review") or {}).get("arms"))
                  for a in analyses},
+        "loo_print": {a.get("analysis"): loo_print(a, pages) for a in analyses},
         "favours": {a.get("analysis"): svg.favours_labels(a.get("higher_is_better"), a.get("arms")) for a in analyses},
         "heterogeneity": {a.get("analysis"): svg.heterogeneity_text(a) for a in analyses},
         "overall_test": {a.get("analysis"): svg.overall_test_text(a) for a in analyses},
@@ -368,9 +380,9 @@ def build_view(results: dict, pages: bool = False) -> dict[str, Any]:
     }
 
 
-def render_html(results: dict, pages: bool = False) -> str:
+def render_html(results: dict, pages: bool = False, cache_dir: str | None = None) -> str:
     """The report as one HTML document; ``pages``: laid out for pages (livingmeta/report/layout.py), with
     the study-level material as an appendix at the end, which livingmeta/report/pages.py cuts into the
     summary page and pages of their own, and livingmeta/report/pdf.py prints as a document of its own."""
     template = _environment().get_template("report.html.j2")
-    return template.render(r=results, v=build_view(results, pages))
+    return template.render(r=results, v=build_view(results, pages, cache_dir))

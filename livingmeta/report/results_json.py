@@ -363,15 +363,19 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
 # earlier versions: what changed, history
 
 
-def published_documents(reports_dir: str | os.PathLike) -> list[dict]:
-    """results.json of every published version under ``reports_dir``, oldest first (unreadable ones are
-    skipped; a document without a version gets its folder's name)."""
+def published_documents(reports_dir: str | os.PathLike, version: str | None = None) -> list[dict]:
+    """results.json of the published versions under ``reports_dir``, oldest first (unreadable ones are
+    skipped; a document without a version gets its folder's name). With ``version`` (the version being
+    built), only the newest ones down to the first that is not ``version`` and has a ``history`` block:
+    what :func:`living_blocks` needs (changes.history starts from that block), whatever the number of
+    versions."""
     from pathlib import Path
 
     from livingmeta.jsonio import read_json
 
     docs = []
-    for name in published_versions(reports_dir):
+    names = published_versions(reports_dir)
+    for name in reversed(names) if version is not None else names:
         path = Path(reports_dir) / name / "results.json"
         try:
             doc = read_json(path)
@@ -380,7 +384,9 @@ def published_documents(reports_dir: str | os.PathLike) -> list[dict]:
         if isinstance(doc, dict):
             doc.setdefault("version", name)
             docs.append(doc)
-    return docs
+            if version is not None and doc["version"] != version and isinstance(doc.get("history"), dict):
+                break
+    return docs if version is None else docs[::-1]
 
 
 def _comparable(doc: dict) -> dict:
@@ -531,7 +537,7 @@ def build_results(*, prisma: dict, studies: list[dict], rob: dict | None, pooled
     if living_text:
         doc["methods"]["text"].insert(-2, {"heading": "Living mode", "text": living_text})
     if published is None:
-        published = published_documents(reports_dir)
+        published = published_documents(reports_dir, doc.get("version"))
     doc.update(living_blocks(doc, published))
     return doc
 

@@ -167,3 +167,31 @@ def test_published_documents_reads_every_version(inputs, build, tmp_path):
     docs = published_documents(reports)
     assert [d["version"] for d in docs] == ["2026-11-21"]
     assert json.dumps(docs[0], sort_keys=True) == json.dumps(first, sort_keys=True)
+
+
+def test_the_history_starts_from_the_newest_version_so_older_ones_are_not_read(inputs, build, tmp_path):
+    from livingmeta.living.changes import history
+    from livingmeta.report.results_json import published_documents
+
+    reports = tmp_path / "reports"
+    first = build(inputs)
+    publish(first, reports)
+    second = build(second_version_inputs(inputs))
+    publish(second, reports)
+    third = build(inputs)
+    assert third["version"] == "2026-11-21.3"
+    # what the build reads: the newest version only (its history block holds the older ones' points)
+    assert [d["version"] for d in published_documents(reports, third["version"])] == ["2026-11-21.2"]
+    assert [d["version"] for d in published_documents(reports)] == ["2026-11-21", "2026-11-21.2"]
+    # the same history as from every version's own numbers
+    from_all = history([{k: v for k, v in d.items() if k != "history"} for d in (first, second)], third)
+    assert third["history"] == from_all
+    assert [p["k"] for p in third["history"]["dhi__4_weeks"]] == [4, 5, 4]
+    # an older version unreadable or gone changes nothing: its points are in the newest version's history
+    (reports / "2026-11-21" / "results.json").write_text("{broken", encoding="utf-8")
+    assert build(inputs)["history"] == third["history"]
+    # a newest version without a history block (an older livingmeta): the versions before it are read
+    publish({k: v for k, v in second.items() if k != "history"}, reports)
+    (reports / "2026-11-21" / "results.json").write_text(json.dumps(first), encoding="utf-8")
+    assert [d["version"] for d in published_documents(reports, "2026-11-21.3")] == ["2026-11-21", "2026-11-21.2"]
+    assert build(inputs)["history"] == third["history"]

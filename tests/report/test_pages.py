@@ -234,3 +234,31 @@ def test_a_long_analysis_prints_its_subgroups_totals_and_shows_every_row_on_scre
     assert all(label in subgroups.svg for label in studies) and "Subtotal (k = " in subgroups.svg
     assert "<!--lm-print-->" not in next(p for p in split_pages(html)
                                          if p.file == "pages/analysis-mmp13__12_weeks.html").body
+
+
+def test_a_long_leave_one_out_table_prints_the_most_influential_omissions(document, monkeypatch):
+    from livingmeta.report import render
+    from livingmeta.report.pdf import part_html, split_report
+
+    monkeypatch.setattr(render, "PRINT_MAX_ROWS", 3)  # DHI at 4 weeks: 4 omissions, "long"
+    monkeypatch.setattr(render, "LOO_PRINT_ROWS", 2)
+    a = next(a for a in document["analyses"] if a["analysis"] == "dhi__4_weeks")
+    html = render_html(document, pages=True)
+    page = next(p for p in split_pages(html) if p.file == "pages/analysis-dhi__4_weeks.html").body
+    loo = page.split("Leave-one-out sensitivity analysis")[1].split("</h4>", 1)[1].split("<h4>")[0]
+    screen = re.search(r"<!--lm-screen-->(.*?)<!--/lm-screen-->", loo, re.S).group(1)
+    printed = re.search(r"<!--lm-print-->(.*?)<!--/lm-print-->", loo, re.S).group(1)
+    assert all(f">{row['omitted_label']}<" in screen for row in a["leave_one_out"])  # on screen: every omission
+    moved = sorted(a["leave_one_out"], key=lambda r: -abs(r["estimate"] - a["estimate"]))
+    shown = re.findall(r'<tr><td class="text">([^<]+)</td>', printed)
+    flips = [r["omitted_label"] for r in moved if (r["ci_lb"] > 0 or r["ci_ub"] < 0) != (a["ci_lb"] > 0 or a["ci_ub"] < 0)]
+    expected = [r["omitted_label"] for r in moved[:2]] + [f for f in flips if f not in
+                                                          [r["omitted_label"] for r in moved[:2]]][:2]
+    assert shown == [label for label in [r["omitted_label"] for r in moved] if label in expected]
+    assert f"of {len(a['leave_one_out'])} omissions" in printed and "results.json" in printed
+    split = split_report(dict(split_documents(html))["report"])
+    part = part_html(split, next(p for p in split.parts if 'id="analysis-dhi__4_weeks"' in p.body))
+    assert part.count('<table class="loo numeric">') == 1 and all(f">{label}<" in part for label in shown)
+    # an analysis of 3 omissions or fewer prints its whole table
+    assert "<!--lm-print-->" not in next(p for p in split_pages(html)
+                                         if p.file == "pages/analysis-mmp13__12_weeks.html").body

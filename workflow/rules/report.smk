@@ -60,6 +60,7 @@ rule report:
         config=CFG,
         reports_dir=REPORTS,
         cache=res("report/pdf_parts"),  # one PDF per report section, keyed by its HTML
+        content_cache=CACHE,  # each analysis's drawn figures, keyed by what they show (<results>/.cache/report-figures/)
     threads: 2 if CFG["report"]["pdf"] else 1  # PDF sections render in parallel (capped at --cores)
     script:
         "../../scripts/report.py"
