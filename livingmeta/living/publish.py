@@ -5,7 +5,10 @@ and the SVG files it lists) and the data (``data/index.csv`` and the CSV files i
 layout in pages the pages (``pages/index.csv`` and the HTML files it lists) and report-appendix.pdf, through a staging
 folder and one atomic rename; ``reports/latest`` is a symbolic link switched atomically (a new link
 renamed over the old one); ``reports/index.html`` lists every version. Nothing already published is ever
-changed.
+changed. What the index shows of each version (its time, number of studies and analyses, the review's
+title) is kept in ``reports/.versions.json`` under the size and modification time of the version's
+results.json, so that publishing reads no earlier version's results.json but the latest's (at 1,000
+studies each is megabytes, and a living review publishes many); a missing or stale entry is read again.
 
 A version is published only when something a reader sees changed: the candidate's results.json is
 compared with the latest published one without the keys that name the version itself
@@ -26,7 +29,7 @@ import shutil
 from pathlib import Path
 
 from livingmeta.errors import ReviewInputError
-from livingmeta.jsonio import read_json, write_text_atomic
+from livingmeta.jsonio import dumps, read_json, write_text_atomic
 from livingmeta.living.versions import published_versions, version_key
 from livingmeta.report import data, export, figures, pages
 from livingmeta.report.indexed import INDEX
@@ -183,6 +186,50 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
     return {"version": version, "folder": str(target), "files": sorted(files), "unchanged": False}
 
 
+VERSIONS_SUMMARY = ".versions.json"  # in reports/: what index.html shows of each version (see the module's text)
+
+
+def version_summaries(reports_dir: Path, versions: list[str]) -> dict[str, dict]:
+    """``{version: {generated_at, studies, analyses, title}}`` for index.html, from ``reports/.versions.json``
+    where its entry's signature (size and modification time of the version's results.json) still holds,
+    else from the version's results.json (and the file is rewritten). A version without a readable
+    results.json gets an empty entry."""
+    path = reports_dir / VERSIONS_SUMMARY
+    try:
+        kept = read_json(path) if path.is_file() else {}
+    except (OSError, ValueError):
+        kept = {}
+    kept = kept if isinstance(kept, dict) else {}
+    out: dict[str, dict] = {}
+    for version in versions:
+        results = reports_dir / version / "results.json"
+        try:
+            stat = results.stat()
+        except OSError:
+            out[version] = {}
+            continue
+        signature = [stat.st_size, stat.st_mtime_ns]
+        entry = kept.get(version)
+        if isinstance(entry, dict) and entry.get("signature") == signature:
+            out[version] = entry
+            continue
+        try:
+            info = read_json(results)
+        except (OSError, ValueError):
+            info = {}
+        info = info if isinstance(info, dict) else {}
+        out[version] = {"signature": signature, "generated_at": info.get("generated_at", ""),
+                        "studies": (info.get("prisma") or {}).get("total_studies", ""),
+                        "analyses": len(info.get("analyses") or []),
+                        "title": (info.get("review") or {}).get("title")}
+    if out != kept:
+        try:
+            write_text_atomic(path, dumps(out))
+        except OSError:
+            pass  # the index is still right; the next publish reads the versions again
+    return out
+
+
 def write_index(reports_dir: str | os.PathLike) -> None:
     """Rewrite reports/index.html listing every published version, newest first."""
     reports_dir = Path(reports_dir)
@@ -190,16 +237,11 @@ def write_index(reports_dir: str | os.PathLike) -> None:
     title = "livingmeta review"
     versions = published_versions(reports_dir)
     latest = os.readlink(reports_dir / "latest") if (reports_dir / "latest").is_symlink() else None
+    summaries = version_summaries(reports_dir, versions)
     for version in reversed(versions):
         folder = reports_dir / version
-        info = {}
-        if (folder / "results.json").is_file():
-            try:
-                info = read_json(folder / "results.json")
-            except ValueError:
-                info = {}
-        title = (info.get("review") or {}).get("title") or title if version == versions[-1] else title
-        prisma = info.get("prisma") or {}
+        info = summaries.get(version) or {}
+        title = info.get("title") or title if version == versions[-1] else title
         links = " · ".join(
             f'<a href="{html.escape(version)}/{name}">{label}</a>'
             for name, label in (("report.html", "HTML"), ("report.pdf", "PDF"), ("results.json", "JSON"),
@@ -210,8 +252,8 @@ def write_index(reports_dir: str | os.PathLike) -> None:
             "<tr><td>{v}{tag}</td><td>{gen}</td><td>{studies}</td><td>{analyses}</td><td>{links}</td></tr>".format(
                 v=html.escape(version), tag=" <strong>(latest)</strong>" if version == latest else "",
                 gen=html.escape(str(info.get("generated_at", ""))),
-                studies=html.escape(str(prisma.get("total_studies", ""))),
-                analyses=len(info.get("analyses") or []), links=links))
+                studies=html.escape(str(info.get("studies", ""))),
+                analyses=info.get("analyses", 0), links=links))
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}: versions</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse;width:100%}}

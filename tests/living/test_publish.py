@@ -75,7 +75,7 @@ def test_publish_adds_a_version_and_switches_latest(tmp_path):
     index = (reports / "index.html").read_text()
     assert index.index("2026-11-21") < index.index("2026-11-20")  # newest first
     assert "(latest)" in index and 'href="2026-11-20/report.pdf"' in index
-    assert not [p for p in reports.iterdir() if p.name.startswith(".")]  # no staging left behind
+    assert not [p for p in reports.iterdir() if p.name.startswith(".staging")]  # no staging left behind
 
 
 def test_publishing_the_same_version_twice_is_idempotent_but_never_overwrites(tmp_path):
@@ -143,7 +143,7 @@ def test_a_failed_publish_leaves_the_previous_version_and_its_folders_untouched(
     with pytest.raises(FileNotFoundError):
         publish(files, reports)
     assert tree_digest(reports) == published and os.readlink(reports / "latest") == "2026-11-20"
-    assert sorted(os.listdir(reports)) == ["2026-11-20", "index.html", "latest"]  # no staging, no new version
+    assert sorted(os.listdir(reports)) == [".versions.json", "2026-11-20", "index.html", "latest"]  # no staging, no new version
 
 
 def test_a_version_whose_content_did_not_change_is_not_published(tmp_path):
@@ -185,7 +185,7 @@ def test_orphaned_staging_folders_are_removed_and_live_ones_kept(tmp_path):
         alive.kill()
         alive.wait()
     publish(rendered(tmp_path, "2026-11-22"), reports)  # publish cleans up too
-    assert sorted(os.listdir(reports)) == ["2026-11-22", "index.html", "latest"]
+    assert sorted(os.listdir(reports)) == [".versions.json", "2026-11-22", "index.html", "latest"]
 
 
 def test_publish_carries_the_pages_and_the_appendix_pdf_of_the_layout_in_pages(tmp_path):
@@ -222,3 +222,29 @@ def test_a_report_in_one_page_publishes_no_pages(tmp_path):
     publish(files, tmp_path / "reports")
     folder = tmp_path / "reports" / "2026-11-21"
     assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.pdf", "results.json"]
+
+
+def test_the_index_reads_no_earlier_version_once_it_knows_it(tmp_path, monkeypatch):
+    from livingmeta.living import publish as publish_mod
+
+    reports = tmp_path / "reports"
+    publish(rendered(tmp_path, "2026-11-20"), reports)
+    publish(rendered(tmp_path, "2026-11-21", "v2"), reports)
+    index = (reports / "index.html").read_text()
+    read = []
+    real = publish_mod.read_json
+    monkeypatch.setattr(publish_mod, "read_json", lambda path: read.append(str(path)) or real(path))
+    publish_mod.write_index(reports)
+    assert read == [str(reports / publish_mod.VERSIONS_SUMMARY)]  # the summaries only
+    assert (reports / "index.html").read_text() == index
+    assert "<td>T</td>" not in index and "<h1>T</h1>" in index and "<td>10</td><td>1</td>" in index
+    # an entry whose results.json changed since (or a summary file lost) is read again
+    results = reports / "2026-11-20" / "results.json"
+    results.write_text(results.read_text().replace('"total_studies": 10', '"total_studies": 12'))
+    read.clear()
+    publish_mod.write_index(reports)
+    assert str(results) in read and str(reports / "2026-11-21" / "results.json") not in read
+    assert "<td>12</td><td>1</td>" in (reports / "index.html").read_text()
+    (reports / publish_mod.VERSIONS_SUMMARY).write_text("{broken")
+    publish_mod.write_index(reports)
+    assert (reports / "index.html").read_text().count("<td>1") >= 2

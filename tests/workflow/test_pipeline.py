@@ -154,7 +154,7 @@ def test_a_run_that_fails_while_publishing_leaves_the_published_figures_untouche
             "results/report/ and run again; nothing was published") in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest
-    assert not [p for p in os.listdir(work / "reports") if p.startswith(".")]  # no staging folder left
+    assert not [p for p in os.listdir(work / "reports") if p.startswith(".staging")]  # no staging folder left
 
 
 def test_a_second_run_with_nothing_changed_does_nothing(example_run):
@@ -192,7 +192,7 @@ def test_adding_one_study_rebuilds_only_its_jobs_its_analysis_and_the_report(exa
     results = json.loads((work / "reports" / "latest" / "results.json").read_text())
     k = {a["outcome"] + "/" + a["timepoint"]: a["k"] for a in results["analyses"]}
     assert k["dhi/4 weeks"] == 6 and k["dhi/8 weeks"] == 7
-    assert len(os.listdir(work / "reports")) == 4  # two versions, latest, index.html
+    assert len(os.listdir(work / "reports")) == 5  # two versions, latest, index.html, .versions.json
 
 
 def test_a_new_search_export_plans_nothing_on_the_pooling_branch(example_run, tmp_path):
