@@ -16,6 +16,15 @@ edit one 11.0 s, peak 412 MB, report.html 0.3 MB summary page + 62 pages (22.4 M
 (3.2 MB), report-appendix.pdf 1,184 pages (20.2 MB), results.json 11.5 MB. N = 3,000: full 344 s, no-op
 2.9 s, add one 30.3 s (38 s in a repeat), edit one 22.2 s, peak 1,040 MB, report.pdf 773 pages (5.7 MB),
 report-appendix.pdf 3,515 pages (60.1 MB), pages/ 82 pages (61.9 MB), results.json 33.6 MB.
+Figures (2026-12-06, after the report job's per-update work was cut: analysis figures drawn once per content,
+orjson, the history from the newest version, long leave-one-out tables summarised in print; the machine ran
+about 1.5 times slower than on 2026-12-05: at N = 100 the 2026-12-05 commit e7fc337 took 52.7 s full and
+10.0 s to add a study the same hour, this one 49.7 s and 8.8 s): `--studies 1000 3000`:
+N = 1,000: full 244.2 s, no-op 2.0 s, add one 15.9 s, edit one 10.8 s, peak 428 MB, report.pdf 321 pages
+(2.9 MB), report-appendix.pdf 1,184 pages (20.1 MB), pages/ 62 pages (22.5 MB), results.json 11.5 MB.
+N = 3,000: full 641.2 s (2.6 times the 1,000-study run), no-op 3.2 s, add one 27.3 s, edit one 19.5 s, peak
+1,080 MB, report.pdf 507 pages (4.7 MB), report-appendix.pdf 3,515 pages (59.7 MB), pages/ 82 pages
+(62.0 MB), results.json 33.6 MB.
 Before the job-granularity redesign (one job per study, three per analysis, one-page report): at 100 studies
 full 180 s (357 jobs; printed as 714, counting Snakemake's total line) and add one 20.8 s; at 1,000 studies full 48 min (2,159 jobs) and add one 1 min 46 s.
 """
