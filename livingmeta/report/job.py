@@ -127,7 +127,9 @@ LOGGED_PARTS = 20  # the names of at most this many rendered sections per log li
 
 def pdf_log_line(stats: dict[str, Any]) -> str:
     names = list(stats["rendered_parts"])
-    shown = ", ".join(names[:LOGGED_PARTS]) + (f" and {len(names) - LOGGED_PARTS} more" if len(names) > LOGGED_PARTS else "")
+    shown = ", ".join(names[:LOGGED_PARTS])
+    if len(names) > LOGGED_PARTS:
+        shown += f" and {len(names) - LOGGED_PARTS} more"
     line = (f"{stats['pages']} pages from {stats['parts']} sections; rendered {stats['rendered']} "
             f"document(s) ({shown or 'none'}), the others reused\n")
     if stats.get("appendix"):

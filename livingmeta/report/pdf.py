@@ -9,12 +9,11 @@ Incremental build (:func:`build_pdf`). The report template marks where the PDF m
 per analysis and one per study in the appendix (each starts on a new page anyway). Every part is
 rendered as a standalone document with the report's own ``<head>`` (same CSS) and without the
 page-margin texts, by worker processes forked from one that imported WeasyPrint (:class:`Renderer`); its
-PDF is cached under ``cache_dir``
-keyed by a hash of its HTML and of the renderer (:func:`renderer_identity`: WeasyPrint, pydyf, fontTools,
-the font subsetter), so an update re-renders only the parts whose HTML changed. What depends on the whole
-document is added when the parts are merged; merging copies the parts' objects as bytes, renumbered,
-without parsing them into objects (livingmeta/report/pdfmerge.py: 0.5 s for 290 pages where pypdf took
-4.7 s, and a 1,000-study review has 1,700 pages):
+PDF is cached under ``cache_dir`` keyed by a hash of its HTML and of the renderer (:func:`renderer_identity`:
+WeasyPrint, pydyf, fontTools, the font subsetter, the fonts), so an update re-renders only the parts whose
+HTML changed. What depends on the whole document is added when the parts are merged; merging copies the
+parts' objects as bytes, renumbered, without parsing them into objects (livingmeta/report/pdfmerge.py:
+0.5 s for 290 pages where pypdf took 4.7 s, and a 1,000-study review has 1,700 pages):
 
 * the running header (title, version) and the "Illustrative data — do not cite" footer: a blank
   document of the same page size and ``@page`` rules, rendered by WeasyPrint with exactly those margin
@@ -343,7 +342,9 @@ def renderer_identity() -> str:
     """What makes a part's PDF besides its HTML: the versions of WeasyPrint, pydyf (writes the PDF) and
     fontTools (subsets the embedded fonts), and which subsetter WeasyPrint uses: HarfBuzz-Subset when its
     library loads (as WeasyPrint loads it, by soname), else fontTools. A part cached by another renderer
-    would not be byte for byte the part rendered now, so the renderer is part of the cache key."""
+    would not be byte for byte the part rendered now, so the renderer is part of the cache key; so are the
+    font files that fontconfig gives for the report's font families (:func:`font_files`): a part printed
+    before Liberation Sans was installed is in another font."""
     import ctypes
     import importlib.metadata
 
@@ -356,7 +357,23 @@ def renderer_identity() -> str:
             continue
         subsetter = "harfbuzz-subset"
         break
-    return "; ".join(versions + [f"subsetter {subsetter}"])
+    return "; ".join(versions + [f"subsetter {subsetter}", f"fonts {font_files()}"])
+
+
+REPORT_FONTS = ("Liberation Sans", "Liberation Sans:bold", "DejaVu Sans Mono")  # report.css's first choices
+
+
+def font_files() -> str:
+    """The font file fontconfig (WeasyPrint's font source, through Pango) chooses for each of the report's
+    font families, as ``fc-match`` prints it; ``unknown`` without fc-match."""
+    import subprocess
+
+    try:
+        files = [subprocess.run(["fc-match", "-f", "%{file}", name], capture_output=True, text=True, timeout=30,
+                                check=True).stdout.strip() for name in REPORT_FONTS]
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return ", ".join(files)
 
 
 def part_key(html: str) -> str:
