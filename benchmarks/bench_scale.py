@@ -25,6 +25,11 @@ N = 1,000: full 244.2 s, no-op 2.0 s, add one 15.9 s, edit one 10.8 s, peak 428 
 N = 3,000: full 641.2 s (2.6 times the 1,000-study run), no-op 3.2 s, add one 27.3 s, edit one 19.5 s, peak
 1,080 MB, report.pdf 507 pages (4.7 MB), report-appendix.pdf 3,515 pages (59.7 MB), pages/ 82 pages
 (62.0 MB), results.json 33.6 MB.
+With HarfBuzz-Subset and Liberation Sans installed (`make system-deps`; the same day, same machine):
+N = 1,000: full 117.4 s, no-op 1.9 s, add one 12.1 s, edit one 9.0 s, peak 429 MB, report.pdf 318 pages
+(3.2 MB), report-appendix.pdf 1,184 pages (21.7 MB), results.json 11.5 MB.
+N = 3,000: full 297.7 s (2.5 times the 1,000-study run), no-op 2.7 s, add one 21.9 s, edit one 16.1 s, peak
+1,084 MB, report.pdf 497 pages (4.9 MB), report-appendix.pdf 3,515 pages (64.5 MB), results.json 33.6 MB.
 Before the job-granularity redesign (one job per study, three per analysis, one-page report): at 100 studies
 full 180 s (357 jobs; printed as 714, counting Snakemake's total line) and add one 20.8 s; at 1,000 studies full 48 min (2,159 jobs) and add one 1 min 46 s.
 """

@@ -34,6 +34,19 @@ full 10.7 s (10.4-10.9), no-op 1.1 s, add one study 4.6 s (4.6-4.7) = 44% of ful
 while the update still runs the studies, rob, analysis, report and publish jobs (target 30%: NOT met).
 Speed-ups of the per-job overhead shrink the full run more than the update (it has ~70 jobs), so the ratio
 moves only with the update's own critical path.
+Figures (2026-12-06, 2 rounds, idle machine, which ran about 1.4 times slower than on 2026-12-05 before
+HarfBuzz-Subset and Liberation Sans were installed): at the session's start full 14.9 s, add one 6.1 s (41%);
+after the report job's per-update cuts full 14.1 s, no-op 1.2 s, add one 5.9 s (41%); with HarfBuzz-Subset
+(fonts subset in C, `make system-deps`) full 10.3 s (10.1-10.6), no-op 1.1 s, add one study 4.7 s (4.6-4.8)
+= 45% of full (target 30%: NOT met). Where the add-one run's 4.5 s go (each job timed from its process's
+start): Snakemake start-up and planning 0.9-1.0 s; the rob, analysis and studies jobs in parallel 0.3 s; the
+report job 1.7-1.85 s (11 of 32 PDF sections re-rendered: the new study's analysis, summary, search,
+studies, risk of bias, what changed, front matter, PRISMA-LSR, the appendix's first parts, page margins);
+publish 0.2 s; then 1.26 s after the last job, before Snakemake's process ends: its job-rate limiter
+(`--max-jobs-per-timespan`, at least 1 s) leaves non-daemon `threading.Timer`s that the interpreter waits
+for at exit (snakemake/scheduling/job_scheduler.py, `_schedule_reevalutation`). That second is in every run
+that executes jobs, the full run's too; the option cannot set less than 1 s and the timers are Snakemake's
+own, so it is left alone (the ratio without it: 3.3 / 9.1 s = 36%).
 """
 from __future__ import annotations
 
