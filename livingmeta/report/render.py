@@ -300,7 +300,8 @@ def loo_print(a: dict, pages: bool) -> dict | None:
         return abs(r["estimate"] - a["estimate"]) if isinstance(r.get("estimate"), (int, float)) else -1.0
 
     order = sorted(range(len(rows)), key=lambda i: -moved(rows[i]))
-    flips = [i for i in order if _excludes_null(rows[i]) is not None and _excludes_null(rows[i]) != _excludes_null(a)]
+    pooled = _excludes_null(a)
+    flips = [i for i in order if pooled is not None and _excludes_null(rows[i]) not in (None, pooled)]
     shown = order[:LOO_PRINT_ROWS] + [i for i in flips if i not in order[:LOO_PRINT_ROWS]][:LOO_PRINT_ROWS]
     return {"rows": [rows[i] for i in sorted(shown, key=order.index)], "k": len(rows), "flips": len(flips)}
 
