@@ -80,6 +80,15 @@ class ContentCache:
         except (OSError, ValueError, TypeError):
             pass  # a cache that cannot be written only costs time
 
+    def prune(self, keep: set[str]) -> None:
+        """Remove the entries whose key is not in ``keep`` (what a job that uses every entry it needs, such
+        as the report's figures, no longer needs)."""
+        if self.root is None or not self.root.is_dir():
+            return
+        for path in self.root.glob("*/*.json"):
+            if path.stem not in keep:
+                path.unlink(missing_ok=True)
+
     def get_or_make(self, key: str, make: Callable[[], Any]) -> Any:
         cached = self.get(key)
         if cached is not None:

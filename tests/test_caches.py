@@ -176,3 +176,14 @@ def test_risk_of_bias_documents_are_cached_by_content(review, tmp_path):
     b = rob_documents(paths, "syrcle", cache_dir=str(tmp_path / "c"), counts=second)
     assert a == b == rob_documents(paths, "syrcle")
     assert first["derived"] == len(paths) and second == {"derived": 0, "cached": len(paths)}
+
+
+def test_prune_keeps_only_the_entries_named(tmp_path):
+    from livingmeta.contentcache import ContentCache
+
+    cache = ContentCache(tmp_path, "ns")
+    for key in ("aa11", "bb22", "cc33"):
+        cache.put(key, {"k": key})
+    cache.prune({"bb22"})
+    assert [p.stem for p in (tmp_path / "ns").rglob("*.json")] == ["bb22"]
+    ContentCache(None, "ns").prune(set())  # no cache: nothing to do

@@ -18,7 +18,9 @@ def _analysis_key(a: dict) -> str:
     return a.get("analysis") or f"{a.get('outcome')}__{a.get('timepoint')}"
 
 
-def _excludes_null(a: dict | None) -> bool | None:
+def excludes_null(a: dict | None) -> bool | None:
+    """Whether the CI of ``a`` (an analysis or a leave-one-out row, on the model's scale) excludes the null;
+    None without a CI."""
     if not a or a.get("ci_lb") is None or a.get("ci_ub") is None:
         return None
     return a["ci_lb"] > NULL_VALUE or a["ci_ub"] < NULL_VALUE
@@ -72,7 +74,7 @@ def what_changed(previous: dict | None, current: dict) -> dict:
             status = "changed"
         else:
             status = "unchanged"
-        before, after = _excludes_null(old), _excludes_null(new)
+        before, after = excludes_null(old), excludes_null(new)
         changed = before is not None and after is not None and before != after
         note = None
         if changed:

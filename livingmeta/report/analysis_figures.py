@@ -3,10 +3,11 @@ robvis's weighted summary), drawn once per content of what they show.
 
 At 1,000 studies and 50 analyses drawing every analysis's figures is seconds of every report job, while an
 update that adds one study changes the figures of the few analyses it reports. :class:`FigureCache` keeps
-each analysis's drawn figures in ``<results>/.cache/report-figures/<key>.json``, the key a digest of
-everything the drawing reads — the analysis's entry of results.json, the risk-of-bias judgements of its own
-studies (and the tool's definition), the layout and livingmeta's own code
-(:func:`livingmeta.contentcache.code_digest`) — so an entry can never be served for different inputs.
+each analysis's drawn figures in the content cache (livingmeta/contentcache.py, namespace
+``report-figures``), the key a digest of everything the drawing reads — the analysis's entry of
+results.json, the risk-of-bias judgements of its own studies (and the tool's definition), the layout and
+livingmeta's own code (:func:`livingmeta.contentcache.code_digest`) — so an entry can never be served for
+different inputs.
 Entries that the report did not use are removed at the end of the job (:meth:`FigureCache.prune`); the
 folder may be deleted at any time. The cumulative plot is not kept: every version adds a point to every
 analysis's history.
@@ -15,13 +16,11 @@ analysis's history.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-from livingmeta.contentcache import code_digest, digest
-from livingmeta.jsonio import write_text_atomic
+from livingmeta.contentcache import ContentCache, code_digest, digest
 from livingmeta.report import svg
 
 # risk-of-bias blocks keyed by study (restricted to an analysis's studies in the key and the drawing's input)
@@ -77,39 +76,24 @@ def rob_for(a: dict, rob: dict) -> dict:
 
 
 class FigureCache:
-    """Drawn analysis figures under ``folder`` (None: draw every time)."""
+    """Drawn analysis figures in the content cache folder ``folder`` (None: draw every time)."""
+
+    NAMESPACE = "report-figures"
 
     def __init__(self, folder: str | os.PathLike | None):
-        self.folder = Path(folder) if folder else None
+        self.cache = ContentCache(folder, self.NAMESPACE)
         self.used: set[str] = set()
-        self.hits = 0
 
     def get_or_draw(self, a: dict, rob: dict, pages: bool, print_max_rows: int) -> dict[str, Any]:
-        if self.folder is None:
+        if self.cache.root is None:
             return draw(a, rob, pages, print_max_rows)
         # the drawing reads the whole block only for its own studies and the tool, which ``shown`` carries
         shown = rob_for(a, rob)
         key = digest(code_digest(), orjson.dumps([a, shown, pages, print_max_rows],
                                              option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS))
         self.used.add(key)
-        path = self.folder / f"{key}.json"
-        try:
-            entry = orjson.loads(path.read_bytes())
-            self.hits += 1
-            return entry
-        except (OSError, ValueError):
-            pass
-        entry = draw(a, rob, pages, print_max_rows)
-        try:
-            write_text_atomic(path, orjson.dumps(entry).decode("utf-8"))
-        except (OSError, TypeError):
-            pass  # a cache that cannot be written only costs time
-        return entry
+        return self.cache.get_or_make(key, lambda: draw(a, rob, pages, print_max_rows))
 
     def prune(self) -> None:
         """Remove the entries this report did not use."""
-        if self.folder is None or not self.folder.is_dir():
-            return
-        for path in self.folder.glob("*.json"):
-            if path.stem not in self.used:
-                path.unlink(missing_ok=True)
+        self.cache.prune(self.used)

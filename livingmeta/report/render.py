@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from livingmeta.living.changes import excludes_null
 from livingmeta.plan import slug
 from livingmeta.report import fmt, layout, lsr, svg, swim_view, wording
 
@@ -281,13 +282,6 @@ def changes_view(results: dict) -> dict | None:
     }
 
 
-def _excludes_null(row: dict) -> bool | None:
-    lb, ub = row.get("ci_lb"), row.get("ci_ub")
-    if not isinstance(lb, (int, float)) or not isinstance(ub, (int, float)):
-        return None
-    return lb > 0 or ub < 0   # the model's scale: 0 is the null for differences and for log ratios
-
-
 def loo_print(a: dict, pages: bool) -> dict | None:
     """In the layout in pages, an analysis with more than :data:`PRINT_MAX_ROWS` omissions: the rows of its
     leave-one-out table that the PDF prints (a study's omission moving the pooled estimate most, then those
@@ -300,8 +294,8 @@ def loo_print(a: dict, pages: bool) -> dict | None:
         return abs(r["estimate"] - a["estimate"]) if isinstance(r.get("estimate"), (int, float)) else -1.0
 
     order = sorted(range(len(rows)), key=lambda i: -moved(rows[i]))
-    pooled = _excludes_null(a)
-    flips = [i for i in order if pooled is not None and _excludes_null(rows[i]) not in (None, pooled)]
+    pooled = excludes_null(a)
+    flips = [i for i in order if pooled is not None and excludes_null(rows[i]) not in (None, pooled)]
     shown = order[:LOO_PRINT_ROWS] + [i for i in flips if i not in order[:LOO_PRINT_ROWS]][:LOO_PRINT_ROWS]
     return {"rows": [rows[i] for i in sorted(shown, key=order.index)], "k": len(rows), "flips": len(flips)}
 
@@ -318,7 +312,7 @@ def build_view(results: dict, pages: bool = False, cache_dir: str | None = None)
     analyses = results.get("analyses") or []
     rob = results.get("risk_of_bias") or {}
     figures = {"analyses": {}}
-    drawn = FigureCache(Path(cache_dir) / "report-figures" if cache_dir else None)
+    drawn = FigureCache(cache_dir)
     for a in analyses:
         points = (results.get("history") or {}).get(a.get("analysis"))
         plain = drawn.get_or_draw(a, rob, pages, PRINT_MAX_ROWS)

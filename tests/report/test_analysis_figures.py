@@ -41,7 +41,7 @@ def test_the_html_from_the_cache_is_the_html_drawn_afresh(document, tmp_path, mo
     assert len(calls) == len(document["analyses"])
     assert render_html(document, pages=pages, cache_dir=str(tmp_path)) == fresh
     assert len(calls) == len(document["analyses"])  # the second time: every analysis from the cache
-    assert len(list((tmp_path / "report-figures").glob("*.json"))) == len(document["analyses"])
+    assert len(list((tmp_path / "report-figures").rglob("*.json"))) == len(document["analyses"])
 
 
 def test_a_changed_analysis_or_risk_of_bias_draws_only_its_own_figures(document, tmp_path, monkeypatch):
@@ -53,7 +53,7 @@ def test_a_changed_analysis_or_risk_of_bias_draws_only_its_own_figures(document,
     assert render_html(changed, pages=True, cache_dir=str(tmp_path)) == render_html(changed, pages=True)
     assert calls[0] == "dhi__4_weeks" and len(calls) == 1 + len(changed["analyses"])  # the second render: uncached
     # the entry of the old estimate was not used: removed
-    assert len(list((tmp_path / "report-figures").glob("*.json"))) == len(document["analyses"])
+    assert len(list((tmp_path / "report-figures").rglob("*.json"))) == len(document["analyses"])
     # one study's risk of bias: the analyses that include it, only
     calls.clear()
     study = dhi["studies"][0]["study"]
@@ -71,3 +71,13 @@ def test_the_review_wide_counts_are_not_part_of_an_analysis_key(document):
     shown = analysis_figures.rob_for(a, rob)
     assert "summary" not in shown and set(shown["studies"]) <= {s["study"] for s in a["studies"]}
     assert shown["items"] == rob["items"] and shown.get("judgements") == rob.get("judgements")
+
+
+def test_a_damaged_or_half_written_entry_is_drawn_again(document, tmp_path):
+    fresh = render_html(document, pages=True)
+    render_html(document, pages=True, cache_dir=str(tmp_path))
+    entries = sorted((tmp_path / "report-figures").rglob("*.json"))
+    entries[0].write_text('{"forest": "<svg', encoding="utf-8")  # e.g. a disk filled while writing
+    entries[1].write_text("", encoding="utf-8")
+    assert render_html(document, pages=True, cache_dir=str(tmp_path)) == fresh
+    assert render_html(document, pages=True, cache_dir=str(tmp_path)) == fresh  # and repaired for the next run

@@ -73,12 +73,12 @@ def test_results_json_and_html_are_reproducible(report, tmp_path):
     first_json, first_html = results.read_bytes(), html.read_bytes()
     assert json.loads(first_json)["generated_at"] == "2026-11-21T06:00:00Z"
     assert json.loads(first_json)["version"] == "2026-11-21"
-    figures = sorted((tmp_path / "results" / ".cache" / "report-figures").glob("*.json"))
+    figures = sorted((tmp_path / "results" / ".cache" / "report-figures").rglob("*.json"))
     assert len(figures) == len(json.loads(first_json)["analyses"])  # one entry per analysis's drawn figures
     report(pdf=False)
     assert results.read_bytes() == first_json
     assert html.read_bytes() == first_html  # byte-identical HTML for the same input, its figures from the cache
-    assert sorted((tmp_path / "results" / ".cache" / "report-figures").glob("*.json")) == figures
+    assert sorted((tmp_path / "results" / ".cache" / "report-figures").rglob("*.json")) == figures
     # the HTML says what results.json says: rendered from the file's content, not from the job's objects
     from livingmeta.report.render import render_html
 
