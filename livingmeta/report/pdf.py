@@ -24,7 +24,8 @@ parts' objects as bytes, renumbered, without parsing them into objects (livingme
   contents each entry ends with an empty box after its leader, whose position is recorded when the front
   matter is rendered. So nothing rendered depends on page numbers: every part, the front matter
   included, is rendered at once, and the front matter changes only when its own text does;
-* links between parts (rewritten to a placeholder URL in the parts, turned back into internal links),
+* links between parts (rewritten to a placeholder URL in the parts, turned back into internal links,
+  or into links that open the other PDF, report-appendix.pdf, at the anchor),
   named destinations for every anchor, and the bookmarks (outline) with WeasyPrint's heading levels.
 
 A report laid out in pages (livingmeta/report/layout.py) marks its appendix ``<!--pdf-document appendix-->``:
@@ -384,12 +385,38 @@ def part_key(html: str) -> str:
     return h.hexdigest()[:32]
 
 
+HEAD_STYLE_RE = re.compile(r"<style>(.*?)</style>\s*", flags=re.S)
+
+
+@functools.lru_cache(maxsize=16)
+def _stylesheet(css: str):
+    weasyprint = import_weasyprint()
+    return weasyprint.CSS(string=css, url_fetcher=offline_fetcher(), media_type="print")
+
+
+def head_stylesheets(html: str) -> tuple[str, list]:
+    """``html`` without the ``<style>`` elements of its ``<head>``, and those stylesheets parsed, in their
+    order: each distinct one is parsed once per process (a worker renders many parts with the report's
+    one stylesheet; parsing it anew took ~5 % of rendering a part). WeasyPrint then applies them as user
+    stylesheets, not author ones; with no author stylesheet left, the cascade among them and against the
+    user-agent stylesheet and ``style`` attributes is unchanged (the parts' PDFs are byte for byte the
+    same: tests/report/test_pdf_parts.py). A head with any other kind of style element is left as is."""
+    cut = html.find("</head>")
+    head = html[:cut]
+    if cut < 0 or head.count("<style") != head.count("<style>") or "<link" in head:
+        return html, []
+    sheets = [_stylesheet(css) for css in HEAD_STYLE_RE.findall(head)]
+    return HEAD_STYLE_RE.sub("", head) + html[cut:], sheets
+
+
 def render_part(html: str, pdf_path: str, meta_path: str) -> dict:
     """Render one standalone document; write its PDF and a JSON sidecar: page count, page size, anchors
     ``{id: [page, x, y]}`` and bookmarks ``[[level, label, page, x, y]]`` (CSS px from the top left)."""
     weasyprint = import_weasyprint()
 
-    document = weasyprint.HTML(string=html, url_fetcher=offline_fetcher(), media_type="print").render()
+    html, sheets = head_stylesheets(html)
+    document = weasyprint.HTML(string=html, url_fetcher=offline_fetcher(),
+                               media_type="print").render(stylesheets=sheets)
     anchors: dict[str, list] = {}
     bookmarks: list[list] = []
     for i, page in enumerate(document.pages):
@@ -651,9 +678,11 @@ def _pt(value: float) -> str:
 
 
 def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path,
-                readers: dict[str, Any] | None = None) -> None:
+                readers: dict[str, Any] | None = None, elsewhere: dict[str, str] | None = None) -> None:
     """Merge the parts of ``plan`` into ``out_path`` (``readers``: parts already read, see _read_parts),
-    copying their objects as bytes (livingmeta/report/pdfmerge.py)."""
+    copying their objects as bytes (livingmeta/report/pdfmerge.py). ``elsewhere``: anchor -> the file name
+    of the PDF beside this one that has it (the appendix of the layout in pages); a link to such an anchor
+    opens that file at its named destination (a GoToR action, ISO 32000-1 12.6.4.3)."""
     from livingmeta.report import pdfmerge as pm
 
     readers = readers or {}
@@ -763,8 +792,12 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path,
                 kept.append((k, v))
             if target is not None:
                 resolved = dest(target)
-                if resolved is not None:  # an anchor that is nowhere: a dead link, as WeasyPrint drops it
+                if resolved is not None:
                     kept.append((b"/Dest", resolved))
+                elif target in (elsewhere or {}):  # a relative file name: the two PDFs are published together
+                    kept.append((b"/A", b"<</S /GoToR /F %s /D %s>>" % (pm.pdf_string(elsewhere[target]),
+                                                                       pm.pdf_string(target))))
+                # else an anchor that is nowhere: a dead link, as WeasyPrint drops it
                 bodies[ref][0] = pm.make_dict(kept)
     for number in sorted(bodies):
         body, stream = bodies[number]
@@ -951,8 +984,12 @@ def finish_pdfs(build: PdfBuild) -> list[dict]:
     readers = _read_parts(renderer, build.batch.cached)  # while the workers render the others
     plans = _collect(build.batch, renderer)
     stats = []
-    for split, plan, (_, pdf_path) in zip(splits, plans, build.documents):
-        merge_parts(split, plan, renderer, Path(pdf_path), readers)
+    files = [Path(pdf_path).name for _, pdf_path in build.documents]
+    anchors = [{name for meta in plan.metas for name in meta["anchors"] if not name.startswith(TOC_SLOT)}
+               for plan in plans]
+    for i, (split, plan, (_, pdf_path)) in enumerate(zip(splits, plans, build.documents)):
+        elsewhere = {name: files[j] for j in range(len(plans)) if j != i for name in anchors[j]}
+        merge_parts(split, plan, renderer, Path(pdf_path), readers, elsewhere)
         names = {k: p.name for p, k in zip(split.parts, plan.keys)} | {plan.margins_key: "page margins"}
         stats.append({"parts": len(plan.keys), "rendered": len(set(names) & renderer.keys),
                       "pages": sum(m["pages"] for m in plan.metas),

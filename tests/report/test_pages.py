@@ -145,6 +145,11 @@ def test_the_report_job_writes_the_pages_and_both_pdfs(document, tmp_path, monke
     assert "Appendix A. Included studies" in appendix.pages[1].extract_text()
     assert "Page 1 of 8" in appendix.pages[0].extract_text()
     assert "Summary of results" in " ".join(page.extract_text() for page in main.pages[:4])
+    # links from the report into the appendix open report-appendix.pdf at the anchor (named destinations)
+    remote = [annot.get_object()["/A"] for page in main.pages for annot in page.get("/Annots") or []
+              if annot.get_object().get("/A", {}).get("/S") == "/GoToR"]
+    assert remote and {a["/F"] for a in remote} == {"report-appendix.pdf"}
+    assert {a["/D"] for a in remote} <= set(appendix.named_destinations) and "appendix" in {a["/D"] for a in remote}
     # the same layout again: nothing rendered, the same bytes; one page again: the pages and the appendix go
     first = (out / "report.pdf").read_bytes(), (out / "report-appendix.pdf").read_bytes()
     again = run_report(inputs, {k: str(v) for k, v in outputs.items()}, cache=str(out / "cache"), threads=2)

@@ -206,6 +206,34 @@ def test_a_part_does_not_depend_on_when_it_is_rendered(tmp_path, monkeypatch):
     assert renders[1] == renders[0] and renders[2] == renders[0]
 
 
+def test_parts_render_the_same_with_their_stylesheets_parsed_once(report_html, monkeypatch, tmp_path):
+    """render_part takes the head's <style> elements out and applies them parsed (once per process): the
+    PDF of every kind of part is byte for byte the PDF of the document with its styles inline."""
+    split = pdf.split_report(report_html)
+    kinds = {}
+    for part in split.parts:
+        kinds.setdefault(re.sub(r"-.*", "", part.name), part)
+    documents = {name: pdf.svg_text_as_html(pdf.part_html(split, part)) for name, part in kinds.items()}
+    documents["margins"] = pdf.margins_html(split)
+    assert {"front", "summary", "analysis", "appendix", "margins"} <= set(documents)
+    stripped, sheets = pdf.head_stylesheets(documents["analysis"])
+    assert len(sheets) == 3 and "<style>" not in stripped.split("</head>")[0] and "<style>" in documents["analysis"]
+    assert pdf.head_stylesheets(documents["summary"])[1][0] is sheets[0]  # parsed once
+    for name, html in documents.items():
+        pdf.render_part(html, str(tmp_path / f"{name}.pdf"), str(tmp_path / f"{name}.json"))
+    monkeypatch.setattr(pdf, "head_stylesheets", lambda html: (html, []))
+    for name, html in documents.items():
+        pdf.render_part(html, str(tmp_path / f"{name}-inline.pdf"), str(tmp_path / f"{name}-inline.json"))
+        assert (tmp_path / f"{name}.pdf").read_bytes() == (tmp_path / f"{name}-inline.pdf").read_bytes(), name
+        assert (tmp_path / f"{name}.json").read_text() == (tmp_path / f"{name}-inline.json").read_text(), name
+
+
+def test_a_head_with_other_style_elements_is_rendered_as_is():
+    html = '<html><head><style media="print">p { color: red }</style><style>p { margin: 0 }</style></head><body></body></html>'
+    assert pdf.head_stylesheets(html) == (html, [])
+    assert pdf.head_stylesheets("<p>no head</p>") == ("<p>no head</p>", [])
+
+
 def test_a_new_version_renders_only_the_front_matter_and_the_margins_again(built, report_html):
     folder, first = built
     pdf.build_pdf(report_html, folder / "again.pdf", cache_dir=folder / "cache", workers=2)  # the first version
