@@ -228,6 +228,22 @@ def test_parts_render_the_same_with_their_stylesheets_parsed_once(report_html, m
         assert (tmp_path / f"{name}.json").read_text() == (tmp_path / f"{name}-inline.json").read_text(), name
 
 
+def test_a_section_that_is_no_longer_the_last_keeps_its_html():
+    """The appendix's last study, once another study follows it, differs only in the whitespace before
+    the next part (the template's indentation): its part, and so its cache key, stays the same."""
+    study = '<section class="appendix-study" id="appendix-{0}"><h3>{0}</h3></section>'
+    head = "<!DOCTYPE html><html><head><style>p {{}}</style></head><body>"
+    one = (head + '<!--pdf-part appendix--><section id="appendix"><h2>Appendix</h2>\n  ' + study.format("a")
+           + '\n  <!--pdf-part appendix-b-->\n  ' + study.format("b") + "\n  </section>\n\n<!--pdf-part end--><p>end</p></body></html>")
+    two = one.replace("\n  </section>\n\n<!--pdf-part end-->", "\n\n\n  <!--pdf-part appendix-c-->\n  " + study.format("c")
+                      + "\n  </section>\n\n<!--pdf-part end-->")
+    first, second = pdf.split_report(one), pdf.split_report(two)
+    before = {p.name: pdf.part_html(first, p) for p in first.parts}
+    after = {p.name: pdf.part_html(second, p) for p in second.parts}
+    assert set(after) - set(before) == {"appendix-c"}
+    assert all(after[name] == before[name] for name in before)
+
+
 def test_a_head_with_other_style_elements_is_rendered_as_is():
     html = '<html><head><style media="print">p { color: red }</style><style>p { margin: 0 }</style></head><body></body></html>'
     assert pdf.head_stylesheets(html) == (html, [])
