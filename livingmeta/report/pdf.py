@@ -402,7 +402,7 @@ def head_stylesheets(html: str) -> tuple[str, list]:
     one stylesheet; parsing it anew took ~5 % of rendering a part). WeasyPrint then applies them as user
     stylesheets, not author ones; with no author stylesheet left, the cascade among them and against the
     user-agent stylesheet and ``style`` attributes is unchanged (the parts' PDFs are byte for byte the
-    same: tests/report/test_pdf_parts.py). A head with any other kind of style element is left as is."""
+    same: tests/report/test_pdf.py). A head with any other kind of style element is left as is."""
     cut = html.find("</head>")
     head = html[:cut]
     if cut < 0 or head.count("<style") != head.count("<style>") or "<link" in head:
