@@ -680,11 +680,13 @@ def _pt(value: float) -> str:
 
 
 def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path,
-                readers: dict[str, Any] | None = None, elsewhere: dict[str, str] | None = None) -> None:
+                readers: dict[str, Any] | None = None,
+                elsewhere: dict[str, tuple[str, int]] | None = None) -> None:
     """Merge the parts of ``plan`` into ``out_path`` (``readers``: parts already read, see _read_parts),
     copying their objects as bytes (livingmeta/report/pdfmerge.py). ``elsewhere``: anchor -> the file name
-    of the PDF beside this one that has it (the appendix of the layout in pages); a link to such an anchor
-    opens that file at its named destination (a GoToR action, ISO 32000-1 12.6.4.3)."""
+    of the PDF beside this one that has it (the appendix of the layout in pages) and its page there; a
+    link to such an anchor opens that file at its named destination (a GoToR action, ISO 32000-1
+    12.6.4.3), and its entry in the contents shows that page number."""
     from livingmeta.report import pdfmerge as pm
 
     readers = readers or {}
@@ -760,7 +762,8 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path,
         return b"[%d 0 R /XYZ %s %s 0]" % (page_refs[page], pm.pdf_number(round(x * PX_TO_PT, 3)),
                                             pm.pdf_number(round(heights[page] - y * PX_TO_PT, 3)))
 
-    numbered = _anchor_pages(split, plan.metas)
+    elsewhere = elsewhere or {}
+    numbered = {name: page for name, (_, page) in elsewhere.items()} | _anchor_pages(split, plan.metas)
     contents: dict[int, list[str]] = {}
     for name, (page, x, y) in sorted(anchors.items()):
         target = name[len(TOC_SLOT):]
@@ -796,8 +799,8 @@ def merge_parts(split: Split, plan: Plan, renderer: Renderer, out_path: Path,
                 resolved = dest(target)
                 if resolved is not None:
                     kept.append((b"/Dest", resolved))
-                elif target in (elsewhere or {}):  # a relative file name: the two PDFs are published together
-                    kept.append((b"/A", b"<</S /GoToR /F %s /D %s>>" % (pm.pdf_string(elsewhere[target]),
+                elif target in elsewhere:  # a relative file name: the two PDFs are published together
+                    kept.append((b"/A", b"<</S /GoToR /F %s /D %s>>" % (pm.pdf_string(elsewhere[target][0]),
                                                                        pm.pdf_string(target))))
                 # else an anchor that is nowhere: a dead link, as WeasyPrint drops it
                 bodies[ref][0] = pm.make_dict(kept)
@@ -987,10 +990,13 @@ def finish_pdfs(build: PdfBuild) -> list[dict]:
     plans = _collect(build.batch, renderer)
     stats = []
     files = [Path(pdf_path).name for _, pdf_path in build.documents]
-    anchors = [{name for meta in plan.metas for name in meta["anchors"] if not name.startswith(TOC_SLOT)}
-               for plan in plans]
+    pages = []  # each document's named destinations (the anchors WeasyPrint placed) and their page numbers
+    for split, plan in zip(splits, plans):
+        numbered = _anchor_pages(split, plan.metas)
+        pages.append({name: numbered.get(name, 1) for meta in plan.metas for name in meta["anchors"]
+                      if not name.startswith(TOC_SLOT)})
     for i, (split, plan, (_, pdf_path)) in enumerate(zip(splits, plans, build.documents)):
-        elsewhere = {name: files[j] for j in range(len(plans)) if j != i for name in anchors[j]}
+        elsewhere = {name: (files[j], page) for j in range(len(plans)) if j != i for name, page in pages[j].items()}
         merge_parts(split, plan, renderer, Path(pdf_path), readers, elsewhere)
         names = {k: p.name for p, k in zip(split.parts, plan.keys)} | {plan.margins_key: "page margins"}
         stats.append({"parts": len(plan.keys), "rendered": len(set(names) & renderer.keys),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -150,6 +152,13 @@ def test_the_report_job_writes_the_pages_and_both_pdfs(document, tmp_path, monke
               if annot.get_object().get("/A", {}).get("/S") == "/GoToR"]
     assert remote and {a["/F"] for a in remote} == {"report-appendix.pdf"}
     assert {a["/D"] for a in remote} <= set(appendix.named_destinations) and "appendix" in {a["/D"] for a in remote}
+    if shutil.which("pdftotext"):  # ... and its entries in the contents show the appendix's own page numbers
+        text = subprocess.run(["pdftotext", "-layout", "-l", "3", str(out / "report.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        entries = re.findall(r"^\s+([ABC])\. [^\n]*?\.{3,}\s+(\d+)\s*$", text, flags=re.M)
+        assert [letter for letter, _ in entries] == ["A", "B", "C"]
+        for letter, page in entries:
+            assert f"Appendix {letter}." in appendix.pages[int(page) - 1].extract_text()
     # the same layout again: nothing rendered, the same bytes; one page again: the pages and the appendix go
     first = (out / "report.pdf").read_bytes(), (out / "report-appendix.pdf").read_bytes()
     again = run_report(inputs, {k: str(v) for k, v in outputs.items()}, cache=str(out / "cache"), threads=2)
