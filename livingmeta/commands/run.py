@@ -75,6 +75,8 @@ def run(args) -> int:
     elif published.get("unchanged"):
         print(f"livingmeta: re-checked {len(session.jobs)} job(s) ({', '.join(dict.fromkeys(session.jobs))}); "
               f"nothing a reader sees changed, so no new version was published ({latest}).")
+    elif published.get("restored"):
+        print(f"livingmeta: done; the publication of {published.get('version')} was restored ({latest})")
     elif published:
         print(f"livingmeta: done; published {latest}")
     else:

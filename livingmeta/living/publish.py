@@ -92,6 +92,35 @@ def remove_orphaned_staging(reports_dir: str | os.PathLike) -> list[str]:
     return removed
 
 
+def publication_damage(reports_dir: str | os.PathLike, published: str | os.PathLike) -> str | None:
+    """What is missing of the last publication that ``published`` (the publish job's record,
+    results/report/published.json) says was made, or None when it is all there (or nothing was published
+    yet): the version's folder, ``reports/latest`` resolving to a published version, ``reports/index.html``.
+
+    Snakemake sees only the record: a reports folder damaged by hand or by a disk problem would be left so
+    by every later run ("no changes"). Planning calls this and, on damage, removes the record, so that the
+    publish job runs again and restores what is missing (:func:`publish` re-creates a version's folder
+    from the current build, or re-points ``latest`` at the version already there)."""
+    reports_dir = Path(reports_dir)
+    try:
+        record = read_json(published)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return f"{published} is unreadable"
+    version = str(record.get("version") or "") if isinstance(record, dict) else ""
+    if not version:
+        return f"{published} names no version"
+    if not (reports_dir / version / "results.json").is_file():
+        return f"the published version {version} is missing from {reports_dir}"
+    latest = reports_dir / "latest"
+    if not latest.is_symlink() or not (reports_dir / os.readlink(latest) / "results.json").is_file():
+        return f"{latest} is missing or points at no published version"
+    if not (reports_dir / "index.html").is_file():
+        return f"{reports_dir / 'index.html'} is missing"
+    return None
+
+
 def _same_content(folder: Path, files: dict[str, Path]) -> bool:
     return all((folder / name).is_file() and filecmp.cmp(folder / name, src, shallow=False)
                for name, src in files.items())
@@ -141,14 +170,20 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
     Returns ``{version, folder, files, unchanged}``. The version is read from results.json; when the
     latest published version has the same content (:func:`reader_view`), nothing is published and the
     result names that version with ``unchanged: true`` (``candidate``: the name the new one would have had).
+    When the version's folder exists already with the same files (a publication restored, see
+    :func:`publication_damage`), only ``latest`` and the index are written, and ``restored: true``.
     """
     reports_dir = Path(reports_dir)
     files = with_companions({name: Path(path) for name, path in files.items() if path})
     unknown = {name for name in files if not publishable(name)}
     if unknown:
         raise ValueError(f"cannot publish {sorted(unknown)}")
-    results = read_json(files["results.json"])
-    version = str(results.get("version") or "")
+    try:
+        results = read_json(files["results.json"])
+    except ValueError as err:  # written atomically by the report job: damaged afterwards (by hand, a disk)
+        raise ReviewInputError(f"results.json is not valid JSON ({err})", file=str(files["results.json"]),
+                               hint="Delete it and run again: the report job makes it anew.") from None
+    version = str(results.get("version") or "") if isinstance(results, dict) else ""
     if version_key(version) == ("", 0):
         raise ReviewInputError(f"results.json has no valid version ({version!r})", file=str(files["results.json"]))
 
@@ -159,7 +194,8 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
     if same is not None:
         return {"version": same, "folder": str(reports_dir / same), "files": sorted(files), "unchanged": True,
                 "candidate": version}
-    if target.exists():
+    restored = target.exists()  # published before: only latest and the index are made again
+    if restored:
         if not _same_content(target, files):
             raise ReviewInputError(
                 f"version {version} is already published with different content",
@@ -183,7 +219,8 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
             raise
     switch_latest(reports_dir, version)
     write_index(reports_dir)
-    return {"version": version, "folder": str(target), "files": sorted(files), "unchanged": False}
+    out = {"version": version, "folder": str(target), "files": sorted(files), "unchanged": False}
+    return out | ({"restored": True} if restored else {})
 
 
 VERSIONS_SUMMARY = ".versions.json"  # in reports/: what index.html shows of each version (see the module's text)

@@ -164,7 +164,7 @@ def supervised_run(cfg: dict, *, configfile: str | None, cores: str = "all", ext
         write_json(status_file, {**running, "state": session.state, "finished": now(),
                                  "problems": session.problems, "notes": notes, "jobs": len(session.jobs),
                                  "published": {k: v for k, v in (session.published or {}).items()
-                                               if k in ("version", "unchanged", "candidate")} or None})
+                                               if k in ("version", "unchanged", "candidate", "restored")} or None})
         return session
     finally:
         lock.release()

@@ -248,3 +248,47 @@ def test_the_index_reads_no_earlier_version_once_it_knows_it(tmp_path, monkeypat
     (reports / publish_mod.VERSIONS_SUMMARY).write_text("{broken")
     publish_mod.write_index(reports)
     assert (reports / "index.html").read_text().count("<td>1") >= 2
+
+
+def test_publication_damage_names_what_is_missing_of_the_last_publication(tmp_path):
+    from livingmeta.jsonio import write_json
+    from livingmeta.living.publish import publication_damage
+
+    reports, record = tmp_path / "reports", tmp_path / "published.json"
+    assert publication_damage(reports, record) is None  # nothing published yet
+    done = publish(rendered(tmp_path, "2026-11-21"), reports)
+    write_json(record, done)
+    assert publication_damage(reports, record) is None
+    (reports / "index.html").unlink()
+    assert "index.html is missing" in publication_damage(reports, record)
+    (reports / "latest").unlink()
+    os.symlink("2026-11-20", reports / "latest")  # pointing at no published version
+    assert "latest is missing or points at no published version" in publication_damage(reports, record)
+    (reports / "latest").unlink()
+    assert "latest is missing" in publication_damage(reports, record)
+    (reports / "2026-11-21" / "results.json").unlink()
+    assert "the published version 2026-11-21 is missing" in publication_damage(reports, record)
+    record.write_text("{")
+    assert "is unreadable" in publication_damage(reports, record)
+    record.write_text("{}")
+    assert "names no version" in publication_damage(reports, record)
+
+
+def test_publishing_a_version_that_is_there_restores_latest_and_the_index(tmp_path):
+    reports = tmp_path / "reports"
+    files = rendered(tmp_path, "2026-11-21")
+    assert "restored" not in publish(files, reports)
+    (reports / "latest").unlink()
+    (reports / "index.html").unlink()
+    done = publish(files, reports)
+    assert done["restored"] and not done["unchanged"] and done["version"] == "2026-11-21"
+    assert os.readlink(reports / "latest") == "2026-11-21" and "2026-11-21" in (reports / "index.html").read_text()
+
+
+def test_a_damaged_results_json_is_named(tmp_path):
+    files = rendered(tmp_path, "2026-11-21")
+    files["results.json"].write_text('{"version": "2026-11-21", "rev')
+    with pytest.raises(ReviewInputError) as err:
+        publish(files, tmp_path / "reports")
+    assert "results.json is not valid JSON" in err.value.format() and "Delete it and run again" in err.value.format()
+    assert not (tmp_path / "reports" / "2026-11-21").exists()

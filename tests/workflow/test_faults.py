@@ -257,3 +257,39 @@ def test_no_version_without_a_change_a_reader_sees(work):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no new version was published" in proc.stdout, proc.stdout
     assert versions(work) == before
+
+
+@pytest.mark.parametrize("damage", ["latest", "version", "index"])
+def test_a_damaged_publication_is_restored_by_the_next_run(work, damage):
+    """reports/ damaged by hand (or a disk): Snakemake sees only the publish job's record, so every later
+    run said "no changes" and left readers without reports/latest. Planning notices and publishes again."""
+    (version,) = versions(work)
+    published = (work / "reports" / version / "results.json").read_bytes()
+    if damage == "latest":
+        (work / "reports" / "latest").unlink()
+    elif damage == "version":
+        shutil.rmtree(work / "reports" / version)
+    else:
+        (work / "reports" / "index.html").unlink()
+    proc = cli(work, "update")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("published " if damage == "version" else "restored the publication of ") + version in proc.stdout
+    assert versions(work) == [version] and os.readlink(work / "reports" / "latest") == version
+    assert (work / "reports" / "index.html").is_file()
+    assert reader_view(latest(work)) == reader_view(json.loads(published))
+    proc = cli(work, "update")  # and then nothing more to do
+    assert proc.returncode == 0 and "no changes" in proc.stdout, proc.stdout
+
+
+def test_a_damaged_results_json_is_named_with_what_to_do(work):
+    results = work / "results" / "report" / "results.json"
+    results.write_text(results.read_text()[:500])
+    reports = tree_digest(work / "reports")
+    for _ in range(2):  # reported by every run until fixed
+        proc = cli(work, "update")
+        assert proc.returncode != 0 and "results/report/results.json: results.json is not valid JSON" in proc.stdout
+        assert "Delete it and run again" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    assert tree_digest(work / "reports") == reports
+    results.unlink()
+    proc = cli(work, "update")
+    assert proc.returncode == 0 and "stays the latest version" in proc.stdout, proc.stdout

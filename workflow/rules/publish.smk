@@ -1,8 +1,20 @@
 # Publish the new version beside the old ones; switch reports/latest atomically.
 
 
+from livingmeta.living.publish import publication_damage
+
+
 localrules:
     publish,
+
+
+# What the last publish made must still be there: the record (published.json) is removed when the version's
+# folder, reports/latest or reports/index.html went missing, so that the publish job runs and restores them.
+if CFG["publish"]["enabled"]:
+    _damage = publication_damage(REPORTS, res("report/published.json"))
+    if _damage:
+        print(f"livingmeta: note: {_damage}; publishing the current report again", file=sys.stderr)
+        os.remove(res("report/published.json"))
 
 
 rule publish:
