@@ -213,6 +213,10 @@ def detect_format(text: str, path: str | os.PathLike = "") -> str:
             return "pubmed_xml"
         if endnote_xml.looks_like(head):
             return "endnote_xml"
+        if re.search(r"<(!doctype\s+html|html)\b", head[:2000], flags=re.I):
+            raise ReviewInputError("a web page (HTML), not a search export: the database's download probably "
+                                   "failed or needed a login", file=str(path),
+                                   hint="Export the search again and save the file the database gives")
         raise ReviewInputError("an XML file that is neither PubMed (efetch) XML nor EndNote XML",
                                file=str(path), hint=NOT_AN_EXPORT_HINT)
     if wos.looks_like(head):

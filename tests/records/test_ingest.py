@@ -222,7 +222,10 @@ def test_endnote_xml(tmp_path):
     ("notes.txt", b"Search strategy for PubMed:\n(exosome OR hydrogel) AND rat\n", "not a search export"),
     ("empty.ris", b"", "the file is empty"),
     ("paper.csv", b"study,yi,vi\nliao,0.5,0.1\n", "without a title, doi or pmid column"),
-    ("report.xml", b"<?xml version='1.0'?><html><body>hi</body></html>", "neither PubMed"),
+    ("report.xml", b"<?xml version='1.0'?><catalog><book>hi</book></catalog>", "neither PubMed"),
+    ("report.xml", b"<?xml version='1.0'?><html><body>hi</body></html>", "a web page (HTML), not a search export"),
+    ("pubmed.nbib", b"<!DOCTYPE html>\n<html lang='en'><body>Error 503: try again later</body></html>",
+     "the database's download probably failed"),
     ("export.ris", b"PK\x03\x04\x00\x00binary zip", "binary file"),
     ("cut.xml", b"<PubmedArticleSet><PubmedArticle><MedlineCitation>", "XML cannot be read"),
 ])
