@@ -35,6 +35,9 @@ def _change_summary(reports_dir: Path, version: str) -> str:
     parts = []
     if diff["studies_added"]:
         parts.append(f"{len(diff['studies_added'])} new stud{'y' if len(diff['studies_added']) == 1 else 'ies'}")
+    if diff["studies_removed"]:
+        parts.append(f"{len(diff['studies_removed'])} stud{'y' if len(diff['studies_removed']) == 1 else 'ies'} "
+                     f"removed: {', '.join(diff['studies_removed'])}")
     if diff["studies_corrected"]:
         parts.append(f"{len(diff['studies_corrected'])} corrected")
     changed = [a for a in diff["analyses"] if a["status"] in ("new", "changed")]

@@ -53,3 +53,16 @@ def test_history_follows_each_analysis_across_versions():
     assert [p["k"] for p in h["dhi__4_weeks"]] == [2, 3, 4]
     assert [p["version"] for p in h["mri__8_weeks"]] == ["2026-02-01"]
     assert len(history([v1, v2], v2)["dhi__4_weeks"]) == 2  # re-rendering a published version adds nothing
+
+
+def test_the_update_summary_names_added_removed_and_corrected_studies(tmp_path):
+    import json
+
+    from livingmeta.living.update import _change_summary
+
+    for version, studies in (("2026-11-21", ("a", "b", "c")), ("2026-11-22", ("a", "c", "d"))):
+        (tmp_path / version).mkdir()
+        document = doc(version, {"x__4_weeks": dict(k=3, estimate=0.5, ci_lb=0.1, ci_ub=0.9)}, studies=studies)
+        (tmp_path / version / "results.json").write_text(json.dumps(document))
+    summary = _change_summary(tmp_path, "2026-11-22")
+    assert summary.startswith("published 2026-11-22 (1 new study; 1 study removed: b")
