@@ -11,6 +11,7 @@ exits quietly.
 
 from __future__ import annotations
 
+import errno
 import gc
 import signal
 import sys
@@ -31,13 +32,37 @@ def report_error(err: ReviewInputError, log_path: str | None = None) -> None:
             handle.write(text)
 
 
+# errors of the machine, not of livingmeta or of the review: errno -> (what failed, what to do)
+MACHINE_ERRORS = {
+    errno.ENOSPC: ("cannot write", "Free space on that disk (or set results_dir / reports_dir to a folder on "
+                                   "another one)"),
+    errno.EDQUOT: ("cannot write", "Free space within your disk quota (or set results_dir / reports_dir to "
+                                   "another folder)"),
+    errno.EROFS: ("cannot write", "Set results_dir / reports_dir to a folder on a writable file system"),
+    errno.EACCES: ("cannot open", "Give the user who runs livingmeta access to it"),
+    errno.EPERM: ("cannot open", "Give the user who runs livingmeta access to it"),
+}
+
+
+def machine_error_line(err: BaseException, rule: str) -> str | None:
+    """One line for a job stopped by the machine (a full disk, a read-only file system, a permission):
+    the file, the system's words and what to do; None for any other error."""
+    if not isinstance(err, OSError) or err.errno not in MACHINE_ERRORS:
+        return None
+    verb, advice = MACHINE_ERRORS[err.errno]
+    target = err.filename2 if err.filename2 is not None else err.filename
+    where = f" {target}" if target is not None else ""
+    return f"{ERROR_PREFIX}rule {rule}: {verb}{where}: {err.strerror or err}. {advice}, then run again.\n"
+
+
 def report_crash(err: BaseException, rule: str, log_path: str | None = None) -> None:
     """An unexpected exception: the traceback to the log, one line (the cause) to stderr and the log."""
     where = f"; the traceback is in {log_path}" if log_path else ""
     cause = f"{type(err).__name__}: {err}".strip().splitlines()[0] if str(err) else type(err).__name__
-    line = (f"{ERROR_PREFIX}rule {rule}: the job stopped on an unexpected error ({cause}){where}. "
-            "If the message does not point at an input file, this is a livingmeta bug: please report it "
-            "with the log.\n")
+    line = machine_error_line(err, rule) or (
+        f"{ERROR_PREFIX}rule {rule}: the job stopped on an unexpected error ({cause}){where}. "
+        "If the message does not point at an input file, this is a livingmeta bug: please report it "
+        "with the log.\n")
     detail = "".join(traceback.format_exception(err))
     if log_path:
         try:

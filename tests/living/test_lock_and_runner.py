@@ -77,6 +77,36 @@ def test_a_crash_inside_a_job_reaches_its_log_and_the_summary(tmp_path):
     assert failure_summary("Error in rule screening:\n" + proc.stderr) == [line[len("livingmeta: error: "):]]
 
 
+def test_a_job_stopped_by_a_full_disk_says_so_and_what_to_do(tmp_path):
+    """A full disk, a read-only file system or a permission is the machine's problem, not a livingmeta bug:
+    the line names the file, the system's words and what to do; the traceback still goes to the log."""
+    import errno
+
+    log = tmp_path / "job.log"
+    script = textwrap.dedent(f"""
+        from types import SimpleNamespace
+        from livingmeta.scripting import run_job
+
+        def main(smk):
+            raise OSError({errno.ENOSPC}, "No space left on device", "results/a.svg", None, "reports/.staging-x/a.svg")
+
+        run_job(SimpleNamespace(log=[{str(log)!r}], rule="publish"), main)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]
+    assert line == ("livingmeta: error: rule publish: cannot write reports/.staging-x/a.svg: No space left on device. "
+                    "Free space on that disk (or set results_dir / reports_dir to a folder on another one), then run "
+                    "again.")
+    assert "livingmeta bug" not in line and "Traceback (most recent call last)" in log.read_text()
+    from livingmeta.scripting import machine_error_line
+    assert machine_error_line(PermissionError(errno.EACCES, "Permission denied", "x"), "r") == (
+        "livingmeta: error: rule r: cannot open x: Permission denied. Give the user who runs livingmeta access to "
+        "it, then run again.\n")
+    assert machine_error_line(OSError(errno.EIO, "Input/output error"), "r") is None
+    assert machine_error_line(KeyError("x"), "r") is None
+
+
 def test_a_job_that_died_without_a_message_is_named_with_its_log():
     from livingmeta.living.runner import failure_summary, jobs_run
 
