@@ -72,9 +72,9 @@ def run(args) -> int:
     for source, name in sorted(info["last_search"].items()):
         print(f"last search:       {source}: {name}")
     waiting = info["records_waiting_for_screening"]
-    print(f"to screen:         {'unknown (run the workflow)' if waiting is None else waiting} record(s)")
+    print(f"to screen:         {'unknown (run the workflow)' if waiting is None else f'{waiting} record(s)'}")
     pairs = info["duplicate_pairs_to_review"]
-    print(f"duplicates:        {'unknown (run the workflow)' if pairs is None else pairs} pair(s) to review"
+    print(f"duplicates:        {'unknown (run the workflow)' if pairs is None else f'{pairs} pair(s) to review'}"
           + (" in results/records/dedup_review.csv; decide them in review/screening/duplicates.csv" if pairs else ""))
     conflicts = info["conflicts_to_resolve"]
     if conflicts is None:
