@@ -8,7 +8,10 @@ templates) and gains:
   (RevMan's methods/participants/interventions/outcomes/notes), and per analysis one outcome entry with
   events/totals, means/SDs/n, or the estimate with its SE;
 * ``outcomes.yaml``: one outcome per RevMan analysis (id ``c<comparison>_o<outcome>_<name>``, the single
-  timepoint ``end of study`` -- RevMan analyses have none), with its measure, method and test;
+  timepoint ``end of study`` -- RevMan analyses have none), with its measure, method and test, and its arms
+  named as RevMan's group labels name them (``Favours Aspirin``);
+* ``review.yaml``: a clinical review whose unit of analysis is participants (RevMan is Cochrane's tool for
+  reviews of interventions);
 * ``config.yaml``: ``analysis`` takes the first analysis's measure and method; ``smd_variance: REVMAN5``
   when an analysis uses the SMD (RevMan 5's Hedges' g formulas, Deeks & Higgins 2010, *Statistical
   algorithms in Review Manager 5*); ``test: z`` (RevMan's Wald-type intervals);
@@ -169,6 +172,8 @@ def build(review: RevmanReview, target: Path) -> dict:
         desc = "; ".join(x for x in (f"RevMan analysis {o.number}", o.comparison and f"comparison: {o.comparison}",
                                      all(o.group_labels) and f"{o.group_labels[0]} versus {o.group_labels[1]}") if x)
         d["description"] = desc
+        if all(label.strip() for label in o.group_labels):  # the forest plot's "Favours Aspirin" / "Favours Control"
+            d["arms"] = {"treatment": o.group_labels[0].strip(), "control": o.group_labels[1].strip()}
         if o.measure == "MD":
             d["units_harmonised"] = True   # one RevMan analysis = one scale
         outcomes_doc.append(d)
@@ -272,6 +277,12 @@ def _write_review(review: RevmanReview, target: Path) -> None:
     text = text.replace('question: "The review question (population, intervention, comparator, outcomes)."',
                         f'question: "Imported from {Path(review.file).name} ({review.format}): '
                         'state the review question."', 1)
+    # RevMan is Cochrane's tool for reviews of interventions in people: the report's sentences say so
+    text, n = re.subn(r"^type: preclinical(\s)", r"type: clinical\1", text, count=1, flags=re.M)
+    text, m = re.subn(r"^unit_of_analysis: animals(\s)", r"unit_of_analysis: participants\1", text, count=1,
+                      flags=re.M)
+    if n != 1 or m != 1:
+        raise RuntimeError("livingmeta's review.yaml template has no type / unit_of_analysis line")
     path.write_text(text, encoding="utf-8")
 
 

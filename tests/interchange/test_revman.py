@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import zipfile
 from pathlib import Path
 
@@ -54,6 +55,24 @@ def revman_view(p: dict) -> dict:
             "CI_START": p["ci_lb_exp"] if exp else p["ci_lb"], "CI_END": p["ci_ub_exp"] if exp else p["ci_ub"],
             "CHI2": p["Q"], "DF": p["Q_df"], "P_CHI2": p["Q_pval"], "I2": p["I2"], "Z": abs(p["zval"]),
             "P_Z": p["pval"]}
+
+
+@needs_shared
+def test_an_imported_review_is_worded_as_a_clinical_review_with_revmans_arm_names(tmp_path):
+    """RevMan reviews are Cochrane reviews of interventions in people: the report says participants, not
+    animals, and each analysis's forest plot favours the groups RevMan names (GROUP_LABEL_1 / _2)."""
+    import yaml
+
+    from livingmeta.extraction.review import parse_review
+
+    import_revman(RM5, tmp_path / "fleiss")
+    review = parse_review(yaml.safe_load((tmp_path / "fleiss" / "review.yaml").read_text()))
+    assert (review["type"], review["unit_of_analysis"]) == ("clinical", "participants")
+    arms = {o["id"]: o.get("arms") for o in yaml.safe_load((tmp_path / "fleiss" / "outcomes.yaml").read_text())["outcomes"]}
+    assert arms == {"c1_o1_aspirin_for_preventing_death_a": {"treatment": "Aspirin", "control": "Control"},
+                    "c1_o2_mental_health_treatment_versus": {"treatment": "Mental Health Treatment", "control": "Control"}}
+    outcomes = load_outcomes(tmp_path / "fleiss" / "outcomes.yaml")
+    assert outcomes["c1_o1_aspirin_for_preventing_death_a"].arms == {"treatment": "Aspirin", "control": "Control"}
 
 
 @needs_shared
@@ -106,9 +125,10 @@ def test_web_package_gives_the_same_review_and_revmans_rounded_results(tmp_path)
     for sub in ("studies/isis-2_1988.yaml", "outcomes.yaml"):
         web = (tmp_path / "web" / sub).read_text().split("\n", 1)[1].replace("RevMan Web data package", "X")
         rm5 = (tmp_path / "rm5" / sub).read_text().split("\n", 1)[1].replace("RevMan 5 (.rm5)", "X")
-        # the Web package leaves the group labels (Aspirin, Control) empty: not in labels nor descriptions
+        # the Web package leaves the group labels (Aspirin, Control) empty: not in labels, descriptions nor arms
         rm5 = "\n".join(x for x in rm5.splitlines() if x.strip() not in ("label: Aspirin", "label: Control"))
         rm5 = rm5.replace("; Aspirin versus Control", "").replace("; Mental Health Treatment versus Control'", "'")
+        rm5 = re.sub(r"\n  arms:\n    treatment: [^\n]*\n    control: [^\n]*", "", rm5)
         assert web.replace("Fleiss1993-revman-web.zip", "F").rstrip() == rm5.replace("Fleiss1993.rm5", "F"), sub
     stored = read_revman(WEB).outcomes[0].stored          # the Web package rounds to 6 significant digits
     got = revman_view(pooled(tmp_path / "web")["c1_o1_aspirin_for_preventing_death_a"])
