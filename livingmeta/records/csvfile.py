@@ -17,7 +17,8 @@ journal        ``journal``, ``journal/book`` (PubMed CSV), ``source_title`` (Sco
                ``proceedings_title``, ``conference_name`` (conference papers: the proceedings are the venue)
 volume         ``volume``, ``VL``
 issue          ``issue``, ``number``, ``IS``
-pages          ``pages``, ``page``, ``page_start`` + ``page_end`` (Scopus), ``start_page`` + ``end_page``
+pages          ``pages``, ``page``, ``page_start`` + ``page_end`` (Scopus), ``start_page`` + ``end_page``,
+               ``BP`` + ``EP`` (Web of Science tab-delimited)
 abstract       ``abstract``, ``AB``
 keywords       ``keywords``, ``author_keywords``, ``KW``
 doi            ``doi``, ``DO``, ``DI``
@@ -27,6 +28,11 @@ type           ``type``, ``document_type``, ``ENTRYTYPE``, ``publication_type``
 language       ``language``, ``language_of_original_document``, ``LA``
 database       ``database``, ``DB``
 =============  =======================================================================================
+
+A file without volume, issue or pages columns but with PubMed's ``Citation`` column (PubMed's "Save as
+CSV": ``Bioact Mater. 2024 Jan;31(2):1-12. doi: ...``) takes them from it. PubMed's ``Authors`` cell lists
+the authors separated by commas (``Li X, Wang Y, Chen Z.``): a comma-separated list whose every item is a
+surname with initials is split there (``Li, Xin`` stays one author).
 
 A file is accepted as a record list if it has at least a title, DOI or PMID column; otherwise it is
 not an export and the run stops with a message that lists the columns above.
@@ -54,8 +60,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "booktitle": ("booktitle", "book_title", "proceedings_title", "conference_name"),
     "volume": ("volume", "vl"),
     "issue": ("issue", "number", "is"),
-    "pages": ("pages", "page", "page_start", "start_page"),
-    "end_page": ("page_end", "end_page"),
+    "pages": ("pages", "page", "page_start", "start_page", "bp"),
+    "end_page": ("page_end", "end_page", "ep"),
     "abstract": ("abstract", "ab"),
     "keywords": ("keywords", "author_keywords", "kw"),
     "doi": ("doi", "do", "di"),
@@ -64,7 +70,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "type": ("type", "document_type", "entrytype", "publication_type"),
     "language": ("language", "language_of_original_document", "la"),
     "database": ("database", "db"),
+    "citation": ("citation",),  # PubMed CSV: "Bioact Mater. 2024 Jan;31(2):1-12. doi: ..." (volume, issue, pages)
 }
+FROM_CITATION = ("volume", "issue", "pages")
 IDENTIFYING = ("title", "doi", "pmid")
 
 
@@ -110,6 +118,10 @@ def looks_like(text: str) -> bool:
     return any(f in cols for f in IDENTIFYING)
 
 
+SURNAME_INITIALS = re.compile(r"^[^\d,;()]+\s[A-Z]{1,4}$")  # "Li X", "van der Berg JH", "O'Neil-Smith AB"
+CITATION_NUMBERS = re.compile(r";\s*(?P<volume>[^;:()\s]+)?\s*(?:\((?P<issue>[^()]+)\))?\s*:\s*(?P<pages>[A-Za-z]?\d[\w-]*)")
+
+
 def _split_people(value: str) -> list[str]:
     if not value:
         return []
@@ -119,7 +131,19 @@ def _split_people(value: str) -> list[str]:
         parts = re.split(r"\s+and\s+", value)
     else:
         parts = [value]
+        items = [p.strip().rstrip(".").strip() for p in value.split(",")]
+        if len(items) > 1 and all(SURNAME_INITIALS.match(p) for p in items):  # PubMed CSV: "Li X, Wang Y."
+            parts = items
     return [p.strip() for p in parts if p.strip()]
+
+
+def citation_numbers(citation: str | None) -> dict[str, str]:
+    """Volume, issue and pages of a PubMed citation line (``Bioact Mater. 2024 Jan;31(2):1-12. doi: ...``);
+    empty when it has none (``... 2024 Jan 5. doi: ...``: epub ahead of print)."""
+    match = CITATION_NUMBERS.search(citation or "")
+    if not match:
+        return {}
+    return {key: value.strip() for key, value in match.groupdict().items() if value and value.strip()}
 
 
 def _row_like_lines(value: str, delimiter: str, width: int) -> list[str]:
@@ -192,7 +216,10 @@ def parse(text: str, *, file: str = "",
             i = cols.get(fieldname)
             return row[i].strip() if i is not None and i < len(row) and row[i].strip() else None
 
-        values = {f: cell(f) for f in COLUMNS if f not in ("authors", "keywords", "record_id", "booktitle")}
+        values = {f: cell(f) for f in COLUMNS
+                  if f not in ("authors", "keywords", "record_id", "booktitle", "citation")}
+        if not any(values[f] for f in FROM_CITATION):
+            values.update(citation_numbers(cell("citation")))
         values["journal"] = values["journal"] or cell("booktitle")   # a conference paper's venue
         values["authors"] = _split_people(cell("authors") or "")
         values["keywords"] = [k.strip() for k in re.split(r";", cell("keywords") or "") if k.strip()]

@@ -175,6 +175,34 @@ def test_csv_row_with_wrong_width_is_reported(tmp_path):
     assert "cells" in parsed["problems"][0]["message"]
 
 
+def test_pubmed_csv_authors_and_the_numbers_of_its_citation_line(tmp_path):
+    """PubMed's "Save as CSV": the authors in one cell separated by commas, volume, issue and pages only in
+    the Citation column."""
+    path = tmp_path / "pubmed.csv"
+    path.write_text(
+        "PMID,Title,Authors,Citation,First Author,Journal/Book,Publication Year,Create Date,PMCID,NIHMS ID,DOI\n"
+        '39000001,A hydrogel in rats.,"Li X, van der Berg JH, O\'Neil-Smith AB.",'
+        '"Stem Cell Res Ther. 2023 Mar 15;14(1):45. doi: 10.1186/s1.",Li X,Stem Cell Res Ther,2023,2023/03/16,,,10.1186/s1\n'
+        '39000002,Epub first.,"Zhang Q.","Spine (Phila Pa 1976). 2024 Jan 5. doi: 10.1097/x.",Zhang Q,Spine,2024,,,,\n'
+        '39000003,A letter.,"Smith, John","Nature. 2020;580(7802):E1-E2.",Smith J,Nature,2020,,,,\n',
+        encoding="utf-8")
+    records = parse_export(path, "pubmed")["records"]
+    assert records[0]["authors"] == ["Li X", "van der Berg JH", "O'Neil-Smith AB"]
+    assert (records[0]["volume"], records[0]["issue"], records[0]["pages"]) == ("14", "1", "45")
+    assert records[1]["authors"] == ["Zhang Q."] and (records[1]["volume"], records[1]["pages"]) == (None, None)
+    assert records[2]["authors"] == ["Smith, John"]  # one author, surname first: not split
+    assert (records[2]["volume"], records[2]["issue"], records[2]["pages"]) == ("580", "7802", "E1-E2")
+
+
+def test_web_of_science_tab_delimited_pages_from_bp_and_ep(tmp_path):
+    path = tmp_path / "savedrecs.txt"
+    path.write_text("\ufeffPT\tAU\tTI\tSO\tPY\tVL\tIS\tBP\tEP\tDI\tUT\n"
+                    "J\tLi, X; Wang, Y\tA hydrogel in rats\tBIOACTIVE MATERIALS\t2024\t31\t2\t1\t12\t10.1/x\tWOS:1\n",
+                    encoding="utf-8")
+    record = parse_export(path, "wos")["records"][0]
+    assert (record["authors"], record["volume"], record["issue"], record["pages"]) == (["Li, X", "Wang, Y"], "31", "2", "1-12")
+
+
 PUBMED_XML = """<?xml version="1.0" ?>
 <!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2019//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_190101.dtd">
 <PubmedArticleSet><PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">28754806</PMID>
