@@ -8,7 +8,7 @@
 
 * The format is detected from the content, not the extension (Web of Science's RIS export is a ``.txt``
   file, and so is its tagged plain-text export): PubMed XML, EndNote XML, MEDLINE/.nbib, Web of Science
-  tagged text, RIS, BibTeX, CSV.
+  tagged text, Cochrane Library plain text, RIS, BibTeX, CSV.
 * Text is decoded as UTF-8 with an optional byte-order mark (a BOM would otherwise make rispy skip the
   first record); UTF-16 and UTF-32 with a BOM are accepted. Bytes that are not valid UTF-8 are decoded
   **where they are**, each run of them as Windows-1252 (the usual cause: one record pasted from an older
@@ -39,13 +39,13 @@ from pathlib import Path
 
 from livingmeta.errors import ReviewInputError
 from livingmeta.plan import EXPORT_EXTENSIONS
-from livingmeta.records import bibtex, csvfile, endnote_xml, nbib, pubmed_xml, ris, wos
+from livingmeta.records import bibtex, cochrane, csvfile, endnote_xml, nbib, pubmed_xml, ris, wos
 from livingmeta.records import normalise as nz
 from livingmeta.records.entry import Entry, to_record
 
 SUPPORTED = ("RIS (.ris, or .txt from Web of Science/EndNote), PubMed MEDLINE (.nbib/.txt), PubMed XML, "
-             "Web of Science tagged text (.txt), BibTeX (.bib), EndNote XML (.xml), CSV with documented "
-             "columns (.csv)")
+             "Web of Science tagged text (.txt), Cochrane Library plain text (.txt), BibTeX (.bib), EndNote XML "
+             "(.xml), CSV with documented columns (.csv)")
 NOT_AN_EXPORT_HINT = (f"Save the search results in one of the supported formats: {SUPPORTED}; "
                       "see docs/records.md")
 LEGACY_MIN_BYTES = 4
@@ -225,6 +225,8 @@ def detect_format(text: str, path: str | os.PathLike = "") -> str:
         return "ris"
     if nbib.looks_like(head):
         return "nbib"
+    if cochrane.looks_like(head):
+        return "cochrane"
     if bibtex.looks_like(head):
         return "bibtex"
     if str(path).lower().endswith((".csv", ".tsv")) or csvfile.looks_like(head):
@@ -270,6 +272,8 @@ def parse_entries(text: str, fmt: str, path: str | os.PathLike = "", file_proble
         return nbib.parse(text, file_problems), None
     if fmt == "wos":
         return wos.parse(text, file_problems), None
+    if fmt == "cochrane":
+        return cochrane.parse(text, file_problems), None
     if fmt == "bibtex":
         return bibtex.parse(text, file_problems), None
     if fmt in ("pubmed_xml", "endnote_xml"):

@@ -31,7 +31,7 @@ from livingmeta.records.ingest import decode, detect_format, format_problem, par
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
-FORMATS = ("ris", "nbib", "wos", "bibtex", "csv", "pubmed_xml", "endnote_xml")
+FORMATS = ("ris", "nbib", "wos", "cochrane", "bibtex", "csv", "pubmed_xml", "endnote_xml")
 SEED_BYTES = 24000          # seeds are cut to this size (at a line end) so that each example stays fast
 EXAMPLES = {"mutated": 200, "generated": 100, "sniff": 200}
 
@@ -88,6 +88,25 @@ def render_csv(records: list[dict]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def render_cochrane(records: list[dict]) -> bytes:
+    """The Cochrane Library's plain-text export (livingmeta/records/cochrane.py)."""
+    parts = []
+    for i, r in enumerate(records, start=1):
+        lines = [f"Record #{i} of {len(records)}", f"ID: CN-0{2000000 + i}"]
+        lines += [f"AU: {a}" for a in r["authors"][:6]]
+        for tag, key in (("TI", "title"), ("SO", "journal"), ("YR", "year"), ("VL", "volume"), ("NO", "issue"),
+                         ("PG", "pages"), ("DOI", "doi")):
+            if r[key]:
+                lines.append(f"{tag}: {r[key]}")
+        if r["pmid"]:
+            lines.append(f"PM: PUBMED {r['pmid']}")
+        if r["abstract"]:
+            lines.append(f"AB: {r['abstract'][:300]}")
+        lines.append(f"US: https://www.cochranelibrary.com/central/doi/10.1002/central/CN-0{2000000 + i}/full")
+        parts.append("\n".join(lines) + "\n\n")
+    return "".join(parts).encode("utf-8")
+
+
 def render_pubmed_xml(records: list[dict]) -> bytes:
     arts = []
     for i, r in enumerate(records):
@@ -140,6 +159,7 @@ def build_seeds() -> dict[str, list[bytes]]:
         "ris": [p.read_bytes() for p in ris_files],
         "nbib": [p.read_bytes() for p in nbib_files],
         "wos": [p.read_bytes() for p in wos_files],
+        "cochrane": [render_cochrane(records[:12]), render_cochrane(records[12:24])],
         "bibtex": [render_bibtex(records[:15]), render_bibtex(records[15:30])],
         "csv": [render_csv(records[:15])] + [b"".join(p.open("rb").readlines()[:25])
                                              for p in _files(SHARED / "dedup", "*/records_pre_merged.csv")],
@@ -218,6 +238,7 @@ _TAGS = {
              "PT", "LA", "OWN", "STAT"],
     "wos": ["FN", "VR", "PT", "AU", "AF", "TI", "SO", "PY", "PD", "VL", "IS", "BP", "EP", "AR", "AB", "DE", "ID",
             "DI", "PM", "ER", "EF", "DT", "LA"],
+    "cochrane": ["ID", "AU", "TI", "SO", "YR", "VL", "NO", "PG", "DOI", "AB", "KY", "PM", "PT", "US", "XR", "CC"],
 }
 
 
@@ -235,6 +256,9 @@ def tagged_text(draw, fmt: str) -> str:
             line = f"{tag}  - {value}" if kind < 8 else (f"  {value}" if kind == 8 else value)
         elif fmt == "nbib":
             line = f"{tag:<4}- {value}" if kind < 7 else (f"      {value}" if kind < 9 else value)
+        elif fmt == "cochrane":
+            line = (f"Record #{draw(st.integers(0, 30))} of {draw(st.integers(0, 30))}" if kind == 0
+                    else f"{tag}: {value}" if kind < 8 else value)
         else:
             line = f"{tag} {value}" if kind < 8 else (f"   {value}" if kind == 8 else value)
         lines.append(line)
@@ -387,7 +411,7 @@ def test_format_sniffing_never_raises_on_any_text(data):
 def test_the_seeds_are_read_without_problems_of_their_own():
     """The renderings used as seeds are valid exports of their format (so mutations start from real
     structure, and the renderers do what they say)."""
-    for fmt in ("bibtex", "csv", "pubmed_xml", "endnote_xml"):
+    for fmt in ("cochrane", "bibtex", "csv", "pubmed_xml", "endnote_xml"):
         for data in SEEDS[fmt][:1]:
             parsed = parse_export_data(data, f"seed.{fmt}", "seed")
             assert parsed["format"] == fmt and parsed["n_records"] >= 5

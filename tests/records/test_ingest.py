@@ -203,6 +203,56 @@ def test_web_of_science_tab_delimited_pages_from_bp_and_ep(tmp_path):
     assert (record["authors"], record["volume"], record["issue"], record["pages"]) == (["Li, X", "Wang, Y"], "31", "2", "1-12")
 
 
+COCHRANE_TEXT = """Record #1 of 2\r
+ID: CN-02345678\r
+AU: Smith J\r
+AU: Jones K\r
+TI: Aspirin after myocardial infarction: a randomised trial\r
+SO: BMJ\r
+YR: 2020\r
+VL: 368\r
+NO: 2\r
+PG: m123\r
+XR: EMBASE 2004123456\r
+PT: Journal: Article\r
+DOI: 10.1136/bmj.m123\r
+AB: Background: aspirin lowers\r
+mortality. Methods: a trial.\r
+KY: Aspirin [therapeutic use]; Myocardial Infarction\r
+PM: PUBMED 32000001\r
+US: https://www.cochranelibrary.com/central/doi/10.1002/central/CN-02345678/full\r
+\r
+Record #2 of 2\r
+ID: CN-02345679\r
+AU: Lee A\r
+SO: Lancet\r
+YR: 2019\r
+PG: 100-110\r
+"""
+
+
+def test_cochrane_library_plain_text(tmp_path):
+    path = tmp_path / "central.txt"
+    path.write_bytes(("\ufeff" + COCHRANE_TEXT).encode("utf-8"))
+    parsed = parse_export(path, "central")
+    assert parsed["format"] == "cochrane" and parsed["n_records"] == 2
+    first, second = parsed["records"]
+    assert (first["title"], first["authors"], first["year"], first["journal"]) == (
+        "Aspirin after myocardial infarction: a randomised trial", ["Smith J", "Jones K"], 2020, "BMJ")
+    assert (first["volume"], first["issue"], first["pages"], first["doi"], first["pmid"]) == (
+        "368", "2", "m123", "10.1136/bmj.m123", "32000001")
+    assert first["abstract"] == "Background: aspirin lowers mortality. Methods: a trial."
+    assert first["keywords"] == ["Aspirin [therapeutic use]", "Myocardial Infarction"]
+    assert first["database"] == "Cochrane Library" and second["pages"] == "100-110"
+    assert [p["record"] for p in parsed["problems"]] == [2] and "no title" in parsed["problems"][0]["message"]
+
+
+def test_a_ris_file_with_a_record_header_line_is_still_ris(tmp_path):
+    path = tmp_path / "x.ris"
+    path.write_text("Record #1 of 1\nProvider: P\n\nTY  - JOUR\nTI  - A title\nAU  - Doe, J\nER  - \n")
+    assert parse_export(path, "x")["format"] == "ris"
+
+
 PUBMED_XML = """<?xml version="1.0" ?>
 <!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2019//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_190101.dtd">
 <PubmedArticleSet><PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">28754806</PMID>
