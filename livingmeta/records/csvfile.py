@@ -10,21 +10,22 @@ field          accepted column names
 record_id      ``record_id``, ``ID`` (bib-dedupe / CoLRev files); used as the id only by
                ``livingmeta dedup`` (ids kept as given); in the workflow ids are ``<source>:<name>:<row>``
 title          ``title``, ``TI``, ``article_title``, ``primary_title``
-authors        ``authors``, ``author``, ``AU``
+authors        ``authors``, ``author``, ``AU``, ``author_names`` (Embase)
 year           ``year``, ``publication_year``, ``PY``, ``date``, ``publication_date``
 journal        ``journal``, ``journal/book`` (PubMed CSV), ``source_title`` (Scopus), ``secondary_title``,
-               ``journal_name``, ``T2``, ``SO``; when the row has no journal: ``booktitle``, ``book_title``,
+               ``journal_name``, ``T2``, ``SO``, ``publication_title`` (Zotero); when the row has no journal:
+               ``booktitle``, ``book_title``,
                ``proceedings_title``, ``conference_name`` (conference papers: the proceedings are the venue)
 volume         ``volume``, ``VL``
 issue          ``issue``, ``number``, ``IS``
 pages          ``pages``, ``page``, ``page_start`` + ``page_end`` (Scopus), ``start_page`` + ``end_page``,
-               ``BP`` + ``EP`` (Web of Science tab-delimited)
-abstract       ``abstract``, ``AB``
-keywords       ``keywords``, ``author_keywords``, ``KW``
+               ``BP`` + ``EP`` (Web of Science tab-delimited), ``first_page`` + ``last_page`` (Embase)
+abstract       ``abstract``, ``AB``, ``abstract_note`` (Zotero)
+keywords       ``keywords``, ``author_keywords``, ``KW``, ``manual_tags`` (Zotero)
 doi            ``doi``, ``DO``, ``DI``
-pmid           ``pmid``, ``pubmed_id``, ``PM``
+pmid           ``pmid``, ``pubmed_id``, ``PM``, ``medline_pmid`` (Embase)
 pmcid          ``pmcid``
-type           ``type``, ``document_type``, ``ENTRYTYPE``, ``publication_type``
+type           ``type``, ``document_type``, ``ENTRYTYPE``, ``publication_type``, ``item_type`` (Zotero)
 language       ``language``, ``language_of_original_document``, ``LA``
 database       ``database``, ``DB``
 =============  =======================================================================================
@@ -53,21 +54,21 @@ csv.field_size_limit(2**31 - 1)
 COLUMNS: dict[str, tuple[str, ...]] = {
     "record_id": ("record_id", "id"),
     "title": ("title", "ti", "article_title", "primary_title"),
-    "authors": ("authors", "author", "au"),
+    "authors": ("authors", "author", "au", "author_names"),
     "year": ("year", "publication_year", "py", "date", "publication_date"),
     "journal": ("journal", "journal/book", "source_title", "secondary_title", "journal_name", "t2",
-                "so"),
+                "so", "publication_title"),
     "booktitle": ("booktitle", "book_title", "proceedings_title", "conference_name"),
     "volume": ("volume", "vl"),
     "issue": ("issue", "number", "is"),
-    "pages": ("pages", "page", "page_start", "start_page", "bp"),
-    "end_page": ("page_end", "end_page", "ep"),
-    "abstract": ("abstract", "ab"),
-    "keywords": ("keywords", "author_keywords", "kw"),
+    "pages": ("pages", "page", "page_start", "start_page", "bp", "first_page"),
+    "end_page": ("page_end", "end_page", "ep", "last_page"),
+    "abstract": ("abstract", "ab", "abstract_note"),
+    "keywords": ("keywords", "author_keywords", "kw", "manual_tags"),
     "doi": ("doi", "do", "di"),
-    "pmid": ("pmid", "pubmed_id", "pm"),
+    "pmid": ("pmid", "pubmed_id", "pm", "medline_pmid"),
     "pmcid": ("pmcid",),
-    "type": ("type", "document_type", "entrytype", "publication_type"),
+    "type": ("type", "document_type", "entrytype", "publication_type", "item_type"),
     "language": ("language", "language_of_original_document", "la"),
     "database": ("database", "db"),
     "citation": ("citation",),  # PubMed CSV: "Bioact Mater. 2024 Jan;31(2):1-12. doi: ..." (volume, issue, pages)

@@ -194,6 +194,22 @@ def test_pubmed_csv_authors_and_the_numbers_of_its_citation_line(tmp_path):
     assert (records[2]["volume"], records[2]["issue"], records[2]["pages"]) == ("580", "7802", "E1-E2")
 
 
+def test_zotero_and_embase_csv_column_names(tmp_path):
+    zotero = tmp_path / "zotero.csv"
+    zotero.write_text('"Key","Item Type","Publication Year","Author","Title","Publication Title","DOI","Abstract Note",'
+                      '"Pages","Issue","Volume","Manual Tags"\n'
+                      '"AB12","journalArticle","2021","Doe, Jane; Roe, R.","A trial","BMJ","10.1136/x","An abstract.",'
+                      '"5-9","2","370","aspirin; stroke"\n', encoding="utf-8")
+    record = parse_export(zotero, "zotero")["records"][0]
+    assert (record["type"], record["authors"], record["journal"], record["abstract"], record["keywords"]) == (
+        "journalArticle", ["Doe, Jane", "Roe, R."], "BMJ", "An abstract.", ["aspirin", "stroke"])
+    embase = tmp_path / "embase.csv"
+    embase.write_text("TITLE,AUTHOR NAMES,PUBLICATION YEAR,VOLUME,ISSUE,FIRST PAGE,LAST PAGE,MEDLINE PMID\n"
+                      "A trial,Doe J.; Roe R.,2021,370,2,5,9,33000001\n", encoding="utf-8")
+    record = parse_export(embase, "embase")["records"][0]
+    assert (record["authors"], record["pages"], record["pmid"]) == (["Doe J.", "Roe R."], "5-9", "33000001")
+
+
 def test_web_of_science_tab_delimited_pages_from_bp_and_ep(tmp_path):
     path = tmp_path / "savedrecs.txt"
     path.write_text("\ufeffPT\tAU\tTI\tSO\tPY\tVL\tIS\tBP\tEP\tDI\tUT\n"
