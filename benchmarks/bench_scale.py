@@ -30,6 +30,10 @@ N = 1,000: full 117.4 s, no-op 1.9 s, add one 12.1 s, edit one 9.0 s, peak 429 M
 (3.2 MB), report-appendix.pdf 1,184 pages (21.7 MB), results.json 11.5 MB.
 N = 3,000: full 297.7 s (2.5 times the 1,000-study run), no-op 2.7 s, add one 21.9 s, edit one 16.1 s, peak
 1,084 MB, report.pdf 497 pages (4.9 MB), report-appendix.pdf 3,515 pages (64.5 MB), results.json 33.6 MB.
+Later the same day, the PDF workers parsing the report's stylesheet once instead of once per section:
+N = 1,000: full 108.2 s, no-op 2.3 s, add one 11.5 s, edit one 9.2 s, peak 436 MB (same pages and sizes).
+N = 3,000: full 276.9 s (2.6 times the 1,000-study run), no-op 2.7 s, add one 21.8 s, edit one 16.1 s, peak
+1,087 MB (same pages and sizes).
 Before the job-granularity redesign (one job per study, three per analysis, one-page report): at 100 studies
 full 180 s (357 jobs; printed as 714, counting Snakemake's total line) and add one 20.8 s; at 1,000 studies full 48 min (2,159 jobs) and add one 1 min 46 s.
 """
