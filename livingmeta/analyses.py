@@ -307,20 +307,32 @@ def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta
     from livingmeta import comparisons
     from livingmeta.stats import subgroup_analysis
 
+    raw = rows
     rows, _ = comparisons.prepare(rows, model)
     multilevel = (str(model["method"]).upper() not in POOLING_METHODS and comparisons.several(rows)
                   and comparisons.dependent_method(model) == "multilevel")
+    # whether each comparison stays a row of its own (so that it can be in a subgroup of its own)
+    keeps_rows = multilevel or (str(model["method"]).upper() not in POOLING_METHODS
+                                and comparisons.dependent_method(model) == "split")
     out = []
     for var in variables:
         name = var["variable"]
         label = var.get("label") or name
-        levels = [(study_groups.get(r["study"]) or {}).get(name) for r in rows]
+        levels = [_level(r, study_groups, name) for r in rows]
         known = [(r, str(level)) for r, level in zip(rows, levels) if level not in (None, "", "NA")]
-        missing = [r["study"] for r, level in zip(rows, levels) if level in (None, "", "NA")]
+        missing = list(dict.fromkeys(r["study"] for r, level in zip(rows, levels) if level in (None, "", "NA")))
         distinct = sorted({level for _, level in known})
         entry: dict[str, Any] = {"variable": name, "label": label, "levels": [], "Q_between": None,
                                  "Q_between_df": None, "Q_between_pval": None, "note": None,
                                  "studies_without_level": missing}
+        mixed = _studies_in_several_levels(raw, study_groups, name)
+        if mixed and not keeps_rows:
+            entry["note"] = (f"{', '.join(mixed)}: comparisons in different subgroups, which this analysis "
+                             "combines into one row per study (Mantel-Haenszel/Peto, or dependent: combine): no "
+                             "subgroup analysis; with dependent: multilevel or split each comparison stays in "
+                             "its own subgroup")
+            out.append(entry)
+            continue
         if len(distinct) < 2:
             entry["note"] = "fewer than 2 subgroups with data: no subgroup analysis"
             out.append(entry)
@@ -344,12 +356,16 @@ def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta
                 res = subgroup_analysis([r["yi"] for r, _ in known], [r["vi"] for r, _ in known],
                                         [level for _, level in known], tau2=tau2, **_model_kwargs(model))
         by_level: dict[str, list[str]] = {}
+        rows_of_level: dict[str, list[list]] = {}
         for r, level in known:
             if r["study"] not in by_level.setdefault(level, []):
                 by_level[level].append(r["study"])
+            rows_of_level.setdefault(level, []).append([r["study"], r.get("comparison")])
         for lev in res["levels"]:
             lev = measures_back(dict(lev), model)
             lev["studies"] = by_level.get(str(lev["level"]), [])
+            if mixed:  # a study in several subgroups: which of its comparisons are in this one
+                lev["comparisons"] = rows_of_level.get(str(lev["level"]), [])
             entry["levels"].append(lev)
         entry.update({k: res.get(k) for k in ("Q_between", "Q_between_df", "Q_between_pval")})
         if multilevel:   # the moderator test of the multilevel model (F with t tests)
@@ -364,6 +380,21 @@ def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta
     m = measures.get(model["measure"])
     return {**meta, "measure": m.name, "scale": m.scale, "tau2_model": "multilevel" if multilevel else tau2,
             "subgroups": out}
+
+
+def _level(row: dict, study_groups: dict[str, dict], name: str):
+    """A row's value of subgroup variable ``name``: its comparison's own ``groups:``, else its study's."""
+    own = row.get("groups") or {}
+    return own[name] if name in own else (study_groups.get(row["study"]) or {}).get(name)
+
+
+def _studies_in_several_levels(rows: list[dict], study_groups: dict[str, dict], name: str) -> list[str]:
+    """The studies whose comparisons fall in different subgroups of ``name`` (per-comparison ``groups:``)."""
+    seen: dict[str, set] = {}
+    for r in rows:
+        level = _level(r, study_groups, name)
+        seen.setdefault(r["study"], set()).add(None if level in (None, "", "NA") else str(level))
+    return [study for study, levels in seen.items() if len(levels) > 1]
 
 
 def _subgroups_multilevel(rows: list[dict], levels: list[str], model: dict) -> dict[str, Any]:

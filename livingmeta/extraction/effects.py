@@ -104,6 +104,8 @@ def compute_effects(study: Study, outcomes: OutcomeSet, measure: str = "SMD",
         for key in ("comparison", "experiment", "control_group"):
             if getattr(e, key, None) is not None:
                 row[key] = getattr(e, key)
+        if e.groups:   # this comparison's own subgroup values (override the study's groups)
+            row["groups"] = dict(e.groups)
         if e.kind == "continuous":   # the columns the report and data/ CSV always had, first
             row.update({"n1i": data["n1i"], "n2i": data["n2i"], "m1i": data["m1i"], "sd1i": data["sd1i"],
                         "m2i": data["m2i"], "sd2i": data["sd2i"]})

@@ -32,7 +32,9 @@ Direction entries are never pooled.
 Several comparisons of one outcome x timepoint (doses, hydrogels, cohorts) are several entries, each with
 its own ``comparison:`` label, optionally an ``experiment:`` id (independent cohorts within the
 publication) and either its own ``control:`` or ``control_group: <id>`` naming a control arm shared by
-comparisons of that outcome x timepoint, whose data are given under ``control:`` on one of them.
+comparisons of that outcome x timepoint, whose data are given under ``control:`` on one of them. A
+comparison may carry its own ``groups:`` (``{dose: high}``), which override the study's ``groups:`` for that
+comparison in subgroup analyses: two doses of one study in two dose subgroups.
 
 The data kind of a numeric entry follows from its fields: ``mean`` per arm (continuous), ``events`` and
 ``total`` per arm (dichotomous), or ``estimate`` with ``se`` or ``ci_lb``/``ci_ub`` and ``scale: ratio |
@@ -85,7 +87,7 @@ CHARACTERISTICS = {
 }
 ENTRY_KEYS = ("outcome", "timepoint", "unit", "higher_is_better", "provenance", "source", "treatment",
               "control", "note", "sham", "estimate", "se", "ci_lb", "ci_ub", "scale",
-              "comparison", "experiment", "control_group")
+              "comparison", "experiment", "control_group", "groups")
 GENERIC_KEYS = ("estimate", "se", "ci_lb", "ci_ub", "scale")
 ARM_KEYS = ("mean", "sd", "se", "n", "label", "median", "q1", "q3", "min", "max")
 MEDIAN_KEYS = ("median", "q1", "q3", "min", "max")
@@ -195,6 +197,7 @@ class OutcomeEntry:
     comparison: str | None = None       # label of this comparison when a study reports several per analysis
     experiment: str | None = None       # independent cohort (experiment) within the publication
     control_group: str | None = None    # id of a control arm shared by comparisons of this analysis
+    groups: tuple = ()                  # ((variable, value), ...): this comparison's own subgroup values
 
 
 @dataclass(frozen=True)
@@ -582,6 +585,8 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet,
         comparison = problems.text(entry, "comparison", prefix, required=False, allow_number=True)
         experiment = problems.text(entry, "experiment", prefix, required=False, allow_number=True)
         control_group = problems.text(entry, "control_group", prefix, required=False, allow_number=True)
+        own_groups = problems.mapping(entry, "groups", prefix, required=False)
+        own_groups = _check_scalars(problems, own_groups, f"{prefix}.groups") if own_groups is not None else {}
         kind = entry_kind(entry)
         sham = generic = None
         shared_later = control_group is not None and entry.get("control") is None
@@ -612,7 +617,7 @@ def parse_study(data: Any, file: str | os.PathLike, outcomes: OutcomeSet,
             continue
         item = OutcomeEntry(i, oid, timepoint, definition.analysis(timepoint), unit, hib,
                             provenance, source, treatment, control, note, kind, sham, generic,
-                            comparison, experiment, control_group)
+                            comparison, experiment, control_group, tuple(own_groups.items()))
         measure = definition.measure or default_measure
         if measure is not None:
             try:

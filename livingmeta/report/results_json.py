@@ -328,6 +328,8 @@ def assemble_analysis(pooled: dict, subgroups: dict | None, loo: dict | None, st
             "ci_lb": level.get("ci_lb"), "ci_ub": level.get("ci_ub"),
             "tau2": level.get("tau2"), "I2": level.get("I2"),
             "studies": [str(s) for s in level.get("studies") or []],
+            # a study with comparisons in several subgroups: [study, comparison] of each row of this one
+            **({"comparisons": [[str(s), c] for s, c in level["comparisons"]]} if level.get("comparisons") else {}),
         } for level in sg.get("levels") or []]
         levels = [_exp(level, measure) for level in levels]
         out["subgroups"].append({

@@ -372,6 +372,7 @@ def _row_data(row: dict) -> dict:
     return {
         "label": row.get("label") or row.get("study") or "",
         "study": row.get("study"),
+        "comparison": row.get("comparison"),
         "yi": row.get("yi"),
         "ci_lb": row.get("ci_lb"),
         "ci_ub": row.get("ci_ub"),
@@ -808,7 +809,11 @@ def subgroup_forest_plot(a: dict, sg: dict, study_rows: bool = True) -> str:
         by_id.setdefault(r["study"], []).append(r)
     items: list[dict] = []
     for level in sg.get("levels") or []:
-        members = [r for s in level.get("studies") or [] for r in by_id.get(s, [])]
+        if level.get("comparisons"):  # a study's comparisons in several subgroups: the rows of this one
+            chosen = {(s, c) for s, c in level["comparisons"]}
+            members = [r for r in all_rows if (r["study"], r.get("comparison")) in chosen]
+        else:
+            members = [r for s in level.get("studies") or [] for r in by_id.get(s, [])]
         items.append({"kind": "heading", "label": str(level.get("level"))})
         for r in members if study_rows else []:
             items.append({"kind": "study", "indent": True, **r})
