@@ -28,6 +28,8 @@ def run(args) -> int:
         for line in err.format().splitlines():
             print(ERROR_PREFIX + line, file=sys.stderr)
         return 1
+    for item in summary.get("notes") or []:
+        print(f"livingmeta: note: {args.file}: {item}", file=sys.stderr)
     for item in summary["not_imported"]:
         print(f"livingmeta: not imported: {args.file}: {item}", file=sys.stderr)
     print(f"livingmeta: {args.file} ({summary['format']}) -> {args.directory}: {summary['studies']} study files, "

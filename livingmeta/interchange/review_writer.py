@@ -34,6 +34,7 @@ import os
 import re
 import shutil
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -155,18 +156,33 @@ def build(review: RevmanReview, target: Path) -> dict:
     entries: dict[str, list[dict]] = {}
     groups: dict[str, dict] = {}
     outcomes_doc = []
+    notes: list[str] = []
     for o, oid in zip(review.outcomes, oids):
-        seen = set()
+        variable = f"subgroup_{oid}"[:60]
+        rows_of = Counter(r.study for r in o.rows)
+        labels: dict[str, set] = {}
         for r in o.rows:
-            if r.study in seen:
-                raise ReviewInputError(
-                    f"not imported: analysis {o.number} '{o.name}' has study '{review.studies[r.study].name}' more "
-                    "than once (several subgroups or arms): livingmeta keeps one entry per study and analysis",
-                    file=review.file, hint="Combine the arms in RevMan, or split the analysis, and export again.")
-            seen.add(r.study)
-            entries.setdefault(r.study, []).append(_entry(review, o, oid, r.data))
-            if r.subgroup:
-                groups.setdefault(r.study, {})[f"subgroup_{oid}"[:60]] = r.subgroup
+            entry = _entry(review, o, oid, r.data)
+            if rows_of[r.study] > 1:
+                # a study in several subgroups of the analysis (a multi-arm trial's arms, doses): its rows are
+                # comparisons of the one study, each in its own subgroup (docs/study-file.md)
+                if not r.subgroup or r.subgroup in labels.setdefault(r.study, set()):
+                    raise ReviewInputError(
+                        f"not imported: analysis {o.number} '{o.name}' has study '{review.studies[r.study].name}' "
+                        "more than once in one subgroup: livingmeta cannot tell its comparisons apart",
+                        file=review.file, hint="Combine the arms in RevMan, or split the analysis, and export again.")
+                labels[r.study].add(r.subgroup)
+                entry = {**{k: entry[k] for k in ("outcome", "timepoint")}, "comparison": r.subgroup,
+                         "groups": {variable: r.subgroup}, **entry}
+            elif r.subgroup:
+                groups.setdefault(r.study, {})[variable] = r.subgroup
+            entries.setdefault(r.study, []).append(entry)
+        several = sorted(review.studies[k].name for k, n in rows_of.items() if n > 1)
+        if several:
+            notes.append(f"analysis {o.number} '{o.name}': {', '.join(several)} in several subgroups, imported as "
+                         "comparisons of one study (each `comparison:` its subgroup, with its own `groups:`); "
+                         "livingmeta pools them as dependent (config `dependent`), RevMan as independent rows, so "
+                         "the totals can differ from RevMan's")
         d = {"id": oid, "label": o.name or oid, "higher_is_better": higher_is_better(o), "timepoints": [TIMEPOINT],
              "measure": o.measure, "method": method_of(o), "test": "z"}
         desc = "; ".join(x for x in (f"RevMan analysis {o.number}", o.comparison and f"comparison: {o.comparison}",
@@ -202,9 +218,12 @@ def build(review: RevmanReview, target: Path) -> dict:
     with open(target / "README.md", "a", encoding="utf-8") as fh:
         fh.write(f"\n## Imported from RevMan\n\n`{Path(review.file).name}` ({review.format}): {n_studies} studies, "
                  f"{len(outcomes_doc)} analyses, {n_rob} risk-of-bias files.\n")
+        if notes:
+            fh.write("\nImported differently from RevMan:\n\n" + "".join(f"- {x}\n" for x in notes))
         if not_imported:
             fh.write("\nNot imported:\n\n" + "".join(f"- {x}\n" for x in not_imported))
-    return {"studies": n_studies, "outcomes": len(outcomes_doc), "rob": n_rob, "not_imported": not_imported}
+    return {"studies": n_studies, "outcomes": len(outcomes_doc), "rob": n_rob, "not_imported": not_imported,
+            "notes": notes}
 
 
 def _write_rob(review, target: Path, sids, entries, not_imported) -> int:

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from livingmeta import analyses, config as cfgmod
 from livingmeta.errors import ReviewInputError
@@ -220,6 +221,37 @@ def test_web_continuous_md_with_subgroups_and_rob(tmp_path):
     rob = (tmp_path / "r" / "risk_of_bias" / "jones_2003.yaml").read_text()
     assert "judgement: high" in rob and "support: alternation" in rob
     load_tool(str(tmp_path / "r" / "rob1_revman.yaml"))
+
+
+def test_web_a_study_in_two_subgroups_becomes_two_comparisons_each_in_its_subgroup(tmp_path):
+    """A multi-arm trial whose arms RevMan lists in two subgroups of one analysis (low and high dose): the
+    import used to refuse the whole review; its rows become comparisons of the one study, each carrying
+    its subgroup, pooled as dependent comparisons, and each subgroup is pooled on its own rows."""
+    f = web_zip(tmp_path / "arms.zip",
+                ["1,1,Pain (VAS),Drug vs placebo,Continuous,IV,Mean Difference,Random effects,95%,Drug,Placebo,,,"],
+                ["1,1,Pain (VAS),Low dose,Smith 2001,2001,0,0,3.1,1.2,0,40,4.0,1.5,0,42",
+                 "1,1,Pain (VAS),High dose,Smith 2001,2001,0,0,2.6,1.1,0,38,4.0,1.5,0,42",
+                 "1,1,Pain (VAS),Low dose,Jones 2003,2003,0,0,2.5,1.0,0,20,2.9,1.1,0,21"], nested=False)
+    summary = import_revman(f, tmp_path / "r")
+    assert summary["studies"] == 2 and "Smith 2001 in several subgroups" in summary["notes"][0]
+    assert "Imported differently from RevMan" in (tmp_path / "r" / "README.md").read_text()
+    smith = yaml.safe_load((tmp_path / "r" / "studies" / "smith_2001.yaml").read_text())
+    assert [(e["comparison"], e["groups"]) for e in smith["outcomes"]] == [
+        ("Low dose", {"subgroup_c1_o1_pain_vas": "Low dose"}), ("High dose", {"subgroup_c1_o1_pain_vas": "High dose"})]
+    assert "subgroup_c1_o1_pain_vas" not in (smith.get("groups") or {})
+    cfg = cfgmod.load(tmp_path / "r" / "config.yaml")
+    a = cfg["analysis"]
+    outcomes = load_outcomes(tmp_path / "r" / "outcomes.yaml")
+    docs = [study_document(st, outcomes, a["measure"], a["smd_variance"], a.get("zero_cells"))
+            for st in load_studies(tmp_path / "r" / "studies", outcomes, a["measure"]).values()]
+    (aid, an), = scan_review(tmp_path / "r").analyses.items()
+    out = analyses.analysis_documents(docs, [], {"analysis": aid, "outcome": an.outcome}, an.model(a),
+                                      subgroups=a["subgroups"], subgroup_tau2="separate", leave_one_out=False)
+    assert out["pooled"]["k"] == 3 and out["pooled"]["dependent"] == "multilevel"
+    (sg,) = out["subgroups"]["subgroups"]
+    levels = {level["level"]: level for level in sg["levels"]}
+    assert levels["Low dose"]["k"] == 2 and levels["High dose"]["k"] == 1
+    assert ["smith_2001", "High dose"] in levels["High dose"]["comparisons"]
 
 
 @pytest.mark.parametrize("case, settings, rows, message", [
