@@ -4,10 +4,13 @@ The multi-arm fixture (tests/fixtures/multiarm_review/) with a subgroup variable
 comparisons say ``groups: {dose: low}`` / ``{dose: high}`` on each entry, the other studies one dose for
 the study. Multilevel and split analyses put each comparison in its own subgroup; analyses that combine a
 study's comparisons into one row (Mantel-Haenszel, ``dependent: combine``) say why they have no subgroup
-analysis. The subgroups' estimates are checked against the models fitted directly on the rows of each level.
+analysis. The multilevel subgroups are checked against metafor 3.8-1 (validation/metafor/comparison_groups.json,
+written by validation/metafor/make_comparison_groups_reference.R beside the R calls), the split ones against the
+model fitted directly on the rows of each level.
 """
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -27,6 +30,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "multiarm_review"
 DOSES = {"10 µg": "low", "50 µg": "high"}
 STUDY_DOSE = {"chen2020": "low", "wang2019": "high", "zhao2018": "low", "xu2021": "high"}
 SUBGROUPS = [{"variable": "dose", "label": "Dose"}]
+REFERENCE = json.loads((REPO / "validation" / "metafor" / "comparison_groups.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +94,19 @@ def test_multilevel_subgroups_put_each_comparison_in_its_own(review):
     for level, info in levels.items():
         assert sorted(map(tuple, info["comparisons"])) == sorted(k for k, v in dose.items() if v == level)
         assert info["k"] == sum(1 for v in dose.values() if v == level)
+
+
+def test_multilevel_subgroups_of_comparisons_as_metafor(review):
+    """rma.mv(yi, V, mods = ~ factor(dose) - 1, random = ~ 1 | study/experiment/comparison) with liao2022's
+    dose per comparison: the levels' estimates, SEs and CIs, and the moderator test QM (F, df 1 and 6)."""
+    entry, levels = dose_subgroups(documents(review, "score"))
+    for ref in REFERENCE["levels"]:
+        ours = levels[ref["level"]]
+        for key in ("estimate", "se", "ci_lb", "ci_ub"):
+            assert ours[key] == pytest.approx(ref[key], rel=1e-5, abs=1e-6), (ref["level"], key)
+    assert entry["Q_between"] == pytest.approx(REFERENCE["QM"], rel=1e-5)
+    assert [entry["Q_between_df"], entry["Q_between_df2"]] == REFERENCE["QM_df"] and entry["Q_between_test"] == "F"
+    assert entry["Q_between_pval"] == pytest.approx(REFERENCE["QM_pval"], rel=1e-5)
 
 
 def test_split_subgroups_pool_each_level_on_its_own_rows(review):
