@@ -64,7 +64,19 @@ def _environment():
     env.filters["mshort"] = lambda a: svg.MEASURE_SHORT.get(a.get("measure"), a.get("measure") or "Effect")
     env.filters["null_value"] = lambda a: "1" if svg.is_ratio(a) else "0"
     env.filters["arm"] = wording.in_sentence
+    env.filters["group_of"] = group_of
     return env
+
+
+def group_of(study: dict, variable: str):
+    """A study's value of a subgroup variable for the classification table: its own, else the values its
+    comparisons carry (entry-level ``groups:``, e.g. ``low; high`` for two doses), else None."""
+    own = (study.get("groups") or {}).get(variable)
+    if own not in (None, ""):
+        return own
+    values = [str(e["groups"][variable]) for e in study.get("effects") or []
+              if isinstance(e.get("groups"), dict) and e["groups"].get(variable) not in (None, "")]
+    return "; ".join(dict.fromkeys(values)) or None
 
 
 def _markup(text: str):

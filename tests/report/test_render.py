@@ -131,3 +131,15 @@ def test_backticks_in_the_notice_become_code(results):
     data["notices"][0]["text"] = "marked `provenance: illustrative` <b>"
     page = render_html(data)
     assert "marked <code>provenance: illustrative</code> &lt;b&gt;" in page
+
+
+def test_the_classification_table_shows_the_values_of_a_studys_comparisons():
+    """A study whose comparisons carry their own subgroup values (entry-level groups:) is classified by
+    them in the subgroup-classification table: "low; high", not "NR"."""
+    from livingmeta.report.render import group_of
+
+    study = {"groups": {"route": "intradiscal"},
+             "effects": [{"groups": {"dose": "low"}}, {"groups": {"dose": "high"}}, {"groups": {"dose": "low"}}, {}]}
+    assert group_of(study, "route") == "intradiscal"
+    assert group_of(study, "dose") == "low; high"
+    assert group_of(study, "model") is None and group_of({}, "dose") is None
