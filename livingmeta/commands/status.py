@@ -10,6 +10,7 @@ from livingmeta.config import load
 from livingmeta.errors import ReviewInputError
 from livingmeta.jsonio import read_json
 from livingmeta.living.lock import UpdateLock
+from livingmeta.living.publish import publication_damage
 from livingmeta.living.session import read_status, state_dir
 from livingmeta.living.versions import published_versions
 from livingmeta.plan import scan_review
@@ -56,6 +57,8 @@ def collect(cfg: dict) -> dict:
         "stopping_rule": stop,
         "running": UpdateLock(state_dir(cfg) / "update.lock").held_by_other(),
         "last_update": read_status(cfg),
+        "publication_damage": (publication_damage(reports_dir, results_dir / "report" / "published.json")
+                               if (cfg.get("publish") or {}).get("enabled", True) else None),
     }
 
 
@@ -69,6 +72,8 @@ def run(args) -> int:
     last = info["last_update"]
     print(f"review:            {os.path.abspath(cfg['review_dir'])}")
     print(f"last version:      {info['last_version'] or 'none published yet'} ({info['versions']} published)")
+    if info["publication_damage"]:
+        print(f"publication:       {info['publication_damage']}; the next run publishes it again")
     for source, name in sorted(info["last_search"].items()):
         print(f"last search:       {source}: {name}")
     waiting = info["records_waiting_for_screening"]

@@ -271,6 +271,8 @@ def test_a_damaged_publication_is_restored_by_the_next_run(work, damage):
         shutil.rmtree(work / "reports" / version)
     else:
         (work / "reports" / "index.html").unlink()
+    status = cli(work, "status")
+    assert "publication:" in status.stdout and "the next run publishes it again" in status.stdout, status.stdout
     proc = cli(work, "update")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert ("published " if damage == "version" else "restored the publication of ") + version in proc.stdout
@@ -279,6 +281,7 @@ def test_a_damaged_publication_is_restored_by_the_next_run(work, damage):
     assert reader_view(latest(work)) == reader_view(json.loads(published))
     proc = cli(work, "update")  # and then nothing more to do
     assert proc.returncode == 0 and "no changes" in proc.stdout, proc.stdout
+    assert "publication:" not in cli(work, "status").stdout
 
 
 def test_a_damaged_results_json_is_named_with_what_to_do(work):
