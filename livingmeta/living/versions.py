@@ -1,7 +1,8 @@
 """Version names of published reports: the run date, with a suffix when several are published in a day.
 
 ``2026-11-21``, then ``2026-11-21.2``, ``2026-11-21.3`` ... Dates come from ``SOURCE_DATE_EPOCH`` when it
-is set, so a rebuild of the same inputs is reproducible.
+is set, so a rebuild of the same inputs is reproducible. A name is never earlier than the newest published
+version's (:func:`next_version`).
 """
 
 from __future__ import annotations
@@ -39,9 +40,14 @@ def published_versions(reports_dir: str | os.PathLike) -> list[str]:
 
 
 def next_version(reports_dir: str | os.PathLike, when: datetime | None = None) -> str:
-    """The name the next published version will get."""
+    """The name the next published version will get: never before the newest published one (a clock set
+    back, or ``SOURCE_DATE_EPOCH`` of an earlier day, continues the newest version's day), so that the
+    versions' names keep the order in which they were published."""
     day = (when or build_time()).strftime("%Y-%m-%d")
-    taken = [version_key(v)[1] for v in published_versions(reports_dir) if version_key(v)[0] == day]
+    published = published_versions(reports_dir)
+    if published and version_key(published[-1])[0] > day:
+        day = version_key(published[-1])[0]
+    taken = [version_key(v)[1] for v in published if version_key(v)[0] == day]
     if not taken:
         return day
     return f"{day}.{max(taken) + 1}"

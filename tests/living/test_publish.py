@@ -56,6 +56,9 @@ def test_version_names_and_order(tmp_path):
     assert published_versions(tmp_path) == ["2026-11-21", "2026-11-21.2", "2026-11-21.10"]
     assert next_version(tmp_path, day) == "2026-11-21.11"
     assert version_key("latest") == ("", 0)
+    # a clock set back a day (or SOURCE_DATE_EPOCH of an earlier day): the names keep the publishing order
+    assert next_version(tmp_path, datetime(2026, 11, 20, 9, tzinfo=timezone.utc)) == "2026-11-21.11"
+    assert next_version(tmp_path, datetime(2026, 11, 22, 9, tzinfo=timezone.utc)) == "2026-11-22"
 
 
 def test_source_date_epoch_fixes_the_date(tmp_path, monkeypatch):
