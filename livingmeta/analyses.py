@@ -327,10 +327,10 @@ def subgroups_for_analysis(rows: list[dict], study_groups: dict[str, dict], meta
                                  "studies_without_level": missing}
         mixed = _studies_in_several_levels(raw, study_groups, name)
         if mixed and not keeps_rows:
-            entry["note"] = (f"{', '.join(mixed)}: comparisons in different subgroups, which this analysis "
-                             "combines into one row per study (Mantel-Haenszel/Peto, or dependent: combine): no "
-                             "subgroup analysis; with dependent: multilevel or split each comparison stays in "
-                             "its own subgroup")
+            entry["note"] = (f"{', '.join(mixed)} {'has' if len(mixed) == 1 else 'have'} comparisons in different "
+                             "subgroups, and this analysis combines a study's comparisons into one row "
+                             "(Mantel-Haenszel/Peto, or dependent: combine); with dependent: multilevel or split, "
+                             "each comparison stays in its own subgroup")
             out.append(entry)
             continue
         if len(distinct) < 2:

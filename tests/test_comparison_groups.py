@@ -125,7 +125,7 @@ def test_split_subgroups_pool_each_level_on_its_own_rows(review):
 @pytest.mark.parametrize("outcome", ["healed_mh", "score_combine"])
 def test_analyses_that_combine_a_studys_comparisons_say_why_there_is_no_subgroup_analysis(review, outcome):
     entry, levels = dose_subgroups(documents(review, outcome))
-    assert not levels and "liao2022: comparisons in different subgroups" in entry["note"]
+    assert not levels and "liao2022 has comparisons in different subgroups" in entry["note"]
     assert "dependent: multilevel or split" in entry["note"]
 
 

@@ -52,6 +52,7 @@ rule analysis:
     log:
         res("logs/analyses/{analysis}.log"),
     params:
+        code=code_of("analysis.py"),
         analysis=analysis_params,
         model=model_params("small_study_min_k", robust=True),
         effects=EFFECTS_PARAMS,

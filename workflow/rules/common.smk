@@ -69,6 +69,16 @@ def _stop_on_bad_inputs():
 SCRIPTS = os.path.join(workflow.basedir, "scripts")
 
 
+def code_of(script):
+    """The digest of the livingmeta code that scripts/<script> runs (livingmeta/codedeps.py), a parameter of
+    its rule: Snakemake re-runs a job when its rule's script changes but not when the library it imports
+    does, so a livingmeta upgrade would leave results made by the old code. With it, an upgrade re-runs
+    exactly the jobs whose code changed."""
+    from livingmeta.codedeps import script_code_digest
+
+    return script_code_digest(os.path.join(SCRIPTS, script))
+
+
 def review_file(path):
     return os.path.join(REVIEW, path)
 

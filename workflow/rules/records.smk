@@ -14,6 +14,7 @@ rule parse_export:
     log:
         res("logs/records/parse/{source}/{name}.log"),
     params:
+        code=code_of("parse_export.py"),
         source=lambda wc: wc.source,
         review_dir=REVIEW,
     script:
@@ -30,6 +31,7 @@ rule deduplicate:
     log:
         res("logs/records/deduplicate.log"),
     params:
+        code=code_of("deduplicate.py"),
         settings={"link_errata": CFG["records"]["link_errata"]},
     script:
         "../../scripts/deduplicate.py"
@@ -45,6 +47,7 @@ rule screening:
     log:
         res("logs/records/screening.log"),
     params:
+        code=code_of("screening.py"),
         settings={"screening": CFG["records"]["screening"]},
     script:
         "../../scripts/screening.py"
@@ -61,6 +64,7 @@ rule prisma:
     log:
         res("logs/records/prisma.log"),
     params:
+        code=code_of("prisma.py"),
         previous_display=os.path.relpath(review_file("previous_version.yaml"),
                                          os.path.dirname(os.path.abspath(REVIEW))),
     script:

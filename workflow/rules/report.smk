@@ -57,6 +57,7 @@ rule report:
     log:
         res("logs/report/report.log"),
     params:
+        code=code_of("report.py"),  # the library code it runs beyond REPORT_CODE (livingmeta/codedeps.py)
         config=CFG,
         reports_dir=REPORTS,
         cache=res("report/pdf_parts"),  # one PDF per report section, keyed by its HTML

@@ -27,6 +27,7 @@ rule studies:
     log:
         res("logs/studies/studies.log"),
     params:
+        code=code_of("studies.py"),
         **EFFECTS_PARAMS,
         cache=CACHE,
     script:
@@ -42,6 +43,7 @@ rule rob:
     log:
         res("logs/rob/summary.log"),
     params:
+        code=code_of("rob.py"),
         # every included study needs a risk-of-bias file, except studies reporting directions of effect only
         # (synthesis without meta-analysis): theirs is optional and shades their effect direction plot rows
         studies=sorted(s for s in PLAN.studies if s not in PLAN.direction_only_studies or s in PLAN.rob_files),

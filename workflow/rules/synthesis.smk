@@ -28,6 +28,7 @@ rule synthesis:
     log:
         res("logs/synthesis/synthesis.log"),
     params:
+        code=code_of("synthesis.py"),
         settings=SYNTHESIS or {},
         level=ANALYSIS["level"],
         effects=EFFECTS_PARAMS,
