@@ -10,29 +10,10 @@ suppressPackageStartupMessages({library(metafor); library(yaml); library(jsonlit
 comparison_dose <- c("10 µg" = "low", "50 µg" = "high")            # liao2022's comparisons
 study_dose <- c(chen2020 = "low", wang2019 = "high", zhao2018 = "low", xu2021 = "high")
 
-folder <- "tests/fixtures/multiarm_review/studies"
-rows <- list()
-for (f in sort(list.files(folder, pattern = "\\.yaml$", full.names = TRUE))) {
-  s <- yaml::read_yaml(f, handlers = list("bool#no" = function(x) x, "bool#yes" = function(x) x))  # keep key `n`
-  shared <- list()
-  for (e in s$outcomes) if (!is.null(e$control_group) && !is.null(e[["control"]]))
-    shared[[paste(e$outcome, e$control_group)]] <- e[["control"]]
-  i <- 0
-  for (e in s$outcomes) {
-    i <- i + 1
-    if (e$outcome != "score") next
-    ctrl <- if (is.null(e[["control"]])) shared[[paste(e$outcome, e$control_group)]] else e$control
-    nz <- function(x) if (is.null(x)) NA else x
-    dose <- if (s$study == "liao2022") comparison_dose[[e$comparison]] else study_dose[[s$study]]
-    rows[[length(rows) + 1]] <- data.frame(
-      study = s$study, row = i, dose = dose,
-      comparison = nz(e$comparison), experiment = nz(e$experiment), control_group = nz(e$control_group),
-      m1i = e$treatment$mean, sd1i = e$treatment$sd, n1i = e$treatment$n,
-      m2i = ctrl$mean, sd2i = ctrl$sd, n2i = ctrl$n)
-  }
-}
-d <- do.call(rbind, rows)
-d <- d[order(d$study, d$row), ]   # livingmeta: study-id order, file order within a study
+source("validation/metafor/multiarm_rows.R")
+d <- multiarm_rows()
+d <- d[d$outcome == "score", ]
+d$dose <- ifelse(d$study == "liao2022", comparison_dose[d$comparison], study_dose[d$study])
 d <- escalc("SMD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = d)
 d$id <- seq_len(nrow(d))
 d$grp2 <- ifelse(is.na(d$control_group), paste("own", d$id), d$control_group)
