@@ -169,7 +169,8 @@ def build(review: RevmanReview, target: Path) -> dict:
                 if not r.subgroup or r.subgroup in labels.setdefault(r.study, set()):
                     raise ReviewInputError(
                         f"not imported: analysis {o.number} '{o.name}' has study '{review.studies[r.study].name}' "
-                        "more than once in one subgroup: livingmeta cannot tell its comparisons apart",
+                        f"more than once {'in one subgroup' if r.subgroup else 'outside subgroups'}: livingmeta "
+                        "cannot tell its comparisons apart",
                         file=review.file, hint="Combine the arms in RevMan, or split the analysis, and export again.")
                 labels[r.study].add(r.subgroup)
                 entry = {**{k: entry[k] for k in ("outcome", "timepoint")}, "comparison": r.subgroup,
