@@ -9,7 +9,7 @@ function-level ones included, absolute and relative), names and bytes. An upgrad
 jobs whose code changed; the rest stay as they were.
 
 The import graph is read with a regular expression over the source text (no module is imported: this runs
-while Snakemake plans, about 10 ms for the whole package); it over-approximates, never under: a name
+while Snakemake plans, about 30 ms for all the workflow's scripts); it over-approximates, never under: a name
 imported from a package counts as its submodule when a file of that name exists. Imports by name at run
 time (``importlib.import_module``) are not followed; the workflow's code has none (only the command line's
 dispatcher does).
@@ -89,12 +89,18 @@ def code_files(script: str | Path) -> list[Path]:
     return sorted(seen)
 
 
-@lru_cache(maxsize=None)
-def script_code_digest(script: str) -> str:
-    """SHA-256 (first 16 hex digits) of the names and bytes of :func:`code_files` of ``script``."""
+def files_digest(paths: list[Path], root: Path | None = None) -> str:
+    """SHA-256 over source files: each one's name relative to ``root`` (livingmeta's folder), then its bytes."""
+    root = root or PACKAGE
     h = hashlib.sha256()
-    for path in code_files(script):
-        h.update(str(path.relative_to(PACKAGE)).encode())
+    for path in paths:
+        h.update(str(path.relative_to(root)).encode())
         h.update(b"\0")
         h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def script_code_digest(script: str) -> str:
+    """The first 16 hex digits of :func:`files_digest` of :func:`code_files` of ``script``."""
+    return files_digest(code_files(script))[:16]

@@ -27,12 +27,9 @@ PACKAGE = Path(__file__).resolve().parent
 @lru_cache(maxsize=None)
 def code_digest() -> str:
     """SHA-256 over livingmeta's own Python sources (names and bytes): a new livingmeta version is a miss."""
-    h = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        h.update(str(path.relative_to(PACKAGE)).encode())
-        h.update(b"\0")
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    from livingmeta.codedeps import files_digest
+
+    return files_digest(sorted(PACKAGE.rglob("*.py")), PACKAGE)
 
 
 def digest(*parts: bytes | str) -> str:

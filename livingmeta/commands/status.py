@@ -10,9 +10,8 @@ from livingmeta.config import load
 from livingmeta.errors import ReviewInputError
 from livingmeta.jsonio import read_json
 from livingmeta.living.lock import UpdateLock
-from livingmeta.living.publish import publication_damage
 from livingmeta.living.session import read_status, state_dir
-from livingmeta.living.versions import published_versions
+from livingmeta.living.versions import publication_damage, published_versions
 from livingmeta.plan import scan_review
 
 

@@ -92,35 +92,6 @@ def remove_orphaned_staging(reports_dir: str | os.PathLike) -> list[str]:
     return removed
 
 
-def publication_damage(reports_dir: str | os.PathLike, published: str | os.PathLike) -> str | None:
-    """What is missing of the last publication that ``published`` (the publish job's record,
-    results/report/published.json) says was made, or None when it is all there (or nothing was published
-    yet): the version's folder, ``reports/latest`` resolving to a published version, ``reports/index.html``.
-
-    Snakemake sees only the record: a reports folder damaged by hand or by a disk problem would be left so
-    by every later run ("no changes"). Planning calls this and, on damage, removes the record, so that the
-    publish job runs again and restores what is missing (:func:`publish` re-creates a version's folder
-    from the current build, or re-points ``latest`` at the version already there)."""
-    reports_dir = Path(reports_dir)
-    try:
-        record = read_json(published)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return f"{published} is unreadable"
-    version = str(record.get("version") or "") if isinstance(record, dict) else ""
-    if not version:
-        return f"{published} names no version"
-    if not (reports_dir / version / "results.json").is_file():
-        return f"the published version {version} is missing from {reports_dir}"
-    latest = reports_dir / "latest"
-    if not latest.is_symlink() or not (reports_dir / os.readlink(latest) / "results.json").is_file():
-        return f"{latest} is missing or points at no published version"
-    if not (reports_dir / "index.html").is_file():
-        return f"{reports_dir / 'index.html'} is missing"
-    return None
-
-
 def _same_content(folder: Path, files: dict[str, Path]) -> bool:
     return all((folder / name).is_file() and filecmp.cmp(folder / name, src, shallow=False)
                for name, src in files.items())
@@ -171,7 +142,7 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
     latest published version has the same content (:func:`reader_view`), nothing is published and the
     result names that version with ``unchanged: true`` (``candidate``: the name the new one would have had).
     When the version's folder exists already with the same files (a publication restored, see
-    :func:`publication_damage`), only ``latest`` and the index are written, and ``restored: true``.
+    :func:`livingmeta.living.versions.publication_damage`), only ``latest`` and the index are written, and ``restored: true``.
     """
     reports_dir = Path(reports_dir)
     files = with_companions({name: Path(path) for name, path in files.items() if path})

@@ -12,6 +12,8 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+from livingmeta.jsonio import read_json
+
 VERSION_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.(\d+))?$")
 
 
@@ -51,3 +53,33 @@ def next_version(reports_dir: str | os.PathLike, when: datetime | None = None) -
     if not taken:
         return day
     return f"{day}.{max(taken) + 1}"
+
+
+def publication_damage(reports_dir: str | os.PathLike, published: str | os.PathLike) -> str | None:
+    """What is missing of the last publication that ``published`` (the publish job's record,
+    results/report/published.json) says was made, or None when it is all there (or nothing was published
+    yet): the version's folder, ``reports/latest`` resolving to a published version, ``reports/index.html``.
+    (Here, not in publish.py, so that planning, which calls it, does not import the report's modules.)
+
+    Snakemake sees only the record: a reports folder damaged by hand or by a disk problem would be left so
+    by every later run ("no changes"). Planning calls this and, on damage, removes the record, so that the
+    publish job runs again and restores what is missing (``publish.publish`` re-creates a version's folder
+    from the current build, or re-points ``latest`` at the version already there)."""
+    reports_dir = Path(reports_dir)
+    try:
+        record = read_json(published)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return f"{published} is unreadable"
+    version = str(record.get("version") or "") if isinstance(record, dict) else ""
+    if not version:
+        return f"{published} names no version"
+    if not (reports_dir / version / "results.json").is_file():
+        return f"the published version {version} is missing from {reports_dir}"
+    latest = reports_dir / "latest"
+    if not latest.is_symlink() or not (reports_dir / os.readlink(latest) / "results.json").is_file():
+        return f"{latest} is missing or points at no published version"
+    if not (reports_dir / "index.html").is_file():
+        return f"{reports_dir / 'index.html'} is missing"
+    return None

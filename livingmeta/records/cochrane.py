@@ -65,7 +65,8 @@ def _fields(lines: list[str], first: int, problems: list[str]) -> dict[str, list
     tag = None
     for offset, line in enumerate(lines, start=1):
         if not line.strip():
-            tag = None if tag != "AB" else tag  # a blank line may part an abstract's paragraphs
+            if tag != "AB":  # a blank line may part an abstract's paragraphs; it ends any other field
+                tag = None
             continue
         match = TAG_LINE.match(line.rstrip())
         if match and (match.group(1) in KNOWN_TAGS or tag is None):

@@ -404,8 +404,10 @@ def head_stylesheets(html: str) -> tuple[str, list]:
     user-agent stylesheet and ``style`` attributes is unchanged (the parts' PDFs are byte for byte the
     same: tests/report/test_pdf.py). A head with any other kind of style element is left as is."""
     cut = html.find("</head>")
+    if cut < 0:
+        return html, []
     head = html[:cut]
-    if cut < 0 or head.count("<style") != head.count("<style>") or "<link" in head:
+    if head.count("<style") != head.count("<style>") or "<link" in head:
         return html, []
     sheets = [_stylesheet(css) for css in HEAD_STYLE_RE.findall(head)]
     return HEAD_STYLE_RE.sub("", head) + html[cut:], sheets

@@ -255,7 +255,7 @@ def test_the_index_reads_no_earlier_version_once_it_knows_it(tmp_path, monkeypat
 
 def test_publication_damage_names_what_is_missing_of_the_last_publication(tmp_path):
     from livingmeta.jsonio import write_json
-    from livingmeta.living.publish import publication_damage
+    from livingmeta.living.versions import publication_damage
 
     reports, record = tmp_path / "reports", tmp_path / "published.json"
     assert publication_damage(reports, record) is None  # nothing published yet

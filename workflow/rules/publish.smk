@@ -1,7 +1,7 @@
 # Publish the new version beside the old ones; switch reports/latest atomically.
 
 
-from livingmeta.living.publish import publication_damage
+from livingmeta.living.versions import publication_damage
 
 
 localrules:
@@ -14,7 +14,11 @@ if CFG["publish"]["enabled"]:
     _damage = publication_damage(REPORTS, res("report/published.json"))
     if _damage:
         print(f"livingmeta: note: {_damage}; publishing the current report again", file=sys.stderr)
-        os.remove(res("report/published.json"))
+        try:
+            os.remove(res("report/published.json"))
+        except OSError as _err:
+            raise WorkflowError(f"livingmeta: error: {res('report/published.json')}: cannot remove it to publish again "
+                                f"({_err.strerror or _err}). Make the results folder writable and run again.")
 
 
 rule publish:
