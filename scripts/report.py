@@ -1,9 +1,9 @@
-"""Rule report: results.json, the HTML report, its figures/, data/ and export/ folders and its PDF, made by
-:func:`livingmeta.report.job.run_report` (see there); only the PDF sections whose HTML changed are
-rendered again (cached under params.cache)."""
+"""Rule report: results.json, the HTML report, its figures/, data/ and export/ folders and its PDF, then
+published as a new version when a reader sees a difference, by :func:`livingmeta.report.job.run_report`
+(see there); only the PDF sections whose HTML changed are rendered again (cached under params.cache)."""
 from livingmeta.scripting import run_job
 
-OUTPUTS = ("results", "html", "figures", "data", "export", "pdf", "pages", "appendix_pdf")  # REPORT_OUTPUT's keys (workflow/rules/report.smk)
+OUTPUTS = ("results", "html", "figures", "data", "export", "pdf", "pages", "appendix_pdf", "published")  # REPORT_OUTPUT's keys (workflow/rules/report.smk)
 
 
 def main(smk):

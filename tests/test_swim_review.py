@@ -109,6 +109,6 @@ def test_a_new_unpooled_study_rebuilds_only_its_jobs(swim_run):
                    "groups: {mechanism: inflammation}\noutcomes:\n"
                    "  - {outcome: inflammation, direction: no_clear_difference, provenance: illustrative, source: test}\n")
     try:
-        assert planned_jobs(swim_run) == {"studies": 1, "synthesis": 1, "report": 1, "publish": 1}
+        assert planned_jobs(swim_run) == {"studies": 1, "synthesis": 1, "report": 1}
     finally:
         new.unlink()

@@ -72,11 +72,11 @@ def run(args) -> int:
     published = session.published or {}
     if session.nothing_to_do or not session.jobs:
         print(f"livingmeta: nothing changed since the last run; the published report is up to date ({latest}).")
+    elif published.get("restored"):
+        print(f"livingmeta: done; the publication of {published.get('version')} was restored ({latest})")
     elif published.get("unchanged"):
         print(f"livingmeta: re-checked {len(session.jobs)} job(s) ({', '.join(dict.fromkeys(session.jobs))}); "
               f"nothing a reader sees changed, so no new version was published ({latest}).")
-    elif published.get("restored"):
-        print(f"livingmeta: done; the publication of {published.get('version')} was restored ({latest})")
     elif published:
         print(f"livingmeta: done; published {latest}")
     else:

@@ -72,7 +72,7 @@ def run(args) -> int:
     print(f"review:            {os.path.abspath(cfg['review_dir'])}")
     print(f"last version:      {info['last_version'] or 'none published yet'} ({info['versions']} published)")
     if info["publication_damage"]:
-        print(f"publication:       {info['publication_damage']}; the next run publishes it again")
+        print(f"publication:       {info['publication_damage']}; the next run makes and publishes the report again")
     for source, name in sorted(info["last_search"].items()):
         print(f"last search:       {source}: {name}")
     waiting = info["records_waiting_for_screening"]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from livingmeta.errors import ReviewInputError
 from livingmeta.jsonio import dumps, read_json, write_text_atomic
-from livingmeta.living.versions import published_versions, version_key
+from livingmeta.living.versions import file_signature, published_versions, version_key
 from livingmeta.report import data, export, figures, pages
 from livingmeta.report.indexed import INDEX
 
@@ -117,6 +117,34 @@ def switch_latest(reports_dir: Path, version: str) -> None:
     os.replace(tmp, latest)
 
 
+def _repair_pointers(reports_dir: Path, version: str) -> bool:
+    """Re-point ``latest`` at ``version`` and rewrite the index when either was lost (removed by hand, a
+    disk problem: :func:`livingmeta.living.versions.publication_damage`); whether anything was repaired.
+    A re-rendering of unchanged content publishes nothing, so this is what restores them."""
+    latest = reports_dir / "latest"
+    repaired = False
+    if not (latest.is_symlink() and latest.resolve() == (reports_dir / version).resolve()):
+        switch_latest(reports_dir, version)
+        repaired = True
+    if not (reports_dir / "index.html").is_file():
+        write_index(reports_dir)
+        repaired = True
+    return repaired
+
+
+def report_files(outputs: dict[str, str]) -> dict[str, str]:
+    """What a version holds of the report job's ``outputs`` (its keys in workflow/rules/report.smk: results,
+    html, figures, data, export, pdf), as :func:`publish` takes them: the figure, data and export files that
+    their indexes list; the pages and the appendix's PDF follow (:func:`with_companions`)."""
+    files = {"results.json": outputs["results"], "report.html": outputs["html"],
+             **figures.listed_files(outputs["figures"]), **data.listed_files(outputs["data"])}
+    if outputs.get("export"):
+        files.update(export.listed_files(outputs["export"]))
+    if outputs.get("pdf"):
+        files["report.pdf"] = outputs["pdf"]
+    return files
+
+
 def with_companions(files: dict[str, Path]) -> dict[str, Path]:
     """``files`` and what the report job wrote beside them in the layout in pages: the pages that
     ``pages/index.csv`` beside report.html lists, and report-appendix.pdf beside report.pdf (the report job
@@ -138,7 +166,8 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
     data/<file> for each data file and optionally report.pdf), with their companions in the layout in
     pages (:func:`with_companions`: pages/ and report-appendix.pdf).
 
-    Returns ``{version, folder, files, unchanged}``. The version is read from results.json; when the
+    Returns ``{version, folder, files, unchanged, built}`` (``built``: each source file's size and
+    modification time, :func:`livingmeta.living.versions.file_signature`). The version is read from results.json; when the
     latest published version has the same content (:func:`reader_view`), nothing is published and the
     result names that version with ``unchanged: true`` (``candidate``: the name the new one would have had).
     When the version's folder exists already with the same files (a publication restored, see
@@ -149,6 +178,8 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
     unknown = {name for name in files if not publishable(name)}
     if unknown:
         raise ValueError(f"cannot publish {sorted(unknown)}")
+    # what was published from: a file changed or removed afterwards makes planning run the report job again
+    built = {str(path): file_signature(path) for path in files.values()}
     try:
         results = read_json(files["results.json"])
     except ValueError as err:  # written atomically by the report job: damaged afterwards (by hand, a disk)
@@ -163,16 +194,19 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
     target = reports_dir / version
     same = None if target.exists() else unchanged_since(reports_dir, results)
     if same is not None:
-        return {"version": same, "folder": str(reports_dir / same), "files": sorted(files), "unchanged": True,
-                "candidate": version}
+        out = {"version": same, "folder": str(reports_dir / same), "files": sorted(files), "unchanged": True,
+               "candidate": version, "built": built}
+        return out | ({"restored": True} if _repair_pointers(reports_dir, same) else {})
     restored = target.exists()  # published before: only latest and the index are made again
     if restored:
-        if not _same_content(target, files):
+        if not (target.is_dir() and _same_content(target, files)):
+            # a version's name is never taken twice (versions.next_version): what is there was not published
+            # from this build (put there by hand, or by another review publishing to the same folder)
             raise ReviewInputError(
                 f"version {version} is already published with different content",
                 file=str(target),
-                hint="The report was re-rendered without a new version name: run `snakemake --forcerun "
-                     "report` (or delete results/report/results.json) and run again.")
+                hint="It was not published from this report (made by hand, or another review publishes to the "
+                     "same reports folder?): move it out of the reports folder and run again.")
     else:
         staging = reports_dir / f"{STAGING_PREFIX}{version}-{os.getpid()}"
         if staging.exists():
@@ -190,7 +224,7 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
             raise
     switch_latest(reports_dir, version)
     write_index(reports_dir)
-    out = {"version": version, "folder": str(target), "files": sorted(files), "unchanged": False}
+    out = {"version": version, "folder": str(target), "files": sorted(files), "unchanged": False, "built": built}
     return out | ({"restored": True} if restored else {})
 
 

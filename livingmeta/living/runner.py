@@ -174,7 +174,8 @@ def failed_jobs(text: str) -> list[str]:
 
 
 def jobs_run(text: str) -> list[str]:
-    """The rules of the jobs Snakemake started, in order, without the target rule ``all``."""
+    """The rules of the jobs Snakemake started, in order (a target rule ``all``, which no livingmeta workflow has
+    any more but an older one did, is left out)."""
     return [m.group(1) for m in map(_JOB_LINE.match, text.splitlines()) if m and m.group(1) != "all"]
 
 

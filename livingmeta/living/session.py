@@ -9,7 +9,7 @@ What it guarantees (docs/operations.md, "What a run guarantees"):
 - **Recovery from a killed run.** Processes left by a killed run (jobs whose Snakemake is gone) are
   stopped; Snakemake's own lock is removed only when no Snakemake process works in this folder; staging
   folders of a killed publish are removed; ``--rerun-incomplete`` redoes the jobs it left incomplete, and
-  `rule all` asks for every product, so a job that failed or was killed is run again.
+  the report job, the target, asks for every product, so a job that failed or was killed is run again.
 - **A status file** (``<results_dir>/.livingmeta/status.json``) that says running / ok / failed /
   interrupted, the causes, the log and the published version; a run that died without writing it is
   seen as interrupted (its pid is gone).
@@ -159,7 +159,7 @@ def supervised_run(cfg: dict, *, configfile: str | None, cores: str = "all", ext
         else:
             session.nothing_to_do = nothing_to_do(result.text)
             published = Path(cfg["results_dir"]) / "report" / "published.json"
-            if "publish" in session.jobs and published.is_file():
+            if "report" in session.jobs and published.is_file():  # the report job publishes
                 session.published = read_json(published)
         write_json(status_file, {**running, "state": session.state, "finished": now(),
                                  "problems": session.problems, "notes": notes, "jobs": len(session.jobs),

@@ -57,11 +57,11 @@ def what_happened(session, reports_dir: Path) -> str:
     if session.nothing_to_do or not session.jobs:
         return "no changes"
     published = session.published or {}
+    if published.get("restored"):
+        return f"restored the publication of {published.get('version')} (reports/latest and the index)"
     if published.get("unchanged"):
         return (f"re-checked {len(session.jobs)} job(s); nothing a reader sees changed, "
                 f"{published.get('version')} stays the latest version")
-    if published.get("restored"):
-        return f"restored the publication of {published.get('version')} (reports/latest and the index)"
     if published.get("version"):
         return _change_summary(reports_dir, published["version"])
     return f"ran {len(session.jobs)} job(s)"

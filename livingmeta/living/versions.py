@@ -7,6 +7,7 @@ version's (:func:`next_version`).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from datetime import datetime, timezone
@@ -56,15 +57,18 @@ def next_version(reports_dir: str | os.PathLike, when: datetime | None = None) -
 
 
 def publication_damage(reports_dir: str | os.PathLike, published: str | os.PathLike) -> str | None:
-    """What is missing of the last publication that ``published`` (the publish job's record,
-    results/report/published.json) says was made, or None when it is all there (or nothing was published
-    yet): the version's folder, ``reports/latest`` resolving to a published version, ``reports/index.html``.
+    """What is missing or changed of the last publication that ``published`` (the report job's record of
+    publishing, results/report/published.json) says was made, or None when it is all there (or nothing was
+    published yet): the version's folder, ``reports/latest`` resolving to a published version,
+    ``reports/index.html``, and the report job's own files that were published (results.json, the HTML,
+    the PDF, the figures...: each as it was when it was published, ``built`` in the record).
     (Here, not in publish.py, so that planning, which calls it, does not import the report's modules.)
 
     Snakemake sees only the record: a reports folder damaged by hand or by a disk problem would be left so
-    by every later run ("no changes"). Planning calls this and, on damage, removes the record, so that the
-    publish job runs again and restores what is missing (``publish.publish`` re-creates a version's folder
-    from the current build, or re-points ``latest`` at the version already there)."""
+    by every later run ("no changes"), and so would a report file changed or removed after the job made it.
+    Planning calls this and, on damage, removes the record, so that the report job runs again: it makes its
+    files anew and restores what is missing (``publish.publish`` re-points ``latest`` and rewrites the
+    index when nothing a reader sees changed, publishes a lost version's folder again from the build)."""
     reports_dir = Path(reports_dir)
     try:
         record = read_json(published)
@@ -82,4 +86,30 @@ def publication_damage(reports_dir: str | os.PathLike, published: str | os.PathL
         return f"{latest} is missing or points at no published version"
     if not (reports_dir / "index.html").is_file():
         return f"{reports_dir / 'index.html'} is missing"
+    built = record.get("built")
+    for path, signature in (built.items() if isinstance(built, dict) else ()):
+        try:
+            if file_signature(path) != signature:
+                return f"{path} changed after the report job made it"
+        except OSError:
+            return f"{path} is missing (the report job made it)"
     return None
+
+
+SIGNATURE_BYTES = 1 << 16  # of a file's head and of its tail that its signature reads
+
+
+def file_signature(path: str | os.PathLike) -> list:
+    """What ``published.json`` records of each file it published (a JSON list, as read back): the file's
+    size and a BLAKE2 digest of its first and last 64 KiB, a cost that does not grow with the file. Not
+    its modification time (Snakemake touches a job's outputs after the job ends) nor its inode (a copied
+    results folder is the same build): a file removed, truncated or written again with other content
+    shows, at the cost of a few reads per file while planning."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        digest.update(handle.read(SIGNATURE_BYTES))
+        if size > 2 * SIGNATURE_BYTES:
+            handle.seek(-SIGNATURE_BYTES, os.SEEK_END)
+        digest.update(handle.read(SIGNATURE_BYTES))
+    return [size, digest.hexdigest()]

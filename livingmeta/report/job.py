@@ -6,8 +6,11 @@ results.json's analysis data as CSV files listed in data/index.csv, the export f
 names a PDF, prints the HTML to PDF with WeasyPrint (no network access). The PDF's worker processes start
 (one WeasyPrint import, forked ``threads`` times) first, while results.json and the HTML are made; only
 the report sections whose HTML changed are rendered again (cached under ``cache``), and only the analyses
-whose figures changed are drawn again (cached under ``content_cache``). It returns the seconds
-of each step (benchmarks/bench_report.py prints them) and the PDF's statistics.
+whose figures changed are drawn again (cached under ``content_cache``). When ``outputs`` names
+``published`` (config ``publish.enabled``), the report is then published as a new version beside the old
+ones (:func:`livingmeta.living.publish.publish`: only when a reader sees a difference) and what publishing
+did is written there. It returns the seconds of each step (benchmarks/bench_report.py prints them), the
+PDF's statistics and what publishing did.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
     """``inputs``: the keyword arguments of :func:`livingmeta.report.results_json.load_and_build` except
     certainty and synthesis; ``outputs``: results, html, figures, data and optionally export, pdf, pages
     (pages/index.csv: the layout in pages, livingmeta/report/pages.py) and appendix_pdf (the appendix's own
-    PDF in that layout) (paths); ``content_cache``: the results' content cache (results/.cache), where each
+    PDF in that layout) and published (the record of publishing: published.json) (paths); ``content_cache``: the results' content cache (results/.cache), where each
     analysis's drawn figures are kept (livingmeta/report/analysis_figures.py)."""
     seconds: dict[str, float] = {}
     clock = [time.perf_counter()]
@@ -95,7 +98,15 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
     finally:
         if renderer is not None:
             renderer.close()
-    return {"seconds": seconds, "pdf": stats}
+    published = None
+    if outputs.get("published"):  # last, once every file of the report is written: nothing half-made is published
+        from livingmeta.jsonio import write_json
+        from livingmeta.living.publish import publish, report_files
+
+        published = publish(report_files(outputs), inputs["reports_dir"])
+        write_json(outputs["published"], published)
+        step("publish")
+    return {"seconds": seconds, "pdf": stats, "published": published}
 
 
 def _remove_stale(outputs: dict[str, str]) -> None:

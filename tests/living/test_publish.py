@@ -295,3 +295,61 @@ def test_a_damaged_results_json_is_named(tmp_path):
         publish(files, tmp_path / "reports")
     assert "results.json is not valid JSON" in err.value.format() and "Delete it and run again" in err.value.format()
     assert not (tmp_path / "reports" / "2026-11-21").exists()
+
+
+def test_an_unchanged_rendering_restores_a_lost_latest_and_index_and_publishes_nothing(tmp_path):
+    """The report job renders every report under a new version name; when nothing a reader sees changed,
+    publishing it is what restores `latest` and the index (planning ran the job because they were lost)."""
+    reports = tmp_path / "reports"
+    publish(rendered(tmp_path, "2026-11-21", content="same"), reports)
+    again = rendered(tmp_path, "2026-11-21.2", content="same")
+    done = publish(again, reports)
+    assert done["unchanged"] and "restored" not in done  # nothing was lost: nothing to restore
+    (reports / "latest").unlink()
+    (reports / "index.html").unlink()
+    done = publish(again, reports)
+    assert done["unchanged"] and done["restored"] and done["version"] == "2026-11-21"
+    assert published_versions(reports) == ["2026-11-21"]
+    assert os.readlink(reports / "latest") == "2026-11-21" and (reports / "index.html").is_file()
+
+
+def test_something_else_at_the_next_versions_name_is_refused_with_what_to_do(tmp_path):
+    reports = tmp_path / "reports"
+    publish(rendered(tmp_path, "2026-11-21"), reports)
+    (reports / "2026-11-21.2").write_text("put here by hand")
+    with pytest.raises(ReviewInputError, match="already published with different content") as err:
+        publish(rendered(tmp_path, "2026-11-21.2"), reports)
+    assert "move it out of the reports folder" in str(err.value)
+    assert os.readlink(reports / "latest") == "2026-11-21"
+
+
+def test_publication_damage_names_a_published_build_file_removed_or_changed_afterwards(tmp_path):
+    """published.json records what each published file of the build was (size, head and tail); a file
+    touched or copied elsewhere is the same file, one removed, truncated or rewritten is not."""
+    import shutil
+
+    from livingmeta.jsonio import write_json
+    from livingmeta.living.versions import file_signature, publication_damage
+
+    reports, record = tmp_path / "reports", tmp_path / "published.json"
+    files = rendered(tmp_path, "2026-11-21")
+    files["report.pdf"].write_bytes(b"%PDF-1.7 " + os.urandom(300_000))  # larger than head and tail together
+    done = publish(files, reports)
+    assert set(done["built"]) == {str(path) for path in files.values()}
+    write_json(record, done)
+    assert publication_damage(reports, record) is None
+    os.utime(files["report.html"], (1, 1))  # Snakemake touches a job's outputs after it ends
+    assert publication_damage(reports, record) is None
+    copy = tmp_path / "copy.pdf"
+    shutil.copy(files["report.pdf"], copy)
+    assert file_signature(copy) == file_signature(files["report.pdf"])
+    data = bytearray(files["report.pdf"].read_bytes())
+    data[-10] ^= 1  # one byte of its tail
+    files["report.pdf"].write_bytes(bytes(data))
+    assert f"{files['report.pdf']} changed after the report job made it" == publication_damage(reports, record)
+    files["report.pdf"].write_bytes(copy.read_bytes())
+    assert publication_damage(reports, record) is None
+    files["results.json"].write_text(files["results.json"].read_text()[:20])
+    assert "results.json changed after the report job made it" in publication_damage(reports, record)
+    files["results.json"].unlink()
+    assert "results.json is missing (the report job made it)" in publication_damage(reports, record)

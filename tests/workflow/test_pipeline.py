@@ -18,7 +18,7 @@ from tests.workflow.helpers import add_study_copy, copy_example, copy_run, plann
 
 pytestmark = pytest.mark.workflow
 
-REPORT_JOBS = {"report": 1, "publish": 1}
+REPORT_JOBS = {"report": 1}  # which publishes
 
 
 @pytest.fixture(scope="session")
@@ -140,21 +140,21 @@ def test_the_example_publishes_its_analysis_data_as_csv_files_that_rerun_each_an
             assert rerun[column] == pytest.approx(analysis[column], rel=1e-9, abs=1e-12), column
 
 
-def test_a_run_that_fails_while_publishing_leaves_the_published_figures_untouched(example_run, tmp_path):
+def test_a_report_file_lost_after_publishing_is_made_again_and_nothing_new_is_published(example_run, tmp_path):
+    """Snakemake does not look at a job's outputs again; published.json records each file the report job
+    published, so that planning sees one removed or changed and runs the report job again."""
     work = copy_run(example_run, tmp_path / "work")
     published = tree_digest(work / "reports")
-    latest = os.readlink(work / "reports" / "latest")
-    analysis = add_study_copy(work / "review", "liao2021", "newstudy2026", keep_outcome=0)
-    snakemake(work, "--until", "report", check=True)
-    (work / "results" / "report" / "figures" / f"forest_{analysis}.svg").unlink()  # lost before publishing
+    figure = next((work / "results" / "report" / "figures").glob("forest_*.svg"))
+    figure.unlink()
 
-    proc = snakemake(work)
-    assert proc.returncode != 0 and "rule publish:" in proc.stdout + proc.stderr
-    assert (f"figures/index.csv: 1 figure file(s) it lists are missing (forest_{analysis}.svg). Delete "
-            "results/report/ and run again; nothing was published") in proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stdout + proc.stderr
-    assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest
-    assert not [p for p in os.listdir(work / "reports") if p.startswith(".staging")]  # no staging folder left
+    proc = snakemake(work, check=True)
+    assert f"livingmeta: note: results/report/figures/{figure.name} is missing (the report job made it); making " \
+           "and publishing the report again" in proc.stderr
+    assert figure.is_file()
+    assert tree_digest(work / "reports") == published  # nothing a reader sees changed: no new version
+    again = snakemake(work, check=True)
+    assert "Nothing to be done" in again.stdout + again.stderr and "livingmeta: note" not in again.stderr
 
 
 def test_a_second_run_with_nothing_changed_does_nothing(example_run):
@@ -267,7 +267,7 @@ def test_bad_study_input_stops_before_pooling_with_one_clear_message(example_run
     assert errors, output
     assert any(bad_file in line and field in line.split(bad_file, 1)[1] for line in errors), errors
     assert "Traceback" not in output
-    for rule in ("analysis", "publish"):
+    for rule in ("analysis", "report"):
         assert f"rule {rule}:" not in output, f"{rule} ran although a study file is bad"
     assert tree_digest(work / "review") == raw  # raw inputs never modified
     assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest
@@ -291,24 +291,28 @@ def test_a_change_to_the_report_code_renders_a_new_version_not_a_clash(example_r
 
 def test_publish_refuses_to_overwrite_a_published_version_with_one_clear_message(example_run, tmp_path):
     """A refusal to publish is one `livingmeta: error:` message naming the folder and the fix, also in the
-    rule's log, with no traceback, and nothing published changes."""
+    rule's log, with no traceback; nothing published changes, and every run says it again until it is fixed.
+    Here something not published from this review sits where its next version goes."""
+    from livingmeta.living.versions import next_version
+
     work = copy_run(example_run, tmp_path / "work")
     latest = os.readlink(work / "reports" / "latest")
-    tampered = work / "reports" / latest / "report.html"
-    tampered.write_text(tampered.read_text(encoding="utf-8") + "<!-- edited by hand -->", encoding="utf-8")
+    squatter = work / "reports" / next_version(work / "reports")
+    squatter.write_text("not a version of this review\n", encoding="utf-8")
     published = tree_digest(work / "reports")
 
-    proc = snakemake(work, "--forcerun", "publish")
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    errors = [line for line in output.splitlines() if line.startswith("livingmeta: error: ")]
-    assert errors and f"reports/{latest}" in errors[0] and "already published with different content" in errors[0]
-    assert "--forcerun report" in errors[0]
-    assert "Traceback" not in output
-    log = (work / "results" / "logs" / "report" / "publish.log").read_text(encoding="utf-8")
-    assert log.startswith("livingmeta: error: ") and "already published" in log
-    assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest
-    assert not (work / "results" / "report" / "published.json").exists()  # the rule did not complete
+    for _ in range(2):
+        proc = snakemake(work, "--forcerun", "report")
+        output = proc.stdout + proc.stderr
+        assert proc.returncode != 0
+        errors = [line for line in output.splitlines() if line.startswith("livingmeta: error: ")]
+        assert errors and f"reports/{squatter.name}" in errors[0], errors
+        assert "already published with different content" in errors[0] and "move it out" in errors[0]
+        assert "Traceback" not in output
+        log = (work / "results" / "logs" / "report" / "report.log").read_text(encoding="utf-8")
+        assert "already published" in log
+        assert tree_digest(work / "reports") == published and os.readlink(work / "reports" / "latest") == latest
+        assert not (work / "results" / "report" / "published.json").exists()  # the rule did not complete
 
 
 def test_status_reports_what_waits_for_the_reviewers(example_run, tmp_path, monkeypatch, capsys):

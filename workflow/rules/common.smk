@@ -102,19 +102,6 @@ def analysis_files(kind):
     return [res(f"analyses/{a}/{kind}.json") for a in PLAN.analyses]
 
 
-def final_targets():
-    """What `rule all` asks for: the final product AND every intermediate product of the workflow.
-
-    A job that fails loses its outputs (Snakemake deletes them), but the products downstream of it stay
-    on disk; Snakemake treats a missing file that nothing downstream needs again as a removed temporary
-    file and would report "Nothing to be done" on the next run: the failure would be forgotten and the
-    bad input never checked again. Asking for every product makes any missing one (a failed or killed
-    job, a file deleted by hand) be made again, and everything downstream of it re-run, so a failure is
-    reported by every run until its cause is fixed. The jobs are in the graph anyway; this costs nothing.
-    """
-    return every_product()
-
-
 # The jobs of each rule with wildcards (rule name -> list of wildcard values). A new rule with wildcards
 # must be listed here; every_product() says so if it is not.
 def _wildcard_jobs():
@@ -127,12 +114,21 @@ def _wildcard_jobs():
 
 
 def every_product():
-    """Every output file of every job of the workflow, from the rules' own output patterns."""
+    """Every output file of every job of the workflow but the report job's, from the rules' own output
+    patterns: the inputs of the report job, the workflow's target (workflow/rules/report.smk).
+
+    The report job asks for every intermediate product, not only those it reads. A job that fails loses its
+    outputs (Snakemake deletes them), but the products downstream of it stay on disk; Snakemake treats a
+    missing file that nothing downstream needs again as a removed temporary file and would report "Nothing
+    to be done" on the next run: the failure would be forgotten and the bad input never checked again.
+    Asking for every product makes any missing one (a failed or killed job, a file deleted by hand) be made
+    again, and everything downstream of it re-run, so a failure is reported by every run until its cause is
+    fixed, and nothing is published before. The jobs are in the graph anyway; this costs nothing.
+    """
     jobs = _wildcard_jobs()
     out = []
     for rule in workflow.rules:
-        if rule.name == "all" or (rule.name == "publish" and not CFG["publish"]["enabled"]) \
-                or (rule.name == "synthesis" and not synthesis_outputs()):
+        if rule.name == "report" or (rule.name == "synthesis" and not synthesis_outputs()):
             continue
         # the global wildcard_constraints show in the patterns as {name,regex}: keep the name only
         patterns = [re.sub(r"\{(\w+),[^{}]*\}", r"{\1}", str(f)) for f in rule.output]

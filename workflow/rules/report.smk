@@ -1,5 +1,7 @@
 import glob
 
+from livingmeta.living.versions import publication_damage
+
 # The two branches meet: results.json (the machine-readable twin), the HTML report and its PDF.
 
 # The report's own code, templates and script are inputs of the report job: editing them re-renders the
@@ -27,6 +29,22 @@ REPORT_OUTPUT = {
 }
 if CFG["report"]["pdf"]:
     REPORT_OUTPUT["pdf"] = res("report/report.pdf")
+# Publishing is the report job's last step (livingmeta/living/publish.py: a new version beside the old ones
+# when a reader sees a difference; published.json records what it did). One job, not two: nothing can be
+# published that the same job did not just render, and an update is one job shorter.
+if CFG["publish"]["enabled"]:
+    REPORT_OUTPUT["published"] = res("report/published.json")
+    # What the last publish made must still be there: the record is removed when the version's folder,
+    # reports/latest, reports/index.html or a published file of the report job went missing or changed, so
+    # that the report job runs again and restores them.
+    _damage = publication_damage(REPORTS, res("report/published.json"))
+    if _damage:
+        print(f"livingmeta: note: {_damage}; making and publishing the report again", file=sys.stderr)
+        try:
+            os.remove(res("report/published.json"))
+        except OSError as _err:
+            raise WorkflowError(f"livingmeta: error: {res('report/published.json')}: cannot remove it to publish again "
+                                f"({_err.strerror or _err}). Make the results folder writable and run again.")
 # config report.layout (livingmeta/report/layout.py): a large review's report.html is a summary page, its
 # analyses and appendix are pages listed by pages/index.csv and its appendix is a PDF of its own
 from livingmeta.report.layout import uses_pages
@@ -36,32 +54,5 @@ if uses_pages(CFG["report"].get("layout"), len(PLAN.studies), len(PLAN.analyses)
     if CFG["report"]["pdf"]:
         REPORT_OUTPUT["appendix_pdf"] = res("report/report-appendix.pdf")
 
-
-rule report:
-    input:
-        prisma=res("records/prisma.json"),
-        prisma_csv=res("records/PRISMA2020.csv"),
-        studies=res("studies/studies.json"),
-        rob=res("rob/summary.json"),
-        pooled=analysis_files("pooled"),
-        subgroups=analysis_files("subgroups"),
-        leave_one_out=analysis_files("leave_one_out"),
-        review=review_file("review.yaml"),
-        # the reviewers' GRADE decisions, when the review has them (docs/certainty.md)
-        certainty=[review_file("certainty.yaml")] if os.path.exists(review_file("certainty.yaml")) else [],
-        # synthesis without meta-analysis, when studies report directions of effect (docs/synthesis.md)
-        synthesis=synthesis_outputs(),
-        code=REPORT_CODE,
-    output:
-        **REPORT_OUTPUT,
-    log:
-        res("logs/report/report.log"),
-    params:
-        code=code_of("report.py"),  # the library code it runs beyond REPORT_CODE (livingmeta/codedeps.py)
-        config=CFG,
-        reports_dir=REPORTS,
-        cache=res("report/pdf_parts"),  # one PDF per report section, keyed by its HTML
-        content_cache=CACHE,  # each analysis's drawn figures, keyed by what they show (<results>/.cache/report-figures/)
-    threads: 2 if CFG["report"]["pdf"] else 1  # PDF sections render in parallel (capped at --cores)
-    script:
-        "../../scripts/report.py"
+# rule report, the workflow's target, is in the Snakefile (a default target must be a rule of the main
+# Snakefile: Snakemake ignores `default_target` in an included file).
