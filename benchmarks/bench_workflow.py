@@ -52,6 +52,16 @@ Figures (2026-12-06, later; 3 rounds, idle machine): full 10.3 s (10.1-10.5), no
 a section) and whitespace-stable sections (a second study added after the first re-renders 9 sections,
 not 10) do not move this figure; the same fixed costs as above remain (`--scheduler greedy` makes no
 difference: 4.6-4.9 s either way).
+Figures (2026-12-06, the next session; 3 rounds, idle machine): full 9.2 s (9.1-9.6), no-op 1.0 s, add one
+study 3.4 s (3.2-3.5) = 37% of full (target 30%: NOT met; the add-one run is 1.3 s shorter, the full run
+1.1 s). Publishing became the report job's last step and the report rule the target (no `rule all`, no
+publish job): the job-rate limiter's one-second timer, started when the last job is selected, has run
+out when the report, the longest job, ends (docs/architecture.md). The analysis and studies jobs go before
+rob (`priority`), so the report starts ~0.1 s sooner. Where the add-one run's 3.3 s go now (each process
+timed from its start to its exit handlers): Snakemake start-up and planning 0.9-1.0 s (livingmeta's share
+~0.12 s; the rest is Snakemake's imports, plugin registries and argument parser); studies and analysis
+side by side, then rob, 0.35 s; the report job 1.7-1.8 s (the PDF's 11 changed sections 1.3 s, see above;
+publishing 0.1 s); Snakemake's exit ~0.2 s after its last exit handler (the interpreter's teardown).
 """
 from __future__ import annotations
 

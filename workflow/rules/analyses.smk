@@ -39,6 +39,7 @@ def model_params(*extra, robust=False):
 # risk-of-bias sensitivity analysis, only those studies' risk-of-bias files: a new study re-runs only the
 # analyses it reports.
 rule analysis:
+    priority: 1  # the data jobs that take longest go first (rob, cheap, after them): the report starts sooner
     input:
         studies=lambda wc: [PLAN.studies[s] for s in PLAN.analyses[wc.analysis].studies],
         outcomes=review_file("outcomes.yaml"),

@@ -19,6 +19,7 @@ ROB_TOOL_FILES = [ROB_TOOL] if is_tool_file(ROB_TOOL) else []
 
 
 rule studies:
+    priority: 1  # before rob, which is cheap (as the analysis jobs): the report starts sooner
     input:
         studies=[PLAN.studies[s] for s in sorted(PLAN.studies)],
         outcomes=review_file("outcomes.yaml"),
