@@ -30,7 +30,7 @@ from pathlib import Path
 
 from livingmeta.errors import ReviewInputError
 from livingmeta.jsonio import dumps, read_json, write_text_atomic
-from livingmeta.living.versions import file_signature, published_versions, version_key
+from livingmeta.living.versions import published_versions, version_key
 from livingmeta.report import data, export, figures, pages
 from livingmeta.report.indexed import INDEX
 
@@ -166,20 +166,19 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
     data/<file> for each data file and optionally report.pdf), with their companions in the layout in
     pages (:func:`with_companions`: pages/ and report-appendix.pdf).
 
-    Returns ``{version, folder, files, unchanged, built}`` (``built``: each source file's size and
-    modification time, :func:`livingmeta.living.versions.file_signature`). The version is read from results.json; when the
+    Returns ``{version, folder, files, unchanged}``. The version is read from results.json; when the
     latest published version has the same content (:func:`reader_view`), nothing is published and the
     result names that version with ``unchanged: true`` (``candidate``: the name the new one would have had).
-    When the version's folder exists already with the same files (a publication restored, see
-    :func:`livingmeta.living.versions.publication_damage`), only ``latest`` and the index are written, and ``restored: true``.
+    When the version's folder exists already with the same files, or when nothing changed but ``latest``
+    or the index is missing (a publication restored, see
+    :func:`livingmeta.living.versions.publication_damage`), only ``latest`` and the index are written, and
+    ``restored: true``.
     """
     reports_dir = Path(reports_dir)
     files = with_companions({name: Path(path) for name, path in files.items() if path})
     unknown = {name for name in files if not publishable(name)}
     if unknown:
         raise ValueError(f"cannot publish {sorted(unknown)}")
-    # what was published from: a file changed or removed afterwards makes planning run the report job again
-    built = {str(path): file_signature(path) for path in files.values()}
     try:
         results = read_json(files["results.json"])
     except ValueError as err:  # written atomically by the report job: damaged afterwards (by hand, a disk)
@@ -195,7 +194,7 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
     same = None if target.exists() else unchanged_since(reports_dir, results)
     if same is not None:
         out = {"version": same, "folder": str(reports_dir / same), "files": sorted(files), "unchanged": True,
-               "candidate": version, "built": built}
+               "candidate": version}
         return out | ({"restored": True} if _repair_pointers(reports_dir, same) else {})
     restored = target.exists()  # published before: only latest and the index are made again
     if restored:
@@ -224,7 +223,7 @@ def publish(files: dict[str, str | os.PathLike], reports_dir: str | os.PathLike)
             raise
     switch_latest(reports_dir, version)
     write_index(reports_dir)
-    out = {"version": version, "folder": str(target), "files": sorted(files), "unchanged": False, "built": built}
+    out = {"version": version, "folder": str(target), "files": sorted(files), "unchanged": False}
     return out | ({"restored": True} if restored else {})
 
 

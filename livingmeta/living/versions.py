@@ -87,13 +87,21 @@ def publication_damage(reports_dir: str | os.PathLike, published: str | os.PathL
     if not (reports_dir / "index.html").is_file():
         return f"{reports_dir / 'index.html'} is missing"
     built = record.get("built")
-    for path, signature in (built.items() if isinstance(built, dict) else ()):
+    for name, signature in (built.items() if isinstance(built, dict) else ()):
+        path = Path(published).parent / name
         try:
             if file_signature(path) != signature:
                 return f"{path} changed after the report job made it"
         except OSError:
             return f"{path} is missing (the report job made it)"
     return None
+
+
+def build_signatures(paths, base: str | os.PathLike) -> dict[str, list]:
+    """``built`` of published.json: the :func:`file_signature` of each published file of the build, under
+    its path relative to ``base`` (the record's own folder), so that the record holds wherever the results
+    folder is and whichever folder a command runs in."""
+    return {os.path.relpath(path, base): file_signature(path) for path in paths}
 
 
 SIGNATURE_BYTES = 1 << 16  # of a file's head and of its tail that its signature reads

@@ -25,8 +25,9 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
     """``inputs``: the keyword arguments of :func:`livingmeta.report.results_json.load_and_build` except
     certainty and synthesis; ``outputs``: results, html, figures, data and optionally export, pdf, pages
     (pages/index.csv: the layout in pages, livingmeta/report/pages.py) and appendix_pdf (the appendix's own
-    PDF in that layout) and published (the record of publishing: published.json) (paths); ``content_cache``: the results' content cache (results/.cache), where each
-    analysis's drawn figures are kept (livingmeta/report/analysis_figures.py)."""
+    PDF in that layout) and published (the record of publishing: published.json) (paths);
+    ``content_cache``: the results' content cache (results/.cache), where each analysis's drawn figures are
+    kept (livingmeta/report/analysis_figures.py)."""
     seconds: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -100,10 +101,16 @@ def run_report(inputs: dict[str, Any], outputs: dict[str, str], *, cache: str, t
             renderer.close()
     published = None
     if outputs.get("published"):  # last, once every file of the report is written: nothing half-made is published
-        from livingmeta.jsonio import write_json
-        from livingmeta.living.publish import publish, report_files
+        from pathlib import Path
 
-        published = publish(report_files(outputs), inputs["reports_dir"])
+        from livingmeta.jsonio import write_json
+        from livingmeta.living.publish import publish, report_files, with_companions
+        from livingmeta.living.versions import build_signatures
+
+        files = with_companions({name: Path(path) for name, path in report_files(outputs).items()})
+        published = publish(files, inputs["reports_dir"])
+        # what was published from: a file changed or removed afterwards makes planning run this job again
+        published["built"] = build_signatures(files.values(), Path(outputs["published"]).parent)
         write_json(outputs["published"], published)
         step("publish")
     return {"seconds": seconds, "pdf": stats, "published": published}

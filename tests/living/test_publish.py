@@ -329,13 +329,15 @@ def test_publication_damage_names_a_published_build_file_removed_or_changed_afte
     import shutil
 
     from livingmeta.jsonio import write_json
-    from livingmeta.living.versions import file_signature, publication_damage
+    from livingmeta.living.versions import build_signatures, file_signature, publication_damage
 
     reports, record = tmp_path / "reports", tmp_path / "published.json"
     files = rendered(tmp_path, "2026-11-21")
     files["report.pdf"].write_bytes(b"%PDF-1.7 " + os.urandom(300_000))  # larger than head and tail together
     done = publish(files, reports)
-    assert set(done["built"]) == {str(path) for path in files.values()}
+    done["built"] = build_signatures(files.values(), record.parent)  # as the report job writes the record
+    assert sorted(done["built"]) == [f"src-2026-11-21-v1/{name}" for name in ("report.html", "report.pdf",
+                                                                               "results.json")]
     write_json(record, done)
     assert publication_damage(reports, record) is None
     os.utime(files["report.html"], (1, 1))  # Snakemake touches a job's outputs after it ends
